@@ -1,0 +1,85 @@
+import Foundation
+import GroveModel
+import GroveOrchestrator
+import GroveStore
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// `grove serve`: the store, the activity workers and the HTTP API in one process.
+public struct APIServer {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8000
+        public var dataDir: String
+        public var databaseURL: String?
+        public var publicURL: String?
+        public var stepDelay: Duration = .zero
+        public init(dataDir: String) { self.dataDir = dataDir }
+    }
+
+    public static func run(_ options: Options, logger: Logger) async throws {
+        try FileManager.default.createDirectory(atPath: options.dataDir, withIntermediateDirectories: true)
+        let dbURL = options.databaseURL ?? "sqlite:" + (options.dataDir as NSString).appendingPathComponent("grove.sqlite")
+        let store = try await StoreFactory.open(url: dbURL, logger: logger)
+        logger.info("store ready", metadata: ["backend": "\(store.backendName)"])
+        if let created = try await Bootstrap.firstStart(store: store, dataDir: options.dataDir) {
+            print("First start: created user \(created.user.email) and organization '\(created.organization.name)'.")
+            print("A one-time API token for it is in \(created.tokenPath) (mode 0600).")
+        }
+        let secret = try await store.setMetaIfAbsent("jwt_secret", Identifier.secret(bytes: 48))
+        var orchestratorOptions = Orchestrator.Options()
+        orchestratorOptions.stepDelay = options.stepDelay
+        let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(), options: orchestratorOptions, logger: logger)
+        let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
+                                    dataDir: options.dataDir, publicURL: options.publicURL)
+        let responder = GroveResponder(routes: makeRoutes(context), server: context)
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "grove"),
+            services: [OrchestratorService(orchestrator: orchestrator)],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? options.port
+                let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+                context.setPublicURLIfUnset("http://\(host):\(port)")
+                print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
+                fflush(nil)
+            },
+            logger: logger
+        )
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        await store.close()
+        logger.info("grove stopped")
+    }
+
+    public static func makeRoutes(_ s: ServerContext) -> Routes {
+        var r = Routes()
+        r.get("/", authenticated: false) { _ in
+            .json(.ok, .object(JSONObject([("name", "grove"), ("version", .string(GroveVersion.string)), ("openapi", .string(s.publicURL + "/openapi.json"))])))
+        }
+        r.get("/openapi.json", authenticated: false) { _ in .raw(.ok, contentType: "application/json", OpenAPIDocument.bytes) }
+        OAuthHandlers.register(&r, s)
+        UserHandlers.register(&r, s)
+        OrganizationHandlers.register(&r, s)
+        ProjectHandlers.register(&r, s)
+        EnvironmentHandlers.register(&r, s)
+        VariableHandlers.register(&r, s)
+        ActivityHandlers.register(&r, s)
+        return r
+    }
+}
+
+public enum GroveVersion {
+    public static let string = "0.1.0"
+}
+
+/// Runs the activity workers for the life of the server; on shutdown running activities are left for the next start.
+struct OrchestratorService: Service {
+    let orchestrator: Orchestrator
+    func run() async throws {
+        try await orchestrator.start()
+        try? await gracefulShutdown()
+        await orchestrator.stop()
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import GroveModel
+import GroveStore
+import Hummingbird
+import NIOCore
+
+/// Activity lists, details, cancellation and the live NDJSON log.
+enum ActivityHandlers {
+    static func register(_ r: inout Routes, _ s: ServerContext) {
+        for scope in ["/projects/{projectId}", "/projects/{projectId}/environments/{environmentId}"] {
+            r.get(scope + "/activities") { req in try await list(req, s) }
+            r.get(scope + "/activities/{activityId}") { req in
+                let (p, l, a) = try await load(req, s)
+                let log = try await s.store.logItems(activityId: a.id).map(\.message).joined()
+                return .json(.ok, s.render.activity(a, canCancel: canCancel(a, l, try await envs(p, s)), log: log))
+            }
+            r.post(scope + "/activities/{activityId}/cancel") { req in try await cancel(req, s) }
+            r.get(scope + "/activities/{activityId}/log") { req in try await log(req, s) }
+        }
+    }
+
+    static func envs(_ p: Project, _ s: ServerContext) async throws -> [String: Environment] {
+        Dictionary(uniqueKeysWithValues: try await s.store.environments(projectId: p.id).map { ($0.id, $0) })
+    }
+
+    static func canCancel(_ a: Activity, _ l: ProjectAccessLevel, _ envs: [String: Environment]) -> Bool {
+        if l.isAdmin { return true }
+        guard let id = a.environments.first, let e = envs[id] else { return false }
+        return l.allows(.contributor, on: e.type)
+    }
+
+    static func load(_ req: APIRequest, _ s: ServerContext) async throws -> (Project, ProjectAccessLevel, Activity) {
+        let (p, l) = try await s.visibleProject(req)
+        let id = req.param("activityId")
+        guard let a = try await s.store.activity(id: id), a.projectId == p.id else { throw APIError.notFound("Activity \(id)") }
+        if let envId = req.params["environmentId"], !a.environments.contains(envId) { throw APIError.notFound("Activity \(id)") }
+        guard s.canSeeActivity(a, level: l, environments: try await envs(p, s)) else { throw APIError.notFound("Activity \(id)") }
+        return (p, l, a)
+    }
+
+    static func list(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
+        let (p, l) = try await s.visibleProject(req)
+        var filter = ActivityFilter()
+        if let envId = req.params["environmentId"] { filter.environmentId = try await s.visibleEnvironment(p, l, id: envId).id }
+        filter.types = req.queryValues("type")
+        for st in req.queryValues("state") {
+            guard let state = ActivityState(rawValue: st) else {
+                throw APIError.badRequest("'\(st)' is not one of \(ActivityState.allCases.map(\.rawValue).joined(separator: ", "))", field: "state")
+            }
+            filter.states.append(state)
+        }
+        if let r = req.queryValue("result") {
+            guard let result = ActivityResult(rawValue: r) else { throw APIError.badRequest("must be success or failure", field: "result") }
+            filter.result = result
+        }
+        if let st = req.queryValue("starts_at") {
+            guard let d = Timestamp.parse(st) else { throw APIError.badRequest("must be an ISO-8601 date-time", field: "starts_at") }
+            filter.startsAt = Timestamp.format(d.addingTimeInterval(0.000_001))
+        }
+        if let c = req.queryValue("count") {
+            guard let n = Int(c), n >= 1, n <= 1000 else { throw APIError.badRequest("must be an integer from 1 to 1000", field: "count") }
+            filter.limit = n
+        }
+        let environments = try await envs(p, s)
+        let visible = try await s.store.activities(projectId: p.id, filter: filter).filter { s.canSeeActivity($0, level: l, environments: environments) }
+        return .json(.ok, .array(visible.map { s.render.activity($0, canCancel: canCancel($0, l, environments)) }))
+    }
+
+    static func cancel(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
+        let (p, l, a) = try await load(req, s)
+        guard canCancel(a, l, try await envs(p, s)) else { throw APIError.forbidden("Cancelling this activity requires the contributor role on its environment.") }
+        guard a.state.isCancellable else {
+            throw APIError.badRequest("Activity \(a.id) is \(a.state.rawValue) and can no longer be cancelled.", field: nil)
+        }
+        var cancelled = a
+        cancelled.cancel(at: Timestamp.now())
+        if a.state == .pending, try await s.store.cancelPendingActivity(cancelled) {
+            try await s.store.appendLog(ActivityLogItem(activityId: a.id, seq: 1, timestamp: Timestamp.now(), message: "Activity cancelled before it started.\n"))
+            return .json(.ok, s.render.activity(cancelled, canCancel: false))
+        }
+        try await s.store.requestCancel(activityId: a.id)
+        let now = try await s.store.activity(id: a.id) ?? a
+        return .json(.ok, s.render.activity(now, canCancel: false))
+    }
+
+    /// Streams `{"_id", "data": {"timestamp", "message"}}` lines while the activity runs, then the seal.
+    static func log(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
+        let (_, _, a) = try await load(req, s)
+        let startAt = Int(req.queryValue("start_at") ?? "") ?? 0
+        let store = s.store
+        let body = ResponseBody { writer in
+            var last: Int64 = -1
+            var skipped = 0
+            let deadline = ContinuousClock.now + .seconds(3600)
+            while true {
+                // Read the state before the items so nothing written just before completion is missed.
+                let finished = (try await store.activity(id: a.id))?.state.isFinished ?? true
+                let items = try await store.logItems(activityId: a.id, afterSeq: last)
+                var buf = ByteBuffer()
+                for item in items {
+                    last = item.seq
+                    if skipped < startAt { skipped += 1; continue }
+                    let line = JSON.object(JSONObject([
+                        ("_id", .string(item.itemId)),
+                        ("data", .object(JSONObject([("timestamp", .string(item.timestamp)), ("message", .string(item.message))]))),
+                    ]))
+                    buf.writeString(line.serialized() + "\n")
+                }
+                if buf.readableBytes > 0 { try await writer.write(buf) }
+                if finished || ContinuousClock.now > deadline { break }
+                try await Task.sleep(for: .milliseconds(150))
+            }
+            var seal = ByteBuffer()
+            seal.writeString(#"{"_id":"seal","seal":true}"# + "\n")
+            try await writer.write(seal)
+            try await writer.finish(nil)
+        }
+        return .stream(.ok, contentType: "application/x-ndjson", body)
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import GroveModel
+import GroveStore
+
+/// Environments: list, get, update, delete, branch; the other lifecycle actions answer 501 until they exist.
+enum EnvironmentHandlers {
+    static func register(_ r: inout Routes, _ s: ServerContext) {
+        r.get("/projects/{projectId}/environments") { req in
+            let (p, l) = try await s.visibleProject(req)
+            let envs = try await s.store.environments(projectId: p.id).filter { l.role(on: $0.type) != nil }
+            let busy = try await busyEnvironments(p, s)
+            return .json(.ok, .array(envs.map { s.render.environment($0, project: p, access: l, busy: busy.contains($0.id)) }))
+        }
+        r.get("/projects/{projectId}/environments/{environmentId}") { req in
+            let (p, l) = try await s.visibleProject(req)
+            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+            let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
+            return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy))
+        }
+        r.get("/projects/{projectId}/environments/{environmentId}/settings") { req in
+            let (p, l) = try await s.visibleProject(req)
+            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+            var links = Links(base: s.publicURL)
+            links.add("self", "/projects/\(p.id)/environments/\(e.id.pathSegment)/settings")
+            return .json(.ok, .object(JSONObject([("enable_manual_deployments", false), ("_links", links.json)])))
+        }
+        r.patch("/projects/{projectId}/environments/{environmentId}") { req in try await update(req, s) }
+        r.delete("/projects/{projectId}/environments/{environmentId}") { req in try await delete(req, s) }
+        r.post("/projects/{projectId}/environments/{environmentId}/branch") { req in try await branch(req, s) }
+        for action in EnvironmentAction.allCases where action != .edit && action != .delete && action != .branch {
+            r.post("/projects/{projectId}/environments/{environmentId}/\(action.rawValue)") { req in
+                let (p, l) = try await s.visibleProject(req)
+                let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+                try s.requireRole(action.requiredRole, l, on: e)
+                let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
+                guard EnvironmentRules.stateAllows(action, environment: e, isDefault: e.id == p.defaultBranch, hasRunningActivity: busy) else {
+                    throw APIError.badRequest("Operation not available: \(action.rawValue) is not possible while \(e.id) is \(e.status.rawValue).")
+                }
+                throw APIError.notImplemented("The \(action.rawValue) operation is not available in this Grove version yet.")
+            }
+        }
+    }
+
+    static func busyEnvironments(_ p: Project, _ s: ServerContext) async throws -> Set<String> {
+        var f = ActivityFilter()
+        f.states = [.pending, .inProgress]
+        f.limit = 10_000
+        return Set(try await s.store.activities(projectId: p.id, filter: f).flatMap(\.environments))
+    }
+
+    static func update(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
+        let user = try req.requireUser()
+        let (p, l) = try await s.visibleProject(req)
+        let before = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        try s.requireRole(.admin, l, on: before)
+        var e = before
+        let b = try BodyReader(try req.jsonObject(allowEmpty: false),
+                               allowed: ["name", "title", "attributes", "type", "parent", "clone_parent_on_create", "http_access", "enable_smtp", "restrict_robots"])
+        if let name = try b.string("name"), name != e.name { throw APIError.badRequest("an environment cannot be renamed", field: "name") }
+        if let t = try b.string("title", nonEmpty: true, maxLength: 255) { e.title = t }
+        if let a = try b.stringMap("attributes") { e.attributes = a }
+        if let type = try b.enumValue("type", EnvironmentType.self), type != e.type {
+            if e.id == p.defaultBranch { throw APIError.badRequest("the default environment is always of type production", field: "type") }
+            if type == .production { throw APIError.badRequest("only the default environment can be of type production", field: "type") }
+            try s.requireRole(.admin, l, on: Environment(projectId: p.id, name: e.id, title: "", type: type, parent: nil, status: .inactive, isMain: false, createdAt: ""))
+            e.type = type
+        }
+        if let parent = try b.nullableString("parent") {
+            if let parent {
+                if e.id == p.defaultBranch { throw APIError.badRequest("the default environment has no parent", field: "parent") }
+                guard parent != e.id else { throw APIError.badRequest("an environment cannot be its own parent", field: "parent") }
+                guard try await s.store.environment(projectId: p.id, id: parent) != nil else {
+                    throw APIError.badRequest("no environment named \(parent) exists", field: "parent")
+                }
+                var cursor: String? = parent
+                var hops = 0
+                while let c = cursor, hops < 1000 {
+                    if c == e.id { throw APIError.badRequest("\(parent) is a descendant of \(e.id)", field: "parent") }
+                    cursor = try await s.store.environment(projectId: p.id, id: c)?.parent
+                    hops += 1
+                }
+                e.parent = parent
+            } else {
+                if e.id != p.defaultBranch { throw APIError.badRequest("only the default environment has no parent", field: "parent") }
+            }
+        }
+        if let c = try b.bool("clone_parent_on_create") { e.cloneParentOnCreate = c }
+        if let smtp = try b.bool("enable_smtp") { e.enableSmtp = smtp }
+        if let robots = try b.bool("restrict_robots") { e.restrictRobots = robots }
+        if let h = try b.objectValue("http_access") { e.httpAccess = try readHTTPAccess(h, current: e.httpAccess) }
+        e.updatedAt = Timestamp.now()
+        var activities: [Activity] = []
+        func note(_ type: String, _ action: String, _ line: String) {
+            activities.append(s.makeActivity(type: type, project: p, environment: e, user: user, action: action,
+                                             log: [line, "The change takes effect on the next deployment of \(e.id)."]))
+        }
+        if e.httpAccess != before.httpAccess { note("environment.update.http_access", "updated HTTP access of", "HTTP access settings of \(e.id) updated.") }
+        if e.enableSmtp != before.enableSmtp { note("environment.update.smtp", "\(e.enableSmtp ? "enabled" : "disabled") outgoing email on", "SMTP \(e.enableSmtp ? "enabled" : "disabled") on \(e.id).") }
+        if e.restrictRobots != before.restrictRobots {
+            note("environment.update.restrict_robots", "\(e.restrictRobots ? "restricted" : "allowed") robots on", "Robots \(e.restrictRobots ? "restricted" : "allowed") on \(e.id).")
+        }
+        try await s.store.transaction { [e, activities] tx in
+            try await tx.updateEnvironment(e)
+            for a in activities { try await tx.insertActivity(a) }
+        }
+        let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
+        return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: busy),
+                                         activities: activities.map { s.render.activity($0, canCancel: true) }))
+    }
+
+    static func readHTTPAccess(_ o: JSONObject, current: HTTPAccess) throws -> HTTPAccess {
+        let b = try BodyReader(o, allowed: ["is_enabled", "addresses", "basic_auth"])
+        var h = current
+        if let en = try b.bool("is_enabled") { h.isEnabled = en }
+        if let addrs = o["addresses"] {
+            guard case .array(let list) = addrs else { throw APIError.badRequest("must be an array", field: "http_access.addresses") }
+            h.addresses = try list.map { item in
+                guard case .object(let a) = item, let perm = a["permission"]?.stringValue, let addr = a["address"]?.stringValue else {
+                    throw APIError.badRequest("each entry needs permission and address strings", field: "http_access.addresses")
+                }
+                guard perm == "allow" || perm == "deny" else { throw APIError.badRequest("permission must be allow or deny", field: "http_access.addresses") }
+                guard CIDR.isValid(addr) else { throw APIError.badRequest("'\(addr)' is not an IP address or CIDR range", field: "http_access.addresses") }
+                return HTTPAccess.Address(permission: perm, address: addr)
+            }
+        }
+        if let auth = try b.objectValue("basic_auth") {
+            var out: [String: String] = [:]
+            for (user, pw) in auth {
+                guard let pw = pw.stringValue else { throw APIError.badRequest("passwords must be strings", field: "http_access.basic_auth") }
+                // An empty password keeps the stored one, since GET never reveals passwords.
+                out[user] = pw.isEmpty ? (current.basicAuth[user] ?? "") : pw
+            }
+            h.basicAuth = out
+        }
+        return h
+    }
+
+    static func delete(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
+        let user = try req.requireUser()
+        let (p, l) = try await s.visibleProject(req)
+        var e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        try s.requireRole(.admin, l, on: e)
+        if e.id == p.defaultBranch { throw APIError.badRequest("The default environment \(e.id) cannot be deleted.") }
+        if e.status == .deleting { throw APIError.conflict("Environment \(e.id) is already being deleted.") }
+        guard e.status == .inactive else {
+            throw APIError.badRequest("Environment \(e.id) is \(e.status.rawValue); deactivate it before deleting it.")
+        }
+        let children = try await s.store.environments(projectId: p.id).filter { $0.parent == e.id }
+        e.status = .deleting
+        e.updatedAt = Timestamp.now()
+        let activity = s.makeActivity(type: "environment.delete", project: p, environment: e, user: user, action: "deleted")
+        try await s.store.transaction { [e] tx in
+            // Children move up to the deleted environment's parent, as on Platform.sh.
+            for var c in children {
+                c.parent = e.parent
+                c.updatedAt = e.updatedAt
+                try await tx.updateEnvironment(c)
+            }
+            try await tx.updateEnvironment(e)
+            try await tx.insertActivity(activity)
+        }
+        return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: true), activities: [s.render.activity(activity, canCancel: true)]))
+    }
+
+    static func branch(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
+        let user = try req.requireUser()
+        let (p, l) = try await s.visibleProject(req)
+        let parent = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        try s.requireRole(.contributor, l, on: parent)
+        let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["name", "title", "clone_parent", "type", "resources"])
+        guard let name = try b.string("name", required: true, nonEmpty: true, maxLength: 255) else { throw APIError.badRequest("is required", field: "name") }
+        if let problem = EnvironmentName.problem(with: name) { throw APIError.badRequest("'\(name)' is not a valid branch name: it \(problem)", field: "name") }
+        let title = try b.string("title", nonEmpty: true, maxLength: 255) ?? name
+        let clone = try b.bool("clone_parent") ?? true
+        let type = try b.enumValue("type", EnvironmentType.self) ?? .development
+        _ = try b.objectValue("resources")
+        if type == .production { throw APIError.badRequest("only the default environment can be of type production", field: "type") }
+        guard parent.status == .active else {
+            throw APIError.badRequest("Environment \(parent.id) is \(parent.status.rawValue); only an active environment can be branched.")
+        }
+        var child = Environment(projectId: p.id, name: name, title: title, type: type, parent: parent.id, status: .inactive, isMain: false, createdAt: Timestamp.now())
+        try s.requireRole(.contributor, l, on: child)
+        child.cloneParentOnCreate = clone
+        child.httpAccess = parent.httpAccess
+        let count = try await s.store.environments(projectId: p.id).filter { $0.status != .deleting }.count
+        if count >= p.environmentsLimit + 1 {
+            throw APIError.badRequest("The project's plan allows \(p.environmentsLimit) environments besides production; raise the subscription's environments to add more.")
+        }
+        let activity = s.makeActivity(type: "environment.branch", project: p, environment: child, user: user, action: "branched from \(parent.id):",
+                                      parameters: JSONObject([("environment", .string(name)), ("parent", .string(parent.id)), ("clone_parent", .bool(clone))]))
+        do {
+            try await s.store.transaction { [child] tx in
+                try await tx.insertEnvironment(child)
+                try await tx.insertActivity(activity)
+            }
+        } catch StoreError.conflict {
+            throw APIError.conflict("An environment named \(name) already exists.")
+        }
+        return .json(.created, resultEnvelope(s.render.environment(child, project: p, access: l, busy: true),
+                                              activities: [s.render.activity(activity, canCancel: true)], code: 201))
+    }
+}
+
+/// IPv4/IPv6 addresses with an optional prefix length.
+enum CIDR {
+    static func isValid(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { return false }
+        let addr = String(parts[0])
+        var v4 = in_addr(), v6 = in6_addr()
+        let maxBits: Int
+        if inet_pton(AF_INET, addr, &v4) == 1 { maxBits = 32 } else if inet_pton(AF_INET6, addr, &v6) == 1 { maxBits = 128 } else { return false }
+        if parts.count == 2 { guard let n = Int(parts[1]), n >= 0, n <= maxBits else { return false } }
+        return true
+    }
+}

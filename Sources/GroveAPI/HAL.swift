@@ -1,0 +1,76 @@
+import GroveModel
+
+/// Builds `_links` objects with absolute hrefs.
+struct Links {
+    let base: String
+    private(set) var object = JSONObject()
+
+    init(base: String) { self.base = base }
+
+    mutating func add(_ rel: String, _ path: String, method: String? = nil) {
+        var o = JSONObject([("href", .string(base + path))])
+        if let method { o["meta"] = .object(JSONObject([(method, .object(JSONObject()))])) }
+        object[rel] = .object(o)
+    }
+
+    var json: JSON { .object(object) }
+}
+
+extension String {
+    /// Percent-encodes one path segment (branch names may hold `/`).
+    var pathSegment: String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~:@=")
+        return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
+    }
+}
+
+import Foundation
+
+/// Region-API write envelope: `{status, code, _embedded: {entity, activities}}`.
+func resultEnvelope(_ entity: JSON?, activities: [JSON], code: Int = 200) -> JSON {
+    var embedded = JSONObject()
+    if let entity { embedded["entity"] = entity }
+    embedded["activities"] = .array(activities)
+    return .object(JSONObject([("status", "OK"), ("code", .int(Int64(code))), ("_embedded", .object(embedded))]))
+}
+
+/// Accounts-API collection: `{count, items, _links: {self, next?, previous?}}` with opaque cursors.
+func accountsCollection<T>(_ all: [T], request: APIRequest, base: String, cursor: (T) -> String, render: (T) -> JSON) throws -> JSON {
+    let size: Int
+    if let s = request.queryValue("page[size]") {
+        guard let n = Int(s), n >= 1, n <= 200 else { throw APIError.badRequest("must be an integer from 1 to 200", field: "page[size]") }
+        size = n
+    } else { size = 100 }
+    var slice = all[...]
+    if let after = request.queryValue("page[after]") {
+        if let i = all.firstIndex(where: { cursor($0) == after }) { slice = all[(i + 1)...] } else { slice = [] }
+    } else if let before = request.queryValue("page[before]") {
+        if let i = all.firstIndex(where: { cursor($0) == before }) { slice = all[max(0, i - size)..<i] } else { slice = [] }
+    }
+    let page = Array(slice.prefix(size))
+    var links = JSONObject()
+    let path = request.path
+    func href(_ extra: [(String, String)]) -> JSON {
+        var q = request.query.filter { !$0.0.hasPrefix("page[before]") && !$0.0.hasPrefix("page[after]") }
+        q += extra
+        let qs = q.map { "\($0.0.queryEscaped)=\($0.1.queryEscaped)" }.joined(separator: "&")
+        return .object(JSONObject([("href", .string(base + path + (qs.isEmpty ? "" : "?" + qs)))]))
+    }
+    links["self"] = href(request.query.filter { $0.0 == "page[after]" || $0.0 == "page[before]" })
+    if let last = page.last, let lastIndex = all.firstIndex(where: { cursor($0) == cursor(last) }), lastIndex < all.count - 1 {
+        links["next"] = href([("page[after]", cursor(last))])
+    }
+    if let first = page.first, let firstIndex = all.firstIndex(where: { cursor($0) == cursor(first) }), firstIndex > 0 {
+        links["previous"] = href([("page[before]", cursor(first))])
+    }
+    return .object(JSONObject([("count", .int(Int64(all.count))), ("items", .array(page.map(render))), ("_links", .object(links))]))
+}
+
+extension String {
+    var queryEscaped: String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~[]:,")
+        return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import GroveModel
+import GroveOrchestrator
+import GroveStore
+
+/// Lookups and checks every resource handler needs.
+extension ServerContext {
+    var render: Renderer { Renderer(base: publicURL) }
+    var access: AccessResolver { AccessResolver(store: store) }
+
+    /// The project and the caller's access to it; 404 when the caller may not see it.
+    func visibleProject(_ req: APIRequest, id: String? = nil) async throws -> (Project, ProjectAccessLevel) {
+        let user = try req.requireUser()
+        let pid = id ?? req.param("projectId")
+        guard let p = try await store.project(id: pid) else { throw APIError.notFound("Project \(pid)") }
+        let level = try await access.level(user: user, project: p)
+        guard level.canSeeProject else { throw APIError.notFound("Project \(pid)") }
+        return (p, level)
+    }
+
+    func requireProjectAdmin(_ level: ProjectAccessLevel) throws {
+        guard level.isAdmin else { throw APIError.forbidden("This action requires the admin role on the project.") }
+    }
+
+    /// The environment when the caller holds a role on its type; 404 otherwise.
+    func visibleEnvironment(_ project: Project, _ level: ProjectAccessLevel, id: String) async throws -> Environment {
+        guard let e = try await store.environment(projectId: project.id, id: id), level.role(on: e.type) != nil else {
+            throw APIError.notFound("Environment \(id)")
+        }
+        return e
+    }
+
+    func requireRole(_ role: EnvironmentRole, _ level: ProjectAccessLevel, on e: Environment) throws {
+        guard level.allows(role, on: e.type) else {
+            throw APIError.forbidden("This action requires the \(role.rawValue) role on \(e.type.rawValue) environments.")
+        }
+    }
+
+    /// A new pending activity with Platform.sh-style HTML and plain descriptions.
+    func makeActivity(type: String, project: Project, environment: Environment?, user: User?, action: String,
+                      parameters: JSONObject = JSONObject(), log: [String] = []) -> Activity {
+        let who = user.map { "<user data-id=\"\($0.id)\">\(html($0.displayName))</user>" } ?? "Grove"
+        let whoText = user?.displayName ?? "Grove"
+        var description = "\(who) \(html(action))"
+        var text = "\(whoText) \(action)"
+        if let environment {
+            description += " <environment data-id=\"\(html(environment.id))\">\(html(environment.title))</environment>"
+            text += " \(environment.title)"
+        }
+        var params = parameters
+        if let user { params["user"] = .string(user.id) }
+        if !log.isEmpty { params["log"] = JSON(log) }
+        var payload = JSONObject()
+        if let user {
+            payload["user"] = .object(JSONObject([("id", .string(user.id)), ("display_name", .string(user.displayName)),
+                                                  ("created_at", .string(user.createdAt)), ("updated_at", .string(user.updatedAt))]))
+        }
+        if let environment {
+            payload["environment"] = .object(JSONObject([("name", .string(environment.id)), ("type", .string(environment.type.rawValue)),
+                                                         ("head_commit", JSON(environment.headCommit))]))
+        }
+        payload["project"] = .object(JSONObject([("id", .string(project.id)), ("title", .string(project.title)),
+                                                 ("region", .string(project.region)), ("timezone", .string(project.timezone))]))
+        return Activity(projectId: project.id, environments: environment.map { [$0.id] } ?? [], type: type, userId: user?.id,
+                        description: description, text: text, parameters: .object(params), payload: .object(payload),
+                        seq: SequenceClock.shared.next(), createdAt: Timestamp.now())
+    }
+
+    func canSeeActivity(_ a: Activity, level: ProjectAccessLevel, environments: [String: Environment]) -> Bool {
+        if level.isAdmin || a.environments.isEmpty { return true }
+        return a.environments.contains { id in
+            if let e = environments[id] { return level.role(on: e.type) != nil }
+            if let t = a.payload["environment"]?["type"]?.stringValue, let type = EnvironmentType(rawValue: t) { return level.role(on: type) != nil }
+            return false
+        }
+    }
+}
+
+func html(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GroveModel
+import GroveStore
+
+/// `POST /oauth2/token` and `POST /oauth2/revoke` (clients.md §1).
+enum OAuthHandlers {
+    static func register(_ r: inout Routes, _ s: ServerContext) {
+        r.post("/oauth2/token", authenticated: false) { req in try await token(req, s) }
+        r.post("/oauth2/revoke", authenticated: false) { req in try await revoke(req, s) }
+    }
+
+    /// Form or JSON body parameters.
+    static func parameters(_ req: APIRequest) -> [String: String] {
+        var out: [String: String] = [:]
+        let type = req.headers[.contentType]?.lowercased() ?? ""
+        if type.contains("json"), case .object(let o)? = try? JSON.parse(req.body) {
+            for (k, v) in o {
+                if let s = v.stringValue { out[k] = s } else if !v.isNull { out[k] = v.serialized() }
+            }
+        } else {
+            for (k, v) in QueryString.parse(String(decoding: req.body, as: UTF8.self)) { out[k] = v }
+        }
+        return out
+    }
+
+    static func oauthError(_ status: Int, _ code: String, _ description: String) -> APIResponse {
+        .json(.init(code: status), .object(JSONObject([("error", .string(code)), ("error_description", .string(description)),
+                                                         ("status", .int(Int64(status))), ("code", .int(Int64(status))),
+                                                         ("message", .string(description)), ("title", .string(code)),
+                                                         ("detail", .object(JSONObject()))])))
+    }
+
+    static func token(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
+        let p = parameters(req)
+        guard let grant = p["grant_type"], !grant.isEmpty else {
+            return oauthError(400, "invalid_request", "The grant_type parameter is required.")
+        }
+        switch grant {
+        case "api_token":
+            guard let secret = p["api_token"], !secret.isEmpty else { return oauthError(400, "invalid_request", "The api_token parameter is required.") }
+            guard var t = try await s.store.apiToken(hash: Credentials.sha256Hex(secret)),
+                  let user = try await s.store.user(id: t.userId), !user.deactivated else {
+                return oauthError(400, "invalid_grant", "The API token is invalid.")
+            }
+            t.lastUsedAt = Timestamp.now()
+            try await s.store.updateAPIToken(t)
+            return .json(.ok, try await issue(for: user, grant: "api_token", withRefresh: false, s))
+        case "password":
+            guard let name = p["username"], let password = p["password"] else {
+                return oauthError(400, "invalid_request", "The username and password parameters are required.")
+            }
+            let found: User?
+            if name.contains("@") { found = try await s.store.user(email: name) } else { found = try await s.store.user(username: name) }
+            guard let user = found, !user.deactivated, let hash = user.passwordHash, Credentials.verifyPassword(password, hash: hash) else {
+                return oauthError(400, "invalid_grant", "The user name or password is incorrect.")
+            }
+            return .json(.ok, try await issue(for: user, grant: "password", withRefresh: true, s))
+        case "refresh_token":
+            guard let secret = p["refresh_token"], !secret.isEmpty else {
+                return oauthError(400, "invalid_request", "The refresh_token parameter is required.")
+            }
+            let hash = Credentials.sha256Hex(secret)
+            guard let rt = try await s.store.refreshToken(hash: hash) else {
+                return oauthError(400, "invalid_grant", "The refresh token is invalid or was already used.")
+            }
+            try await s.store.deleteRefreshToken(hash: hash)  // rotate: each refresh token works once
+            guard let exp = Timestamp.parse(rt.expiresAt), exp > Date(), let user = try await s.store.user(id: rt.userId), !user.deactivated else {
+                return oauthError(400, "invalid_grant", "The refresh token has expired.")
+            }
+            return .json(.ok, try await issue(for: user, grant: rt.grant, withRefresh: true, s))
+        default:
+            return oauthError(400, "unsupported_grant_type", "The grant type '\(grant)' is not supported; use api_token, password or refresh_token.")
+        }
+    }
+
+    static func issue(for user: User, grant: String, withRefresh: Bool, _ s: ServerContext) async throws -> JSON {
+        let now = Int64(Date().timeIntervalSince1970)
+        let amr: String = grant == "password" ? "pwd" : "api_token"
+        let claims = JSONObject([
+            ("iss", .string(s.publicURL)), ("sub", .string(user.id)), ("iat", .int(now)), ("nbf", .int(now)),
+            ("exp", .int(now + Int64(s.accessTokenLifetime))), ("jti", .string(Identifier.uuid())),
+            ("amr", .array([.string(amr)])), ("auth_time", .int(now)), ("grant", .string(grant)), ("scp", .array([])),
+        ])
+        var out = JSONObject([
+            ("access_token", .string(s.signer.sign(claims))), ("expires_in", .int(Int64(s.accessTokenLifetime))),
+            ("token_type", "bearer"), ("scope", ""),
+        ])
+        if withRefresh {
+            let secret = Identifier.secret()
+            let created = Date()
+            try await s.store.insertRefreshToken(RefreshToken(
+                id: Identifier.uuid(), tokenHash: Credentials.sha256Hex(secret), userId: user.id, grant: grant,
+                expiresAt: Timestamp.format(created.addingTimeInterval(TimeInterval(s.refreshTokenLifetime))), createdAt: Timestamp.format(created)))
+            out["refresh_token"] = .string(secret)
+        }
+        return .object(out)
+    }
+
+    /// RFC 7009: answers 200 whether or not the token was known.
+    static func revoke(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
+        let p = parameters(req)
+        guard let token = p["token"], !token.isEmpty else { return oauthError(400, "invalid_request", "The token parameter is required.") }
+        let hash = Credentials.sha256Hex(token)
+        if try await s.store.refreshToken(hash: hash) != nil {
+            try await s.store.deleteRefreshToken(hash: hash)
+        } else if let claims = s.signer.verify(token), let jti = claims["jti"]?.stringValue, let exp = claims["exp"]?.intValue {
+            _ = try await s.store.setMetaIfAbsent("revoked:" + jti, String(exp))
+        }
+        return .json(.ok, .object(JSONObject()))
+    }
+}

@@ -1,0 +1,353 @@
+import Foundation
+import GroveModel
+import GroveStore
+
+/// Projects, subscriptions, capabilities, settings and environment types.
+enum ProjectHandlers {
+    static let createFields = ["title", "project_title", "region", "project_region", "default_branch", "description", "plan",
+                               "storage", "environments", "user_licenses", "timezone", "attributes", "options_url", "vendor", "resources"]
+
+    struct NewProject: Sendable {
+        var title: String
+        var region: String
+        var defaultBranch: String
+        var description: String
+        var plan: String
+        var storage: Int
+        var environments: Int
+    }
+
+    static func readNewProject(_ b: BodyReader, region defaultRegion: String) throws -> NewProject {
+        let title = try b.string("title", nonEmpty: true, maxLength: 255) ?? b.string("project_title", nonEmpty: true, maxLength: 255) ?? "Untitled Project"
+        let region = try b.string("region", nonEmpty: true) ?? b.string("project_region", nonEmpty: true) ?? defaultRegion
+        let branch = try b.string("default_branch", nonEmpty: true) ?? "main"
+        if let problem = EnvironmentName.problem(with: branch) { throw APIError.badRequest(problem, field: "default_branch") }
+        _ = try b.stringMap("attributes")
+        _ = try b.objectValue("resources")
+        _ = try b.string("timezone")
+        _ = try b.int("user_licenses", max: 10_000)
+        return NewProject(title: title, region: region, defaultBranch: branch, description: try b.string("description", maxLength: 4096) ?? "",
+                          plan: try b.string("plan", nonEmpty: true) ?? "development",
+                          storage: try b.int("storage", min: 0, max: 10_000_000) ?? 5120,
+                          environments: try b.int("environments", min: 1, max: 1000) ?? 3)
+    }
+
+    /// Writes the subscription, project, default environment and `project.create` activity in one transaction.
+    static func provision(_ n: NewProject, org: Organization, user: User, _ s: ServerContext) async throws -> (Subscription, Project, Activity) {
+        let now = Timestamp.now()
+        var sub = Subscription(id: Identifier.short(), organizationId: org.id, ownerId: user.id, plan: n.plan, projectRegion: n.region,
+                               projectTitle: n.title, defaultBranch: n.defaultBranch, environments: n.environments, storage: n.storage, createdAt: now)
+        var project = Project(id: Identifier.short(), organizationId: org.id, ownerId: user.id, subscriptionId: sub.id, title: n.title,
+                              defaultBranch: n.defaultBranch, region: n.region, createdAt: now)
+        project.description = n.description
+        project.plan = n.plan
+        project.storage = n.storage
+        project.environmentsLimit = n.environments
+        sub.projectId = project.id
+        let env = Environment(projectId: project.id, name: n.defaultBranch, title: n.defaultBranch.capitalizedFirst, type: .production,
+                              parent: nil, status: .inactive, isMain: true, createdAt: now)
+        let activity = s.makeActivity(type: "project.create", project: project, environment: nil, user: user,
+                                      action: "created project \(n.title)", parameters: JSONObject([("subscription_id", .string(sub.id))]))
+        try await s.store.transaction { [sub, project] tx in
+            try await tx.insertSubscription(sub)
+            try await tx.insertProject(project)
+            try await tx.insertEnvironment(env)
+            try await tx.insertActivity(activity)
+        }
+        return (sub, project, activity)
+    }
+
+    static func register(_ r: inout Routes, _ s: ServerContext) {
+        // Subscriptions (accounts API).
+        r.get("/organizations/{organization_id}/subscriptions") { req in
+            let (o, m) = try await OrganizationHandlers.visible(req, s)
+            var subs = try await s.store.subscriptions(organizationId: o.id)
+            if !m.has(.projectsList) && !m.has(.billing) {
+                let user = try req.requireUser()
+                var visible: [Subscription] = []
+                for sub in subs {
+                    if let pid = sub.projectId, let p = try await s.store.project(id: pid), try await s.access.level(user: user, project: p).canSeeProject {
+                        visible.append(sub)
+                    }
+                }
+                subs = visible
+            }
+            if let st = req.queryValue("filter[status]") { subs = subs.filter { $0.status.rawValue == st } }
+            return .json(.ok, try accountsCollection(subs, request: req, base: s.publicURL, cursor: { $0.id },
+                                                     render: { s.render.subscription($0, canManage: m.has(.billing)) }))
+        }
+        r.post("/organizations/{organization_id}/subscriptions") { req in
+            let user = try req.requireUser()
+            let (o, m) = try await OrganizationHandlers.visible(req, s)
+            guard m.has(.projectsCreate) else { throw APIError.forbidden("Creating projects requires the projects:create permission.") }
+            let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: createFields)
+            let (sub, _, _) = try await provision(try readNewProject(b, region: s.region), org: o, user: user, s)
+            return .json(.created, s.render.subscription(sub, canManage: true))
+        }
+        r.get("/organizations/{organization_id}/subscriptions/can-create") { req in
+            let (_, m) = try await OrganizationHandlers.visible(req, s)
+            let ok = m.has(.projectsCreate)
+            return .json(.ok, .object(JSONObject([("can_create", .bool(ok)), ("message", .string(ok ? "" : "You need the projects:create permission.")),
+                                                  ("required_action", .null)])))
+        }
+        r.get("/organizations/{organization_id}/subscriptions/{subscription_id}") { req in
+            let (o, m) = try await OrganizationHandlers.visible(req, s)
+            return .json(.ok, s.render.subscription(try await subscription(req, o, s), canManage: m.has(.billing)))
+        }
+        r.patch("/organizations/{organization_id}/subscriptions/{subscription_id}") { req in
+            let (o, m) = try await OrganizationHandlers.visible(req, s)
+            guard m.has(.billing) else { throw APIError.forbidden("Changing a subscription requires the billing permission.") }
+            var sub = try await subscription(req, o, s)
+            let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["plan", "environments", "storage", "user_licenses", "project_title"])
+            if let plan = try b.string("plan", nonEmpty: true) { sub.plan = plan }
+            if let e = try b.int("environments", min: 1, max: 1000) { sub.environments = e }
+            if let st = try b.int("storage", min: 0, max: 10_000_000) { sub.storage = st }
+            if let u = try b.int("user_licenses", min: 1, max: 10_000) { sub.userLicenses = u }
+            if let t = try b.string("project_title", nonEmpty: true, maxLength: 255) { sub.projectTitle = t }
+            sub.updatedAt = Timestamp.now()
+            try await s.store.transaction { [sub] tx in
+                try await tx.updateSubscription(sub)
+                if let pid = sub.projectId, var p = try await tx.project(id: pid) {
+                    p.plan = sub.plan; p.environmentsLimit = sub.environments; p.storage = sub.storage; p.userLicenses = sub.userLicenses
+                    p.title = sub.projectTitle
+                    p.updatedAt = sub.updatedAt
+                    try await tx.updateProject(p)
+                }
+            }
+            return .json(.ok, s.render.subscription(sub, canManage: true))
+        }
+        r.delete("/organizations/{organization_id}/subscriptions/{subscription_id}") { req in
+            let (o, m) = try await OrganizationHandlers.visible(req, s)
+            guard m.has(.billing) || m.has(.admin) else { throw APIError.forbidden("Deleting a subscription requires the billing permission.") }
+            let sub = try await subscription(req, o, s)
+            try await s.store.transaction { tx in
+                if let pid = sub.projectId { try await tx.deleteProject(id: pid) }
+                try await tx.deleteSubscription(id: sub.id)
+            }
+            return .empty(.noContent)
+        }
+
+        // Organization projects.
+        r.get("/organizations/{organization_id}/projects") { req in
+            let user = try req.requireUser()
+            let (o, _) = try await OrganizationHandlers.visible(req, s)
+            var list: [(Project, ProjectAccessLevel)] = []
+            for p in try await s.store.projects(organizationId: o.id) {
+                let l = try await s.access.level(user: user, project: p)
+                if l.canSeeProject { list.append((p, l)) }
+            }
+            return .json(.ok, try accountsCollection(list, request: req, base: s.publicURL, cursor: { $0.0.id },
+                                                     render: { s.render.project($0.0, access: $0.1, organization: o) }))
+        }
+        r.post("/organizations/{organization_id}/projects") { req in
+            let user = try req.requireUser()
+            let (o, m) = try await OrganizationHandlers.visible(req, s)
+            guard m.has(.projectsCreate) else { throw APIError.forbidden("Creating projects requires the projects:create permission.") }
+            let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: createFields)
+            let (_, project, _) = try await provision(try readNewProject(b, region: s.region), org: o, user: user, s)
+            return .json(.created, s.render.project(project, access: ProjectAccessLevel(projectRole: .admin), organization: o))
+        }
+        r.get("/organizations/{organization_id}/projects/{project_id}") { req in
+            let (o, _) = try await OrganizationHandlers.visible(req, s)
+            let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
+            guard p.organizationId == o.id else { throw APIError.notFound("Project \(p.id)") }
+            return .json(.ok, s.render.project(p, access: l, organization: o))
+        }
+        r.patch("/organizations/{organization_id}/projects/{project_id}") { req in try await updateProject(req, s, id: req.param("project_id")) }
+        r.delete("/organizations/{organization_id}/projects/{project_id}") { req in try await deleteProject(req, s, id: req.param("project_id")) }
+
+        // Region API project.
+        r.get("/projects") { req in
+            let user = try req.requireUser()
+            var list = try await s.access.visibleProjects(user: user)
+            if let owner = req.queryValue("filter[owner]") { list = list.filter { $0.0.ownerId == owner } }
+            if let org = req.queryValue("filter[organization]") ?? req.queryValue("filter[organization_id]") { list = list.filter { $0.0.organizationId == org } }
+            let size = Int(req.queryValue("page[size]") ?? "") ?? 100
+            let page = max(1, Int(req.queryValue("page") ?? "1") ?? 1)
+            let slice = list.dropFirst((page - 1) * size).prefix(size)
+            var links = Links(base: s.publicURL)
+            links.add("self", "/projects?page=\(page)")
+            if (page * size) < list.count { links.add("next", "/projects?page=\(page + 1)") }
+            if page > 1 { links.add("previous", "/projects?page=\(page - 1)") }
+            let items = slice.map { (p, l) -> JSON in
+                var j = s.render.project(p, access: l, organization: nil)
+                if case .object(var o) = j {
+                    o["endpoint"] = .string(s.publicURL + "/projects/\(p.id)")
+                    o["ui"] = .string(s.publicURL + "/projects/\(p.id)")
+                    o["owner_info"] = .object(JSONObject([("type", "organization"), ("id", .string(p.organizationId))]))
+                    j = .object(o)
+                }
+                return j
+            }
+            return .json(.ok, .object(JSONObject([("count", .int(Int64(list.count))), ("projects", .array(items)), ("_links", links.json)])))
+        }
+        r.get("/ref/projects") { req in
+            let user = try req.requireUser()
+            var out = JSONObject()
+            for id in req.queryValues("in") {
+                if let p = try await s.store.project(id: id), try await s.access.level(user: user, project: p).canSeeProject {
+                    out[id] = s.render.projectReference(p)
+                } else { out[id] = .null }
+            }
+            return .json(.ok, .object(out))
+        }
+        r.get("/users/{user_id}/extended-access") { req in
+            let user = try UserHandlers.own(req)
+            if let t = req.queryValue("filter[resource_type]"), t != "project" {
+                return .json(.ok, .object(JSONObject([("items", .array([])), ("_links", .object(JSONObject()))])))
+            }
+            var list = try await s.access.visibleProjects(user: user)
+            if let org = req.queryValue("filter[organization_id]") { list = list.filter { $0.0.organizationId == org } }
+            let items = list.map { (p, l) -> JSON in
+                .object(JSONObject([("user_id", .string(user.id)), ("resource_id", .string(p.id)), ("resource_type", "project"),
+                                    ("organization_id", .string(p.organizationId)), ("permissions", JSON(l.permissions)),
+                                    ("granted_at", .string(p.createdAt)), ("updated_at", .string(p.updatedAt))]))
+            }
+            var links = Links(base: s.publicURL)
+            links.add("self", "/users/\(user.id)/extended-access")
+            if !list.isEmpty {
+                links.add("ref:projects:0", "/ref/projects?in=" + list.map(\.0.id).joined(separator: ","))
+                links.add("ref:organizations:0", "/ref/organizations?in=" + Array(Set(list.map(\.0.organizationId))).sorted().joined(separator: ","))
+            }
+            return .json(.ok, .object(JSONObject([("items", .array(items)), ("_links", links.json)])))
+        }
+        r.get("/projects/{projectId}") { req in
+            let (p, l) = try await s.visibleProject(req)
+            return .json(.ok, s.render.project(p, access: l, organization: try await s.store.organization(id: p.organizationId)))
+        }
+        r.patch("/projects/{projectId}") { req in try await updateProject(req, s, id: req.param("projectId")) }
+        r.delete("/projects/{projectId}") { req in try await deleteProject(req, s, id: req.param("projectId")) }
+        r.get("/projects/{projectId}/capabilities") { req in
+            _ = try await s.visibleProject(req)
+            return .json(.ok, capabilities)
+        }
+        r.get("/projects/{projectId}/settings") { req in
+            let (p, _) = try await s.visibleProject(req)
+            return .json(.ok, settingsJSON(p, s))
+        }
+        r.patch("/projects/{projectId}/settings") { req in
+            var (p, l) = try await s.visibleProject(req)
+            try s.requireProjectAdmin(l)
+            let body = try req.jsonObject(allowEmpty: false)
+            for (k, v) in body {
+                guard let current = p.settings[k] else { throw APIError.badRequest("unknown setting", field: k) }
+                if !current.isNull && !v.isNull && current.typeName != v.typeName {
+                    throw APIError.badRequest("must be a \(current.typeName), not \(v.typeName)", field: k)
+                }
+                p.settings[k] = v
+            }
+            p.updatedAt = Timestamp.now()
+            try await s.store.updateProject(p)
+            return .json(.ok, resultEnvelope(settingsJSON(p, s), activities: []))
+        }
+        r.post("/projects/{projectId}/clear_build_cache") { req in
+            let user = try req.requireUser()
+            let (p, l) = try await s.visibleProject(req)
+            try s.requireProjectAdmin(l)
+            let cacheDir = s.dataDir + "/build-cache/" + p.id
+            try? FileManager.default.removeItem(atPath: cacheDir)
+            let a = s.makeActivity(type: "project.clear_build_cache", project: p, environment: nil, user: user, action: "cleared the build cache",
+                                   log: ["Build cache of project \(p.id) cleared; the next build of every application starts from scratch."])
+            try await s.store.insertActivity(a)
+            return .json(.ok, resultEnvelope(nil, activities: [s.render.activity(a, canCancel: false)]))
+        }
+        r.get("/projects/{projectId}/environment-types") { req in
+            let (p, l) = try await s.visibleProject(req)
+            return .json(.ok, .array(EnvironmentType.allCases.filter { l.role(on: $0) != nil }.map { s.render.environmentType($0, projectId: p.id) }))
+        }
+        r.get("/projects/{projectId}/environment-types/{environmentTypeId}") { req in
+            let (p, l) = try await s.visibleProject(req)
+            guard let t = EnvironmentType(rawValue: req.param("environmentTypeId")), l.role(on: t) != nil else {
+                throw APIError.notFound("Environment type \(req.param("environmentTypeId"))")
+            }
+            return .json(.ok, s.render.environmentType(t, projectId: p.id))
+        }
+    }
+
+    static func subscription(_ req: APIRequest, _ o: Organization, _ s: ServerContext) async throws -> Subscription {
+        guard let sub = try await s.store.subscription(id: req.param("subscription_id")), sub.organizationId == o.id else {
+            throw APIError.notFound("Subscription \(req.param("subscription_id"))")
+        }
+        return sub
+    }
+
+    static func settingsJSON(_ p: Project, _ s: ServerContext) -> JSON {
+        var o = p.settings
+        var l = Links(base: s.publicURL)
+        l.add("self", "/projects/\(p.id)/settings")
+        l.add("#edit", "/projects/\(p.id)/settings", method: "patch")
+        o["_links"] = l.json
+        return .object(o)
+    }
+
+    static let capabilities: JSON = .object(JSONObject([
+        ("custom_domains", .object(JSONObject([("enabled", true), ("environments_with_domains_limit", 0)]))),
+        ("source_operations", .object(JSONObject([("enabled", false)]))),
+        ("runtime_operations", .object(JSONObject([("enabled", false)]))),
+        ("outbound_firewall", .object(JSONObject([("enabled", false)]))),
+        ("metrics", .object(JSONObject([("max_range", "P30D")]))),
+        ("logs_forwarding", .object(JSONObject([("max_extra_payload_size", 0)]))),
+        ("images", .object(JSONObject())),
+        ("instance_limit", 1),
+        ("build_resources", .object(JSONObject([("enabled", false), ("max_cpu", 1), ("max_memory", 2048)]))),
+        ("data_retention", .object(JSONObject([("enabled", true)]))),
+        ("integrations", .object(JSONObject([("enabled", false), ("config", .object(JSONObject())), ("allowed_integrations", .array([]))]))),
+    ]))
+
+    static func updateProject(_ req: APIRequest, _ s: ServerContext, id: String) async throws -> APIResponse {
+        let user = try req.requireUser()
+        var (p, l) = try await s.visibleProject(req, id: id)
+        try s.requireProjectAdmin(l)
+        let b = try BodyReader(try req.jsonObject(allowEmpty: false),
+                               allowed: ["attributes", "title", "description", "default_branch", "timezone", "region", "default_domain"])
+        var activities: [Activity] = []
+        if let t = try b.string("title", nonEmpty: true, maxLength: 255), t != p.title {
+            activities.append(s.makeActivity(type: "project.modify.title", project: p, environment: nil, user: user,
+                                             action: "changed the project title to \(t)", log: ["Project title changed from \"\(p.title)\" to \"\(t)\"."]))
+            p.title = t
+        }
+        if let d = try b.string("description", maxLength: 4096) { p.description = d }
+        if let a = try b.stringMap("attributes") { p.attributes = a }
+        if let tz = try b.string("timezone", nonEmpty: true, maxLength: 64) {
+            guard TimeZone(identifier: tz) != nil else { throw APIError.badRequest("'\(tz)' is not a known time zone", field: "timezone") }
+            p.timezone = tz
+        }
+        if let region = try b.string("region", nonEmpty: true), region != p.region {
+            throw APIError.badRequest("a project cannot move to another region", field: "region")
+        }
+        if let branch = try b.string("default_branch", nonEmpty: true), branch != p.defaultBranch {
+            guard try await s.store.environment(projectId: p.id, id: branch) != nil else {
+                throw APIError.badRequest("no environment named \(branch) exists", field: "default_branch")
+            }
+            p.defaultBranch = branch
+        }
+        if let domain = try b.nullableString("default_domain") { p.attributes["default_domain"] = domain.map { .string($0) } ?? nil }
+        p.updatedAt = Timestamp.now()
+        try await s.store.transaction { [p, activities] tx in
+            try await tx.updateProject(p)
+            if var sub = try await tx.subscription(id: p.subscriptionId) {
+                sub.projectTitle = p.title
+                sub.updatedAt = p.updatedAt
+                try await tx.updateSubscription(sub)
+            }
+            for a in activities { try await tx.insertActivity(a) }
+        }
+        let org = try await s.store.organization(id: p.organizationId)
+        return .json(.ok, resultEnvelope(s.render.project(p, access: l, organization: org), activities: activities.map { s.render.activity($0, canCancel: false) }))
+    }
+
+    static func deleteProject(_ req: APIRequest, _ s: ServerContext, id: String) async throws -> APIResponse {
+        let (p, l) = try await s.visibleProject(req, id: id)
+        try s.requireProjectAdmin(l)
+        try await s.store.transaction { tx in
+            try await tx.deleteProject(id: p.id)
+            try await tx.deleteSubscription(id: p.subscriptionId)
+        }
+        try? FileManager.default.removeItem(atPath: s.dataDir + "/projects/" + p.id)
+        return .json(.ok, resultEnvelope(nil, activities: []))
+    }
+}
+
+extension String {
+    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import GroveModel
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+
+/// Turns HTTP requests into `APIRequest`s: size limit, authentication, routing, and errors as JSON.
+struct GroveResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let routes: Routes
+    let server: ServerContext
+
+    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await handle(request)
+        } catch {
+            response = errorResponse(error, path: request.uri.path)
+        }
+        Timer(label: "grove_http_request_duration", dimensions: [("method", request.method.rawValue)])
+            .recordNanoseconds((ContinuousClock.now - start).nanosecondsValue)
+        return response
+    }
+
+    func handle(_ request: Request) async throws -> Response {
+        // Region links on Platform.sh live under /api/projects/...; accept that prefix too.
+        var path = request.uri.path
+        if path.hasPrefix("/api/") { path = String(path.dropFirst(4)) }
+        let route: Routes.Route
+        let params: [String: String]
+        switch routes.match(method: request.method, rawPath: path) {
+        case .found(let r, let p): route = r; params = p
+        case .methodNotAllowed(let allowed):
+            var e = APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path).")
+            e.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            throw e
+        case .none: throw APIError.notFound("The path \(path)")
+        }
+        var body: [UInt8] = []
+        if request.method != .get && request.method != .head {
+            var req = request
+            do {
+                let buf = try await req.collectBody(upTo: server.maxBodySize)
+                body = Array(buf.readableBytesView)
+            } catch {
+                throw APIError(.contentTooLarge, "The request body exceeds \(server.maxBodySize) bytes.")
+            }
+        }
+        var user: User?
+        var grant: String?
+        if route.authenticated {
+            (user, grant) = try await authenticate(request.headers[.authorization])
+        }
+        let api = APIRequest(method: request.method, path: path, params: params, query: QueryString.parse(request.uri.query),
+                             headers: request.headers, body: body, user: user, grant: grant)
+        return render(try await route.handler(api))
+    }
+
+    func authenticate(_ header: String?) async throws -> (User, String) {
+        guard let header, header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthorized("Authentication required: send Authorization: Bearer <access token>.")
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let claims = server.signer.verify(token), let sub = claims["sub"]?.stringValue else {
+            throw APIError.unauthorized("The access token is invalid or has expired.")
+        }
+        if let jti = claims["jti"]?.stringValue, try await server.store.meta("revoked:" + jti) != nil {
+            throw APIError.unauthorized("The access token was revoked.")
+        }
+        guard let user = try await server.store.user(id: sub), !user.deactivated else {
+            throw APIError.unauthorized("The user of this access token no longer exists.")
+        }
+        return (user, claims["grant"]?.stringValue ?? "api_token")
+    }
+
+    func render(_ r: APIResponse) -> Response {
+        switch r {
+        case .json(let status, let json):
+            var buf = ByteBuffer()
+            buf.writeString(json.serialized())
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buf))
+        case .empty(let status):
+            return Response(status: status)
+        case .stream(let status, let type, let body):
+            return Response(status: status, headers: [.contentType: type, .cacheControl: "no-cache"], body: body)
+        case .raw(let status, let type, let bytes):
+            return Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    func errorResponse(_ error: any Error, path: String) -> Response {
+        let e: APIError
+        if let mapped = APIError.from(error) {
+            e = mapped
+        } else {
+            server.logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            e = APIError(.internalServerError, "Internal error; the server log has the details.")
+        }
+        var headers = e.headers
+        headers[.contentType] = "application/json"
+        var buf = ByteBuffer()
+        buf.writeString(e.body.serialized())
+        return Response(status: e.status, headers: headers, body: .init(byteBuffer: buf))
+    }
+}
+
+extension Duration {
+    var nanosecondsValue: Int64 {
+        let c = components
+        return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GroveModel
+import HTTPTypes
+import Hummingbird
+
+/// What a handler sees: the request, its decoded path parameters and query, and the caller.
+public struct APIRequest: Sendable {
+    public let method: HTTPRequest.Method
+    public let path: String
+    public let params: [String: String]
+    public let query: [(String, String)]
+    public let headers: HTTPFields
+    public let body: [UInt8]
+    public let user: User?
+    public let grant: String?
+
+    public func param(_ name: String) -> String { params[name] ?? "" }
+    public func queryValue(_ name: String) -> String? { query.first { $0.0 == name }?.1 }
+    /// All values of a repeated parameter, accepting `name`, `name[]` and comma-separated lists.
+    public func queryValues(_ name: String) -> [String] {
+        query.filter { $0.0 == name || $0.0 == name + "[]" }.flatMap { $0.1.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+    }
+
+    public func requireUser() throws -> User {
+        guard let user else { throw APIError.unauthorized() }
+        return user
+    }
+
+    /// The JSON object body, or an empty object when there is no body.
+    public func jsonObject(allowEmpty: Bool = true) throws -> JSONObject {
+        if body.isEmpty || body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            if allowEmpty { return JSONObject() }
+            throw APIError.badRequest("A JSON object body is required.")
+        }
+        let v: JSON
+        do { v = try JSON.parse(body) } catch { throw APIError.badRequest("The body is not valid JSON: \(error)") }
+        guard case .object(let o) = v else { throw APIError.badRequest("The body must be a JSON object, not \(v.typeName).") }
+        return o
+    }
+}
+
+public enum APIResponse: Sendable {
+    case json(HTTPResponse.Status, JSON)
+    case empty(HTTPResponse.Status)
+    case stream(HTTPResponse.Status, contentType: String, ResponseBody)
+    case raw(HTTPResponse.Status, contentType: String, [UInt8])
+}
+
+public typealias Handler = @Sendable (APIRequest) async throws -> APIResponse
+
+/// A small method-and-segments router. Segments are percent-decoded one by one, so environment ids holding
+/// `/` (sent as `%2F`) stay one parameter, and segments such as `email={email}` can be matched by prefix.
+public struct Routes: Sendable {
+    enum Segment: Sendable {
+        case literal(String)
+        case param(String)
+        case prefixed(String, String)  // "email=" + param
+    }
+
+    struct Route: Sendable {
+        let method: HTTPRequest.Method
+        let segments: [Segment]
+        let authenticated: Bool
+        let handler: Handler
+        let template: String
+    }
+
+    private(set) var routes: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ method: HTTPRequest.Method, _ template: String, authenticated: Bool = true, _ handler: @escaping Handler) {
+        let segs = template.split(separator: "/").map { s -> Segment in
+            let s = String(s)
+            if s.hasPrefix("{") && s.hasSuffix("}") { return .param(String(s.dropFirst().dropLast())) }
+            if let open = s.firstIndex(of: "{"), s.hasSuffix("}") {
+                return .prefixed(String(s[..<open]), String(s[s.index(after: open)..<s.index(before: s.endIndex)]))
+            }
+            return .literal(s)
+        }
+        routes.append(Route(method: method, segments: segs, authenticated: authenticated, handler: handler, template: template))
+    }
+
+    public mutating func get(_ t: String, authenticated: Bool = true, _ h: @escaping Handler) { add(.get, t, authenticated: authenticated, h) }
+    public mutating func post(_ t: String, authenticated: Bool = true, _ h: @escaping Handler) { add(.post, t, authenticated: authenticated, h) }
+    public mutating func patch(_ t: String, _ h: @escaping Handler) { add(.patch, t, h) }
+    public mutating func delete(_ t: String, _ h: @escaping Handler) { add(.delete, t, h) }
+
+    enum Match {
+        case found(Route, [String: String])
+        case methodNotAllowed([HTTPRequest.Method])
+        case none
+    }
+
+    func match(method: HTTPRequest.Method, rawPath: String) -> Match {
+        let parts = rawPath.split(separator: "/", omittingEmptySubsequences: true).map { String($0) }
+        var allowed: [HTTPRequest.Method] = []
+        // Literal routes first, so `/users/me` wins over `/users/{user_id}`.
+        for route in routes.sorted(by: { $0.literalCount > $1.literalCount }) {
+            guard route.segments.count == parts.count else { continue }
+            var params: [String: String] = [:]
+            var ok = true
+            for (seg, raw) in zip(route.segments, parts) {
+                let decoded = raw.removingPercentEncoding ?? raw
+                switch seg {
+                case .literal(let l): ok = decoded == l
+                case .param(let name): params[name] = decoded; ok = !decoded.isEmpty
+                case .prefixed(let prefix, let name):
+                    ok = decoded.hasPrefix(prefix) && decoded.count > prefix.count
+                    if ok { params[name] = String(decoded.dropFirst(prefix.count)) }
+                }
+                if !ok { break }
+            }
+            guard ok else { continue }
+            if route.method == method || (method == .head && route.method == .get) { return .found(route, params) }
+            allowed.append(route.method)
+        }
+        return allowed.isEmpty ? .none : .methodNotAllowed(allowed)
+    }
+}
+
+extension Routes.Route {
+    var literalCount: Int {
+        segments.reduce(0) { n, s in if case .literal = s { return n + 2 }; if case .prefixed = s { return n + 1 }; return n }
+    }
+}
+
+enum QueryString {
+    static func parse(_ query: String?) -> [(String, String)] {
+        guard let query, !query.isEmpty else { return [] }
+        return query.split(separator: "&").map { pair in
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func dec(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            return (dec(kv[0]), kv.count > 1 ? dec(kv[1]) : "")
+        }
+    }
+}

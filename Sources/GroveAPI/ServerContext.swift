@@ -1,0 +1,44 @@
+import Foundation
+import GroveModel
+import GroveOrchestrator
+import GroveStore
+import Logging
+
+/// Shared by every handler: the store, the orchestrator, the signing key and the public URL.
+public final class ServerContext: Sendable {
+    public let store: any Store
+    public let orchestrator: Orchestrator
+    public let signer: JWTSigner
+    public let logger: Logger
+    public let dataDir: String
+    private let publicURLBox: PublicURL
+    public let accessTokenLifetime: Int = 900
+    public let refreshTokenLifetime: Int = 30 * 24 * 3600
+    public let maxBodySize: Int = 1 << 20
+    public let region: String
+
+    public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
+                region: String = "local") {
+        self.store = store
+        self.orchestrator = orchestrator
+        self.signer = signer
+        self.logger = logger
+        self.dataDir = dataDir
+        self.publicURLBox = PublicURL(publicURL)
+        self.region = region
+    }
+
+    /// The base every `_links` href starts with, without a trailing slash.
+    public var publicURL: String { publicURLBox.value }
+    func setPublicURLIfUnset(_ url: String) { publicURLBox.setIfUnset(url) }
+
+    func url(_ path: String) -> String { publicURL + path }
+}
+
+final class PublicURL: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value: String?
+    init(_ v: String?) { _value = v.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } }
+    var value: String { lock.lock(); defer { lock.unlock() }; return _value ?? "http://127.0.0.1" }
+    func setIfUnset(_ v: String) { lock.lock(); defer { lock.unlock() }; if _value == nil { _value = v } }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import GroveModel
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// An error the API answered with, or a transport failure.
+public struct ClientError: Error, CustomStringConvertible, Sendable {
+    public let status: Int
+    public let message: String
+    public let body: JSON?
+    public init(status: Int, message: String, body: JSON? = nil) { self.status = status; self.message = message; self.body = body }
+    public var description: String {
+        if status == 0 { return message }
+        var m = "\(message) (HTTP \(status))"
+        if case .object(let d)? = body?["detail"], !d.isEmpty { m += " " + JSON.object(d).serialized() }
+        return m
+    }
+}
+
+/// A typed-enough client of the Grove REST API: JSON in, JSON out, with HAL links followed as given.
+public final class APIClient: Sendable {
+    public let baseURL: String
+    public let tokenSource: TokenSource
+    let session: URLSession
+
+    public init(baseURL: String, tokenSource: TokenSource) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.tokenSource = tokenSource
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = 60
+        self.session = URLSession(configuration: config)
+    }
+
+    public func url(_ pathOrURL: String) -> String {
+        pathOrURL.hasPrefix("http://") || pathOrURL.hasPrefix("https://") ? pathOrURL : baseURL + pathOrURL
+    }
+
+    @discardableResult
+    public func get(_ path: String) async throws -> JSON { try await send("GET", path, nil) }
+    @discardableResult
+    public func post(_ path: String, _ body: JSON? = nil) async throws -> JSON { try await send("POST", path, body ?? .object(JSONObject())) }
+    @discardableResult
+    public func patch(_ path: String, _ body: JSON) async throws -> JSON { try await send("PATCH", path, body) }
+    @discardableResult
+    public func delete(_ path: String) async throws -> JSON { try await send("DELETE", path, nil) }
+
+    public func send(_ method: String, _ path: String, _ body: JSON?) async throws -> JSON {
+        let (status, json) = try await raw(method, path, body, retryOn401: true)
+        guard (200..<300).contains(status) else {
+            throw ClientError(status: status, message: json?["message"]?.stringValue ?? json?["error_description"]?.stringValue ?? "request failed", body: json)
+        }
+        return json ?? .null
+    }
+
+    func raw(_ method: String, _ path: String, _ body: JSON?, retryOn401: Bool) async throws -> (Int, JSON?) {
+        guard let u = URL(string: url(path)) else { throw ClientError(status: 0, message: "invalid URL \(url(path))") }
+        var req = URLRequest(url: u)
+        req.httpMethod = method
+        req.setValue("application/json", forHTTPHeaderField: "Accept")
+        req.setValue("grove-cli/\(GroveClientVersion.string)", forHTTPHeaderField: "User-Agent")
+        req.setValue("Bearer " + (try await tokenSource.accessToken(client: self)), forHTTPHeaderField: "Authorization")
+        if let body {
+            req.httpBody = Data(body.serialized().utf8)
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await perform(req)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        if status == 401 && retryOn401 {
+            await tokenSource.invalidate()
+            return try await raw(method, path, body, retryOn401: false)
+        }
+        return (status, data.isEmpty ? nil : try? JSON.parse(Array(data)))
+    }
+
+    func perform(_ req: URLRequest) async throws -> (Data, URLResponse) {
+        do { return try await session.data(for: req) } catch {
+            throw ClientError(status: 0, message: "cannot reach \(req.url?.absoluteString ?? "?"): \(error.localizedDescription)")
+        }
+    }
+
+    /// POSTs a form to the token endpoint without a bearer token.
+    public func tokenRequest(_ form: [(String, String)]) async throws -> JSON {
+        guard let u = URL(string: baseURL + "/oauth2/token") else { throw ClientError(status: 0, message: "invalid API URL \(baseURL)") }
+        var req = URLRequest(url: u)
+        req.httpMethod = "POST"
+        req.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        req.setValue("Basic " + Data("grove-cli:".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        req.httpBody = Data(form.map { "\($0.0)=\(formEscape($0.1))" }.joined(separator: "&").utf8)
+        let (data, response) = try await perform(req)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = try? JSON.parse(Array(data))
+        guard status == 200, let json else {
+            throw ClientError(status: status, message: json?["error_description"]?.stringValue ?? "token request failed", body: json)
+        }
+        return json
+    }
+
+    public func revoke(_ token: String) async {
+        guard let u = URL(string: baseURL + "/oauth2/revoke") else { return }
+        var req = URLRequest(url: u)
+        req.httpMethod = "POST"
+        req.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        req.httpBody = Data("token=\(formEscape(token))&client_id=grove-cli".utf8)
+        _ = try? await perform(req)
+    }
+
+    /// Streams an NDJSON resource, calling `onLine` for each parsed line until the server closes it.
+    public func streamLines(_ path: String, onLine: @Sendable @escaping (JSON) -> Void) async throws {
+        guard let u = URL(string: url(path)) else { throw ClientError(status: 0, message: "invalid URL") }
+        var req = URLRequest(url: u)
+        req.timeoutInterval = 3600
+        req.setValue("Bearer " + (try await tokenSource.accessToken(client: self)), forHTTPHeaderField: "Authorization")
+        let stream = LineStream()
+        try await stream.run(req, onLine: onLine)
+    }
+
+    func formEscape(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+}
+
+public enum GroveClientVersion {
+    public static let string = "0.1.0"
+}
+
+/// Delegate-based streaming so lines arrive as the server flushes them (corelibs URLSession has no async bytes).
+final class LineStream: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    private var buffer = Data()
+    private var onLine: (@Sendable (JSON) -> Void)?
+    private var continuation: CheckedContinuation<Void, any Error>?
+    private var status = 0
+    private let lock = NSLock()
+
+    func run(_ req: URLRequest, onLine: @Sendable @escaping (JSON) -> Void) async throws {
+        self.onLine = onLine
+        let session = URLSession(configuration: .ephemeral, delegate: self, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            lock.lock(); continuation = c; lock.unlock()
+            session.dataTask(with: req).resume()
+        }
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        buffer.append(data)
+        while let nl = buffer.firstIndex(of: 0x0A) {
+            let line = buffer[buffer.startIndex..<nl]
+            buffer = Data(buffer[(nl + 1)...])
+            if status == 200, let j = try? JSON.parse(Array(line)) { onLine?(j) }
+        }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        lock.lock(); let c = continuation; continuation = nil; lock.unlock()
+        if let error { c?.resume(throwing: ClientError(status: 0, message: "log stream failed: \(error.localizedDescription)")) }
+        else if status != 200 { c?.resume(throwing: ClientError(status: status, message: "log stream refused")) }
+        else { c?.resume() }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Random identifiers in the shapes Platform.sh uses: short lowercase base32 for projects and activities,
+/// UUIDs for users and organizations.
+public enum Identifier {
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+    private static let lowerAlnum = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+
+    /// A 13-character id such as `ypalrypnezbye` (projects, activities, subscriptions).
+    public static func short(_ length: Int = 13) -> String {
+        var g = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] })
+    }
+
+    public static func lowercaseAlphanumeric(_ length: Int) -> String {
+        var g = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in lowerAlnum[Int(g.next() % UInt64(lowerAlnum.count))] })
+    }
+
+    public static func uuid() -> String { UUID().uuidString.lowercased() }
+
+    /// A secret with 256 bits of entropy, hex encoded (API tokens, refresh tokens).
+    public static func secret(bytes: Int = 32) -> String {
+        var g = SystemRandomNumberGenerator()
+        var out = ""
+        for _ in 0..<bytes {
+            let b = UInt8(truncatingIfNeeded: g.next())
+            out += String(format: "%02x", b)
+        }
+        return out
+    }
+}
+
+/// Timestamps are stored and returned as ISO-8601 UTC strings with microseconds, which sort correctly as text.
+public enum Timestamp {
+    public static func now() -> String { format(Date()) }
+
+    public static func format(_ date: Date) -> String {
+        let t = date.timeIntervalSince1970
+        let secs = Int64(t.rounded(.down))
+        let micros = Int64(((t - Double(secs)) * 1_000_000).rounded(.down))
+        var tm = tm()
+        var time = time_t(secs)
+        gmtime_r(&time, &tm)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06lld+00:00",
+            Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), micros)
+    }
+
+    /// Parses the ISO-8601 forms clients send (`Z` or `+00:00`, with or without fractions).
+    public static func parse(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s)
+    }
+}

@@ -1,0 +1,334 @@
+import Foundation
+
+/// A JSON value whose objects keep their key order, so HAL documents read the same way every time.
+public enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSON])
+    case object(JSONObject)
+
+    public subscript(key: String) -> JSON? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var intValue: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d) where d.rounded() == d && abs(d) < 9.0e15: return Int64(d)
+        default: return nil
+        }
+    }
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+    public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
+    public var objectValue: JSONObject? { if case .object(let o) = self { return o }; return nil }
+    public var isNull: Bool { if case .null = self { return true }; return false }
+
+    /// The JSON type name used in validation messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+}
+
+/// An insertion-ordered JSON object.
+public struct JSONObject: Sendable, Equatable, Sequence {
+    public private(set) var keys: [String] = []
+    private var storage: [String: JSON] = [:]
+
+    public init() {}
+    public init(_ pairs: [(String, JSON)]) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public subscript(key: String) -> JSON? {
+        get { storage[key] }
+        set {
+            if let newValue {
+                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+            } else if storage.removeValue(forKey: key) != nil {
+                keys.removeAll { $0 == key }
+            }
+        }
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+
+    public func makeIterator() -> AnyIterator<(key: String, value: JSON)> {
+        var i = 0
+        return AnyIterator {
+            guard i < keys.count else { return nil }
+            defer { i += 1 }
+            let k = keys[i]
+            return (k, storage[k] ?? .null)
+        }
+    }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool { a.storage == b.storage }
+}
+
+extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(floatLiteral value: Double) { self = .double(value) }
+}
+
+extension JSON {
+    public init(_ s: String?) { self = s.map { .string($0) } ?? .null }
+    public init(_ i: Int) { self = .int(Int64(i)) }
+    public init(_ b: Bool) { self = .bool(b) }
+    public init(_ strings: [String]) { self = .array(strings.map { .string($0) }) }
+}
+
+// MARK: - Serialization
+
+public struct JSONParseError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public let offset: Int
+    public var description: String { "\(message) at byte \(offset)" }
+}
+
+extension JSON {
+    /// Parses UTF-8 JSON text. Integers stay integers so ids and counts round-trip exactly.
+    public static func parse(_ bytes: some Collection<UInt8>) throws -> JSON {
+        var p = JSONParser(Array(bytes))
+        p.skipWhitespace()
+        let v = try p.value(depth: 0)
+        p.skipWhitespace()
+        guard p.atEnd else { throw JSONParseError(message: "unexpected trailing characters", offset: p.index) }
+        return v
+    }
+
+    public static func parse(_ text: String) throws -> JSON { try parse(Array(text.utf8)) }
+
+    public func serialized(pretty: Bool = false) -> String {
+        var out = ""
+        write(into: &out, pretty: pretty, indent: 0)
+        return out
+    }
+
+    public var bytes: [UInt8] { Array(serialized().utf8) }
+
+    private func write(into out: inout String, pretty: Bool, indent: Int) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
+            if d.isFinite {
+                if d.rounded() == d && abs(d) < 1e15 { out += String(Int64(d)) } else { out += "\(d)" }
+            } else { out += "null" }
+        case .string(let s): JSON.writeString(s, into: &out)
+        case .array(let a):
+            if a.isEmpty { out += "[]"; return }
+            out += "["
+            for (i, v) in a.enumerated() {
+                if i > 0 { out += "," }
+                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                v.write(into: &out, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            out += "]"
+        case .object(let o):
+            if o.isEmpty { out += "{}"; return }
+            out += "{"
+            var first = true
+            for (k, v) in o {
+                if !first { out += "," }
+                first = false
+                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                JSON.writeString(k, into: &out)
+                out += pretty ? ": " : ":"
+                v.write(into: &out, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+private struct JSONParser {
+    let b: [UInt8]
+    var index = 0
+    init(_ b: [UInt8]) { self.b = b }
+    var atEnd: Bool { index >= b.count }
+
+    mutating func skipWhitespace() {
+        while index < b.count, b[index] == 0x20 || b[index] == 0x0A || b[index] == 0x0D || b[index] == 0x09 { index += 1 }
+    }
+
+    func fail(_ m: String) -> JSONParseError { JSONParseError(message: m, offset: index) }
+
+    mutating func value(depth: Int) throws -> JSON {
+        guard depth < 64 else { throw fail("nesting too deep") }
+        guard index < b.count else { throw fail("unexpected end of input") }
+        switch b[index] {
+        case UInt8(ascii: "{"):
+            index += 1
+            var obj = JSONObject()
+            skipWhitespace()
+            if index < b.count, b[index] == UInt8(ascii: "}") { index += 1; return .object(obj) }
+            while true {
+                skipWhitespace()
+                guard index < b.count, b[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                let k = try string()
+                skipWhitespace()
+                guard index < b.count, b[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                index += 1
+                skipWhitespace()
+                obj[k] = try value(depth: depth + 1)
+                skipWhitespace()
+                guard index < b.count else { throw fail("unexpected end of input") }
+                if b[index] == UInt8(ascii: ",") { index += 1; continue }
+                if b[index] == UInt8(ascii: "}") { index += 1; return .object(obj) }
+                throw fail("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            var arr: [JSON] = []
+            skipWhitespace()
+            if index < b.count, b[index] == UInt8(ascii: "]") { index += 1; return .array(arr) }
+            while true {
+                skipWhitespace()
+                arr.append(try value(depth: depth + 1))
+                skipWhitespace()
+                guard index < b.count else { throw fail("unexpected end of input") }
+                if b[index] == UInt8(ascii: ",") { index += 1; continue }
+                if b[index] == UInt8(ascii: "]") { index += 1; return .array(arr) }
+                throw fail("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""):
+            return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default:
+            return try number()
+        }
+    }
+
+    mutating func literal(_ word: String) throws {
+        let w = Array(word.utf8)
+        guard index + w.count <= b.count, Array(b[index..<index + w.count]) == w else { throw fail("invalid literal") }
+        index += w.count
+    }
+
+    mutating func number() throws -> JSON {
+        let start = index
+        var isFloat = false
+        if index < b.count, b[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < b.count, (0x30...0x39).contains(b[index]) else { throw fail("invalid value") }
+        while index < b.count {
+            let c = b[index]
+            if (0x30...0x39).contains(c) { index += 1 }
+            else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
+                isFloat = true; index += 1
+            } else { break }
+        }
+        let text = String(decoding: b[start..<index], as: UTF8.self)
+        if !isFloat, let i = Int64(text) { return .int(i) }
+        guard let d = Double(text) else { throw fail("invalid number") }
+        return .double(d)
+    }
+
+    mutating func string() throws -> String {
+        index += 1  // opening quote
+        var bytes: [UInt8] = []
+        while index < b.count {
+            let c = b[index]
+            if c == UInt8(ascii: "\"") {
+                index += 1
+                guard let s = String(validating: bytes, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+                return s
+            }
+            if c < 0x20 { throw fail("control character in string") }
+            if c == UInt8(ascii: "\\") {
+                index += 1
+                guard index < b.count else { break }
+                let e = b[index]
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""): bytes.append(0x22)
+                case UInt8(ascii: "\\"): bytes.append(0x5C)
+                case UInt8(ascii: "/"): bytes.append(0x2F)
+                case UInt8(ascii: "b"): bytes.append(0x08)
+                case UInt8(ascii: "f"): bytes.append(0x0C)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800...0xDBFF).contains(code) {
+                        guard index + 1 < b.count, b[index] == UInt8(ascii: "\\"), b[index + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate")
+                        }
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("invalid surrogate pair") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw fail("invalid unicode escape") }
+                    bytes.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default: throw fail("invalid escape")
+                }
+                continue
+            }
+            bytes.append(c)
+            index += 1
+        }
+        throw fail("unterminated string")
+    }
+
+    mutating func hex4() throws -> UInt32 {
+        guard index + 4 <= b.count, let v = UInt32(String(decoding: b[index..<index + 4], as: UTF8.self), radix: 16) else {
+            throw fail("invalid unicode escape")
+        }
+        index += 4
+        return v
+    }
+}

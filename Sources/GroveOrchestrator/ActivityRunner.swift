@@ -1,0 +1,63 @@
+import GroveModel
+import GroveStore
+
+/// Carries out one activity type. Runners must be idempotent when `resumable` is true:
+/// after a restart an interrupted activity of that type runs again from the start.
+public protocol ActivityRunner: Sendable {
+    var resumable: Bool { get }
+    func run(_ context: ActivityContext) async throws
+}
+
+/// Thrown when a user cancelled the activity; the worker records it as cancelled.
+public struct ActivityCancelled: Error {}
+
+/// A failure whose message is meant for the activity log as is.
+public struct ActivityFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+/// What a runner may do to its activity: log, report progress, check for cancellation.
+public final class ActivityContext: @unchecked Sendable {
+    public let store: any Store
+    public private(set) var activity: Activity
+    private var logSeq: Int64
+    private let stepDelay: Duration
+
+    init(store: any Store, activity: Activity, lastLogSeq: Int64, stepDelay: Duration) {
+        self.store = store
+        self.activity = activity
+        self.logSeq = lastLogSeq
+        self.stepDelay = stepDelay
+    }
+
+    /// Appends a line to the activity log (a newline is added when missing).
+    public func log(_ message: String) async throws {
+        logSeq += 1
+        let text = message.hasSuffix("\n") ? message : message + "\n"
+        try await store.appendLog(ActivityLogItem(activityId: activity.id, seq: logSeq, timestamp: Timestamp.now(), message: text))
+    }
+
+    public func progress(_ percent: Int) async throws {
+        activity.completionPercent = min(99, max(activity.completionPercent, percent))
+        activity.updatedAt = Timestamp.now()
+        try await store.updateActivity(activity)
+    }
+
+    /// Throws `ActivityCancelled` when a user asked to cancel.
+    public func checkCancelled() async throws {
+        try Task.checkCancellation()
+        if try await store.isCancelRequested(activityId: activity.id) { throw ActivityCancelled() }
+    }
+
+    /// Logs a step, pauses for the configured step delay, reports progress and honours cancellation.
+    public func step(_ message: String, percent: Int) async throws {
+        try await checkCancelled()
+        try await log(message)
+        if stepDelay > .zero { try await Task.sleep(for: stepDelay) }
+        try await progress(percent)
+        try await checkCancelled()
+    }
+
+    func update(_ a: Activity) { activity = a }
+}

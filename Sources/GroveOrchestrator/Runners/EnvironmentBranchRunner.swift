@@ -1,0 +1,35 @@
+import GroveModel
+import GroveStore
+
+/// `environment.branch`: brings up a child environment created from its parent.
+/// The child record was written (inactive) when the request was accepted.
+public struct EnvironmentBranchRunner: ActivityRunner {
+    public init() {}
+    public var resumable: Bool { true }
+
+    public func run(_ ctx: ActivityContext) async throws {
+        let p = ctx.activity.parameters
+        guard let childId = p["environment"]?.stringValue, let parentId = p["parent"]?.stringValue else {
+            throw ActivityFailure("The activity does not name the environment to create.")
+        }
+        let projectId = ctx.activity.projectId
+        guard var child = try await ctx.store.environment(projectId: projectId, id: childId) else {
+            throw ActivityFailure("Environment \(childId) no longer exists.")
+        }
+        guard let parent = try await ctx.store.environment(projectId: projectId, id: parentId) else {
+            throw ActivityFailure("The parent environment \(parentId) no longer exists.")
+        }
+        try await ctx.step("Creating environment \(childId) from \(parentId) (type \(child.type.rawValue)).", percent: 25)
+        child.headCommit = parent.headCommit
+        let cloneData = p["clone_parent"]?.boolValue ?? true
+        try await ctx.step(
+            cloneData
+                ? "Code, services and data are not copied yet: this Grove version records the environment only."
+                : "Starting without the parent's data (clone_parent: false).",
+            percent: 60)
+        child.status = .active
+        child.updatedAt = Timestamp.now()
+        try await ctx.store.updateEnvironment(child)
+        try await ctx.log("Environment \(childId) is active.")
+    }
+}

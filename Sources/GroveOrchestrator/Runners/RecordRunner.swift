@@ -1,0 +1,34 @@
+import GroveModel
+import GroveStore
+
+/// Activities that record a change already applied to the store (variables, settings).
+/// Their log says what changed and when it takes effect.
+public struct RecordRunner: ActivityRunner {
+    public init() {}
+    public var resumable: Bool { true }
+
+    public func run(_ ctx: ActivityContext) async throws {
+        for line in ctx.activity.parameters["log"]?.arrayValue ?? [] {
+            if let s = line.stringValue { try await ctx.log(s) }
+        }
+        try await ctx.progress(90)
+    }
+}
+
+public enum DefaultRunners {
+    /// Every activity type this version can run.
+    public static func all() -> [String: any ActivityRunner] {
+        var r: [String: any ActivityRunner] = [
+            "project.create": ProjectCreateRunner(),
+            "environment.branch": EnvironmentBranchRunner(),
+            "environment.delete": EnvironmentDeleteRunner(),
+        ]
+        for t in ["project.variable.create", "project.variable.update", "project.variable.delete",
+                  "environment.variable.create", "environment.variable.update", "environment.variable.delete",
+                  "environment.update.http_access", "environment.update.smtp", "environment.update.restrict_robots",
+                  "project.modify.title", "project.clear_build_cache"] {
+            r[t] = RecordRunner()
+        }
+        return r
+    }
+}

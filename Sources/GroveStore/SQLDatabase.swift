@@ -1,0 +1,62 @@
+import GroveModel
+
+/// A value bound to or read from SQL. The schema uses only text and 64-bit integers so both engines agree.
+public enum SQLValue: Sendable, Equatable {
+    case text(String)
+    case int(Int64)
+    case null
+
+    public var string: String? {
+        switch self {
+        case .text(let s): return s
+        case .int(let i): return String(i)
+        case .null: return nil
+        }
+    }
+    public var int: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .text(let s): return Int64(s)
+        case .null: return nil
+        }
+    }
+}
+
+extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(_ s: String?) { self = s.map { .text($0) } ?? .null }
+}
+
+public typealias SQLRow = [String: SQLValue]
+
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// The narrow seam between the store and an SQL engine. SQL is written with `?` placeholders.
+public protocol SQLDatabase: Sendable {
+    var dialect: SQLDialect { get }
+    @discardableResult
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+    /// Runs `body` in one transaction; nested calls join the outer transaction.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func close() async
+}
+
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A unique constraint was violated; the associated value names the constraint or table.
+    case conflict(String)
+    case notFound(String)
+    case invalidURL(String)
+    case engine(String)
+
+    public var description: String {
+        switch self {
+        case .conflict(let m): return "conflict: \(m)"
+        case .notFound(let m): return "not found: \(m)"
+        case .invalidURL(let m): return "invalid database URL: \(m)"
+        case .engine(let m): return "database error: \(m)"
+        }
+    }
+}

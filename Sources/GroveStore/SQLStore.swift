@@ -1,0 +1,335 @@
+import Foundation
+import GroveModel
+
+/// The `Store` on any `SQLDatabase`. Records are kept as JSON documents beside the columns used to find them.
+public struct SQLStore: Store {
+    public let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    public var backendName: String { db.dialect.rawValue }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T {
+        try await db.transaction { tx in try await body(SQLStore(db: tx)) }
+    }
+
+    public func close() async { await db.close() }
+
+    // MARK: helpers
+
+    private func encode<T: Encodable>(_ v: T) throws -> SQLValue {
+        .text(String(decoding: try JSONEncoder().encode(v), as: UTF8.self))
+    }
+
+    private func decode<T: Decodable>(_ rows: [SQLRow]) throws -> [T] {
+        let d = JSONDecoder()
+        return try rows.map { row in
+            guard let text = row["data"]?.string else { throw StoreError.engine("row without data") }
+            return try d.decode(T.self, from: Data(text.utf8))
+        }
+    }
+
+    private func one<T: Decodable>(_ sql: String, _ binds: [SQLValue]) async throws -> T? {
+        let rows: [T] = try decode(try await db.query(sql, binds))
+        return rows.first
+    }
+
+    private func many<T: Decodable>(_ sql: String, _ binds: [SQLValue]) async throws -> [T] {
+        try decode(try await db.query(sql, binds))
+    }
+
+    private func exec(_ sql: String, _ binds: [SQLValue]) async throws {
+        try await db.query(sql, binds)
+    }
+
+    /// Runs an UPDATE/DELETE with RETURNING and reports whether any row matched.
+    private func changed(_ sql: String, _ binds: [SQLValue]) async throws -> Bool {
+        !(try await db.query(sql, binds)).isEmpty
+    }
+
+    // MARK: meta
+
+    public func meta(_ key: String) async throws -> String? {
+        try await db.query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?["value"]?.string
+    }
+
+    public func setMetaIfAbsent(_ key: String, _ value: String) async throws -> String {
+        try await exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [.text(key), .text(value)])
+        return try await meta(key) ?? value
+    }
+
+    // MARK: users
+
+    public func insertUser(_ u: User) async throws {
+        try await exec("INSERT INTO users (id, email, username, data) VALUES (?, ?, ?, ?)",
+                       [.text(u.id), .text(u.email.lowercased()), .text(u.username.lowercased()), try encode(u)])
+    }
+    public func updateUser(_ u: User) async throws {
+        try await exec("UPDATE users SET email = ?, username = ?, data = ? WHERE id = ?",
+                       [.text(u.email.lowercased()), .text(u.username.lowercased()), try encode(u), .text(u.id)])
+    }
+    public func user(id: String) async throws -> User? { try await one("SELECT data FROM users WHERE id = ?", [.text(id)]) }
+    public func user(email: String) async throws -> User? {
+        try await one("SELECT data FROM users WHERE email = ?", [.text(email.lowercased())])
+    }
+    public func user(username: String) async throws -> User? {
+        try await one("SELECT data FROM users WHERE username = ?", [.text(username.lowercased())])
+    }
+    public func userCount() async throws -> Int {
+        Int(try await db.query("SELECT COUNT(*) AS n FROM users", []).first?["n"]?.int ?? 0)
+    }
+
+    // MARK: API tokens
+
+    public func insertAPIToken(_ t: APIToken) async throws {
+        try await exec("INSERT INTO api_tokens (id, user_id, token_hash, data) VALUES (?, ?, ?, ?)",
+                       [.text(t.id), .text(t.userId), .text(t.tokenHash), try encode(t)])
+    }
+    public func updateAPIToken(_ t: APIToken) async throws {
+        try await exec("UPDATE api_tokens SET data = ? WHERE id = ?", [try encode(t), .text(t.id)])
+    }
+    public func apiTokens(userId: String) async throws -> [APIToken] {
+        try await many("SELECT data FROM api_tokens WHERE user_id = ? ORDER BY id", [.text(userId)])
+    }
+    public func apiToken(id: String) async throws -> APIToken? { try await one("SELECT data FROM api_tokens WHERE id = ?", [.text(id)]) }
+    public func apiToken(hash: String) async throws -> APIToken? {
+        try await one("SELECT data FROM api_tokens WHERE token_hash = ?", [.text(hash)])
+    }
+    public func deleteAPIToken(id: String) async throws { try await exec("DELETE FROM api_tokens WHERE id = ?", [.text(id)]) }
+
+    // MARK: refresh tokens
+
+    public func insertRefreshToken(_ t: RefreshToken) async throws {
+        try await exec("INSERT INTO refresh_tokens (id, token_hash, user_id, data) VALUES (?, ?, ?, ?)",
+                       [.text(t.id), .text(t.tokenHash), .text(t.userId), try encode(t)])
+    }
+    public func refreshToken(hash: String) async throws -> RefreshToken? {
+        try await one("SELECT data FROM refresh_tokens WHERE token_hash = ?", [.text(hash)])
+    }
+    public func deleteRefreshToken(hash: String) async throws {
+        try await exec("DELETE FROM refresh_tokens WHERE token_hash = ?", [.text(hash)])
+    }
+
+    // MARK: organizations
+
+    public func insertOrganization(_ o: Organization) async throws {
+        try await exec("INSERT INTO organizations (id, name, owner_id, created_at, data) VALUES (?, ?, ?, ?, ?)",
+                       [.text(o.id), .text(o.name), .text(o.ownerId), .text(o.createdAt), try encode(o)])
+    }
+    public func updateOrganization(_ o: Organization) async throws {
+        try await exec("UPDATE organizations SET name = ?, owner_id = ?, data = ? WHERE id = ?",
+                       [.text(o.name), .text(o.ownerId), try encode(o), .text(o.id)])
+    }
+    public func deleteOrganization(id: String) async throws {
+        try await exec("DELETE FROM org_members WHERE organization_id = ?", [.text(id)])
+        try await exec("DELETE FROM organizations WHERE id = ?", [.text(id)])
+    }
+    public func organization(id: String) async throws -> Organization? {
+        try await one("SELECT data FROM organizations WHERE id = ?", [.text(id)])
+    }
+    public func organization(name: String) async throws -> Organization? {
+        try await one("SELECT data FROM organizations WHERE name = ?", [.text(name)])
+    }
+    public func organizations() async throws -> [Organization] {
+        try await many("SELECT data FROM organizations ORDER BY created_at, id", [])
+    }
+
+    // MARK: members
+
+    public func insertMember(_ m: OrganizationMember) async throws {
+        try await exec("INSERT INTO org_members (id, organization_id, user_id, created_at, data) VALUES (?, ?, ?, ?, ?)",
+                       [.text(m.id), .text(m.organizationId), .text(m.userId), .text(m.createdAt), try encode(m)])
+    }
+    public func updateMember(_ m: OrganizationMember) async throws {
+        try await exec("UPDATE org_members SET data = ? WHERE organization_id = ? AND user_id = ?",
+                       [try encode(m), .text(m.organizationId), .text(m.userId)])
+    }
+    public func deleteMember(organizationId: String, userId: String) async throws {
+        try await exec("DELETE FROM org_members WHERE organization_id = ? AND user_id = ?", [.text(organizationId), .text(userId)])
+    }
+    public func member(organizationId: String, userId: String) async throws -> OrganizationMember? {
+        try await one("SELECT data FROM org_members WHERE organization_id = ? AND user_id = ?", [.text(organizationId), .text(userId)])
+    }
+    public func members(organizationId: String) async throws -> [OrganizationMember] {
+        try await many("SELECT data FROM org_members WHERE organization_id = ? ORDER BY created_at, id", [.text(organizationId)])
+    }
+    public func memberships(userId: String) async throws -> [OrganizationMember] {
+        try await many("SELECT data FROM org_members WHERE user_id = ? ORDER BY created_at, id", [.text(userId)])
+    }
+
+    // MARK: subscriptions
+
+    public func insertSubscription(_ s: Subscription) async throws {
+        try await exec("INSERT INTO subscriptions (id, organization_id, project_id, created_at, data) VALUES (?, ?, ?, ?, ?)",
+                       [.text(s.id), .text(s.organizationId), SQLValue(s.projectId), .text(s.createdAt), try encode(s)])
+    }
+    public func updateSubscription(_ s: Subscription) async throws {
+        try await exec("UPDATE subscriptions SET project_id = ?, data = ? WHERE id = ?", [SQLValue(s.projectId), try encode(s), .text(s.id)])
+    }
+    public func deleteSubscription(id: String) async throws { try await exec("DELETE FROM subscriptions WHERE id = ?", [.text(id)]) }
+    public func subscription(id: String) async throws -> Subscription? {
+        try await one("SELECT data FROM subscriptions WHERE id = ?", [.text(id)])
+    }
+    public func subscriptions(organizationId: String) async throws -> [Subscription] {
+        try await many("SELECT data FROM subscriptions WHERE organization_id = ? ORDER BY created_at, id", [.text(organizationId)])
+    }
+
+    // MARK: projects
+
+    public func insertProject(_ p: Project) async throws {
+        try await exec("INSERT INTO projects (id, organization_id, created_at, data) VALUES (?, ?, ?, ?)",
+                       [.text(p.id), .text(p.organizationId), .text(p.createdAt), try encode(p)])
+    }
+    public func updateProject(_ p: Project) async throws {
+        try await exec("UPDATE projects SET organization_id = ?, data = ? WHERE id = ?", [.text(p.organizationId), try encode(p), .text(p.id)])
+    }
+    public func deleteProject(id: String) async throws {
+        let p: [SQLValue] = [.text(id)]
+        try await exec("DELETE FROM activity_log WHERE activity_id IN (SELECT id FROM activities WHERE project_id = ?)", p)
+        for table in ["activities", "variables", "environments", "project_grants"] {
+            try await exec("DELETE FROM \(table) WHERE project_id = ?", p)
+        }
+        try await exec("DELETE FROM projects WHERE id = ?", p)
+    }
+    public func project(id: String) async throws -> Project? { try await one("SELECT data FROM projects WHERE id = ?", [.text(id)]) }
+    public func projects(organizationId: String?) async throws -> [Project] {
+        if let organizationId {
+            return try await many("SELECT data FROM projects WHERE organization_id = ? ORDER BY created_at, id", [.text(organizationId)])
+        }
+        return try await many("SELECT data FROM projects ORDER BY created_at, id", [])
+    }
+
+    // MARK: environments
+
+    public func insertEnvironment(_ e: Environment) async throws {
+        try await exec("INSERT INTO environments (project_id, id, created_at, data) VALUES (?, ?, ?, ?)",
+                       [.text(e.projectId), .text(e.id), .text(e.createdAt), try encode(e)])
+    }
+    public func updateEnvironment(_ e: Environment) async throws {
+        try await exec("UPDATE environments SET data = ? WHERE project_id = ? AND id = ?", [try encode(e), .text(e.projectId), .text(e.id)])
+    }
+    public func deleteEnvironment(projectId: String, id: String) async throws {
+        try await exec("DELETE FROM variables WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(id)])
+        try await exec("DELETE FROM environments WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+    }
+    public func environment(projectId: String, id: String) async throws -> Environment? {
+        try await one("SELECT data FROM environments WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+    }
+    public func environments(projectId: String) async throws -> [Environment] {
+        try await many("SELECT data FROM environments WHERE project_id = ? ORDER BY created_at, id", [.text(projectId)])
+    }
+
+    // MARK: variables
+
+    public func insertVariable(_ v: Variable) async throws {
+        try await exec("INSERT INTO variables (project_id, environment_id, name, data) VALUES (?, ?, ?, ?)",
+                       [.text(v.projectId), .text(v.environmentId ?? ""), .text(v.name), try encode(v)])
+    }
+    public func updateVariable(_ v: Variable) async throws {
+        try await exec("UPDATE variables SET data = ? WHERE project_id = ? AND environment_id = ? AND name = ?",
+                       [try encode(v), .text(v.projectId), .text(v.environmentId ?? ""), .text(v.name)])
+    }
+    public func deleteVariable(projectId: String, environmentId: String?, name: String) async throws {
+        try await exec("DELETE FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
+                       [.text(projectId), .text(environmentId ?? ""), .text(name)])
+    }
+    public func variable(projectId: String, environmentId: String?, name: String) async throws -> Variable? {
+        try await one("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
+                      [.text(projectId), .text(environmentId ?? ""), .text(name)])
+    }
+    public func variables(projectId: String, environmentId: String?) async throws -> [Variable] {
+        try await many("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? ORDER BY name",
+                       [.text(projectId), .text(environmentId ?? "")])
+    }
+
+    // MARK: grants
+
+    public func putGrant(_ g: ProjectGrant) async throws {
+        try await exec("INSERT INTO project_grants (project_id, user_id, data) VALUES (?, ?, ?) ON CONFLICT (project_id, user_id) DO UPDATE SET data = excluded.data",
+                       [.text(g.projectId), .text(g.userId), try encode(g)])
+    }
+    public func deleteGrant(projectId: String, userId: String) async throws {
+        try await exec("DELETE FROM project_grants WHERE project_id = ? AND user_id = ?", [.text(projectId), .text(userId)])
+    }
+    public func grant(projectId: String, userId: String) async throws -> ProjectGrant? {
+        try await one("SELECT data FROM project_grants WHERE project_id = ? AND user_id = ?", [.text(projectId), .text(userId)])
+    }
+    public func grants(projectId: String) async throws -> [ProjectGrant] {
+        try await many("SELECT data FROM project_grants WHERE project_id = ? ORDER BY user_id", [.text(projectId)])
+    }
+    public func grants(userId: String) async throws -> [ProjectGrant] {
+        try await many("SELECT data FROM project_grants WHERE user_id = ? ORDER BY project_id", [.text(userId)])
+    }
+
+    // MARK: activities
+
+    public func insertActivity(_ a: Activity) async throws {
+        try await exec("INSERT INTO activities (id, project_id, environment_id, type, state, seq, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [.text(a.id), .text(a.projectId), .text(a.environments.first ?? ""), .text(a.type), .text(a.state.rawValue),
+                        .int(a.seq), .text(a.createdAt), try encode(a)])
+    }
+    public func updateActivity(_ a: Activity) async throws {
+        try await exec("UPDATE activities SET state = ?, data = ? WHERE id = ?", [.text(a.state.rawValue), try encode(a), .text(a.id)])
+    }
+    public func activity(id: String) async throws -> Activity? {
+        try await withCancelFlag(try await db.query("SELECT data, cancel_requested FROM activities WHERE id = ?", [.text(id)])).first
+    }
+    public func activities(projectId: String, filter: ActivityFilter) async throws -> [Activity] {
+        var sql = "SELECT data, cancel_requested FROM activities WHERE project_id = ?"
+        var binds: [SQLValue] = [.text(projectId)]
+        if let env = filter.environmentId { sql += " AND environment_id = ?"; binds.append(.text(env)) }
+        if !filter.types.isEmpty {
+            sql += " AND type IN (" + filter.types.map { _ in "?" }.joined(separator: ",") + ")"
+            binds += filter.types.map { .text($0) }
+        }
+        if !filter.states.isEmpty {
+            sql += " AND state IN (" + filter.states.map { _ in "?" }.joined(separator: ",") + ")"
+            binds += filter.states.map { .text($0.rawValue) }
+        }
+        if let s = filter.startsAt { sql += " AND created_at <= ?"; binds.append(.text(s)) }
+        sql += " ORDER BY created_at DESC, seq DESC"
+        var out = try withCancelFlag(try await db.query(sql, binds))
+        if let r = filter.result { out = out.filter { $0.result == r } }
+        return Array(out.prefix(max(0, filter.limit)))
+    }
+    public func pendingActivities(limit: Int) async throws -> [Activity] {
+        try withCancelFlag(try await db.query("SELECT data, cancel_requested FROM activities WHERE state = ? ORDER BY seq LIMIT ?",
+                                              [.text(ActivityState.pending.rawValue), .int(Int64(limit))]))
+    }
+    public func activities(state: ActivityState) async throws -> [Activity] {
+        try withCancelFlag(try await db.query("SELECT data, cancel_requested FROM activities WHERE state = ? ORDER BY seq", [.text(state.rawValue)]))
+    }
+    public func claimActivity(_ a: Activity) async throws -> Bool {
+        try await changed("UPDATE activities SET state = ?, data = ? WHERE id = ? AND state = ? RETURNING id",
+                          [.text(a.state.rawValue), try encode(a), .text(a.id), .text(ActivityState.pending.rawValue)])
+    }
+    public func cancelPendingActivity(_ a: Activity) async throws -> Bool {
+        try await changed("UPDATE activities SET state = ?, data = ? WHERE id = ? AND state = ? RETURNING id",
+                          [.text(a.state.rawValue), try encode(a), .text(a.id), .text(ActivityState.pending.rawValue)])
+    }
+    public func requestCancel(activityId: String) async throws {
+        try await exec("UPDATE activities SET cancel_requested = 1 WHERE id = ?", [.text(activityId)])
+    }
+    public func isCancelRequested(activityId: String) async throws -> Bool {
+        (try await db.query("SELECT cancel_requested FROM activities WHERE id = ?", [.text(activityId)]).first?["cancel_requested"]?.int ?? 0) != 0
+    }
+    public func hasUnfinishedActivity(projectId: String, environmentId: String) async throws -> Bool {
+        !(try await db.query("SELECT id FROM activities WHERE project_id = ? AND environment_id = ? AND state IN (?, ?) LIMIT 1",
+                             [.text(projectId), .text(environmentId), .text(ActivityState.pending.rawValue), .text(ActivityState.inProgress.rawValue)])).isEmpty
+    }
+
+    private func withCancelFlag(_ rows: [SQLRow]) throws -> [Activity] {
+        var out: [Activity] = try decode(rows)
+        for i in out.indices where (rows[i]["cancel_requested"]?.int ?? 0) != 0 { out[i].cancelRequested = true }
+        return out
+    }
+
+    // MARK: activity log
+
+    public func appendLog(_ item: ActivityLogItem) async throws {
+        try await exec("INSERT INTO activity_log (activity_id, seq, data) VALUES (?, ?, ?)", [.text(item.activityId), .int(item.seq), try encode(item)])
+    }
+    public func logItems(activityId: String, afterSeq: Int64) async throws -> [ActivityLogItem] {
+        try await many("SELECT data FROM activity_log WHERE activity_id = ? AND seq > ? ORDER BY seq", [.text(activityId), .int(afterSeq)])
+    }
+}

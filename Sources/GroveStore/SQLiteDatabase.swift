@@ -1,0 +1,111 @@
+import Foundation
+import GroveModel
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// SQLite in WAL mode: one writer connection behind a lock, and reader connections used for plain SELECTs.
+public final class SQLiteDatabase: SQLDatabase {
+    public let dialect = SQLDialect.sqlite
+    let writer: SQLiteConnection
+    let readers: [SQLiteConnection]
+    let lock = AsyncLock()
+    let counter = ReaderCounter()
+
+    public static func open(path: String, readers readerCount: Int = 2, logger: Logger) async throws -> SQLiteDatabase {
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
+            _ = try await writer.query(pragma, [])
+        }
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<readerCount {
+            let r = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            _ = try await r.query("PRAGMA busy_timeout=10000", [])
+            readers.append(r)
+        }
+        return SQLiteDatabase(writer: writer, readers: readers)
+    }
+
+    init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+        self.writer = writer
+        self.readers = readers
+    }
+
+    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        if !readers.isEmpty, Self.isRead(sql) {
+            let r = readers[counter.next() % readers.count]
+            return try await Self.run(r, sql, binds)
+        }
+        return try await lock.withLock { try await Self.run(self.writer, sql, binds) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await lock.withLock {
+            _ = try await Self.run(self.writer, "BEGIN IMMEDIATE", [])
+            do {
+                let v = try await body(SQLiteTransaction(connection: self.writer))
+                _ = try await Self.run(self.writer, "COMMIT", [])
+                return v
+            } catch {
+                _ = try? await Self.run(self.writer, "ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    public func close() async {
+        for r in readers { try? await r.close() }
+        try? await writer.close()
+    }
+
+    static func isRead(_ sql: String) -> Bool {
+        let head = sql.prefix(8).uppercased()
+        return head.hasPrefix("SELECT") || head.hasPrefix("WITH")
+    }
+
+    static func run(_ c: SQLiteConnection, _ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        let data: [SQLiteData] = binds.map {
+            switch $0 {
+            case .text(let s): return .text(s)
+            case .int(let i): return .integer(Int(i))
+            case .null: return .null
+            }
+        }
+        do {
+            let rows = try await c.query(sql, data)
+            return rows.map { row in
+                var out: SQLRow = [:]
+                for col in row.columns {
+                    switch col.data {
+                    case .integer(let i): out[col.name] = .int(Int64(i))
+                    case .text(let s): out[col.name] = .text(s)
+                    case .float(let d): out[col.name] = .int(Int64(d))
+                    case .blob(let b): out[col.name] = .text(String(buffer: b))
+                    case .null: out[col.name] = .null
+                    }
+                }
+                return out
+            }
+        } catch let e as SQLiteError {
+            let text = "\(e)"
+            if text.contains("UNIQUE constraint failed") || text.contains("PRIMARY KEY") { throw StoreError.conflict(text) }
+            throw StoreError.engine(text)
+        }
+    }
+}
+
+final class ReaderCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; value &+= 1; return value & 0x7fff_ffff }
+}
+
+/// Statements inside an open SQLite transaction; the writer lock is already held.
+struct SQLiteTransaction: SQLDatabase {
+    let connection: SQLiteConnection
+    var dialect: SQLDialect { .sqlite }
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await SQLiteDatabase.run(connection, sql, binds) }
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T { try await body(self) }
+    func close() async {}
+}

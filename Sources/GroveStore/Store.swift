@@ -1,0 +1,111 @@
+import GroveModel
+
+/// Filters for listing activities, as the API's query parameters express them.
+public struct ActivityFilter: Sendable {
+    public var environmentId: String?
+    public var types: [String] = []
+    public var states: [ActivityState] = []
+    public var result: ActivityResult?
+    /// Only activities created at or before this timestamp (clients page backwards with it).
+    public var startsAt: String?
+    public var limit: Int = 100
+    public init(environmentId: String? = nil) { self.environmentId = environmentId }
+}
+
+/// Everything the platform persists. One protocol; `SQLStore` implements it on SQLite and on PostgreSQL.
+public protocol Store: Sendable {
+    var backendName: String { get }
+    /// Runs `body` atomically against the same store.
+    func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T
+    func close() async
+
+    func meta(_ key: String) async throws -> String?
+    /// Sets `key` only if it is unset; returns the value that is stored afterwards.
+    func setMetaIfAbsent(_ key: String, _ value: String) async throws -> String
+
+    func insertUser(_ u: User) async throws
+    func updateUser(_ u: User) async throws
+    func user(id: String) async throws -> User?
+    func user(email: String) async throws -> User?
+    func user(username: String) async throws -> User?
+    func userCount() async throws -> Int
+
+    func insertAPIToken(_ t: APIToken) async throws
+    func updateAPIToken(_ t: APIToken) async throws
+    func apiTokens(userId: String) async throws -> [APIToken]
+    func apiToken(id: String) async throws -> APIToken?
+    func apiToken(hash: String) async throws -> APIToken?
+    func deleteAPIToken(id: String) async throws
+
+    func insertRefreshToken(_ t: RefreshToken) async throws
+    func refreshToken(hash: String) async throws -> RefreshToken?
+    func deleteRefreshToken(hash: String) async throws
+
+    func insertOrganization(_ o: Organization) async throws
+    func updateOrganization(_ o: Organization) async throws
+    func deleteOrganization(id: String) async throws
+    func organization(id: String) async throws -> Organization?
+    func organization(name: String) async throws -> Organization?
+    func organizations() async throws -> [Organization]
+
+    func insertMember(_ m: OrganizationMember) async throws
+    func updateMember(_ m: OrganizationMember) async throws
+    func deleteMember(organizationId: String, userId: String) async throws
+    func member(organizationId: String, userId: String) async throws -> OrganizationMember?
+    func members(organizationId: String) async throws -> [OrganizationMember]
+    func memberships(userId: String) async throws -> [OrganizationMember]
+
+    func insertSubscription(_ s: Subscription) async throws
+    func updateSubscription(_ s: Subscription) async throws
+    func deleteSubscription(id: String) async throws
+    func subscription(id: String) async throws -> Subscription?
+    func subscriptions(organizationId: String) async throws -> [Subscription]
+
+    func insertProject(_ p: Project) async throws
+    func updateProject(_ p: Project) async throws
+    /// Removes the project and everything under it.
+    func deleteProject(id: String) async throws
+    func project(id: String) async throws -> Project?
+    func projects(organizationId: String?) async throws -> [Project]
+
+    func insertEnvironment(_ e: Environment) async throws
+    func updateEnvironment(_ e: Environment) async throws
+    func deleteEnvironment(projectId: String, id: String) async throws
+    func environment(projectId: String, id: String) async throws -> Environment?
+    func environments(projectId: String) async throws -> [Environment]
+
+    func insertVariable(_ v: Variable) async throws
+    func updateVariable(_ v: Variable) async throws
+    func deleteVariable(projectId: String, environmentId: String?, name: String) async throws
+    func variable(projectId: String, environmentId: String?, name: String) async throws -> Variable?
+    func variables(projectId: String, environmentId: String?) async throws -> [Variable]
+
+    func putGrant(_ g: ProjectGrant) async throws
+    func deleteGrant(projectId: String, userId: String) async throws
+    func grant(projectId: String, userId: String) async throws -> ProjectGrant?
+    func grants(projectId: String) async throws -> [ProjectGrant]
+    func grants(userId: String) async throws -> [ProjectGrant]
+
+    func insertActivity(_ a: Activity) async throws
+    /// Writes the activity's state and data; never clears a pending cancellation request.
+    func updateActivity(_ a: Activity) async throws
+    func activity(id: String) async throws -> Activity?
+    func activities(projectId: String, filter: ActivityFilter) async throws -> [Activity]
+    /// Pending activities in queue order.
+    func pendingActivities(limit: Int) async throws -> [Activity]
+    func activities(state: ActivityState) async throws -> [Activity]
+    /// Moves a pending activity to in_progress; false when another worker (or a cancel) got there first.
+    func claimActivity(_ a: Activity) async throws -> Bool
+    /// Cancels a still-pending activity; false when it is no longer pending.
+    func cancelPendingActivity(_ a: Activity) async throws -> Bool
+    func requestCancel(activityId: String) async throws
+    func isCancelRequested(activityId: String) async throws -> Bool
+    func hasUnfinishedActivity(projectId: String, environmentId: String) async throws -> Bool
+
+    func appendLog(_ item: ActivityLogItem) async throws
+    func logItems(activityId: String, afterSeq: Int64) async throws -> [ActivityLogItem]
+}
+
+extension Store {
+    public func logItems(activityId: String) async throws -> [ActivityLogItem] { try await logItems(activityId: activityId, afterSeq: -1) }
+}

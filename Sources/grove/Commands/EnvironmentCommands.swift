@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import GroveClient
+import GroveModel
+
+struct EnvironmentList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:list", abstract: "List a project's environments.",
+                                                    aliases: ["env", "env:list", "environments"])
+    @OptionGroup var common: CommonOptions
+    func run() async throws {
+        let client = try Session.client()
+        let project = try await Session.project(common, client)
+        let href = project["_links"]?["environments"]?["href"]?.stringValue ?? "/projects/\(Output.text(project["id"]))/environments"
+        let envs = try await client.get(href).arrayValue ?? []
+        Output.print(["ID", "Title", "Status", "Type", "Parent"],
+                     envs.map { [Output.text($0["id"]), Output.text($0["title"]), Output.text($0["status"]), Output.text($0["type"]), Output.text($0["parent"])] },
+                     format: common.format, json: .array(envs))
+    }
+}
+
+struct EnvironmentInfo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:info", abstract: "Show an environment, or set one property.", aliases: ["env:info"])
+    @OptionGroup var common: CommonOptions
+    @Argument var property: String?
+    @Argument var value: String?
+    func run() async throws {
+        let client = try Session.client()
+        let project = try await Session.project(common, client)
+        let envId = Session.environmentId(common, project: project)
+        let env = try await client.get("/projects/\(Output.text(project["id"]))/environments/\(Session.segment(envId))")
+        if let property, let value {
+            guard let edit = env["_links"]?["#edit"]?["href"]?.stringValue else { throw CLIError("You may not edit environment \(envId).") }
+            let v: JSON = value == "true" ? true : value == "false" ? false : value == "null" ? .null : .string(value)
+            let reply = try await client.patch(edit, .object(JSONObject([(property, v)])))
+            try Output.properties(reply["_embedded"]?["entity"] ?? .null, format: common.format, only: property)
+            return
+        }
+        try Output.properties(env, format: common.format, only: property)
+    }
+}
+
+struct EnvironmentBranch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:branch", abstract: "Create a child environment.", aliases: ["branch", "env:branch"])
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "The new environment's name (a branch name).") var name: String
+    @Argument(help: "The parent environment (default: -e, or the default branch).") var parent: String?
+    @Option var title: String?
+    @Option var type: String?
+    @Flag(name: .customLong("no-clone-parent"), help: "Start without the parent's data.") var noCloneParent = false
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws {
+        let client = try Session.client()
+        let project = try await Session.project(common, client)
+        let parentId = parent ?? Session.environmentId(common, project: project)
+        let env = try await client.get("/projects/\(Output.text(project["id"]))/environments/\(Session.segment(parentId))")
+        guard let href = env["_links"]?["#branch"]?["href"]?.stringValue else {
+            throw CLIError("Operation not available: the environment \(parentId) cannot be branched (status \(Output.text(env["status"])), or you lack the contributor role).")
+        }
+        var body = JSONObject([("name", .string(name)), ("title", .string(title ?? name)), ("clone_parent", .bool(!noCloneParent))])
+        if let type { body["type"] = .string(type) }
+        let reply = try await client.post(href, .object(body))
+        print("Creating environment \(name) from \(parentId).")
+        if !noWait, let activity = reply["_embedded"]?["activities"]?.arrayValue?.first { try await Session.wait(for: activity, client: client) }
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import GroveAPI
+import GroveStore
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the platform: API, activity workers, store.")
+
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
+    var listen = "127.0.0.1:8000"
+
+    @Option(name: .customLong("data-dir"), help: "Data directory (default $GROVE_DATA_DIR or ~/.local/share/grove).")
+    var dataDir: String?
+
+    @Option(name: .customLong("database-url"), help: "sqlite:PATH or postgres://user:pass@host:port/db (default: SQLite in the data dir).")
+    var databaseURL: String?
+
+    @Option(name: .customLong("public-url"), help: "Base URL used in links (default http://LISTEN).")
+    var publicURL: String?
+
+    @Option(name: .customLong("activity-step-delay"), help: "Milliseconds each activity step pauses (for demos and queue tests).")
+    var stepDelay: Int = 0
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "grove")
+        var opts = APIServer.Options(dataDir: DataDir.resolve(dataDir))
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), port >= 0, port < 65536 else {
+            throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8000")
+        }
+        opts.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        opts.port = port
+        opts.databaseURL = databaseURL
+        opts.publicURL = publicURL
+        opts.stepDelay = .milliseconds(stepDelay)
+        do {
+            try await APIServer.run(opts, logger: logger)
+        } catch let e as StoreError {
+            throw CLIError("Cannot open the store: \(e)")
+        }
+    }
+}
+
+enum DataDir {
+    static func resolve(_ given: String?) -> String {
+        if let given, !given.isEmpty { return (given as NSString).expandingTildeInPath }
+        if let env = ProcessInfo.processInfo.environment["GROVE_DATA_DIR"], !env.isEmpty { return env }
+        return NSHomeDirectory() + "/.local/share/grove"
+    }
+
+    static func databaseURL(_ given: String?, dataDir: String) -> String {
+        given ?? ProcessInfo.processInfo.environment["GROVE_DATABASE_URL"] ?? ("sqlite:" + dataDir + "/grove.sqlite")
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Grove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grove",
+        abstract: "A self-hostable, Platform.sh-compatible PaaS: `grove serve` runs it, the other commands manage it.",
+        version: "0.1.0",
+        subcommands: [
+            ServeCommand.self, AdminUserCreate.self, AdminGrant.self,
+            AuthAPITokenLogin.self, AuthInfo.self, AuthLogout.self,
+            OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
+            ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,
+            EnvironmentList.self, EnvironmentInfo.self, EnvironmentBranch.self,
+            VariableCreate.self, VariableList.self, VariableGet.self, VariableUpdate.self, VariableDelete.self,
+            ActivityList.self, ActivityGet.self, ActivityLog.self, ActivityCancel.self,
+        ]
+    )
+}

@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["GroveModel", "GroveClient"],
+            dependencies: ["GroveModel", "GroveClient", "grove"],
             swiftSettings: strict
         ),
     ]

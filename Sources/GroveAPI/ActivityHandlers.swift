@@ -54,8 +54,8 @@ enum ActivityHandlers {
             filter.result = result
         }
         if let st = req.queryValue("starts_at") {
-            guard let d = Timestamp.parse(st) else { throw APIError.badRequest("must be an ISO-8601 date-time", field: "starts_at") }
-            filter.startsAt = Timestamp.format(d.addingTimeInterval(0.000_001))
+            guard let normalized = Timestamp.normalize(st) else { throw APIError.badRequest("must be an ISO-8601 date-time", field: "starts_at") }
+            filter.startsAt = normalized
         }
         if let c = req.queryValue("count") {
             guard let n = Int(c), n >= 1, n <= 1000 else { throw APIError.badRequest("must be an integer from 1 to 1000", field: "count") }

@@ -140,7 +140,7 @@ enum VariableHandlers {
         } catch StoreError.conflict {
             throw APIError.conflict("The variable \(name) already exists.")
         }
-        return .json(.created, resultEnvelope(s.render.variable(v, inherited: false, canManage: canManage), activities: [s.render.activity(a, canCancel: false)], code: 201))
+        return .json(.created, resultEnvelope(s.render.variable(v, inherited: false, canManage: canManage), activities: [s.render.activity(a, canCancel: true)], code: 201))
     }
 
     static func update(_ req: APIRequest, _ s: ServerContext, project p: Project, environment e: Environment?) async throws -> APIResponse {
@@ -163,7 +163,7 @@ enum VariableHandlers {
             try await tx.updateVariable(v)
             try await tx.insertActivity(a)
         }
-        return .json(.ok, resultEnvelope(s.render.variable(v, inherited: false, canManage: true), activities: [s.render.activity(a, canCancel: false)]))
+        return .json(.ok, resultEnvelope(s.render.variable(v, inherited: false, canManage: true), activities: [s.render.activity(a, canCancel: true)]))
     }
 
     static func delete(_ req: APIRequest, _ s: ServerContext, project p: Project, environment e: Environment?) async throws -> APIResponse {
@@ -176,7 +176,7 @@ enum VariableHandlers {
             try await tx.deleteVariable(projectId: p.id, environmentId: e?.id, name: name)
             try await tx.insertActivity(a)
         }
-        return .json(.ok, resultEnvelope(nil, activities: [s.render.activity(a, canCancel: false)]))
+        return .json(.ok, resultEnvelope(nil, activities: [s.render.activity(a, canCancel: true)]))
     }
 }
 

@@ -47,6 +47,24 @@ public enum Timestamp {
             Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), micros)
     }
 
+    /// Canonical stored form of a client timestamp (UTC, microseconds), keeping every fractional digit it had.
+    public static func normalize(_ s: String) -> String? {
+        var text = s
+        var micros = "000000"
+        if let dot = s.firstIndex(of: ".") {
+            let rest = s[s.index(after: dot)...]
+            let digits = rest.prefix { $0.isNumber }
+            guard !digits.isEmpty else { return nil }
+            micros = String((digits + "000000").prefix(6))
+            text = String(s[..<dot]) + String(rest.dropFirst(digits.count))
+        }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        guard let d = f.date(from: text), let m = Int64(micros) else { return nil }
+        let whole = Timestamp.format(Date(timeIntervalSince1970: d.timeIntervalSince1970.rounded(.down)))
+        return whole.replacingOccurrences(of: ".000000+", with: String(format: ".%06lld+", m))
+    }
+
     /// Parses the ISO-8601 forms clients send (`Z` or `+00:00`, with or without fractions).
     public static func parse(_ s: String) -> Date? {
         let f = ISO8601DateFormatter()

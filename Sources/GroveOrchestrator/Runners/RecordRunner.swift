@@ -8,10 +8,10 @@ public struct RecordRunner: ActivityRunner {
     public var resumable: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
-        for line in ctx.activity.parameters["log"]?.arrayValue ?? [] {
-            if let s = line.stringValue { try await ctx.log(s) }
+        let lines = (ctx.activity.parameters["log"]?.arrayValue ?? []).compactMap(\.stringValue)
+        for (i, line) in lines.enumerated() {
+            try await ctx.step(line, percent: (i + 1) * 90 / max(1, lines.count))
         }
-        try await ctx.progress(90)
     }
 }
 

@@ -1,0 +1,66 @@
+import Foundation
+
+/// posix_spawn-based child processes. Foundation's Process can stall waiting for exits inside
+/// concurrent test runs, so tests start and reap their children directly.
+struct Spawned: @unchecked Sendable {
+    let pid: pid_t
+    let outputPath: String
+
+    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    /// Non-blocking: the exit status once the child has ended.
+    func exitStatus() -> Int32? {
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+        if r < 0 { return -1 }
+        return nil
+    }
+
+    func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    func signal(_ sig: Int32) { kill(pid, sig) }
+}
+
+enum Spawn {
+    /// Starts `exe` with stdout and stderr appended to a fresh temporary file and stdin from `stdin` (or /dev/null).
+    static func start(_ exe: String, _ args: [String], env: [String: String]? = nil, stdin: String? = nil) throws -> Spawned {
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("spawn-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        var inPath = "/dev/null"
+        if let stdin {
+            inPath = outPath + ".in"
+            FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8))
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([exe] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env ?? [:] { environment[k] = v }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for e in envp { free(e) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, nil, argv, envp)
+        guard rc == 0 else { throw TestFailure("cannot start \(exe): error \(rc)") }
+        return Spawned(pid: pid, outputPath: outPath)
+    }
+
+    /// Runs to completion and returns (status, combined output).
+    static func run(_ exe: String, _ args: [String], env: [String: String]? = nil, stdin: String? = nil) throws -> (Int32, String) {
+        let s = try start(exe, args, env: env, stdin: stdin)
+        let status = s.wait()
+        let out = s.output
+        try? FileManager.default.removeItem(atPath: s.outputPath)
+        try? FileManager.default.removeItem(atPath: s.outputPath + ".in")
+        return (status, out)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GroveModel
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
+    case sqlite, postgres
+    var description: String { rawValue }
+}
+
+/// Paths of the package and the built `grove` binary.
+enum Paths {
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static var groveBinary: String {
+        if let b = ProcessInfo.processInfo.environment["GROVE_BIN"], !b.isEmpty { return b }
+        return root.appendingPathComponent(".build/debug/grove").path
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// A real `grove serve` on a free loopback port with its own data directory; stopped with SIGTERM.
+final class TestServer: @unchecked Sendable {
+    let dataDir: String
+    let backend: Backend
+    let databaseURL: String?
+    let stepDelayMs: Int
+    private(set) var process: Spawned?
+    private(set) var baseURL = ""
+    /// What the current server process printed.
+    var output: String { process?.output ?? lastOutput }
+    private var lastOutput = ""
+    var initialToken = ""
+
+    static func start(_ backend: Backend, stepDelayMs: Int = 0) async throws -> TestServer {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grove-test-\(UUID().uuidString.prefix(8))").path
+        let url: String? = backend == .postgres ? try await PostgresHarness.shared.newDatabase() : nil
+        let s = TestServer(dataDir: dir, backend: backend, databaseURL: url, stepDelayMs: stepDelayMs)
+        try await s.launch()
+        s.initialToken = (try String(contentsOfFile: dir + "/initial-api-token", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return s
+    }
+
+    init(dataDir: String, backend: Backend, databaseURL: String?, stepDelayMs: Int) {
+        self.dataDir = dataDir
+        self.backend = backend
+        self.databaseURL = databaseURL
+        self.stepDelayMs = stepDelayMs
+    }
+
+    /// Starts the process (again, after `stop`) and waits for its "listening" line.
+    func launch() async throws {
+        var args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warning"]
+        if let databaseURL { args += ["--database-url", databaseURL] }
+        if stepDelayMs > 0 { args += ["--activity-step-delay", String(stepDelayMs)] }
+        let p = try Spawn.start(Paths.groveBinary, args)
+        process = p
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let text = p.output
+            if let r = text.range(of: #"listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
+                baseURL = String(text[r].dropFirst("listening on ".count))
+                return
+            }
+            if let st = p.exitStatus() { throw TestFailure("grove serve exited with \(st): \(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        p.signal(SIGKILL)
+        _ = p.wait()
+        throw TestFailure("grove serve did not start: \(p.output)")
+    }
+
+    /// SIGTERM (graceful shutdown), then SIGKILL after 15 s.
+    func stop() async {
+        guard let p = process else { return }
+        p.signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(15)
+        while p.exitStatus() == nil {
+            if Date() > deadline { p.signal(SIGKILL); _ = p.wait(); break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        lastOutput = p.output
+        try? FileManager.default.removeItem(atPath: p.outputPath)
+        process = nil
+    }
+
+    func shutdown() async {
+        await stop()
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    /// Runs the `grove` CLI with this server's data dir (for admin commands) and returns (status, output).
+    func admin(_ args: [String]) throws -> (Int32, String) {
+        var a = args + ["--data-dir", dataDir]
+        if let databaseURL { a += ["--database-url", databaseURL] }
+        return try CLI.run(a, env: [:])
+    }
+}
+
+/// Runs the built binary as a user would.
+enum CLI {
+    static func run(_ args: [String], env: [String: String], stdin: String? = nil) throws -> (Int32, String) {
+        try Spawn.run(Paths.groveBinary, args, env: env, stdin: stdin)
+    }
+}

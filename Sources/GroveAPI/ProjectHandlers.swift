@@ -162,8 +162,16 @@ enum ProjectHandlers {
             var list = try await s.access.visibleProjects(user: user)
             if let owner = req.queryValue("filter[owner]") { list = list.filter { $0.0.ownerId == owner } }
             if let org = req.queryValue("filter[organization]") ?? req.queryValue("filter[organization_id]") { list = list.filter { $0.0.organizationId == org } }
-            let size = Int(req.queryValue("page[size]") ?? "") ?? 100
-            let page = max(1, Int(req.queryValue("page") ?? "1") ?? 1)
+            var size = 100
+            if let v = req.queryValue("page[size]") {
+                guard let n = Int(v), (1...200).contains(n) else { throw APIError.badRequest("must be an integer from 1 to 200", field: "page[size]") }
+                size = n
+            }
+            var page = 1
+            if let v = req.queryValue("page") {
+                guard let n = Int(v), (1...1_000_000).contains(n) else { throw APIError.badRequest("must be an integer from 1 to 1000000", field: "page") }
+                page = n
+            }
             let slice = list.dropFirst((page - 1) * size).prefix(size)
             var links = Links(base: s.publicURL)
             links.add("self", "/projects?page=\(page)")

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what Grove needs on Debian: the Swift toolchain must already be there (see README);
+# PostgreSQL (tests and the scale-out store), wrk (benchmarks) and Python's venv come from apt.
+set -euo pipefail
+want_pkgs=()
+need() { dpkg -s "$1" >/dev/null 2>&1 || want_pkgs+=("$1"); }
+
+if ! command -v swift >/dev/null 2>&1; then
+  if [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH=/opt/swift/usr/bin:$PATH
+  else
+    echo "Swift 6.1 or newer is missing: install a toolchain from swift.org (e.g. into /opt/swift) and put its usr/bin on PATH." >&2
+    exit 1
+  fi
+fi
+for p in git postgresql python3 ca-certificates curl; do need "$p"; done
+if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
+
+if [ ${#want_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing: ${want_pkgs[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want_pkgs[@]}" >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want_pkgs[@]}" >/dev/null
+  else
+    echo "Missing Debian packages: ${want_pkgs[*]} (run: apt-get install ${want_pkgs[*]})" >&2
+    exit 1
+  fi
+fi
+# The PostgreSQL package starts a system cluster; tests start their own and do not need it.

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, builds, runs unit and integration tests
+# (SQLite and a throwaway PostgreSQL), the CLI tests, then the OpenAPI conformance run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+export PATH=/opt/swift/usr/bin:$PATH
+swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] (Compiling|Write|Emitting|Wrapping|Linking|Merging|Planning)' || true
+test -x .build/debug/grove || { echo "build failed"; exit 1; }
+log=$(mktemp)
+set +e
+swift test --skip-build 2>&1 | tee "$log" | grep -Ev '^(◇|↳|✔ Test case)'
+status=${PIPESTATUS[0]}
+set -e
+echo "--- OpenAPI conformance (schemathesis)"
+conf=0
+./scripts/conformance.sh || conf=$?
+passed=$(grep -cE '^✔ Test .* passed after' "$log" || true)
+failed=$(grep -cE '^✘ Test .* failed after' "$log" || true)
+if [ "$conf" != 0 ]; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
+echo "grove: $passed passed, $failed failed"
+[ "$status" = 0 ] && [ "$conf" = 0 ]

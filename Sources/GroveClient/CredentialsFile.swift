@@ -32,7 +32,7 @@ public struct CredentialsFile: Sendable {
         var o = JSONObject([("api_url", .string(apiURL)), ("api_token", .string(apiToken))])
         if let accessToken { o["access_token"] = .string(accessToken) }
         if let expiresAt { o["expires_at"] = .double(expiresAt.timeIntervalSince1970) }
-        FileManager.default.createFile(atPath: Self.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: Self.path, contents: nil, attributes: [.posixPermissions: 0o600])
         try Data(JSON.object(o).serialized(pretty: true).utf8).write(to: URL(fileURLWithPath: Self.path))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: Self.path)
     }

@@ -89,9 +89,10 @@ public actor Orchestrator {
                 claimed.startedAt = now
                 claimed.updatedAt = now
                 guard try await store.claimActivity(claimed) else { continue }
+                let started = claimed
                 running[key] = Task { [store, runners, options, logger] in
-                    await Self.execute(claimed, store: store, runner: runners[claimed.type], stepDelay: options.stepDelay, logger: logger)
-                    await self.finished(key)
+                    await Self.execute(started, store: store, runner: runners[started.type], stepDelay: options.stepDelay, logger: logger)
+                    self.finished(key)
                 }
             }
         } catch {
@@ -102,7 +103,7 @@ public actor Orchestrator {
     private func finished(_ key: String) { running[key] = nil }
 
     static func execute(_ activity: Activity, store: any Store, runner: (any ActivityRunner)?, stepDelay: Duration, logger: Logger) async {
-        let last = (try? await store.logItems(activityId: activity.id).last?.seq) ?? 0
+        let last = (try? await store.logItems(activityId: activity.id).last?.seq) ?? nil
         let ctx = ActivityContext(store: store, activity: activity, lastLogSeq: last ?? 0, stepDelay: stepDelay)
         logger.info("activity started", metadata: ["activity": "\(activity.id)", "type": "\(activity.type)"])
         var outcome: ActivityResult = .success

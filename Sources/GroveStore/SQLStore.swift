@@ -272,7 +272,7 @@ public struct SQLStore: Store {
         try await exec("UPDATE activities SET state = ?, data = ? WHERE id = ?", [.text(a.state.rawValue), try encode(a), .text(a.id)])
     }
     public func activity(id: String) async throws -> Activity? {
-        try await withCancelFlag(try await db.query("SELECT data, cancel_requested FROM activities WHERE id = ?", [.text(id)])).first
+        try withCancelFlag(try await db.query("SELECT data, cancel_requested FROM activities WHERE id = ?", [.text(id)])).first
     }
     public func activities(projectId: String, filter: ActivityFilter) async throws -> [Activity] {
         var sql = "SELECT data, cancel_requested FROM activities WHERE project_id = ?"

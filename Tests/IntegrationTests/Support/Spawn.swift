@@ -30,11 +30,11 @@ enum Spawn {
     /// Starts `exe` with stdout and stderr appended to a fresh temporary file and stdin from `stdin` (or /dev/null).
     static func start(_ exe: String, _ args: [String], env: [String: String]? = nil, stdin: String? = nil) throws -> Spawned {
         let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("spawn-\(UUID().uuidString).log").path
-        FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         var inPath = "/dev/null"
         if let stdin {
             inPath = outPath + ".in"
-            FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8))
+            _ = FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8))
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

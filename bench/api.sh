@@ -11,6 +11,7 @@ export PATH=/opt/swift/usr/bin:$PATH
 swift build -c release --product grove >/dev/null
 GROVE=.build/release/grove
 work=$(mktemp -d)
+chmod 755 "$work"
 cleanup() {
   for f in "$work"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   if [ -f "$work/pg/data/postmaster.pid" ]; then as_pg pg_ctl -D "$work/pg/data" -m fast stop >/dev/null 2>&1 || true; fi

@@ -17,11 +17,15 @@ struct AccessResolver {
 
     func level(user: User, project: Project) async throws -> ProjectAccessLevel {
         var level = ProjectAccessLevel.none
-        if let org = try await store.organization(id: project.organizationId), let m = try await membership(user: user, organization: org) {
-            if m.owner || m.permissions.contains(.admin) { return ProjectAccessLevel(projectRole: .admin) }
-            if m.permissions.contains(.projectsList) { level = ProjectAccessLevel(projectRole: .viewer) }
+        let records = try await store.accessRecords(organizationId: project.organizationId, projectId: project.id, userId: user.id)
+        if let org = records.organization {
+            if org.ownerId == user.id { return ProjectAccessLevel(projectRole: .admin) }
+            if let m = records.member {
+                if m.owner || m.permissions.contains(.admin) { return ProjectAccessLevel(projectRole: .admin) }
+                if m.permissions.contains(.projectsList) { level = ProjectAccessLevel(projectRole: .viewer) }
+            }
         }
-        if let g = try await store.grant(projectId: project.id, userId: user.id), case .success(let granted) = ProjectAccessLevel.parse(permissions: g.permissions) {
+        if let g = records.grant, case .success(let granted) = ProjectAccessLevel.parse(permissions: g.permissions) {
             level = level.merged(with: granted)
         }
         return level

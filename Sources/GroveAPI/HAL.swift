@@ -19,6 +19,9 @@ struct Links {
 extension String {
     /// Percent-encodes one path segment (branch names may hold `/`).
     var pathSegment: String {
+        if utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }) {
+            return self
+        }
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~:@=")
         return addingPercentEncoding(withAllowedCharacters: allowed) ?? self

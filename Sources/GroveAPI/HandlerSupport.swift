@@ -5,7 +5,6 @@ import GroveStore
 
 /// Lookups and checks every resource handler needs.
 extension ServerContext {
-    var render: Renderer { Renderer(base: publicURL) }
     var access: AccessResolver { AccessResolver(store: store) }
 
     /// The project and the caller's access to it; 404 when the caller may not see it.

@@ -4,6 +4,13 @@ import GroveModel
 /// Record → API JSON, with the links the caller may follow.
 struct Renderer {
     let base: String
+    /// Host of the public URL, used in generated hostnames.
+    let host: String
+
+    init(base: String) {
+        self.base = base
+        host = URL(string: base)?.host ?? "localhost"
+    }
 
     func user(_ u: User) -> JSON {
         var l = Links(base: base)
@@ -118,7 +125,6 @@ struct Renderer {
             l.add("#clear-build-cache", path + "/clear_build_cache", method: "post")
             l.add("#settings", path + "/settings", method: "patch")
         }
-        let host = URL(string: base)?.host ?? "localhost"
         return .object(JSONObject([
             ("id", .string(p.id)), ("created_at", .string(p.createdAt)), ("updated_at", .string(p.updatedAt)),
             ("attributes", .object(p.attributes)), ("title", .string(p.title)), ("description", .string(p.description)),
@@ -175,7 +181,7 @@ struct Renderer {
             ("deployment_target", .string(e.deploymentTarget)), ("is_pr", false), ("has_remote", false),
             ("status", .string(e.status.rawValue)), ("http_access", httpAccess(e.httpAccess)),
             ("enable_smtp", .bool(e.enableSmtp)), ("restrict_robots", .bool(e.restrictRobots)),
-            ("edge_hostname", .string("\(e.machineName)-\(e.projectId).\(URL(string: base)?.host ?? "localhost")")),
+            ("edge_hostname", .string("\(e.machineName)-\(e.projectId).\(host)")),
             ("deployment_state", .object(JSONObject([
                 ("last_deployment_successful", .null), ("last_deployment_at", .null),
                 ("crons", .object(JSONObject([("enabled", true), ("status", "running")]))),

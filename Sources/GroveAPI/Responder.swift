@@ -67,10 +67,9 @@ struct GroveResponder: HTTPResponder {
         guard let claims = server.signer.verify(token), let sub = claims["sub"]?.stringValue else {
             throw APIError.unauthorized("The access token is invalid or has expired.")
         }
-        if let jti = claims["jti"]?.stringValue, try await server.store.meta("revoked:" + jti) != nil {
-            throw APIError.unauthorized("The access token was revoked.")
-        }
-        guard let user = try await server.store.user(id: sub), !user.deactivated else {
+        let (found, revoked) = try await server.store.userForAccessToken(userId: sub, tokenId: claims["jti"]?.stringValue ?? "")
+        if revoked { throw APIError.unauthorized("The access token was revoked.") }
+        guard let user = found, !user.deactivated else {
             throw APIError.unauthorized("The user of this access token no longer exists.")
         }
         return (user, claims["grant"]?.stringValue ?? "api_token")
@@ -79,9 +78,7 @@ struct GroveResponder: HTTPResponder {
     func render(_ r: APIResponse) -> Response {
         switch r {
         case .json(let status, let json):
-            var buf = ByteBuffer()
-            buf.writeString(json.serialized())
-            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buf))
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
         case .empty(let status):
             return Response(status: status)
         case .stream(let status, let type, let body):

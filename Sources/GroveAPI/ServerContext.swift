@@ -30,6 +30,7 @@ public final class ServerContext: Sendable {
 
     /// The base every `_links` href starts with, without a trailing slash.
     public var publicURL: String { publicURLBox.value }
+    var render: Renderer { publicURLBox.renderer }
     func setPublicURLIfUnset(_ url: String) { publicURLBox.setIfUnset(url) }
 
     func url(_ path: String) -> String { publicURL + path }
@@ -38,7 +39,15 @@ public final class ServerContext: Sendable {
 final class PublicURL: @unchecked Sendable {
     private let lock = NSLock()
     private var _value: String?
-    init(_ v: String?) { _value = v.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } }
+    private var _renderer: Renderer
+    init(_ v: String?) {
+        _value = v.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        _renderer = Renderer(base: _value ?? "http://127.0.0.1")
+    }
     var value: String { lock.lock(); defer { lock.unlock() }; return _value ?? "http://127.0.0.1" }
-    func setIfUnset(_ v: String) { lock.lock(); defer { lock.unlock() }; if _value == nil { _value = v } }
+    var renderer: Renderer { lock.lock(); defer { lock.unlock() }; return _renderer }
+    func setIfUnset(_ v: String) {
+        lock.lock(); defer { lock.unlock() }
+        if _value == nil { _value = v; _renderer = Renderer(base: v) }
+    }
 }

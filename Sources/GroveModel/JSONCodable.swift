@@ -3,6 +3,7 @@ import Foundation
 // Lets typed records hold free-form JSON (attributes, parameters, payloads) and still be Codable.
 extension JSON: Codable {
     public init(from decoder: any Decoder) throws {
+        if let fast = decoder as? ValueDecoder { self = fast.value; return }
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null; return }
         if let b = try? c.decode(Bool.self) { self = .bool(b); return }
@@ -43,6 +44,7 @@ struct AnyKey: CodingKey {
 
 extension JSONObject: Codable {
     public init(from decoder: any Decoder) throws {
+        if let fast = decoder as? ValueDecoder, case .object(let o) = fast.value { self = o; return }
         guard case .object(let o) = try JSON(from: decoder) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected an object"))
         }

@@ -22,10 +22,9 @@ public struct SQLStore: Store {
     }
 
     private func decode<T: Decodable>(_ rows: [SQLRow]) throws -> [T] {
-        let d = JSONDecoder()
-        return try rows.map { row in
+        try rows.map { row in
             guard let text = row["data"]?.string else { throw StoreError.engine("row without data") }
-            return try d.decode(T.self, from: Data(text.utf8))
+            return try JSONValueDecoder.decode(T.self, from: text.utf8)
         }
     }
 
@@ -77,6 +76,14 @@ public struct SQLStore: Store {
     }
     public func userCount() async throws -> Int {
         Int(try await db.query("SELECT COUNT(*) AS n FROM users", []).first?["n"]?.int ?? 0)
+    }
+
+    public func userForAccessToken(userId: String, tokenId: String) async throws -> (user: User?, revoked: Bool) {
+        let rows = try await db.query("SELECT data, (SELECT value FROM meta WHERE key = ?) AS revoked FROM users WHERE id = ?",
+                                      [.text("revoked:" + tokenId), .text(userId)])
+        guard let row = rows.first else { return (nil, false) }
+        let users: [User] = try decode([row])
+        return (users.first, row["revoked"].map { $0 != .null } ?? false)
     }
 
     // MARK: API tokens
@@ -240,6 +247,25 @@ public struct SQLStore: Store {
     public func variables(projectId: String, environmentId: String?) async throws -> [Variable] {
         try await many("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? ORDER BY name",
                        [.text(projectId), .text(environmentId ?? "")])
+    }
+
+    public func accessRecords(organizationId: String, projectId: String, userId: String) async throws
+        -> (organization: Organization?, member: OrganizationMember?, grant: ProjectGrant?)
+    {
+        let rows = try await db.query("""
+            SELECT o.data AS org, m.data AS member, g.data AS grantdata FROM organizations o
+            LEFT JOIN org_members m ON m.organization_id = o.id AND m.user_id = ?
+            LEFT JOIN project_grants g ON g.project_id = ? AND g.user_id = ?
+            WHERE o.id = ?
+            """, [.text(userId), .text(projectId), .text(userId), .text(organizationId)])
+        guard let row = rows.first else {
+            return (nil, nil, try await grant(projectId: projectId, userId: userId))
+        }
+        func field<T: Decodable>(_ name: String, _ type: T.Type) throws -> T? {
+            guard let text = row[name]?.string else { return nil }
+            return try JSONValueDecoder.decode(T.self, from: text.utf8)
+        }
+        return (try field("org", Organization.self), try field("member", OrganizationMember.self), try field("grantdata", ProjectGrant.self))
     }
 
     // MARK: grants

@@ -30,6 +30,9 @@ public protocol Store: Sendable {
     func user(username: String) async throws -> User?
     func userCount() async throws -> Int
 
+    /// The user an access token names and whether the token's id was revoked, in one round trip.
+    func userForAccessToken(userId: String, tokenId: String) async throws -> (user: User?, revoked: Bool)
+
     func insertAPIToken(_ t: APIToken) async throws
     func updateAPIToken(_ t: APIToken) async throws
     func apiTokens(userId: String) async throws -> [APIToken]
@@ -79,6 +82,10 @@ public protocol Store: Sendable {
     func deleteVariable(projectId: String, environmentId: String?, name: String) async throws
     func variable(projectId: String, environmentId: String?, name: String) async throws -> Variable?
     func variables(projectId: String, environmentId: String?) async throws -> [Variable]
+
+    /// The organization, the user's membership in it and the user's grant on the project, in one round trip.
+    func accessRecords(organizationId: String, projectId: String, userId: String) async throws
+        -> (organization: Organization?, member: OrganizationMember?, grant: ProjectGrant?)
 
     func putGrant(_ g: ProjectGrant) async throws
     func deleteGrant(projectId: String, userId: String) async throws

@@ -67,8 +67,8 @@ extension TestServer {
     }
 }
 
-/// Polls until `condition` holds (10 s at most).
-func waitFor(timeout: Double = 15, _ condition: () async throws -> Bool) async throws {
+/// Polls until `condition` holds (30 s at most: CI machines run every suite at once on 2 cores).
+func waitFor(timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try await condition() { return }

@@ -66,6 +66,7 @@ public struct APIServer {
         EnvironmentHandlers.register(&r, s)
         VariableHandlers.register(&r, s)
         ActivityHandlers.register(&r, s)
+        DiscoveryHandlers.register(&r, s)
         return r
     }
 }

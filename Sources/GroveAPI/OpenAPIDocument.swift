@@ -222,6 +222,23 @@ enum OpenAPISpec {
                                                                    response: str, contentType: "application/x-ndjson"))
         }
 
+        // Discovery.
+        let regionList = object([("count", int), ("regions", array(ref("Region"))), ("_links", ref("Links"))])
+        add("/regions", "get", op("list-regions", "List regions", tag: "Regions", response: regionList))
+        add("/regions/{region_id}", "get", op("get-region", "Get region", tag: "Regions", params: [param("region_id")], response: ref("Region")))
+        add("/ref/regions", "get", op("list-referenced-regions", "Regions by id", tag: "References", params: [inParam],
+                                      response: ["type": "object", "additionalProperties": ["nullable": true, "allOf": [ref("Region")]]]))
+        add("/organizations/{organization_id}/regions", "get", op("list-org-regions", "Regions available to an organization", tag: "Regions", params: [O], response: regionList))
+        add("/organizations/{organization_id}/setup/options", "get", op("get-org-setup-options", "Plans and regions for a new project", tag: "Subscriptions", params: [O],
+                                                                        response: object([("plans", array(anyObject)), ("regions", array(str))])))
+        add("/organizations/{organization_id}/subscriptions/estimate", "get", op("estimate-new-org-subscription", "Estimate the price of a new subscription", tag: "Subscriptions",
+                                                                                 params: [O, param("plan", in: "query"), param("environments", in: "query", int), param("storage", in: "query", int),
+                                                                                          param("user_licenses", in: "query", int), param("format", in: "query")],
+                                                                                 response: object([("plan", str), ("user_licenses", str), ("environments", str), ("storage", str), ("total", str), ("options", anyObject)])))
+        add("/me/verification", "post", op("get-current-user-verification-status-full", "Is verification needed before creating a project", tag: "Users",
+                                           response: object([("state", bool), ("type", str)])))
+        add("/me/phone", "post", op("get-current-user-verification-status", "Is phone verification needed", tag: "Users", response: object([("state", bool)])))
+
         return .object(JSONObject([
             ("openapi", "3.0.3"),
             ("info", ["title": "Grove API", "version": .string(GroveVersion.string),
@@ -238,6 +255,9 @@ enum OpenAPISpec {
         let ts = str
         var s = JSONObject()
         s["Links"] = ["type": "object", "additionalProperties": link]
+        s["Region"] = object([("id", str), ("label", str), ("zone", str), ("selection_label", str), ("project_label", str), ("timezone", str),
+                              ("available", bool), ("private", bool), ("endpoint", str), ("provider", anyObject), ("datacenter", anyObject),
+                              ("compliance", anyObject), ("_links", ref("Links"))])
         s["Error"] = object([("status", str), ("code", int), ("message", str), ("title", str), ("detail", anyObject), ("error", str)])
         s["OAuthError"] = object([("error", str), ("error_description", str)])
         s["TokenResponse"] = object([("access_token", str), ("expires_in", int), ("token_type", str), ("scope", str), ("refresh_token", str)],

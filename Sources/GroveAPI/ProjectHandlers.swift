@@ -20,6 +20,9 @@ enum ProjectHandlers {
     static func readNewProject(_ b: BodyReader, region defaultRegion: String) throws -> NewProject {
         let title = try b.string("title", nonEmpty: true, maxLength: 255) ?? b.string("project_title", nonEmpty: true, maxLength: 255) ?? "Untitled Project"
         let region = try b.string("region", nonEmpty: true) ?? b.string("project_region", nonEmpty: true) ?? defaultRegion
+        guard region == defaultRegion else {
+            throw APIError.badRequest("unknown region '\(region)'; this server offers \(defaultRegion)", field: b.has("region") ? "region" : "project_region")
+        }
         let branch = try b.string("default_branch", nonEmpty: true) ?? "main"
         if let problem = EnvironmentName.problem(with: branch) { throw APIError.badRequest(problem, field: "default_branch") }
         _ = try b.stringMap("attributes")

@@ -97,6 +97,7 @@ struct ProjectTests {
         #expect(try await http.get("/organizations/\(org)/projects").json["items"]?.arrayValue?.count == 1)
         #expect(try await http.get("/organizations/\(org)/projects/\(pid)").json["title"]?.stringValue == "API")
         #expect(try await http.post("/organizations/\(org)/projects", ["title": 5]).status == 400)
+        #expect(try await http.post("/organizations/\(org)/projects", ["title": "x", "region": "mars-1"]).status == 400)
         #expect(try await http.post("/organizations/\(org)/projects", ["title": "x", "default_branch": "bad..name"]).status == 400)
     }
 }

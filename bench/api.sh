@@ -78,6 +78,11 @@ measure() { # backend label, base, project, token
 base=$(start_grove sqlite)
 read -r pid token < <(seed "$base" "$work/sqlite")
 measure sqlite "$base" "$pid" "$token"
+kill "$(cat "$work/sqlite.pid")"; rm "$work/sqlite.pid"; sleep 0.5
+
+# The same data without the response cache: every GET rendered anew.
+base=$(start_grove sqlite --no-response-cache)
+measure "sqlite, no cache" "$base" "$pid" "$token"
 kill "$(cat "$work/sqlite.pid")"; rm "$work/sqlite.pid"
 
 mkdir -p "$work/pg"; [ "$(id -u)" = 0 ] && chown postgres "$work/pg"

@@ -16,6 +16,8 @@ public struct APIServer {
         public var databaseURL: String?
         public var publicURL: String?
         public var stepDelay: Duration = .zero
+        /// Serve repeated GETs from rendered answers while the store is unchanged (SQLite only).
+        public var responseCache = true
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -33,7 +35,7 @@ public struct APIServer {
         orchestratorOptions.stepDelay = options.stepDelay
         let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(), options: orchestratorOptions, logger: logger)
         let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
-                                    dataDir: options.dataDir, publicURL: options.publicURL)
+                                    dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache)
         let responder = GroveResponder(routes: makeRoutes(context), server: context)
         let app = Application(
             responder: responder,

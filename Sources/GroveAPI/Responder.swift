@@ -51,22 +51,45 @@ struct GroveResponder: HTTPResponder {
         }
         var user: User?
         var grant: String?
+        var cacheKey: String?
+        var version: UInt64?
         if route.authenticated {
-            (user, grant) = try await authenticate(request.headers[.authorization])
+            let claims = try verifiedClaims(request.headers[.authorization])
+            // A GET answered before for this caller, with no write since, is served as rendered then.
+            if request.method == .get, let cache = server.responseCache, let v = server.store.changeVersion, let sub = claims["sub"]?.stringValue {
+                let key = sub + " " + path + "?" + (request.uri.query ?? "")
+                if let cached = cache.get(key, version: v) {
+                    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: cached)))
+                }
+                cacheKey = key
+                version = v
+            }
+            (user, grant) = try await authenticate(claims)
         }
         let api = APIRequest(method: request.method, path: path, params: params, query: QueryString.parse(request.uri.query),
                              headers: request.headers, body: body, user: user, grant: grant)
-        return render(try await route.handler(api))
+        let result = try await route.handler(api)
+        if let cacheKey, let version, case .json(.ok, let json) = result {
+            let bytes = json.bytes
+            server.responseCache?.put(cacheKey, version: version, body: bytes)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        return render(result)
     }
 
-    func authenticate(_ header: String?) async throws -> (User, String) {
+    func verifiedClaims(_ header: String?) throws -> JSONObject {
         guard let header, header.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthorized("Authentication required: send Authorization: Bearer <access token>.")
         }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        guard let claims = server.signer.verify(token), let sub = claims["sub"]?.stringValue else {
+        guard let claims = server.signer.verify(token), claims["sub"]?.stringValue != nil else {
             throw APIError.unauthorized("The access token is invalid or has expired.")
         }
+        return claims
+    }
+
+    func authenticate(_ claims: JSONObject) async throws -> (User, String) {
+        let sub = claims["sub"]?.stringValue ?? ""
         let (found, revoked) = try await server.store.userForAccessToken(userId: sub, tokenId: claims["jti"]?.stringValue ?? "")
         if revoked { throw APIError.unauthorized("The access token was revoked.") }
         guard let user = found, !user.deactivated else {

@@ -16,9 +16,11 @@ public final class ServerContext: Sendable {
     public let refreshTokenLifetime: Int = 30 * 24 * 3600
     public let maxBodySize: Int = 1 << 20
     public let region: String
+    let responseCache: ResponseCache?
 
     public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
-                region: String = "local") {
+                region: String = "local", responseCache: Bool = true) {
+        self.responseCache = responseCache ? ResponseCache() : nil
         self.store = store
         self.orchestrator = orchestrator
         self.signer = signer

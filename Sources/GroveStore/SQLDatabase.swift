@@ -42,6 +42,14 @@ public protocol SQLDatabase: Sendable {
     /// Runs `body` in one transaction; nested calls join the outer transaction.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     func close() async
+    /// A number that changes whenever committed data may have changed: at once for writes made through this object,
+    /// within a short poll interval for writes by other processes. nil when the engine cannot tell (then nothing
+    /// may be cached on top of it).
+    var changeVersion: UInt64? { get }
+}
+
+extension SQLDatabase {
+    public var changeVersion: UInt64? { nil }
 }
 
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {

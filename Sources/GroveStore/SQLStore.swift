@@ -8,6 +8,7 @@ public struct SQLStore: Store {
     public init(db: any SQLDatabase) { self.db = db }
 
     public var backendName: String { db.dialect.rawValue }
+    public var changeVersion: UInt64? { db.changeVersion }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T {
         try await db.transaction { tx in try await body(SQLStore(db: tx)) }

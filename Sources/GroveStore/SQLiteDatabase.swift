@@ -12,6 +12,9 @@ public final class SQLiteDatabase: SQLDatabase {
     let readers: [SQLiteConnection]
     let lock = AsyncLock()
     let counter = ReaderCounter()
+    let changes = ChangeCounter()
+    private let versionPoll: Task<Void, Never>?
+    private let watcher: SQLiteConnection?
 
     public static func open(path: String, readers readerCount: Int = 2, logger: Logger) async throws -> SQLiteDatabase {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
@@ -24,19 +27,40 @@ public final class SQLiteDatabase: SQLDatabase {
             _ = try await r.query("PRAGMA busy_timeout=10000", [])
             readers.append(r)
         }
-        return SQLiteDatabase(writer: writer, readers: readers)
+        // `PRAGMA data_version` on a connection of its own changes whenever another connection (the writer, or another
+        // process such as `grove admin:*`) commits; polling it lets caches notice outside writes.
+        let watcher = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        return SQLiteDatabase(writer: writer, readers: readers, watcher: watcher)
     }
 
-    init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    init(writer: SQLiteConnection, readers: [SQLiteConnection], watcher: SQLiteConnection? = nil) {
         self.writer = writer
         self.readers = readers
+        self.watcher = watcher
+        let changes = self.changes
+        if let watcher {
+            versionPoll = Task {
+                var last: Int64?
+                while !Task.isCancelled {
+                    if let v = try? await SQLiteDatabase.run(watcher, "PRAGMA data_version", []).first?.values.first?.int {
+                        if v != last { if last != nil { changes.bump() }; last = v }
+                    }
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        } else {
+            versionPoll = nil
+        }
     }
+
+    public var changeVersion: UInt64? { changes.value }
 
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         if !readers.isEmpty, Self.isRead(sql) {
             let r = readers[counter.next() % readers.count]
             return try await Self.run(r, sql, binds)
         }
+        defer { changes.bump() }
         return try await lock.withLock { try await Self.run(self.writer, sql, binds) }
     }
 
@@ -46,6 +70,7 @@ public final class SQLiteDatabase: SQLDatabase {
             do {
                 let v = try await body(SQLiteTransaction(connection: self.writer))
                 _ = try await Self.run(self.writer, "COMMIT", [])
+                self.changes.bump()
                 return v
             } catch {
                 _ = try? await Self.run(self.writer, "ROLLBACK", [])
@@ -55,6 +80,10 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func close() async {
+        versionPoll?.cancel()
+        _ = await versionPoll?.value
+        // Closed here, not in the cancelled poll task: sqlite-nio refuses work from a cancelled task.
+        try? await watcher?.close()
         for r in readers { try? await r.close() }
         try? await writer.close()
     }
@@ -93,6 +122,14 @@ public final class SQLiteDatabase: SQLDatabase {
             throw StoreError.engine(text)
         }
     }
+}
+
+/// Monotonic change counter shared by the writer and the version poll.
+final class ChangeCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: UInt64 = 0
+    func bump() { lock.lock(); current &+= 1; lock.unlock() }
+    var value: UInt64 { lock.lock(); defer { lock.unlock() }; return current }
 }
 
 final class ReaderCounter: @unchecked Sendable {

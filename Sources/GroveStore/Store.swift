@@ -15,6 +15,8 @@ public struct ActivityFilter: Sendable {
 /// Everything the platform persists. One protocol; `SQLStore` implements it on SQLite and on PostgreSQL.
 public protocol Store: Sendable {
     var backendName: String { get }
+    /// See `SQLDatabase.changeVersion`.
+    var changeVersion: UInt64? { get }
     /// Runs `body` atomically against the same store.
     func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T
     func close() async

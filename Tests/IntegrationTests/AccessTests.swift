@@ -45,5 +45,15 @@ struct AccessTests {
         #expect(names == ["main", "dev", "dev2"])
         let types = try await carol.get("/projects/\(pid)/activities").json.arrayValue ?? []
         #expect(!types.contains { $0["environments"]?.arrayValue?.first?.stringValue == "stage" })
+
+        // A grant made by another process (straight on the store) shows up in answers served before it.
+        let (st3, g3) = try s.admin(["admin:grant", "-p", pid, "--email", "carol@example.com", "--permission", "viewer",
+                                      "--permission", "production:viewer", "--permission", "development:contributor", "--permission", "staging:viewer"])
+        #expect(st3 == 0, "\(g3)")
+        try await waitFor(timeout: 5) {
+            let ids = try await carol.get("/projects/\(pid)/environments").json.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            return ids.contains("stage")
+        }
+        #expect(try await carol.get("/projects/\(pid)/environments/stage").status == 200)
     }
 }

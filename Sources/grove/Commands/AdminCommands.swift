@@ -17,7 +17,6 @@ struct AdminUserCreate: AsyncParsableCommand {
     func run() async throws {
         let dir = DataDir.resolve(dataDir)
         let store = try await StoreFactory.open(url: DataDir.databaseURL(databaseURL, dataDir: dir), logger: Logger(label: "grove.admin"))
-        defer { Task { await store.close() } }
         do {
             let user = try await Bootstrap.createUser(store: store, email: email, username: username, password: password)
             print("Created user \(user.email) (id \(user.id), username \(user.username)).")
@@ -26,6 +25,7 @@ struct AdminUserCreate: AsyncParsableCommand {
                 print("API token (shown once): \(token)")
             }
         } catch let e as BootstrapError {
+            await store.close()
             throw CLIError(e.description)
         }
         await store.close()

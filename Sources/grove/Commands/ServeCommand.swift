@@ -22,6 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("activity-step-delay"), help: "Milliseconds each activity step pauses (for demos and queue tests).")
     var stepDelay: Int = 0
 
+    @Flag(name: .customLong("no-response-cache"), help: "Render every GET anew instead of serving unchanged answers from memory.")
+    var noResponseCache = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -42,6 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         opts.databaseURL = databaseURL
         opts.publicURL = publicURL
         opts.stepDelay = .milliseconds(stepDelay)
+        opts.responseCache = !noResponseCache
         do {
             try await APIServer.run(opts, logger: logger)
         } catch let e as StoreError {

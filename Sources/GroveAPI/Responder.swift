@@ -59,7 +59,7 @@ struct GroveResponder: HTTPResponder {
             if request.method == .get, let cache = server.responseCache, let v = server.store.changeVersion, let sub = claims["sub"]?.stringValue {
                 let key = sub + " " + path + "?" + (request.uri.query ?? "")
                 if let cached = cache.get(key, version: v) {
-                    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: cached)))
+                    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: cached))
                 }
                 cacheKey = key
                 version = v
@@ -70,9 +70,9 @@ struct GroveResponder: HTTPResponder {
                              headers: request.headers, body: body, user: user, grant: grant)
         let result = try await route.handler(api)
         if let cacheKey, let version, case .json(.ok, let json) = result {
-            let bytes = json.bytes
-            server.responseCache?.put(cacheKey, version: version, body: bytes)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            let buffer = ByteBuffer(bytes: json.bytes)
+            server.responseCache?.put(cacheKey, version: version, body: buffer)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
         }
         return render(result)
     }
@@ -81,10 +81,16 @@ struct GroveResponder: HTTPResponder {
         guard let header, header.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthorized("Authentication required: send Authorization: Bearer <access token>.")
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        guard let claims = server.signer.verify(token), claims["sub"]?.stringValue != nil else {
+        var token = Substring(header.dropFirst(7))
+        while token.first == " " { token = token.dropFirst() }
+        while token.last == " " { token = token.dropLast() }
+        let tokenString = String(token)
+        let now = Int64(Date().timeIntervalSince1970)
+        if let known = server.verifiedTokens.claims(for: tokenString, now: now) { return known }
+        guard let claims = server.signer.verify(tokenString), claims["sub"]?.stringValue != nil, let exp = claims["exp"]?.intValue else {
             throw APIError.unauthorized("The access token is invalid or has expired.")
         }
+        server.verifiedTokens.put(tokenString, claims: claims, exp: exp)
         return claims
     }
 

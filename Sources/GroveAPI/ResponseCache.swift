@@ -1,23 +1,25 @@
 import Foundation
+import GroveModel
+import NIOCore
 
 /// Rendered `200` JSON answers to GET requests, per caller and URL, valid while the store's change version stays
 /// the same. Every committed write bumps that version (outside writes within the store's poll interval), so an entry
 /// never outlives the data it was rendered from by more than that interval.
 final class ResponseCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String: (version: UInt64, body: [UInt8])] = [:]
+    private var entries: [String: (version: UInt64, body: ByteBuffer)] = [:]
     private var entriesVersion: UInt64 = 0
     private let maxEntries: Int
 
     init(maxEntries: Int = 2048) { self.maxEntries = maxEntries }
 
-    func get(_ key: String, version: UInt64) -> [UInt8]? {
+    func get(_ key: String, version: UInt64) -> ByteBuffer? {
         lock.lock(); defer { lock.unlock() }
         guard let e = entries[key], e.version == version else { return nil }
         return e.body
     }
 
-    func put(_ key: String, version: UInt64, body: [UInt8]) {
+    func put(_ key: String, version: UInt64, body: ByteBuffer) {
         lock.lock(); defer { lock.unlock() }
         // Entries of older versions are dead; drop them all when the version moves on or the cache is full.
         if version != entriesVersion || entries.count >= maxEntries {
@@ -25,5 +27,26 @@ final class ResponseCache: @unchecked Sendable {
             entriesVersion = version
         }
         entries[key] = (version, body)
+    }
+}
+
+/// Access tokens already verified, so a client reusing its token skips the signature check and claim parsing.
+/// Expiry is still checked on every use; revocation is checked against the store outside the response cache.
+final class VerifiedTokenCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (claims: JSONObject, exp: Int64)] = [:]
+    private let maxEntries = 4096
+
+    func claims(for token: String, now: Int64) -> JSONObject? {
+        lock.lock(); defer { lock.unlock() }
+        guard let e = entries[token] else { return nil }
+        if e.exp <= now { entries[token] = nil; return nil }
+        return e.claims
+    }
+
+    func put(_ token: String, claims: JSONObject, exp: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
+        entries[token] = (claims, exp)
     }
 }

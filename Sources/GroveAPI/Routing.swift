@@ -63,6 +63,7 @@ public struct Routes: Sendable {
         let authenticated: Bool
         let handler: Handler
         let template: String
+        let literalCount: Int
     }
 
     private(set) var routes: [Route] = []
@@ -78,7 +79,10 @@ public struct Routes: Sendable {
             }
             return .literal(s)
         }
-        routes.append(Route(method: method, segments: segs, authenticated: authenticated, handler: handler, template: template))
+        let literals = segs.reduce(0) { n, s in if case .literal = s { return n + 2 }; if case .prefixed = s { return n + 1 }; return n }
+        routes.append(Route(method: method, segments: segs, authenticated: authenticated, handler: handler, template: template, literalCount: literals))
+        // Literal routes first, so `/users/me` wins over `/users/{user_id}`; sorted once here, not per request.
+        routes.sort { $0.literalCount > $1.literalCount }
     }
 
     public mutating func get(_ t: String, authenticated: Bool = true, _ h: @escaping Handler) { add(.get, t, authenticated: authenticated, h) }
@@ -95,13 +99,12 @@ public struct Routes: Sendable {
     func match(method: HTTPRequest.Method, rawPath: String) -> Match {
         let parts = rawPath.split(separator: "/", omittingEmptySubsequences: true).map { String($0) }
         var allowed: [HTTPRequest.Method] = []
-        // Literal routes first, so `/users/me` wins over `/users/{user_id}`.
-        for route in routes.sorted(by: { $0.literalCount > $1.literalCount }) {
+        for route in routes {
             guard route.segments.count == parts.count else { continue }
             var params: [String: String] = [:]
             var ok = true
             for (seg, raw) in zip(route.segments, parts) {
-                let decoded = raw.removingPercentEncoding ?? raw
+                let decoded = raw.contains("%") ? (raw.removingPercentEncoding ?? raw) : raw
                 switch seg {
                 case .literal(let l): ok = decoded == l
                 case .param(let name): params[name] = decoded; ok = !decoded.isEmpty
@@ -116,12 +119,6 @@ public struct Routes: Sendable {
             allowed.append(route.method)
         }
         return allowed.isEmpty ? .none : .methodNotAllowed(allowed)
-    }
-}
-
-extension Routes.Route {
-    var literalCount: Int {
-        segments.reduce(0) { n, s in if case .literal = s { return n + 2 }; if case .prefixed = s { return n + 1 }; return n }
     }
 }
 

@@ -17,6 +17,7 @@ public final class ServerContext: Sendable {
     public let maxBodySize: Int = 1 << 20
     public let region: String
     let responseCache: ResponseCache?
+    let verifiedTokens = VerifiedTokenCache()
 
     public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
                 region: String = "local", responseCache: Bool = true) {

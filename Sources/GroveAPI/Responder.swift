@@ -20,8 +20,7 @@ struct GroveResponder: HTTPResponder {
         } catch {
             response = errorResponse(error, path: request.uri.path)
         }
-        Timer(label: "grove_http_request_duration", dimensions: [("method", request.method.rawValue)])
-            .recordNanoseconds((ContinuousClock.now - start).nanosecondsValue)
+        RequestTimers.shared.timer(for: request.method).recordNanoseconds((ContinuousClock.now - start).nanosecondsValue)
         return response
     }
 
@@ -78,7 +77,7 @@ struct GroveResponder: HTTPResponder {
     }
 
     func verifiedClaims(_ header: String?) throws -> JSONObject {
-        guard let header, header.lowercased().hasPrefix("bearer ") else {
+        guard let header, header.utf8.count > 7, header.utf8.prefix(7).map({ $0 | 0x20 }).elementsEqual("bearer ".utf8) else {
             throw APIError.unauthorized("Authentication required: send Authorization: Bearer <access token>.")
         }
         var token = Substring(header.dropFirst(7))
@@ -138,4 +137,22 @@ extension Duration {
         let c = components
         return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
     }
+}
+
+/// One swift-metrics timer per HTTP method, made once instead of per request.
+final class RequestTimers: @unchecked Sendable {
+    static let shared = RequestTimers()
+    private let timers: [String: Timer]
+    private let other: Timer
+
+    init() {
+        var t: [String: Timer] = [:]
+        for m in ["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD"] {
+            t[m] = Timer(label: "grove_http_request_duration", dimensions: [("method", m)])
+        }
+        timers = t
+        other = Timer(label: "grove_http_request_duration", dimensions: [("method", "other")])
+    }
+
+    func timer(for method: HTTPRequest.Method) -> Timer { timers[method.rawValue] ?? other }
 }

@@ -104,7 +104,7 @@ public struct Routes: Sendable {
             var params: [String: String] = [:]
             var ok = true
             for (seg, raw) in zip(route.segments, parts) {
-                let decoded = raw.contains("%") ? (raw.removingPercentEncoding ?? raw) : raw
+                let decoded = raw.utf8.contains(0x25) ? (raw.removingPercentEncoding ?? raw) : raw
                 switch seg {
                 case .literal(let l): ok = decoded == l
                 case .param(let name): params[name] = decoded; ok = !decoded.isEmpty

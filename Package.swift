@@ -33,10 +33,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "GroveGit", dependencies: ["GroveModel"], swiftSettings: strict),
         .target(
             name: "GroveOrchestrator",
             dependencies: [
-                "GroveModel", "GroveStore",
+                "GroveModel", "GroveStore", "GroveGit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -45,7 +46,7 @@ let package = Package(
         .target(
             name: "GroveAPI",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 import Foundation
+import GroveGit
 import GroveModel
 import GroveOrchestrator
 import GroveStore
@@ -33,9 +34,11 @@ public struct APIServer {
         let secret = try await store.setMetaIfAbsent("jwt_secret", Identifier.secret(bytes: 48))
         var orchestratorOptions = Orchestrator.Options()
         orchestratorOptions.stepDelay = options.stepDelay
-        let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(), options: orchestratorOptions, logger: logger)
+        let repositories = Repositories(dataDir: options.dataDir)
+        let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories), options: orchestratorOptions, logger: logger)
         let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
-                                    dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache)
+                                    dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
+                                    repositories: repositories)
         let responder = GroveResponder(routes: makeRoutes(context), server: context)
         let app = Application(
             responder: responder,
@@ -51,7 +54,8 @@ public struct APIServer {
             logger: logger
         )
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        await store.close()
+        // A fresh task: the service group may leave this one cancelled, and the drivers refuse work from cancelled tasks.
+        await Task { await store.close() }.value
         logger.info("grove stopped")
     }
 

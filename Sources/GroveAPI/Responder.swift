@@ -28,6 +28,9 @@ struct GroveResponder: HTTPResponder {
         // Region links on Platform.sh live under /api/projects/...; accept that prefix too.
         var path = request.uri.path
         if path.hasPrefix("/api/") { path = String(path.dropFirst(4)) }
+        if let projectId = GitHandler.projectId(in: request.uri.path) {
+            return try await GitHandler(server: server).handle(request, projectId: projectId)
+        }
         let route: Routes.Route
         let params: [String: String]
         switch routes.match(method: request.method, rawPath: path) {

@@ -1,4 +1,5 @@
 import Foundation
+import GroveGit
 import GroveModel
 import GroveOrchestrator
 import GroveStore
@@ -18,9 +19,11 @@ public final class ServerContext: Sendable {
     public let region: String
     let responseCache: ResponseCache?
     let verifiedTokens = VerifiedTokenCache()
+    public let repositories: Repositories
 
     public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
-                region: String = "local", responseCache: Bool = true) {
+                region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil) {
+        self.repositories = repositories ?? Repositories(dataDir: dataDir)
         self.responseCache = responseCache ? ResponseCache() : nil
         self.store = store
         self.orchestrator = orchestrator

@@ -7,7 +7,7 @@ struct AccessTests {
     @Test("project and environment-type roles decide what is visible and allowed", arguments: Backend.allCases)
     func roles(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let admin = try await s.login()
         let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
         let b = try await admin.post("/projects/\(pid)/environments/main/branch", ["name": "dev"])

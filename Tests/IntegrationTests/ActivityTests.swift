@@ -7,7 +7,7 @@ struct ActivityTests {
     @Test("lists filter by type, state and environment; logs stream NDJSON and end with the seal", arguments: Backend.allCases)
     func listAndLog(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
         let b = try await http.post("/projects/\(pid)/environments/main/branch", ["name": "dev"])
@@ -45,7 +45,7 @@ struct ActivityTests {
     @Test("queued activities run in order per environment; pending ones cancel; the log streams live", arguments: Backend.allCases)
     func queueAndCancel(backend: Backend) async throws {
         let s = try await TestServer.start(backend, stepDelayMs: 300)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
         let v = "/projects/\(pid)/environments/main/variables"

@@ -7,7 +7,7 @@ struct AuthTests {
     @Test("api_token grant: form with Basic, form with client_id, JSON; bad tokens refused", arguments: Backend.allCases)
     func apiTokenGrant(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let anon = HTTP(base: s.baseURL)
         let form = try await anon.request("POST", "/oauth2/token", raw: Data("grant_type=api_token&api_token=\(s.initialToken)&client_id=platform-cli&client_secret=".utf8),
                                           contentType: "application/x-www-form-urlencoded")
@@ -39,7 +39,7 @@ struct AuthTests {
     @Test("every API endpoint needs a bearer token", arguments: Backend.allCases)
     func unauthenticated(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         for path in ["/users/me", "/projects", "/organizations", "/me"] {
             let r = try await HTTP(base: s.baseURL).get(path)
             #expect(r.status == 401, "\(path)")
@@ -54,7 +54,7 @@ struct AuthTests {
     @Test("password grant, refresh rotation and revocation", arguments: Backend.allCases)
     func passwordAndRefresh(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let (st, out) = try s.admin(["admin:user-create", "--email", "dev@example.com", "--username", "dev", "--password", "s3cret-pass"])
         #expect(st == 0, "\(out)")
         let anon = HTTP(base: s.baseURL)
@@ -87,7 +87,7 @@ struct AuthTests {
     @Test("API tokens: create shows the secret once, list hides it, delete stops it", arguments: Backend.allCases)
     func apiTokens(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let uid = try #require(try await http.get("/users/me").json["id"]?.stringValue)
         let created = try await http.post("/users/\(uid)/api-tokens", ["name": "ci"])
@@ -108,7 +108,7 @@ struct AuthTests {
     @Test("user lookups and updates", arguments: Backend.allCases)
     func users(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let me = try await http.get("/users/me").json
         let uid = try #require(me["id"]?.stringValue)

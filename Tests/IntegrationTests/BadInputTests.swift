@@ -7,7 +7,7 @@ struct BadInputTests {
     @Test("malformed JSON, wrong types, unknown fields, enums, oversized bodies, unknown paths", arguments: Backend.allCases)
     func badInput(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
         let before = try await http.get("/projects/\(pid)").json

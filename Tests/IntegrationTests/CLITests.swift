@@ -7,7 +7,7 @@ struct CLITests {
     @Test("login, projects, environments, variables and activities through the CLI", arguments: [Backend.sqlite])
     func cli(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let config = s.dataDir + "-cli"
         defer { try? FileManager.default.removeItem(atPath: config) }
         let env = ["GROVE_CONFIG_DIR": config, "GROVE_API_URL": s.baseURL, "GROVE_TOKEN": ""]

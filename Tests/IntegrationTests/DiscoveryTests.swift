@@ -7,7 +7,7 @@ struct DiscoveryTests {
     @Test("regions, setup options, estimate and verification", arguments: [Backend.sqlite])
     func discovery(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let regions = try await http.get("/regions").json
         let region = try #require(regions["regions"]?.arrayValue?.first?["id"]?.stringValue)

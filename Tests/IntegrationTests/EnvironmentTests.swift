@@ -7,7 +7,7 @@ struct EnvironmentTests {
     @Test("branching creates an active child through an activity; names with slashes work", arguments: Backend.allCases)
     func branch(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let p = try await s.createProject(http)
         let pid = try #require(p["id"]?.stringValue)
@@ -46,7 +46,7 @@ struct EnvironmentTests {
     @Test("updates validate every field; default environment rules hold", arguments: Backend.allCases)
     func update(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
         let e = "/projects/\(pid)/environments/main"

@@ -7,7 +7,7 @@ struct OrganizationTests {
     @Test("create, look up by name, update, paginate, delete", arguments: Backend.allCases)
     func organizations(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let created = try await http.post("/organizations", ["label": "Acme Corp"])
         #expect(created.status == 201)
@@ -38,7 +38,7 @@ struct OrganizationTests {
     @Test("members with permissions; non-members see nothing", arguments: Backend.allCases)
     func members(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let org = try #require(try await http.get("/organizations").json["items"]?.arrayValue?.first?["id"]?.stringValue)
         let (_, out) = try s.admin(["admin:user-create", "--email", "bob@example.com", "--with-token"])

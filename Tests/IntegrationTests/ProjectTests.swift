@@ -7,7 +7,7 @@ struct ProjectTests {
     @Test("a subscription provisions a project with a production default environment", arguments: Backend.allCases)
     func subscriptionProvisioning(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let org = try #require(try await http.get("/organizations").json["items"]?.arrayValue?.first?["id"]?.stringValue)
         let sub = try await http.post("/organizations/\(org)/subscriptions", ["project_title": "Shop", "project_region": "local", "default_branch": "trunk"])
@@ -45,7 +45,7 @@ struct ProjectTests {
     @Test("project update, settings, capabilities, listing, the CLI's ref lookups, delete", arguments: Backend.allCases)
     func projectLifecycle(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let p = try await s.createProject(http, title: "Blog")
         let pid = try #require(p["id"]?.stringValue)
@@ -88,7 +88,7 @@ struct ProjectTests {
     @Test("organization projects endpoint creates and lists projects", arguments: Backend.allCases)
     func orgProjects(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let org = try #require(try await http.get("/organizations").json["items"]?.arrayValue?.first?["id"]?.stringValue)
         let created = try await http.post("/organizations/\(org)/projects", ["title": "API", "region": "local"])

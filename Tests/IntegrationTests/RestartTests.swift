@@ -7,7 +7,7 @@ struct RestartTests {
     @Test("a restart in the middle of queued activities loses none of them", arguments: Backend.allCases)
     func restartWithQueue(backend: Backend) async throws {
         let s = try await TestServer.start(backend, stepDelayMs: 1000)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         var http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
         var ids: [String] = []

@@ -7,7 +7,7 @@ struct VariableTests {
     @Test("project variables: CRUD, sensitive values hidden, JSON validated, duplicates refused", arguments: Backend.allCases)
     func projectVariables(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
         let c = "/projects/\(pid)/variables"
@@ -35,7 +35,7 @@ struct VariableTests {
     @Test("environment variables inherit down the tree unless not inheritable", arguments: Backend.allCases)
     func inheritance(backend: Backend) async throws {
         let s = try await TestServer.start(backend)
-        defer { Task { await s.shutdown() } }
+        defer { s.stopNow() }
         let http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
         let main = "/projects/\(pid)/environments/main"

@@ -1,10 +1,12 @@
+import GroveGit
 import GroveModel
 import GroveStore
 
 /// `project.create`: provisions a project requested through a subscription or the organization's projects.
 /// The records exist already; this moves the subscription to active and brings up the default environment.
 public struct ProjectCreateRunner: ActivityRunner {
-    public init() {}
+    let repositories: Repositories
+    public init(repositories: Repositories) { self.repositories = repositories }
     public var resumable: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
@@ -13,6 +15,8 @@ public struct ProjectCreateRunner: ActivityRunner {
         try await setSubscription(ctx, project.subscriptionId, .provisioning)
         do {
             try await ctx.step("Provisioning project \(project.id) (\(project.title)) in region \(project.region).", percent: 30)
+            try await repositories.create(project.id, defaultBranch: project.defaultBranch)
+            try await ctx.log("Created the git repository \(project.id).git (default branch \(project.defaultBranch)).")
             guard var env = try await ctx.store.environment(projectId: projectId, id: project.defaultBranch) else {
                 throw ActivityFailure("The default environment \(project.defaultBranch) is missing.")
             }

@@ -1,3 +1,4 @@
+import GroveGit
 import GroveModel
 import GroveStore
 
@@ -17,9 +18,9 @@ public struct RecordRunner: ActivityRunner {
 
 public enum DefaultRunners {
     /// Every activity type this version can run.
-    public static func all() -> [String: any ActivityRunner] {
+    public static func all(repositories: Repositories) -> [String: any ActivityRunner] {
         var r: [String: any ActivityRunner] = [
-            "project.create": ProjectCreateRunner(),
+            "project.create": ProjectCreateRunner(repositories: repositories),
             "environment.branch": EnvironmentBranchRunner(),
             "environment.delete": EnvironmentDeleteRunner(),
         ]

@@ -42,7 +42,7 @@ actor PostgresHarness {
         // Stop the cluster when the test process ends.
         // Foundation's Process cannot run during exit, so the stop command goes through system(3).
         let stop = (root ? "/usr/sbin/runuser -u postgres -- " : "") + "\(Self.binary("pg_ctl")) -D \(dir)/data -m immediate stop >/dev/null 2>&1; rm -rf \(dir)"
-        atexit_b { _ = system(stop) }
+        registerExitHandler { _ = system(stop) }
         return url
     }
 
@@ -87,7 +87,9 @@ actor PostgresHarness {
 private func c_atexit(_ f: @convention(c) () -> Void) -> Int32
 
 private nonisolated(unsafe) var exitHandlers: [() -> Void] = []
-private func atexit_b(_ f: @escaping () -> Void) {
-    if exitHandlers.isEmpty { _ = c_atexit { for h in exitHandlers { h() } } }
+private let exitLock = NSLock()
+func registerExitHandler(_ f: @escaping () -> Void) {
+    exitLock.lock(); defer { exitLock.unlock() }
+    if exitHandlers.isEmpty { _ = c_atexit { exitLock.lock(); let hs = exitHandlers; exitLock.unlock(); for h in hs { h() } } }
     exitHandlers.append(f)
 }

@@ -60,6 +60,7 @@ final class TestServer: @unchecked Sendable {
         if stepDelayMs > 0 { args += ["--activity-step-delay", String(stepDelayMs)] }
         let p = try Spawn.start(Paths.groveBinary, args)
         process = p
+        ServerRegistry.shared.add(p.pid)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = p.output
@@ -86,11 +87,29 @@ final class TestServer: @unchecked Sendable {
         }
         lastOutput = p.output
         try? FileManager.default.removeItem(atPath: p.outputPath)
+        ServerRegistry.shared.remove(p.pid)
         process = nil
     }
 
     func shutdown() async {
         await stop()
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    /// Synchronous stop for `defer`: SIGTERM, a few seconds to exit, then SIGKILL; removes the data directory.
+    func stopNow() {
+        if let p = process {
+            p.signal(SIGTERM)
+            var waited = 0
+            while p.exitStatus() == nil {
+                if waited > 300 { p.signal(SIGKILL); _ = p.wait(); break }
+                usleep(20_000)
+                waited += 1
+            }
+            try? FileManager.default.removeItem(atPath: p.outputPath)
+            ServerRegistry.shared.remove(p.pid)
+            process = nil
+        }
         try? FileManager.default.removeItem(atPath: dataDir)
     }
 
@@ -106,5 +125,21 @@ final class TestServer: @unchecked Sendable {
 enum CLI {
     static func run(_ args: [String], env: [String: String], stdin: String? = nil) throws -> (Int32, String) {
         try Spawn.run(Paths.groveBinary, args, env: env, stdin: stdin)
+    }
+}
+
+/// Every server still running when the test process exits gets SIGKILL, so none outlives the run.
+final class ServerRegistry: @unchecked Sendable {
+    static let shared = ServerRegistry()
+    private let lock = NSLock()
+    private var pids = Set<pid_t>()
+
+    init() { registerExitHandler { ServerRegistry.shared.killAll() } }
+
+    func add(_ pid: pid_t) { lock.lock(); pids.insert(pid); lock.unlock() }
+    func remove(_ pid: pid_t) { lock.lock(); pids.remove(pid); lock.unlock() }
+    func killAll() {
+        lock.lock(); let all = pids; lock.unlock()
+        for p in all { kill(p, SIGKILL) }
     }
 }

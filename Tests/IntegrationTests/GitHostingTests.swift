@@ -1,0 +1,70 @@
+import Foundation
+import GroveModel
+import Testing
+
+@Suite("Hosted git repositories over smart HTTP")
+struct GitHostingTests {
+    func git(_ args: [String], in dir: String? = nil) throws -> (Int32, String) {
+        let home = FileManager.default.temporaryDirectory.path
+        var full = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
+        if let dir { full += ["-C", dir] }
+        return try Spawn.run("/usr/bin/git", full + args, env: ["GIT_TERMINAL_PROMPT": "0", "HOME": home, "GIT_CONFIG_NOSYSTEM": "1"])
+    }
+
+    @Test("clone, push and fetch with an API token; viewers read only; strangers are refused", arguments: Backend.allCases)
+    func cloneAndPush(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let project = try await s.createProject(http)
+        let pid = try #require(project["id"]?.stringValue)
+        let url = try #require(project["repository"]?["url"]?.stringValue)
+        #expect(url == s.baseURL + "/\(pid).git")
+        let authed = url.replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("git-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+
+        var (st, out) = try git(["clone", authed, work + "/a"])
+        #expect(st == 0, "\(out)")
+        try "hello\n".write(toFile: work + "/a/README", atomically: true, encoding: .utf8)
+        _ = try git(["add", "README"], in: work + "/a")
+        _ = try git(["commit", "-m", "first"], in: work + "/a")
+        (st, out) = try git(["push", "origin", "HEAD:refs/heads/main"], in: work + "/a")
+        #expect(st == 0, "\(out)")
+        (st, out) = try git(["clone", authed, work + "/b"])
+        #expect(st == 0, "\(out)")
+        #expect((try? String(contentsOfFile: work + "/b/README", encoding: .utf8)) == "hello\n")
+        // An access token works as the password too.
+        let access = try #require(http.bearer)
+        (st, out) = try git(["ls-remote", url.replacingOccurrences(of: "http://", with: "http://token:\(access)@")])
+        #expect(st == 0 && out.contains("refs/heads/main"), "\(out)")
+
+        // No credentials: a Basic challenge (checked with curl: URLSession waits on Basic challenges).
+        (st, out) = try Spawn.run("/usr/bin/curl", ["-s", "-i", "\(s.baseURL)/\(pid).git/info/refs?service=git-upload-pack"])
+        #expect(out.hasPrefix("HTTP/1.1 401"), "\(out)")
+        #expect(out.lowercased().contains("www-authenticate: basic"), "\(out)")
+        (st, _) = try git(["ls-remote", url])
+        #expect(st != 0)
+        (st, _) = try git(["ls-remote", url.replacingOccurrences(of: "http://", with: "http://x:wrong@")])
+        #expect(st != 0)
+        (st, out) = try Spawn.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "x:\(s.initialToken)",
+                                                    "\(s.baseURL)/nosuchproject.git/info/refs?service=git-upload-pack"])
+        #expect(out == "404")
+
+        // A viewer clones but cannot push, and is told why.
+        let (_, made) = try s.admin(["admin:user-create", "--email", "viewer@example.com", "--with-token"])
+        let viewerToken = try #require(made.components(separatedBy: "API token (shown once): ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+        _ = try s.admin(["admin:grant", "-p", pid, "--email", "viewer@example.com", "--permission", "viewer", "--permission", "production:viewer"])
+        let viewerURL = url.replacingOccurrences(of: "http://", with: "http://v:\(viewerToken)@")
+        (st, out) = try git(["clone", viewerURL, work + "/c"])
+        #expect(st == 0, "\(out)")
+        _ = try git(["commit", "--allow-empty", "-m", "second"], in: work + "/c")
+        (st, out) = try git(["push", "origin", "HEAD:refs/heads/main"], in: work + "/c")
+        #expect(st != 0)
+        #expect(out.contains("403") || out.contains("read-only"), "\(out)")
+
+        // Deleting the project removes its repository.
+        #expect(try await http.delete("/projects/\(pid)").status == 200)
+        #expect(!FileManager.default.fileExists(atPath: s.dataDir + "/repositories/\(pid).git"))
+    }
+}

@@ -73,6 +73,7 @@ public struct APIServer {
         VariableHandlers.register(&r, s)
         ActivityHandlers.register(&r, s)
         DiscoveryHandlers.register(&r, s)
+        GitReadHandlers.register(&r, s)
         return r
     }
 }

@@ -222,6 +222,17 @@ enum OpenAPISpec {
                                                                    response: str, contentType: "application/x-ndjson"))
         }
 
+        // Repository read API.
+        add("/projects/{projectId}/git/refs", "get", op("list-projects-git-refs", "Get list of repository refs", tag: "Repository", params: [P], response: array(ref("GitRef"))))
+        add("/projects/{projectId}/git/refs/{repositoryRefId}", "get", op("get-projects-git-refs", "Get a ref object (escape the ref: heads%2Fmain)", tag: "Repository",
+                                                                         params: [P, param("repositoryRefId")], response: ref("GitRef")))
+        add("/projects/{projectId}/git/commits/{repositoryCommitId}", "get", op("get-projects-git-commits", "Get a commit object", tag: "Repository",
+                                                                               params: [P, param("repositoryCommitId")], response: ref("GitCommit")))
+        add("/projects/{projectId}/git/trees/{repositoryTreeId}", "get", op("get-projects-git-trees", "Get a tree object", tag: "Repository",
+                                                                           params: [P, param("repositoryTreeId")], response: ref("GitTree")))
+        add("/projects/{projectId}/git/blobs/{repositoryBlobId}", "get", op("get-projects-git-blobs", "Get a blob object", tag: "Repository",
+                                                                           params: [P, param("repositoryBlobId")], response: ref("GitBlob")))
+
         // Discovery.
         let regionList = object([("count", int), ("regions", array(ref("Region"))), ("_links", ref("Links"))])
         add("/regions", "get", op("list-regions", "List regions", tag: "Regions", response: regionList))
@@ -255,6 +266,11 @@ enum OpenAPISpec {
         let ts = str
         var s = JSONObject()
         s["Links"] = ["type": "object", "additionalProperties": link]
+        s["GitRef"] = object([("ref", str), ("object", object([("type", str), ("sha", str)])), ("sha", str)])
+        let person = object([("date", str), ("name", str), ("email", str)], required: [])
+        s["GitCommit"] = object([("sha", str), ("author", person), ("committer", person), ("message", str), ("tree", str), ("parents", array(str))])
+        s["GitTree"] = object([("sha", str), ("tree", array(object([("path", str), ("mode", str), ("type", str), ("sha", str)])))])
+        s["GitBlob"] = object([("sha", str), ("size", int), ("encoding", enumOf(["base64", "utf-8"])), ("content", str)])
         s["Region"] = object([("id", str), ("label", str), ("zone", str), ("selection_label", str), ("project_label", str), ("timezone", str),
                               ("available", bool), ("private", bool), ("endpoint", str), ("provider", anyObject), ("datacenter", anyObject),
                               ("compliance", anyObject), ("_links", ref("Links"))])

@@ -58,7 +58,9 @@ struct GroveResponder: HTTPResponder {
         if route.authenticated {
             let claims = try verifiedClaims(request.headers[.authorization])
             // A GET answered before for this caller, with no write since, is served as rendered then.
-            if request.method == .get, let cache = server.responseCache, let v = server.store.changeVersion, let sub = claims["sub"]?.stringValue {
+            // Repository views change with pushes, which bypass the store, so they are never cached.
+            if request.method == .get, !route.template.hasPrefix("/projects/{projectId}/git/"), let cache = server.responseCache,
+               let v = server.store.changeVersion, let sub = claims["sub"]?.stringValue {
                 let key = sub + " " + path + "?" + (request.uri.query ?? "")
                 if let cached = cache.get(key, version: v) {
                     return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: cached))

@@ -34,6 +34,28 @@ struct GitHostingTests {
         (st, out) = try git(["clone", authed, work + "/b"])
         #expect(st == 0, "\(out)")
         #expect((try? String(contentsOfFile: work + "/b/README", encoding: .utf8)) == "hello\n")
+        // The read API answers what git itself says.
+        let (_, headSha) = try git(["rev-parse", "HEAD"], in: work + "/a")
+        let head = headSha.trimmingCharacters(in: .whitespacesAndNewlines)
+        let refs = try await http.get("/projects/\(pid)/git/refs").json.arrayValue ?? []
+        #expect(refs.contains { $0["ref"]?.stringValue == "refs/heads/main" && $0["sha"]?.stringValue == head && $0["object"]?["type"]?.stringValue == "commit" })
+        #expect(try await http.get("/projects/\(pid)/git/refs/heads%2Fmain").json["sha"]?.stringValue == head)
+        #expect(try await http.get("/projects/\(pid)/git/refs/heads%2Fnope").status == 404)
+        let commit = try await http.get("/projects/\(pid)/git/commits/\(head)").json
+        #expect(commit["message"]?.stringValue == "first\n")
+        #expect(commit["author"]?["email"]?.stringValue == "test@example.com")
+        #expect(commit["parents"]?.arrayValue?.isEmpty == true)
+        let (_, treeSha) = try git(["rev-parse", "HEAD^{tree}"], in: work + "/a")
+        #expect(commit["tree"]?.stringValue == treeSha.trimmingCharacters(in: .whitespacesAndNewlines))
+        let tree = try await http.get("/projects/\(pid)/git/trees/\(commit["tree"]?.stringValue ?? "")").json
+        let entry = try #require(tree["tree"]?.arrayValue?.first)
+        #expect(entry["path"]?.stringValue == "README" && entry["mode"]?.stringValue == "100644" && entry["type"]?.stringValue == "blob")
+        let blob = try await http.get("/projects/\(pid)/git/blobs/\(entry["sha"]?.stringValue ?? "")").json
+        #expect(blob["content"]?.stringValue == "hello\n" && blob["encoding"]?.stringValue == "utf-8" && blob["size"]?.intValue == 6)
+        #expect(try await http.get("/projects/\(pid)/git/blobs/\(head)").status == 404)  // a commit is not a blob
+        #expect(try await http.get("/projects/\(pid)/git/commits/not-hex").status == 400)
+        #expect(try await http.get("/projects/\(pid)/git/commits/0123456789abcdef0123456789abcdef01234567").status == 404)
+
         // An access token works as the password too.
         let access = try #require(http.bearer)
         (st, out) = try git(["ls-remote", url.replacingOccurrences(of: "http://", with: "http://token:\(access)@")])

@@ -30,12 +30,19 @@ actor PostgresHarness {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let root = geteuid() == 0
         if root { _ = try Self.run("/bin/chown", ["postgres:postgres", dir], asPostgres: false) }
-        let port = try Self.freePort()
         var (st, out) = try Self.run(Self.binary("initdb"), ["-D", dir + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asPostgres: root)
         guard st == 0 else { throw TestFailure("initdb failed: \(out)") }
-        (st, out) = try Self.run(Self.binary("pg_ctl"), ["-D", dir + "/data", "-l", dir + "/log", "-w", "-t", "60", "-o",
-                                                         "-p \(port) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "start"], asPostgres: root)
-        guard st == 0 else { throw TestFailure("pg_ctl start failed: \(out) \((try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? "")") }
+        // A free port can be taken by someone else before PostgreSQL binds it (test servers bind port 0 meanwhile): retry.
+        var port = 0
+        for attempt in 1...5 {
+            port = try Self.freePort()
+            (st, out) = try Self.run(Self.binary("pg_ctl"), ["-D", dir + "/data", "-l", dir + "/log", "-w", "-t", "60", "-o",
+                                                             "-p \(port) -k \(dir) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "start"], asPostgres: root)
+            if st == 0 { break }
+            if attempt == 5 {
+                throw TestFailure("pg_ctl start failed: \(out) \((try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? "")")
+            }
+        }
         dataDir = dir + "/data"
         let url = "postgres://postgres@127.0.0.1:\(port)/postgres"
         adminURL = url

@@ -64,16 +64,6 @@ struct GitHandler {
         guard let header, header.utf8.count > 6, header.utf8.prefix(6).map({ $0 | 0x20 }).elementsEqual("basic ".utf8),
               let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else { return nil }
-        let secret = String(text[text.index(after: colon)...])
-        if let token = try await server.store.apiToken(hash: Credentials.sha256Hex(secret)) {
-            guard let user = try await server.store.user(id: token.userId), !user.deactivated else { return nil }
-            return user
-        }
-        if let claims = server.signer.verify(secret), let sub = claims["sub"]?.stringValue {
-            let (user, revoked) = try await server.store.userForAccessToken(userId: sub, tokenId: claims["jti"]?.stringValue ?? "")
-            if revoked { return nil }
-            return user.flatMap { $0.deactivated ? nil : $0 }
-        }
-        return nil
+        return try await server.user(forSecret: String(text[text.index(after: colon)...]))
     }
 }

@@ -38,12 +38,9 @@ enum OAuthHandlers {
         switch grant {
         case "api_token":
             guard let secret = p["api_token"], !secret.isEmpty else { return oauthError(400, "invalid_request", "The api_token parameter is required.") }
-            guard var t = try await s.store.apiToken(hash: Credentials.sha256Hex(secret)),
-                  let user = try await s.store.user(id: t.userId), !user.deactivated else {
+            guard let user = try await s.user(forAPIToken: secret) else {
                 return oauthError(400, "invalid_grant", "The API token is invalid.")
             }
-            t.lastUsedAt = Timestamp.now()
-            try await s.store.updateAPIToken(t)
             return .json(.ok, try await issue(for: user, grant: "api_token", withRefresh: false, s))
         case "password":
             guard let name = p["username"], let password = p["password"] else {

@@ -88,24 +88,11 @@ struct GroveResponder: HTTPResponder {
         var token = Substring(header.dropFirst(7))
         while token.first == " " { token = token.dropFirst() }
         while token.last == " " { token = token.dropLast() }
-        let tokenString = String(token)
-        let now = Int64(Date().timeIntervalSince1970)
-        if let known = server.verifiedTokens.claims(for: tokenString, now: now) { return known }
-        guard let claims = server.signer.verify(tokenString), claims["sub"]?.stringValue != nil, let exp = claims["exp"]?.intValue else {
-            throw APIError.unauthorized("The access token is invalid or has expired.")
-        }
-        server.verifiedTokens.put(tokenString, claims: claims, exp: exp)
-        return claims
+        return try server.accessTokenClaims(String(token))
     }
 
     func authenticate(_ claims: JSONObject) async throws -> (User, String) {
-        let sub = claims["sub"]?.stringValue ?? ""
-        let (found, revoked) = try await server.store.userForAccessToken(userId: sub, tokenId: claims["jti"]?.stringValue ?? "")
-        if revoked { throw APIError.unauthorized("The access token was revoked.") }
-        guard let user = found, !user.deactivated else {
-            throw APIError.unauthorized("The user of this access token no longer exists.")
-        }
-        return (user, claims["grant"]?.stringValue ?? "api_token")
+        (try await server.user(forClaims: claims), claims["grant"]?.stringValue ?? "api_token")
     }
 
     func render(_ r: APIResponse) -> Response {

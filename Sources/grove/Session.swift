@@ -62,6 +62,25 @@ enum Session {
         opts.environment ?? project["default_branch"]?.stringValue ?? "main"
     }
 
+    /// The `{organization_id}` path value for `--org` (an id, or a name sent as `name=<name>`), defaulting to the
+    /// caller's first organization.
+    static func organizationRef(_ org: String?, _ client: APIClient) async throws -> String {
+        if let org { return org.count == 36 && org.contains("-") ? org : "name=" + org }
+        guard let first = try await client.get("/organizations")["items"]?.arrayValue?.first?["id"]?.stringValue else {
+            throw CLIError("You belong to no organization; create one with `grove organization:create`.")
+        }
+        return first
+    }
+
+    /// `info PROPERTY VALUE`: PATCHes one property through the object's `#edit` link and prints it back.
+    /// `true`, `false` and `null` are sent as JSON values, anything else as a string.
+    static func setProperty(_ object: JSON, _ property: String, _ value: String, what: String, client: APIClient, format: OutputFormat) async throws {
+        guard let edit = object["_links"]?["#edit"]?["href"]?.stringValue else { throw CLIError("You may not edit \(what).") }
+        let v: JSON = value == "true" ? true : value == "false" ? false : value == "null" ? .null : .string(value)
+        let reply = try await client.patch(edit, .object(JSONObject([(property, v)])))
+        try Output.properties(reply["_embedded"]?["entity"] ?? .null, format: format, only: property)
+    }
+
     static func segment(_ s: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")

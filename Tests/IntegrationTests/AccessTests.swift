@@ -13,8 +13,7 @@ struct AccessTests {
         let b = try await admin.post("/projects/\(pid)/environments/main/branch", ["name": "dev"])
         _ = try await waitForActivity(admin, try #require(b.json["_embedded"]?["activities"]?.arrayValue?.first))
 
-        let (_, out) = try s.admin(["admin:user-create", "--email", "carol@example.com", "--with-token"])
-        let token = try #require(out.components(separatedBy: "API token (shown once): ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let token = try s.createUser(email: "carol@example.com")
         let carol = try await s.login(token: token)
         #expect(try await carol.get("/projects/\(pid)").status == 404)
 

@@ -74,8 +74,7 @@ struct GitHostingTests {
         #expect(out == "404")
 
         // A viewer clones but cannot push, and is told why.
-        let (_, made) = try s.admin(["admin:user-create", "--email", "viewer@example.com", "--with-token"])
-        let viewerToken = try #require(made.components(separatedBy: "API token (shown once): ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let viewerToken = try s.createUser(email: "viewer@example.com")
         _ = try s.admin(["admin:grant", "-p", pid, "--email", "viewer@example.com", "--permission", "viewer", "--permission", "production:viewer"])
         let viewerURL = url.replacingOccurrences(of: "http://", with: "http://v:\(viewerToken)@")
         (st, out) = try git(["clone", viewerURL, work + "/c"])

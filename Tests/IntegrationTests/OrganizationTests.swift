@@ -41,8 +41,7 @@ struct OrganizationTests {
         defer { s.stopNow() }
         let http = try await s.login()
         let org = try #require(try await http.get("/organizations").json["items"]?.arrayValue?.first?["id"]?.stringValue)
-        let (_, out) = try s.admin(["admin:user-create", "--email", "bob@example.com", "--with-token"])
-        let token = try #require(out.components(separatedBy: "API token (shown once): ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let token = try s.createUser(email: "bob@example.com")
         let bob = try await s.login(token: token)
         let bobId = try #require(try await bob.get("/users/me").json["id"]?.stringValue)
         #expect(try await bob.get("/organizations/\(org)").status == 404)

@@ -29,11 +29,7 @@ struct EnvironmentInfo: AsyncParsableCommand {
         let envId = Session.environmentId(common, project: project)
         let env = try await client.get("/projects/\(Output.text(project["id"]))/environments/\(Session.segment(envId))")
         if let property, let value {
-            guard let edit = env["_links"]?["#edit"]?["href"]?.stringValue else { throw CLIError("You may not edit environment \(envId).") }
-            let v: JSON = value == "true" ? true : value == "false" ? false : value == "null" ? .null : .string(value)
-            let reply = try await client.patch(edit, .object(JSONObject([(property, v)])))
-            try Output.properties(reply["_embedded"]?["entity"] ?? .null, format: common.format, only: property)
-            return
+            return try await Session.setProperty(env, property, value, what: "environment \(envId)", client: client, format: common.format)
         }
         try Output.properties(env, format: common.format, only: property)
     }

@@ -35,11 +35,7 @@ struct OrganizationInfo: AsyncParsableCommand {
     @Option var format: OutputFormat = .table
     func run() async throws {
         let client = try Session.client()
-        let ref: String
-        if let org { ref = org.contains("-") && org.count == 36 ? org : "name=" + org } else {
-            guard let first = try await client.get("/organizations")["items"]?.arrayValue?.first?["id"]?.stringValue else { throw CLIError("You belong to no organization.") }
-            ref = first
-        }
+        let ref = try await Session.organizationRef(org, client)
         try Output.properties(try await client.get("/organizations/\(Session.segment(ref))"), format: format, only: property)
     }
 }

@@ -34,13 +34,7 @@ struct ProjectCreate: AsyncParsableCommand {
     @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
     func run() async throws {
         let client = try Session.client()
-        let orgRef: String
-        if let org { orgRef = org.count == 36 && org.contains("-") ? org : "name=" + org } else {
-            guard let first = try await client.get("/organizations")["items"]?.arrayValue?.first?["id"]?.stringValue else {
-                throw CLIError("You belong to no organization; create one with `grove organization:create`.")
-            }
-            orgRef = first
-        }
+        let orgRef = try await Session.organizationRef(org, client)
         var body = JSONObject([("project_title", .string(title)), ("default_branch", .string(defaultBranch))])
         if let region { body["project_region"] = .string(region) }
         var sub = try await client.post("/organizations/\(Session.segment(orgRef))/subscriptions", .object(body))
@@ -70,10 +64,7 @@ struct ProjectInfo: AsyncParsableCommand {
         let client = try Session.client()
         let project = try await Session.project(common, client)
         if let property, let value {
-            guard let edit = project["_links"]?["#edit"]?["href"]?.stringValue else { throw CLIError("You may not edit this project.") }
-            let reply = try await client.patch(edit, .object(JSONObject([(property, .string(value))])))
-            try Output.properties(reply["_embedded"]?["entity"] ?? .null, format: common.format, only: property)
-            return
+            return try await Session.setProperty(project, property, value, what: "this project", client: client, format: common.format)
         }
         try Output.properties(project, format: common.format, only: property)
     }

@@ -113,6 +113,14 @@ final class TestServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: dataDir)
     }
 
+    /// Adds a user with `grove admin:user-create --with-token` and returns the API token it printed once.
+    func createUser(email: String) throws -> String {
+        let (status, out) = try admin(["admin:user-create", "--email", email, "--with-token"])
+        guard status == 0, let token = out.components(separatedBy: "API token (shown once): ").dropFirst().first?
+            .trimmingCharacters(in: .whitespacesAndNewlines) else { throw TestFailure("admin:user-create failed: \(out)") }
+        return token
+    }
+
     /// Runs the `grove` CLI with this server's data dir (for admin commands) and returns (status, output).
     func admin(_ args: [String]) throws -> (Int32, String) {
         var a = args + ["--data-dir", dataDir]

@@ -10,9 +10,9 @@ enum ActivityHandlers {
         for scope in ["/projects/{projectId}", "/projects/{projectId}/environments/{environmentId}"] {
             r.get(scope + "/activities") { req in try await list(req, s) }
             r.get(scope + "/activities/{activityId}") { req in
-                let (p, l, a) = try await load(req, s)
+                let (_, l, a, environments) = try await load(req, s)
                 let log = try await s.store.logItems(activityId: a.id).map(\.message).joined()
-                return .json(.ok, s.render.activity(a, canCancel: canCancel(a, l, try await envs(p, s)), log: log))
+                return .json(.ok, s.render.activity(a, canCancel: canCancel(a, l, environments), log: log))
             }
             r.post(scope + "/activities/{activityId}/cancel") { req in try await cancel(req, s) }
             r.get(scope + "/activities/{activityId}/log") { req in try await log(req, s) }
@@ -29,13 +29,15 @@ enum ActivityHandlers {
         return l.allows(.contributor, on: e.type)
     }
 
-    static func load(_ req: APIRequest, _ s: ServerContext) async throws -> (Project, ProjectAccessLevel, Activity) {
+    /// The activity, checked visible to the caller, with the project's environments (needed for role checks).
+    static func load(_ req: APIRequest, _ s: ServerContext) async throws -> (Project, ProjectAccessLevel, Activity, [String: Environment]) {
         let (p, l) = try await s.visibleProject(req)
         let id = req.param("activityId")
         guard let a = try await s.store.activity(id: id), a.projectId == p.id else { throw APIError.notFound("Activity \(id)") }
         if let envId = req.params["environmentId"], !a.environments.contains(envId) { throw APIError.notFound("Activity \(id)") }
-        guard s.canSeeActivity(a, level: l, environments: try await envs(p, s)) else { throw APIError.notFound("Activity \(id)") }
-        return (p, l, a)
+        let environments = try await envs(p, s)
+        guard s.canSeeActivity(a, level: l, environments: environments) else { throw APIError.notFound("Activity \(id)") }
+        return (p, l, a, environments)
     }
 
     static func list(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
@@ -67,8 +69,8 @@ enum ActivityHandlers {
     }
 
     static func cancel(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
-        let (p, l, a) = try await load(req, s)
-        guard canCancel(a, l, try await envs(p, s)) else { throw APIError.forbidden("Cancelling this activity requires the contributor role on its environment.") }
+        let (_, l, a, environments) = try await load(req, s)
+        guard canCancel(a, l, environments) else { throw APIError.forbidden("Cancelling this activity requires the contributor role on its environment.") }
         guard a.state.isCancellable else {
             throw APIError.badRequest("Activity \(a.id) is \(a.state.rawValue) and can no longer be cancelled.", field: nil)
         }
@@ -85,7 +87,7 @@ enum ActivityHandlers {
 
     /// Streams `{"_id", "data": {"timestamp", "message"}}` lines while the activity runs, then the seal.
     static func log(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
-        let (_, _, a) = try await load(req, s)
+        let (_, _, a, _) = try await load(req, s)
         let startAt = Int(req.queryValue("start_at") ?? "") ?? 0
         let store = s.store
         let body = ResponseBody { writer in

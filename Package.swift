@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(name: "GroveModel", swiftSettings: strict),
@@ -34,10 +35,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "GroveGit", dependencies: ["GroveModel"], swiftSettings: strict),
+        .target(name: "GroveConfig", dependencies: ["GroveModel", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(
             name: "GroveOrchestrator",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveGit",
+                "GroveModel", "GroveStore", "GroveGit", "GroveConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -67,6 +69,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GroveModelTests", dependencies: ["GroveModel"], swiftSettings: strict),
+        .testTarget(name: "GroveConfigTests", dependencies: ["GroveConfig"], swiftSettings: strict),
         .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

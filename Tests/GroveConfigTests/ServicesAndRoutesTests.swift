@@ -1,0 +1,118 @@
+import GroveConfig
+import Testing
+
+@Suite struct ServicesAndRoutesTests {
+    static let app = "name: app\ntype: php:8.3\nrelationships: {database: 'db:mysql'}\n"
+
+    @Test func databaseEndpointsAndSchemas() async throws {
+        let services = """
+        db:
+          type: mariadb:10.11
+          disk: 2048
+          configuration:
+            schemas: [main, legacy]
+            endpoints:
+              admin: {default_schema: main, privileges: {main: admin, legacy: admin}}
+              reporter: {privileges: {main: ro}}
+        """
+        let app = "name: app\ntype: php:8.3\nrelationships: {database: 'db:admin', reports: {service: db, endpoint: reporter}}\n"
+        let (config, issues) = await load([".platform.app.yaml": app, ".platform/services.yaml": services])
+        #expect(issues.isEmpty, "\(rendered(issues))")
+        #expect(config?.service("db")?.endpoints.sorted() == ["admin", "reporter"])
+        #expect(config?.service("db")?.disk == 2048)
+    }
+
+    @Test(arguments: [
+        ("db: {type: 'mariadb:10.11', disk: 512}\n", "name: app\ntype: php:8.3\nrelationships: {database: 'nosuch:mysql'}\n", "relationships.database: no service or application named nosuch"),
+        ("db: {type: 'mariadb:10.11', disk: 512}\n", "name: app\ntype: php:8.3\nrelationships: {database: 'db:postgresql'}\n", "service db has no endpoint postgresql"),
+        ("db: {type: 'oracle:19'}\n", Self.app, "db.type: unknown service type oracle"),
+        ("db: {type: 'postgresql:3'}\n", Self.app, "db.type: postgresql version 3 is not supported"),
+        ("db: {disk: 100}\n", Self.app, "db.type: is required"),
+        ("db: {type: 'redis:7.2', disk: 512}\n", Self.app, "db.disk: redis keeps no data on disk"),
+        ("db: {type: 'mariadb:10.11', disk: 100}\n", Self.app, "db.disk: must be at least 256"),
+        ("db: {type: 'mariadb:10.11', configuration: {schemas: [main], endpoints: {x: {default_schema: other}}}}\n", Self.app, "default_schema: other is not among schemas"),
+        ("db: {type: 'postgresql:16', configuration: {endpoints: {x: {privileges: {main: owner}}}}}\n", Self.app, "owner is not a privilege"),
+        ("Bad: {type: 'redis:7.2'}\n", Self.app, "service names use"),
+    ])
+    func invalidServices(services: String, app: String, expected: String) async {
+        let (config, issues) = await load([".platform.app.yaml": app, ".platform/services.yaml": services])
+        #expect(config == nil)
+        #expect(rendered(issues).contains(expected), "\(rendered(issues))")
+    }
+
+    @Test func routesReadEveryKey() async throws {
+        let routes = """
+        "https://{default}/":
+          type: upstream
+          upstream: "app:http"
+          id: main
+          primary: true
+          cache: {enabled: true, default_ttl: 60, cookies: ['sess'], headers: [Accept]}
+          ssi: {enabled: true}
+          attributes: {team: web}
+          sticky: true
+          redirects:
+            expires: 1d
+            paths:
+              "/old": {to: "https://{default}/new", code: 301}
+              '^/item/(\\d+)$': {to: "/items/$1", regexp: true}
+          tls:
+            min_version: TLSv1.3
+            strict_transport_security: {enabled: true}
+        "https://www.{default}/": {type: redirect, to: "https://{default}/"}
+        "https://api.{all}/": {type: proxy, to: "https://example.com/"}
+        "http://{default}/legacy": {type: upstream, upstream: app:http, cache: false}
+        """
+        let (config, issues) = await load([".platform.app.yaml": "name: app\ntype: php:8.3\n", ".platform/routes.yaml": routes])
+        #expect(issues.isEmpty, "\(rendered(issues))")
+        let main = try #require(config?.routes.first)
+        #expect(main.id == "main" && main.primary == true && main.cache.defaultTTL == 60 && main.cache.cookies == ["sess"])
+        #expect(main.ssi && main.sticky && main.attributes["team"] == "web")
+        #expect(main.redirects.count == 2 && main.redirects[0].code == 301 && main.redirects[1].regexp && main.redirects[1].code == 302)
+        #expect(config?.routes[3].cache.enabled == false)
+        #expect(config?.routesImplicit == false)
+    }
+
+    @Test(arguments: [
+        ("'https://{default}/': {type: upstream, upstream: 'ghost:http'}\n", "upstream: no application named ghost"),
+        ("'https://{default}/': {type: upstream}\n", "upstream: is required"),
+        ("'https://{default}/': {type: redirect}\n", "to: is required for redirect"),
+        ("'https://{default}/': {upstream: 'app:http'}\n", "type: is required"),
+        ("'https://{default}/': {type: teleport}\n", "type: teleport is not supported"),
+        ("'ftp://{default}/': {type: upstream, upstream: 'app:http'}\n", "scheme must be http or https"),
+        ("'https://{default}:8443/': {type: upstream, upstream: 'app:http'}\n", "non-default ports"),
+        ("'https://{project}/': {type: upstream, upstream: 'app:http'}\n", "only the {default} and {all} placeholders"),
+        ("'https://{default}/': {type: upstream, upstream: 'app:http', cache: {headers: [Cookie]}}\n", "Cookie cannot be part of the cache key"),
+        ("'https://{default}/': {type: upstream, upstream: 'app:http', redirects: {paths: {'/a': {to: '/b', code: 200}}}}\n", "must be 301, 302, 307 or 308"),
+        ("'https://{default}/': {type: upstream, upstream: 'app:http', primary: true}\n'https://a.{default}/': {type: upstream, upstream: 'app:http', primary: true}\n", "only one route can be primary"),
+    ])
+    func invalidRoutes(routes: String, expected: String) async {
+        let (config, issues) = await load([".platform.app.yaml": "name: app\ntype: php:8.3\n", ".platform/routes.yaml": routes])
+        #expect(config == nil)
+        #expect(rendered(issues).contains(expected), "\(rendered(issues))")
+        #expect(issues.allSatisfy { $0.file == ".platform/routes.yaml" && $0.line != nil })
+    }
+
+    @Test func appToAppRelationshipsNeedHTTPAndNoCycles() async {
+        let apps = """
+        a: {type: php:8.3, relationships: {b: 'b:http'}}
+        b: {type: php:8.3, relationships: {a: 'a:http'}}
+        c: {type: php:8.3, relationships: {a: 'a:mysql'}}
+        """
+        let (_, issues) = await load([".platform/applications.yaml": apps])
+        let text = rendered(issues)
+        #expect(text.contains("relationships cannot be circular"), "\(text)")
+        #expect(text.contains("must name the http endpoint"), "\(text)")
+    }
+
+    @Test func cronSpecsMatch() throws {
+        let s = try CronSpec("*/15 9-17 * * mon-fri", seed: 0)
+        #expect(s.matches(minute: 30, hour: 10, day: 3, month: 6, weekday: 2))
+        #expect(!s.matches(minute: 31, hour: 10, day: 3, month: 6, weekday: 2))
+        #expect(!s.matches(minute: 30, hour: 10, day: 3, month: 6, weekday: 0))
+        let h = try CronSpec("H 3 * * *", seed: 7)
+        #expect(h.minutes == [7])
+        #expect(try CronSpec("@daily", seed: 0).hours == [0])
+        #expect(CronSpec.problem("* * * * 8") != nil)
+    }
+}

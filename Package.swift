@@ -34,7 +34,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "GroveGit", dependencies: ["GroveModel"], swiftSettings: strict),
+        .target(name: "GroveGit", dependencies: ["GroveModel", "GroveConfig"], swiftSettings: strict),
         .target(name: "GroveConfig", dependencies: ["GroveModel", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(
             name: "GroveOrchestrator",

@@ -39,6 +39,7 @@ public struct APIServer {
         let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
                                     dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
                                     repositories: repositories)
+        try context.hooks.install()
         let responder = GroveResponder(routes: makeRoutes(context), server: context)
         let app = Application(
             responder: responder,
@@ -48,6 +49,8 @@ public struct APIServer {
                 let port = channel.localAddress?.port ?? options.port
                 let host = options.host.contains(":") ? "[\(options.host)]" : options.host
                 context.setPublicURLIfUnset("http://\(host):\(port)")
+                let loopback = ["0.0.0.0", "::", ""].contains(options.host) ? "127.0.0.1" : host
+                context.setInternalURL("http://\(loopback):\(port)")
                 print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
                 fflush(nil)
             },

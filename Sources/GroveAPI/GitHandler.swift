@@ -7,9 +7,10 @@ import NIOCore
 
 /// `{public-url}/{projectId}.git/...`: git's smart HTTP protocol for clone, fetch and push, authenticated with
 /// HTTP Basic (any user name; the password is an API token or an access token) and authorized by project role.
+/// Requests and answers stream through `git http-backend`, so pushes of any size work and the hooks'
+/// messages (the push's activity log) reach the pusher as they happen.
 struct GitHandler {
     let server: ServerContext
-    static let maxPushBytes = 256 << 20
 
     /// The project id when `path` addresses a hosted repository.
     static func projectId(in path: String) -> String? {
@@ -33,26 +34,69 @@ struct GitHandler {
         guard let project = try await server.store.project(id: projectId) else { return plain(.notFound, "Repository not found.\n") }
         let access = try await server.access.level(user: user, project: project)
         guard access.canSeeProject, server.repositories.exists(projectId) else { return plain(.notFound, "Repository not found.\n") }
-        // Pushing needs at least the contributor role on some environment type; which branches a role may update
-        // is enforced per ref with the push semantics.
+        // Pushing needs at least the contributor role on some environment type; which branches a role may
+        // update is decided per ref by the pre-receive hook.
         let mayPush = EnvironmentType.allCases.contains { access.allows(.contributor, on: $0) }
         if service == .receivePack && !mayPush {
             return plain(.forbidden, "You have read-only access to \(projectId); pushing needs the contributor or admin role.\n")
         }
-        var body: [UInt8] = []
-        if request.method == .post {
-            var req = request
-            do { body = Array(try await req.collectBody(upTo: Self.maxPushBytes).readableBytesView) } catch {
-                return plain(.contentTooLarge, "The push exceeds \(Self.maxPushBytes >> 20) MiB.\n")
+        var extra: [String: String] = [:]
+        var config: [(String, String)] = []
+        var token: String?
+        if service == .receivePack {
+            config = server.hooks.receiveConfig
+            if request.method == .post {
+                let t = server.pushSessions.open(.init(user: user, projectId: projectId, access: access))
+                token = t
+                extra = ["GROVE_HOOK_EXE": server.groveExecutable, "GROVE_HOOK_URL": server.internalURL, "GROVE_PUSH_TOKEN": t]
             }
         }
-        let answer = try await SmartHTTP(repositories: server.repositories).handle(
-            method: request.method.rawValue, pathInfo: path, query: request.uri.query,
-            contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
-            body: body, user: user.username, allowPush: mayPush)
+        let smart = SmartHTTP(repositories: server.repositories)
+        let env = smart.environment(
+            method: request.method.rawValue, pathInfo: path, query: request.uri.query, contentType: request.headers[.contentType],
+            contentEncoding: request.headers[.contentEncoding], contentLength: request.headers[.contentLength].flatMap { Int($0) },
+            user: user.username, allowPush: mayPush, config: config, extra: extra)
+        let sessions = server.pushSessions
+        let sessionToken = token
+        let child: StreamingChild
+        do { child = try StreamingChild(smart.backend.exe, smart.backend.args, environment: env) } catch {
+            if let token { sessions.close(token) }
+            throw error
+        }
+        // Feed the request body while reading the answer: git reads its input before it answers, but
+        // neither side may wait for the other to finish first.
+        let requestBody = request.body
+        let pump = Task {
+            do {
+                for try await buffer in requestBody { try await child.write(Array(buffer.readableBytesView)) }
+            } catch {}
+            child.closeInput()
+        }
+        var pending: [UInt8] = []
+        var parsed = SmartHTTP.parseHead(pending)
+        while parsed == nil, let chunk = await child.next() {
+            pending += chunk
+            parsed = SmartHTTP.parseHead(pending)
+        }
+        guard let (head, bodyStart) = parsed else {
+            _ = await pump.value
+            let (_, stderr) = await child.wait()
+            if let token { sessions.close(token) }
+            server.logger.error("git http-backend failed", metadata: ["stderr": "\(String(decoding: stderr, as: UTF8.self))"])
+            return plain(.internalServerError, "git http-backend failed: \(String(decoding: stderr, as: UTF8.self))\n")
+        }
         var headers = HTTPFields()
-        for (name, value) in answer.headers { if let n = HTTPField.Name(name) { headers[n] = value } }
-        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        for (name, value) in head.headers { if let n = HTTPField.Name(name) { headers[n] = value } }
+        let first = Array(pending[bodyStart...])
+        let body = ResponseBody { writer in
+            if !first.isEmpty { try await writer.write(ByteBuffer(bytes: first)) }
+            while let chunk = await child.next() { try await writer.write(ByteBuffer(bytes: chunk)) }
+            _ = await pump.value
+            _ = await child.wait()
+            if let sessionToken { sessions.close(sessionToken) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .init(code: head.status), headers: headers, body: body)
     }
 
     func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -33,6 +33,12 @@ enum GitReadHandlers {
             let g = try await reader(req)
             return try await run("Tree \(req.param("repositoryTreeId"))") { try await g.tree(req.param("repositoryTreeId")) }
         }
+        r.get("/projects/{projectId}/git/diffs/{diffBaseId}/{diffTargetId}") { req in
+            let g = try await reader(req)
+            return try await run("Diff \(req.param("diffBaseId"))..\(req.param("diffTargetId"))") {
+                .array(try await g.diffs(base: req.param("diffBaseId"), target: req.param("diffTargetId")))
+            }
+        }
         r.get("/projects/{projectId}/git/blobs/{repositoryBlobId}") { req in
             let g = try await reader(req)
             return try await run("Blob \(req.param("repositoryBlobId"))") { try await g.blob(req.param("repositoryBlobId")) }

@@ -232,6 +232,8 @@ enum OpenAPISpec {
                                                                            params: [P, param("repositoryTreeId")], response: ref("GitTree")))
         add("/projects/{projectId}/git/blobs/{repositoryBlobId}", "get", op("get-projects-git-blobs", "Get a blob object", tag: "Repository",
                                                                            params: [P, param("repositoryBlobId")], response: ref("GitBlob")))
+        add("/projects/{projectId}/git/diffs/{diffBaseId}/{diffTargetId}", "get", op("list-projects-git-diffs", "Per-file unified diffs between two commits or trees", tag: "Diff",
+                                                                                    params: [P, param("diffBaseId"), param("diffTargetId")], response: array(ref("Diff"))))
 
         // Discovery.
         let regionList = object([("count", int), ("regions", array(ref("Region"))), ("_links", ref("Links"))])
@@ -270,6 +272,7 @@ enum OpenAPISpec {
         let person = object([("date", str), ("name", str), ("email", str)], required: [])
         s["GitCommit"] = object([("sha", str), ("author", person), ("committer", person), ("message", str), ("tree", str), ("parents", array(str))])
         s["GitTree"] = object([("sha", str), ("tree", array(object([("path", str), ("mode", str), ("type", str), ("sha", str)])))])
+        s["Diff"] = object([("id", str), ("diff", str), ("new_path", nstr), ("new_id", nstr), ("old_path", nstr), ("old_id", nstr)])
         s["GitBlob"] = object([("sha", str), ("size", int), ("encoding", enumOf(["base64", "utf-8"])), ("content", str)])
         s["Region"] = object([("id", str), ("label", str), ("zone", str), ("selection_label", str), ("project_label", str), ("timezone", str),
                               ("available", bool), ("private", bool), ("endpoint", str), ("provider", anyObject), ("datacenter", anyObject),

@@ -28,6 +28,9 @@ struct GroveResponder: HTTPResponder {
         // Region links on Platform.sh live under /api/projects/...; accept that prefix too.
         var path = request.uri.path
         if path.hasPrefix("/api/") { path = String(path.dropFirst(4)) }
+        if request.uri.path.hasPrefix(PushHookHandler.prefix) {
+            return try await PushHookHandler(server: server).handle(request)
+        }
         if let projectId = GitHandler.projectId(in: request.uri.path) {
             return try await GitHandler(server: server).handle(request, projectId: projectId)
         }

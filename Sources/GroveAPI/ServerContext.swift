@@ -20,10 +20,16 @@ public final class ServerContext: Sendable {
     let responseCache: ResponseCache?
     let verifiedTokens = VerifiedTokenCache()
     public let repositories: Repositories
+    let pushSessions = PushSessions()
+    public let hooks: GitHooks
+    /// The binary git hooks call back (this one).
+    public let groveExecutable = GitHooks.currentExecutable
+    private let internalURLBox = PublicURL(nil)
 
     public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
                 region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil) {
         self.repositories = repositories ?? Repositories(dataDir: dataDir)
+        self.hooks = GitHooks(dataDir: dataDir)
         self.responseCache = responseCache ? ResponseCache() : nil
         self.store = store
         self.orchestrator = orchestrator
@@ -40,6 +46,10 @@ public final class ServerContext: Sendable {
     func setPublicURLIfUnset(_ url: String) { publicURLBox.setIfUnset(url) }
 
     func url(_ path: String) -> String { publicURL + path }
+
+    /// Where this process answers on loopback, for its own git hooks.
+    var internalURL: String { internalURLBox.value }
+    func setInternalURL(_ url: String) { internalURLBox.setIfUnset(url) }
 }
 
 final class PublicURL: @unchecked Sendable {

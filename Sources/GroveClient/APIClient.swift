@@ -160,9 +160,26 @@ final class LineStream: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        // A last line without its newline still counts.
+        if error == nil, status == 200, !buffer.isEmpty, let j = try? JSON.parse(Array(buffer)) { onLine?(j) }
+        buffer = Data()
         lock.lock(); let c = continuation; continuation = nil; lock.unlock()
         if let error { c?.resume(throwing: ClientError(status: 0, message: "log stream failed: \(error.localizedDescription)")) }
         else if status != 200 { c?.resume(throwing: ClientError(status: status, message: "log stream refused")) }
         else { c?.resume() }
+    }
+}
+
+/// POSTs a JSON body and streams the NDJSON answer line by line (used by git hooks calling their server).
+public enum NDJSONRequest {
+    public static func post(_ url: String, headers: [String: String], body: [UInt8], onLine: @Sendable @escaping (JSON) -> Void) async throws {
+        guard let u = URL(string: url) else { throw ClientError(status: 0, message: "invalid URL \(url)") }
+        var req = URLRequest(url: u)
+        req.httpMethod = "POST"
+        req.timeoutInterval = 3700
+        req.httpBody = Data(body)
+        req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+        try await LineStream().run(req, onLine: onLine)
     }
 }

@@ -133,3 +133,54 @@ public struct GitReader: Sendable {
         return .object(JSONObject([("sha", .string(sha)), ("size", .int(Int64(bytes.count))), ("encoding", .string(encoding)), ("content", content)]))
     }
 }
+
+extension GitReader {
+    /// Per-file unified diffs between two commits or trees, as git computes them (renames detected).
+    public func diffs(base: String, target: String) async throws -> [JSON] {
+        for id in [base, target] { guard Self.validId(id) else { throw ReadError.invalidId } }
+        let b = try await fullId(base), t = try await fullId(target)
+        let raw = try await git(["diff-tree", "-r", "-z", "-M", "--full-index", b, t])
+        guard raw.status == 0 else { throw ReadError.notFound }
+        let patch = try await git(["diff-tree", "-r", "-p", "-M", "--full-index", "--no-color", b, t])
+        guard patch.status == 0 else { throw ReadError.notFound }
+        // Raw records: ":oldmode newmode oldid newid status\0path\0[newpath\0]".
+        var entries: [(oldId: String?, newId: String?, oldPath: String?, newPath: String?)] = []
+        var fields = raw.stdout.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }[...]
+        while let head = fields.first, head.hasPrefix(":") {
+            fields = fields.dropFirst()
+            let parts = head.dropFirst().split(separator: " ").map(String.init)
+            guard parts.count >= 5 else { break }
+            let status = parts[4]
+            let zero = String(repeating: "0", count: parts[2].count)
+            let oldId = parts[2] == zero ? nil : parts[2], newId = parts[3] == zero ? nil : parts[3]
+            let first = fields.first ?? ""
+            fields = fields.dropFirst()
+            if status.hasPrefix("R") || status.hasPrefix("C") {
+                let second = fields.first ?? ""
+                fields = fields.dropFirst()
+                entries.append((oldId, newId, first, second))
+            } else {
+                entries.append((oldId, newId, status == "A" ? nil : first, status == "D" ? nil : first))
+            }
+        }
+        // The patch lists the same files in the same order; split it at each file header.
+        let text = String(decoding: patch.stdout, as: UTF8.self)
+        var chunks: [String] = []
+        var current = ""
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        for line in lines {
+            if line.hasPrefix("diff --git ") && !current.isEmpty { chunks.append(current); current = "" }
+            current += line + "\n"
+        }
+        if !current.trimmingCharacters(in: .newlines).isEmpty { chunks.append(current) }
+        return entries.enumerated().map { i, e in
+            .object(JSONObject([
+                ("id", .string(e.newPath ?? e.oldPath ?? String(i))),
+                ("diff", .string(i < chunks.count ? chunks[i] : "")),
+                ("new_path", JSON(e.newPath)), ("new_id", JSON(e.newId)),
+                ("old_path", JSON(e.oldPath)), ("old_id", JSON(e.oldId)),
+            ]))
+        }
+    }
+}

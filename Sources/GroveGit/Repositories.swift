@@ -37,7 +37,7 @@ public struct Repositories: Sendable {
         try? FileManager.default.removeItem(atPath: path(for: projectId))
     }
 
-    static var baseEnvironment: [String: String] {
+    public static var baseEnvironment: [String: String] {
         ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1"]
     }
 }

@@ -1,16 +1,16 @@
 import Foundation
 
 /// git's smart HTTP protocol, served by git's own `git http-backend` (CGI): clone, fetch and push.
+/// The caller streams the request into the CGI process and its answer back out (see `StreamingChild`).
 public struct SmartHTTP: Sendable {
     public enum Service: String, Sendable {
         case uploadPack = "git-upload-pack"
         case receivePack = "git-receive-pack"
     }
 
-    public struct Response: Sendable {
+    public struct Head: Sendable {
         public var status: Int
         public var headers: [(String, String)]
-        public var body: [UInt8]
     }
 
     let repositories: Repositories
@@ -28,10 +28,21 @@ public struct SmartHTTP: Sendable {
         return nil
     }
 
-    /// Runs one request through `git http-backend`. `pathInfo` is the path inside the repository root
-    /// (e.g. `/abc.git/info/refs`); `user` becomes REMOTE_USER; pushes are only enabled when `allowPush`.
-    public func handle(method: String, pathInfo: String, query: String?, contentType: String?, contentEncoding: String?,
-                       body: [UInt8], user: String, allowPush: Bool, extraEnvironment: [String: String] = [:]) async throws -> Response {
+    /// The `git http-backend` program and its arguments.
+    public var backend: (exe: String, args: [String]) {
+        let dir = (repositories.gitPath as NSString).deletingLastPathComponent
+        for candidate in ["/usr/lib/git-core/git-http-backend", dir + "/../libexec/git-core/git-http-backend"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return (candidate, [])
+        }
+        return (repositories.gitPath, ["http-backend"])
+    }
+
+    /// The CGI environment for one request. `contentLength` nil means the body is chunked and read to its end.
+    /// `config` pairs become `GIT_CONFIG_*` entries; `extra` is passed through to git and its hooks.
+    public func environment(method: String, pathInfo: String, query: String?, contentType: String?, contentEncoding: String?,
+                            contentLength: Int?, user: String, allowPush: Bool, config: [(String, String)] = [],
+                            extra: [String: String] = [:]) -> [String: String] {
         var env = Repositories.baseEnvironment
         env["GIT_PROJECT_ROOT"] = repositories.root
         env["GIT_HTTP_EXPORT_ALL"] = "1"
@@ -41,43 +52,37 @@ public struct SmartHTTP: Sendable {
         env["REMOTE_USER"] = user
         env["REMOTE_ADDR"] = "127.0.0.1"
         env["CONTENT_TYPE"] = contentType ?? ""
-        env["CONTENT_LENGTH"] = String(body.count)
+        if let contentLength { env["CONTENT_LENGTH"] = String(contentLength) }
         if let contentEncoding { env["HTTP_CONTENT_ENCODING"] = contentEncoding }
-        env["GIT_CONFIG_COUNT"] = "2"
-        env["GIT_CONFIG_KEY_0"] = "http.receivepack"
-        env["GIT_CONFIG_VALUE_0"] = allowPush ? "true" : "false"
-        env["GIT_CONFIG_KEY_1"] = "http.uploadpack"
-        env["GIT_CONFIG_VALUE_1"] = "true"
-        for (k, v) in extraEnvironment { env[k] = v }
-        let backend = (repositories.gitPath as NSString).deletingLastPathComponent == "/usr/bin"
-            ? "/usr/lib/git-core/git-http-backend" : repositories.gitPath
-        let args = backend.hasSuffix("git-http-backend") ? [] : ["http-backend"]
-        let out = try await ChildProcess.run(backend, args, environment: env, input: body)
-        return try Self.parseCGI(out.stdout, stderr: out.stderr)
+        let pairs = [("http.receivepack", allowPush ? "true" : "false"), ("http.uploadpack", "true")] + config
+        env["GIT_CONFIG_COUNT"] = String(pairs.count)
+        for (i, (k, v)) in pairs.enumerated() {
+            env["GIT_CONFIG_KEY_\(i)"] = k
+            env["GIT_CONFIG_VALUE_\(i)"] = v
+        }
+        for (k, v) in extra { env[k] = v }
+        return env
     }
 
-    /// Splits a CGI answer into status, headers and body.
-    static func parseCGI(_ bytes: [UInt8], stderr: [UInt8]) throws -> Response {
-        var headerEnd: Int?
+    /// Splits the CGI header block off the start of the output; nil until the blank line has arrived.
+    public static func parseHead(_ bytes: [UInt8]) -> (head: Head, bodyStart: Int)? {
+        var end: Int?
         var i = 0
         while i + 1 < bytes.count {
-            if bytes[i] == 0x0A && bytes[i + 1] == 0x0A { headerEnd = i; break }
-            if i + 3 < bytes.count && bytes[i] == 0x0D && bytes[i + 1] == 0x0A && bytes[i + 2] == 0x0D && bytes[i + 3] == 0x0A { headerEnd = i; break }
+            if bytes[i] == 0x0A && bytes[i + 1] == 0x0A { end = i; break }
+            if i + 3 < bytes.count && bytes[i] == 0x0D && bytes[i + 1] == 0x0A && bytes[i + 2] == 0x0D && bytes[i + 3] == 0x0A { end = i; break }
             i += 1
         }
-        guard let end = headerEnd else {
-            throw RepositoryError("git http-backend gave no headers: \(String(decoding: stderr, as: UTF8.self))")
-        }
-        let head = String(decoding: bytes[0..<end], as: UTF8.self)
+        guard let end else { return nil }
+        let text = String(decoding: bytes[0..<end], as: UTF8.self)
         let bodyStart = bytes[end] == 0x0D ? end + 4 : end + 2
-        var status = 200
-        var headers: [(String, String)] = []
-        for line in head.split(whereSeparator: \.isNewline) {
+        var head = Head(status: 200, headers: [])
+        for line in text.split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].trimmingCharacters(in: .whitespaces)
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if name.lowercased() == "status" { status = Int(value.prefix(3)) ?? 200 } else { headers.append((name, value)) }
+            if name.lowercased() == "status" { head.status = Int(value.prefix(3)) ?? 200 } else { head.headers.append((name, value)) }
         }
-        return Response(status: status, headers: headers, body: Array(bytes[bodyStart...]))
+        return (head, bodyStart)
     }
 }

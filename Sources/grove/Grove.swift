@@ -8,7 +8,8 @@ struct Grove: AsyncParsableCommand {
         abstract: "A self-hostable, Platform.sh-compatible PaaS: `grove serve` runs it, the other commands manage it.",
         version: "0.1.0",
         subcommands: [
-            ServeCommand.self, AdminUserCreate.self, AdminGrant.self,
+            ServeCommand.self, GitHookCommand.self, GitCredentialCommand.self, AdminUserCreate.self, AdminGrant.self,
+            Push.self, ProjectSetRemote.self, RepoLs.self, RepoCat.self, RepoLog.self,
             AuthAPITokenLogin.self, AuthInfo.self, AuthLogout.self,
             OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
             ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,

@@ -1,10 +1,12 @@
+import GroveGit
 import GroveModel
 import GroveStore
 
 /// `environment.branch`: brings up a child environment created from its parent.
 /// The child record was written (inactive) when the request was accepted.
 public struct EnvironmentBranchRunner: ActivityRunner {
-    public init() {}
+    let repositories: Repositories
+    public init(repositories: Repositories) { self.repositories = repositories }
     public var resumable: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
@@ -20,7 +22,13 @@ public struct EnvironmentBranchRunner: ActivityRunner {
             throw ActivityFailure("The parent environment \(parentId) no longer exists.")
         }
         try await ctx.step("Creating environment \(childId) from \(parentId) (type \(child.type.rawValue)).", percent: 25)
-        child.headCommit = parent.headCommit
+        // The child's branch starts at the parent's head; a rerun finds it there already.
+        let git = GitWriter(repositories: repositories, projectId: projectId)
+        if let head = try await git.head(of: parent.id), try await git.head(of: childId) == nil {
+            try await git.moveBranch(childId, to: head, from: GitWriter.zero)
+            try await ctx.log("Created branch \(childId) at \(head.prefix(7)).")
+        }
+        child.headCommit = try await git.head(of: childId) ?? parent.headCommit
         let cloneData = p["clone_parent"]?.boolValue ?? true
         try await ctx.step(
             cloneData

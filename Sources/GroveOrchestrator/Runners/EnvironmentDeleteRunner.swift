@@ -1,9 +1,11 @@
+import GroveGit
 import GroveModel
 import GroveStore
 
 /// `environment.delete`: removes an inactive environment and its variables. Its activities stay in the project log.
 public struct EnvironmentDeleteRunner: ActivityRunner {
-    public init() {}
+    let repositories: Repositories
+    public init(repositories: Repositories) { self.repositories = repositories }
     public var resumable: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
@@ -14,6 +16,12 @@ public struct EnvironmentDeleteRunner: ActivityRunner {
             return
         }
         try await ctx.step("Deleting environment \(envId).", percent: 50)
+        // The branch goes with its environment, so a later push of that name starts afresh.
+        let git = GitWriter(repositories: repositories, projectId: projectId)
+        if let head = try await git.head(of: envId) {
+            try await git.deleteBranch(envId, expected: head)
+            try await ctx.log("Deleted branch \(envId) (was \(head.prefix(7))).")
+        }
         try await ctx.store.deleteEnvironment(projectId: projectId, id: envId)
         try await ctx.log("Environment \(envId) deleted.")
     }

@@ -21,8 +21,10 @@ public enum DefaultRunners {
     public static func all(repositories: Repositories) -> [String: any ActivityRunner] {
         var r: [String: any ActivityRunner] = [
             "project.create": ProjectCreateRunner(repositories: repositories),
-            "environment.branch": EnvironmentBranchRunner(),
-            "environment.delete": EnvironmentDeleteRunner(),
+            "environment.branch": EnvironmentBranchRunner(repositories: repositories),
+            "environment.push": EnvironmentPushRunner(repositories: repositories),
+            "environment.deactivate": BranchDeletedRunner(repositories: repositories),
+            "environment.delete": EnvironmentDeleteRunner(repositories: repositories),
         ]
         for t in ["project.variable.create", "project.variable.update", "project.variable.delete",
                   "environment.variable.create", "environment.variable.update", "environment.variable.delete",

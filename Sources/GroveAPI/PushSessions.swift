@@ -1,0 +1,71 @@
+import Foundation
+import GroveModel
+
+/// Pushes in flight. A receive-pack request opens a session; its hooks call back with the session's token,
+/// which is how they learn who pushes (the hook processes themselves hold no credentials).
+final class PushSessions: @unchecked Sendable {
+    struct Session: Sendable {
+        let user: User
+        let projectId: String
+        let access: ProjectAccessLevel
+    }
+
+    private let lock = NSLock()
+    private var sessions: [String: Session] = [:]
+
+    func open(_ s: Session) -> String {
+        let token = Identifier.secret(bytes: 24)
+        lock.lock(); defer { lock.unlock() }
+        sessions[token] = s
+        return token
+    }
+
+    func session(_ token: String) -> Session? {
+        lock.lock(); defer { lock.unlock() }
+        return sessions[token]
+    }
+
+    func close(_ token: String) {
+        lock.lock(); defer { lock.unlock() }
+        sessions[token] = nil
+    }
+}
+
+/// `-o key=value` push options, as Platform.sh reads them.
+struct PushOptions: Sendable {
+    var activate = false
+    var parent: String?
+    var type: EnvironmentType?
+    var title: String?
+    var cloneParent: Bool?
+    var noWait = false
+    var problems: [String] = []
+    var ignored: [String] = []
+
+    init(_ options: [String]) {
+        for o in options {
+            let parts = o.split(separator: "=", maxSplits: 1).map(String.init)
+            let key = parts.first ?? "", value = parts.count > 1 ? parts[1] : ""
+            switch key {
+            case "environment.status":
+                switch value {
+                case "active": activate = true
+                case "inactive": activate = false
+                default: problems.append("environment.status must be active or inactive, not '\(value)'")
+                }
+            case "environment.parent": parent = value
+            case "environment.type":
+                if let t = EnvironmentType(rawValue: value) { type = t } else { problems.append("environment.type must be development, staging or production, not '\(value)'") }
+            case "environment.title": title = value
+            case "environment.clone_parent_on_create":
+                switch value.lowercased() {
+                case "true", "1", "yes": cloneParent = true
+                case "false", "0", "no": cloneParent = false
+                default: problems.append("environment.clone_parent_on_create must be True or False, not '\(value)'")
+                }
+            case "nowait", "no-wait", "no_wait": noWait = true
+            default: ignored.append(o)
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// A child process whose stdin is written and stdout read while it runs: git's pack protocols stream
+/// (a push's upload and the hook messages that answer it), so nothing may wait for the whole input or output.
+public final class StreamingChild: @unchecked Sendable {
+    private let output: AsyncStream<[UInt8]>
+    private var iterator: AsyncStream<[UInt8]>.Iterator?
+    private let pid: pid_t
+    private let inFD: Int32
+    private let errBox = ByteBox()
+    private let errDone = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var inputClosed = false
+
+    public init(_ exe: String, _ args: [String], environment: [String: String]) throws {
+        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw ChildProcess.SpawnError(description: "pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in [inPipe[1], outPipe[0], errPipe[0], inPipe[0], outPipe[1], errPipe[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+        let argv = ([exe] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for e in envp { free(e) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, exe, &actions, nil, argv, envp)
+        close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
+        guard rc == 0 else {
+            close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
+            throw ChildProcess.SpawnError(description: "cannot start \(exe): \(String(cString: strerror(rc)))")
+        }
+        signal(SIGPIPE, SIG_IGN)
+        pid = child
+        inFD = inPipe[1]
+        let outFD = outPipe[0], errFD = errPipe[0]
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+        output = stream
+        Thread.detachNewThread {
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(outFD, $0.baseAddress, 65536) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                continuation.yield(Array(buf[0..<n]))
+            }
+            close(outFD)
+            continuation.finish()
+        }
+        let box = errBox, done = errDone
+        Thread.detachNewThread {
+            box.set(ChildProcess.readAll(errFD))
+            done.signal()
+        }
+    }
+
+    /// The next chunk of stdout, nil at its end. One reader at a time.
+    public func next() async -> [UInt8]? {
+        if iterator == nil { iterator = output.makeAsyncIterator() }
+        var it = iterator
+        let chunk = await it?.next()
+        iterator = it
+        return chunk
+    }
+
+    /// Writes to stdin (blocking work runs off the cooperative pool). Errors when the child stopped reading.
+    public func write(_ bytes: [UInt8]) async throws {
+        guard !bytes.isEmpty else { return }
+        let fd = inFD
+        let ok: Bool = await withCheckedContinuation { c in
+            Thread.detachNewThread {
+                var offset = 0
+                let done = bytes.withUnsafeBytes { buf -> Bool in
+                    guard let base = buf.baseAddress else { return true }
+                    while offset < buf.count {
+                        let n = Foundation.write(fd, base + offset, buf.count - offset)
+                        if n < 0 && errno == EINTR { continue }
+                        if n <= 0 { return false }
+                        offset += n
+                    }
+                    return true
+                }
+                c.resume(returning: done)
+            }
+        }
+        if !ok { throw ChildProcess.SpawnError(description: "the child process stopped reading its input") }
+    }
+
+    public func closeInput() {
+        lock.lock(); defer { lock.unlock() }
+        if !inputClosed { inputClosed = true; close(inFD) }
+    }
+
+    /// Waits for the exit; returns the status and everything written to stderr.
+    public func wait() async -> (status: Int32, stderr: [UInt8]) {
+        closeInput()
+        let pid = self.pid, done = errDone, box = errBox
+        return await withCheckedContinuation { c in
+            Thread.detachNewThread {
+                done.wait()
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                c.resume(returning: (code, box.get()))
+            }
+        }
+    }
+
+    public func kill() { _ = Foundation.kill(pid, SIGTERM) }
+}

@@ -1,0 +1,111 @@
+import GroveConfig
+import GroveGit
+import GroveModel
+import GroveStore
+
+/// `environment.push`: a branch received new commits. The branch moves (compare-and-swap against the commit
+/// the push started from) only when this activity succeeds, so the repository never shows code the
+/// environment refused. Inactive environments just store the code.
+public struct EnvironmentPushRunner: ActivityRunner {
+    let repositories: Repositories
+    public init(repositories: Repositories) { self.repositories = repositories }
+    public var resumable: Bool { true }
+
+    public func run(_ ctx: ActivityContext) async throws {
+        let p = ctx.activity.parameters
+        let projectId = ctx.activity.projectId
+        guard let envId = p["environment"]?.stringValue, let new = p["new_commit"]?.stringValue else {
+            throw ActivityFailure("The activity does not name the environment and commit.")
+        }
+        let old = p["old_commit"]?.stringValue ?? GitWriter.zero
+        let activate = p["activate"]?.boolValue ?? false
+        guard var env = try await ctx.store.environment(projectId: projectId, id: envId) else {
+            throw ActivityFailure("Environment \(envId) no longer exists.")
+        }
+        let git = GitWriter(repositories: repositories, projectId: projectId)
+        guard try await git.hasCommit(new) else { throw ActivityFailure("Commit \(new) is not in the repository.") }
+
+        try await ctx.step("Validating configuration files", percent: 10)
+        let config: ProjectConfig
+        do {
+            config = try await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: projectId, commit: new))
+        } catch let e as ConfigError {
+            for issue in e.issues { try await ctx.log("E: \(issue)") }
+            throw ActivityFailure("Invalid configuration: \(e.issues.count) error(s).")
+        }
+        for w in config.warnings { try await ctx.log("W: \(w)") }
+
+        let deploy = env.status == .active || activate
+        if deploy {
+            try await ctx.step("Processing activity: \(describe(config))", percent: 30)
+            for app in config.applications {
+                let tree = try await git.treeId(commit: new, path: app.root) ?? "?"
+                try await ctx.log("Building application '\(app.name)' (runtime type: \(app.type), tree: \(tree.prefix(7)))")
+            }
+            if config.applications.isEmpty {
+                try await ctx.log("No applications are configured (no .platform.app.yaml, .platform/applications.yaml or .upsun/config.yaml): nothing to build.")
+            } else {
+                try await ctx.log("This Grove version records the new code only; building and serving applications is not available yet.")
+            }
+        }
+        try await ctx.checkCancelled()
+        // Move the branch; a rerun after a restart finds it already moved.
+        if try await git.head(of: env.id) != new {
+            try await git.moveBranch(env.id, to: new, from: old)
+        }
+        env.headCommit = new
+        if activate && env.status == .inactive { env.status = .active }
+        env.updatedAt = Timestamp.now()
+        try await ctx.store.updateEnvironment(env)
+        try await ctx.progress(90)
+        if deploy {
+            if !config.services.isEmpty {
+                try await ctx.log("Environment configuration")
+                for app in config.applications { try await ctx.log("  \(app.name) (type: \(app.type), size: \(app.size), disk: \(app.disk.map(String.init) ?? "none"))") }
+                for s in config.services { try await ctx.log("  \(s.name) (type: \(s.type), size: \(s.size), disk: \(s.disk.map(String.init) ?? "none"))") }
+            }
+            if activate { try await ctx.log("Environment \(env.id) is now active.") }
+            try await ctx.log("Environment \(env.id) is at \(new.prefix(7)).")
+        } else {
+            try await ctx.log("Environment \(env.id) is inactive: the code is stored and nothing is deployed. Activate it to deploy (push with -o environment.status=active).")
+        }
+    }
+
+    func describe(_ c: ProjectConfig) -> String {
+        let apps = c.applications.map(\.name).joined(separator: ", ")
+        return c.applications.isEmpty ? "no applications" : "applications \(apps)"
+            + (c.services.isEmpty ? "" : "; services \(c.services.map { "\($0.name) (\($0.type))" }.joined(separator: ", "))")
+    }
+}
+
+/// `environment.deactivate` after its branch was deleted by a push: the branch goes, the environment stays,
+/// inactive and without code.
+public struct BranchDeletedRunner: ActivityRunner {
+    let repositories: Repositories
+    public init(repositories: Repositories) { self.repositories = repositories }
+    public var resumable: Bool { true }
+
+    public func run(_ ctx: ActivityContext) async throws {
+        let p = ctx.activity.parameters
+        let projectId = ctx.activity.projectId
+        guard let envId = p["environment"]?.stringValue else { throw ActivityFailure("The activity names no environment.") }
+        guard p["branch_deleted"]?.boolValue == true else {
+            throw ActivityFailure("Deactivating an environment through the API is not available in this Grove version.")
+        }
+        let old = p["old_commit"]?.stringValue ?? GitWriter.zero
+        let git = GitWriter(repositories: repositories, projectId: projectId)
+        try await ctx.step("Branch \(envId) deleted: deactivating environment \(envId).", percent: 40)
+        if let head = try await git.head(of: envId) {
+            guard head == old || old == GitWriter.zero else {
+                throw ActivityFailure("Branch \(envId) was pushed again after its deletion; the environment stays as it is.")
+            }
+            try await git.deleteBranch(envId, expected: head)
+        }
+        guard var env = try await ctx.store.environment(projectId: projectId, id: envId) else { return }
+        env.status = .inactive
+        env.headCommit = nil
+        env.updatedAt = Timestamp.now()
+        try await ctx.store.updateEnvironment(env)
+        try await ctx.log("Environment \(envId) is inactive; push the branch again to store new code.")
+    }
+}

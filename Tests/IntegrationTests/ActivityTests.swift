@@ -44,7 +44,7 @@ struct ActivityTests {
 
     @Test("queued activities run in order per environment; pending ones cancel; the log streams live", arguments: Backend.allCases)
     func queueAndCancel(backend: Backend) async throws {
-        let s = try await TestServer.start(backend, stepDelayMs: 300)
+        let s = try await TestServer.start(backend, stepDelayMs: 1000)
         defer { s.stopNow() }
         let http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)

@@ -142,7 +142,7 @@ struct GitPushTests {
 
     @Test("a push fails when its activity fails; pushes to different branches run in parallel; one branch serializes", arguments: [Backend.sqlite])
     func activityOutcome(backend: Backend) async throws {
-        let s = try await TestServer.start(backend, stepDelayMs: 700)
+        let s = try await TestServer.start(backend, stepDelayMs: 2000)
         defer { s.stopNow() }
         let (http, pid, tree) = try await project(s)
         defer { tree.remove() }

@@ -89,8 +89,17 @@ struct GitHandler {
         for (name, value) in head.headers { if let n = HTTPField.Name(name) { headers[n] = value } }
         let first = Array(pending[bodyStart...])
         let body = ResponseBody { writer in
-            if !first.isEmpty { try await writer.write(ByteBuffer(bytes: first)) }
-            while let chunk = await child.next() { try await writer.write(ByteBuffer(bytes: chunk)) }
+            do {
+                if !first.isEmpty { try await writer.write(ByteBuffer(bytes: first)) }
+                while let chunk = await child.next() { try await writer.write(ByteBuffer(bytes: chunk)) }
+            } catch {
+                // The client went away: stop git (its hooks' activities carry on), reap it, end the session.
+                child.kill()
+                pump.cancel()
+                _ = await child.wait()
+                if let sessionToken { sessions.close(sessionToken) }
+                throw error
+            }
             _ = await pump.value
             _ = await child.wait()
             if let sessionToken { sessions.close(sessionToken) }

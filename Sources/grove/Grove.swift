@@ -9,7 +9,7 @@ struct Grove: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, GitHookCommand.self, GitCredentialCommand.self, AdminUserCreate.self, AdminGrant.self,
-            Push.self, ProjectSetRemote.self, RepoLs.self, RepoCat.self, RepoLog.self,
+            Push.self, ProjectSetRemote.self, EnvironmentCheckout.self, RepoLs.self, RepoCat.self, RepoLog.self,
             AuthAPITokenLogin.self, AuthInfo.self, AuthLogout.self,
             OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
             ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,

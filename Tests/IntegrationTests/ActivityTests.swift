@@ -54,13 +54,14 @@ struct ActivityTests {
             let r = try await http.post(v, ["name": .string("V\(i)"), "value": "x"])
             acts.append(try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first))
         }
+        // The third waits behind two others (seconds of work), so it is still pending: cancel it at once.
+        let cancelled = try await http.post(try #require(acts[2]["_links"]?["#cancel"]?["href"]?.stringValue))
+        #expect(cancelled.status == 200)
         // Follow the first activity's log while it runs: it must end with the seal after the activity completes.
         let logHref = try #require(acts[0]["_links"]?["log"]?["href"]?.stringValue)
         let log = try await http.get(logHref)
         #expect(log.text.contains("Variable V0 created."))
         #expect(log.text.hasSuffix("{\"_id\":\"seal\",\"seal\":true}\n"))
-        let cancelled = try await http.post(try #require(acts[2]["_links"]?["#cancel"]?["href"]?.stringValue))
-        #expect(cancelled.status == 200)
         let c = try await waitForActivity(http, acts[2])
         #expect(c["state"]?.stringValue == "cancelled")
         #expect(c["result"]?.stringValue == "failure")

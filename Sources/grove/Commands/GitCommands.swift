@@ -211,3 +211,28 @@ struct Repo {
         return (type, obj)
     }
 }
+
+struct EnvironmentCheckout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:checkout", abstract: "Check out an environment's branch in the current repository.",
+                                                    aliases: ["checkout"])
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "Environment id (its branch).") var id: String
+    @Option(help: "Remote name (added with project:set-remote when missing).") var remote = "grove"
+    func run() async throws {
+        let client = try Session.client()
+        let project = try await Session.project(common, client)
+        guard let pid = project["id"]?.stringValue, let url = project["repository"]?["url"]?.stringValue else { throw CLIError("The project has no repository URL.") }
+        guard GitRunner.capture(["rev-parse", "--git-dir"]) != nil else { throw CLIError("Run this inside a git repository.") }
+        let env = try await client.get("/projects/\(pid)/environments/\(Session.segment(id))")
+        guard env["has_code"]?.boolValue == true else { throw CLIError("Environment \(id) has no code yet.") }
+        if GitRunner.capture(["remote", "get-url", remote]) == nil {
+            guard try GitRunner.run(["remote", "add", remote, url]) == 0 else { throw CLIError("git remote add failed.") }
+            _ = try GitRunner.run(["config", "credential.\(url).helper", GitRunner.credentialHelper()])
+        }
+        guard try GitRunner.run(["fetch", remote, "refs/heads/\(id):refs/remotes/\(remote)/\(id)"]) == 0 else { throw CLIError("git fetch failed.") }
+        let exists = GitRunner.capture(["rev-parse", "--verify", "--quiet", "refs/heads/" + id]) != nil
+        let args = exists ? ["checkout", id] : ["checkout", "-b", id, "--track", "\(remote)/\(id)"]
+        let status = try GitRunner.run(args)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

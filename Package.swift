@@ -36,10 +36,17 @@ let package = Package(
         ),
         .target(name: "GroveGit", dependencies: ["GroveModel", "GroveConfig"], swiftSettings: strict),
         .target(name: "GroveConfig", dependencies: ["GroveModel", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "GroveRuntime", dependencies: ["GroveConfig", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(
+            name: "GroveBuild",
+            dependencies: ["GroveModel", "GroveConfig", "GroveGit", "GroveRuntime", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "GroveRouter", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(
             name: "GroveOrchestrator",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveGit", "GroveConfig",
+                "GroveModel", "GroveStore", "GroveGit", "GroveConfig", "GroveRuntime", "GroveBuild", "GroveRouter",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -70,6 +77,7 @@ let package = Package(
         ),
         .testTarget(name: "GroveModelTests", dependencies: ["GroveModel"], swiftSettings: strict),
         .testTarget(name: "GroveConfigTests", dependencies: ["GroveConfig"], swiftSettings: strict),
+        .testTarget(name: "GroveRouterTests", dependencies: ["GroveRouter", "GroveConfig"], swiftSettings: strict),
         .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Grove needs on Debian: the Swift toolchain must already be there (see README);
-# PostgreSQL (tests and the scale-out store), wrk (benchmarks) and Python's venv come from apt.
+# PostgreSQL (tests and the scale-out store), nginx (the router), bubblewrap (the sandbox), pip,
+# wrk (benchmarks) and Python's venv come from apt.
 set -euo pipefail
 want_pkgs=()
 need() { dpkg -s "$1" >/dev/null 2>&1 || want_pkgs+=("$1"); }
@@ -13,7 +14,8 @@ if ! command -v swift >/dev/null 2>&1; then
     exit 1
   fi
 fi
-for p in git postgresql python3 ca-certificates curl; do need "$p"; done
+# nginx-light is the router, bubblewrap the application sandbox, python3-pip the Python runtime's pip.
+for p in git postgresql python3 python3-pip ca-certificates curl nginx-light bubblewrap; do need "$p"; done
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
 

@@ -1,6 +1,8 @@
 import Foundation
 import GroveGit
 import GroveModel
+import GroveRouter
+import GroveRuntime
 import GroveOrchestrator
 import GroveStore
 import Hummingbird
@@ -19,6 +21,10 @@ public struct APIServer {
         public var stepDelay: Duration = .zero
         /// Serve repeated GETs from rendered answers while the store is unchanged (SQLite only).
         public var responseCache = true
+        /// The router's HTTP address (port 0: a free one) and the domain environment hosts are made under.
+        public var routerHost = "127.0.0.1"
+        public var routerPort = 8080
+        public var baseDomain = "localhost"
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -35,10 +41,18 @@ public struct APIServer {
         var orchestratorOptions = Orchestrator.Options()
         orchestratorOptions.stepDelay = options.stepDelay
         let repositories = Repositories(dataDir: options.dataDir)
-        let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories), options: orchestratorOptions, logger: logger)
+        let sandbox = Sandbox.detect(logger: logger)
+        let router = NginxRouter(dataDir: options.dataDir, host: options.routerHost, port: options.routerPort, bwrap: sandbox.bubblewrapPath, logger: logger)
+        try await router.start()
+        var deployOptions = Deployer.Options(dataDir: options.dataDir)
+        deployOptions.baseDomain = options.baseDomain
+        let deployer = Deployer(store: store, repositories: repositories, sandbox: sandbox, router: router, options: deployOptions, logger: logger)
+        await deployer.restore()
+        let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),
+                                        options: orchestratorOptions, logger: logger)
         let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
                                     dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
-                                    repositories: repositories)
+                                    repositories: repositories, deployer: deployer)
         try context.hooks.install()
         let responder = GroveResponder(routes: makeRoutes(context), server: context)
         let app = Application(
@@ -52,11 +66,15 @@ public struct APIServer {
                 let loopback = ["0.0.0.0", "::", ""].contains(options.host) ? "127.0.0.1" : host
                 context.setInternalURL("http://\(loopback):\(port)")
                 print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
+                Task {
+                    if await router.available { print("Grove router listening on http://\(options.routerHost):\(await router.port) (*.\(options.baseDomain))"); fflush(nil) }
+                }
                 fflush(nil)
             },
             logger: logger
         )
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        await deployer.shutdown()
         // A fresh task: the service group may leave this one cancelled, and the drivers refuse work from cancelled tasks.
         await Task { await store.close() }.value
         logger.info("grove stopped")

@@ -127,7 +127,7 @@ enum ProjectHandlers {
                 if let pid = sub.projectId { try await tx.deleteProject(id: pid) }
                 try await tx.deleteSubscription(id: sub.id)
             }
-            if let pid = sub.projectId { s.repositories.delete(pid) }
+            if let pid = sub.projectId { await s.undeployProject(pid); s.repositories.delete(pid) }
             return .empty(.noContent)
         }
 
@@ -355,6 +355,7 @@ enum ProjectHandlers {
             try await tx.deleteProject(id: p.id)
             try await tx.deleteSubscription(id: p.subscriptionId)
         }
+        await s.undeployProject(p.id)
         s.repositories.delete(p.id)
         return .json(.ok, resultEnvelope(nil, activities: []))
     }

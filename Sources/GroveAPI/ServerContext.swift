@@ -20,6 +20,7 @@ public final class ServerContext: Sendable {
     let responseCache: ResponseCache?
     let verifiedTokens = VerifiedTokenCache()
     public let repositories: Repositories
+    public let deployer: Deployer?
     let pushSessions = PushSessions()
     public let hooks: GitHooks
     /// The binary git hooks call back (this one).
@@ -27,7 +28,8 @@ public final class ServerContext: Sendable {
     private let internalURLBox = PublicURL(nil)
 
     public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
-                region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil) {
+                region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil) {
+        self.deployer = deployer
         self.repositories = repositories ?? Repositories(dataDir: dataDir)
         self.hooks = GitHooks(dataDir: dataDir)
         self.responseCache = responseCache ? ResponseCache() : nil
@@ -46,6 +48,12 @@ public final class ServerContext: Sendable {
     func setPublicURLIfUnset(_ url: String) { publicURLBox.setIfUnset(url) }
 
     func url(_ path: String) -> String { publicURL + path }
+
+    /// Stops every application of a project's environments (the project is going away).
+    func undeployProject(_ projectId: String) async {
+        guard let deployer else { return }
+        for e in (try? await store.environments(projectId: projectId)) ?? [] { await deployer.undeploy(projectId: projectId, environmentId: e.id) }
+    }
 
     /// Where this process answers on loopback, for its own git hooks.
     var internalURL: String { internalURLBox.value }

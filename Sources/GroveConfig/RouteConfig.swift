@@ -2,12 +2,13 @@ import Foundation
 import GroveModel
 
 /// One entry of routes.yaml: a URL template and what answers it.
-public struct RouteConfig: Sendable {
+public struct RouteConfig: Sendable, Equatable {
     public struct Cache: Sendable, Equatable {
         public var enabled: Bool = true
         public var defaultTTL: Int = 0
         public var cookies: [String] = ["*"]
         public var headers: [String] = ["Accept", "Accept-Language"]
+        public init() {}
     }
 
     public struct PartialRedirect: Sendable, Equatable {

@@ -42,6 +42,10 @@ struct ActivityTests {
         #expect(try await http.get("/projects/\(pid)/activities/nope").status == 404)
     }
 
+}
+
+@Suite("Activity queue timing")
+struct ActivityQueueSerialTests {
     @Test("queued activities run in order per environment; pending ones cancel; the log streams live", arguments: Backend.allCases)
     func queueAndCancel(backend: Backend) async throws {
         let s = try await TestServer.start(backend, stepDelayMs: 1000)

@@ -140,6 +140,50 @@ struct GitPushTests {
         #expect(try dev.remoteHead("dev-work") == c)
     }
 
+    @Test("grove push, project:set-remote and repo:ls|cat|log", arguments: [Backend.sqlite])
+    func cli(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await project(s)
+        defer { tree.remove() }
+        let config = s.dataDir + "-cli"
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let env = ["GROVE_CONFIG_DIR": config, "GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken, "HOME": FileManager.default.temporaryDirectory.path,
+                   "GIT_CONFIG_NOSYSTEM": "1"]
+        func grove(_ args: [String]) throws -> (Int32, String) {
+            let (st, out) = try Spawn.run("/bin/sh", ["-c", "cd '\(tree.dir)' && exec \"$0\" \"$@\"", Paths.groveBinary] + args, env: env)
+            return (st, out)
+        }
+        try tree.commit(["docs/guide.md": "# Guide\n", "README": "hello\n"], message: "docs")
+        var (st, out) = try grove(["push", "-p", pid, "--target", "main"])
+        #expect(st == 0 && out.contains("remote: Validating configuration files"), "\(out)")
+        (st, out) = try grove(["push", "-p", pid, "--target", "topic", "--activate", "--type", "staging", "--title", "Topic"])
+        #expect(st == 0, "\(out)")
+        (st, out) = try grove(["environment:info", "-p", pid, "-e", "topic", "status"])
+        #expect(out.contains("active"), "\(out)")
+        (st, out) = try grove(["project:set-remote", "-p", pid])
+        #expect(st == 0, "\(out)")
+        try tree.commit(["README": "again\n"])
+        (st, out) = try Spawn.run("/usr/bin/git", ["-C", tree.dir, "push", "grove", "HEAD:refs/heads/main"], env: env.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { $1 })
+        #expect(st == 0, "\(out)")
+        (st, out) = try grove(["environment:checkout", "-p", pid, "topic"])
+        #expect(st == 0, "\(out)")
+        #expect(try tree.git(["rev-parse", "--abbrev-ref", "HEAD"]).1.trimmingCharacters(in: .whitespacesAndNewlines) == "topic")
+        try tree.git(["checkout", "-q", "main"])
+        (st, out) = try grove(["repo:ls", "-p", pid, "--format", "csv"])
+        #expect(out.contains("blob,README") && out.contains("tree,docs/"), "\(out)")
+        (st, out) = try grove(["repo:cat", "-p", pid, "docs/guide.md"])
+        #expect(out == "# Guide\n", "\(out)")
+        (st, out) = try grove(["repo:log", "-p", pid, "-n", "5", "--format", "csv"])
+        let headShort = String(try tree.head().prefix(7))
+        #expect(out.contains("docs") && out.contains(headShort), "\(out)")
+    }
+}
+
+@Suite("git push and activity outcomes")
+struct GitPushSerialTests {
+    func project(_ s: TestServer) async throws -> (HTTP, String, GitWorkTree) { try await GitPushTests().project(s) }
+
     @Test("a push fails when its activity fails; pushes to different branches run in parallel; one branch serializes", arguments: [Backend.sqlite])
     func activityOutcome(backend: Backend) async throws {
         let s = try await TestServer.start(backend, stepDelayMs: 2000)
@@ -196,44 +240,5 @@ struct GitPushTests {
         #expect((r1 == 0) != (r2 == 0), "\(p1.output)\n\(p2.output)")
         let remoteMain = try tree.remoteHead("main")
         #expect(try await http.get("/projects/\(pid)/environments/main").json["head_commit"]?.stringValue == remoteMain)
-    }
-
-    @Test("grove push, project:set-remote and repo:ls|cat|log", arguments: [Backend.sqlite])
-    func cli(backend: Backend) async throws {
-        let s = try await TestServer.start(backend)
-        defer { s.stopNow() }
-        let (_, pid, tree) = try await project(s)
-        defer { tree.remove() }
-        let config = s.dataDir + "-cli"
-        defer { try? FileManager.default.removeItem(atPath: config) }
-        let env = ["GROVE_CONFIG_DIR": config, "GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken, "HOME": FileManager.default.temporaryDirectory.path,
-                   "GIT_CONFIG_NOSYSTEM": "1"]
-        func grove(_ args: [String]) throws -> (Int32, String) {
-            let (st, out) = try Spawn.run("/bin/sh", ["-c", "cd '\(tree.dir)' && exec \"$0\" \"$@\"", Paths.groveBinary] + args, env: env)
-            return (st, out)
-        }
-        try tree.commit(["docs/guide.md": "# Guide\n", "README": "hello\n"], message: "docs")
-        var (st, out) = try grove(["push", "-p", pid, "--target", "main"])
-        #expect(st == 0 && out.contains("remote: Validating configuration files"), "\(out)")
-        (st, out) = try grove(["push", "-p", pid, "--target", "topic", "--activate", "--type", "staging", "--title", "Topic"])
-        #expect(st == 0, "\(out)")
-        (st, out) = try grove(["environment:info", "-p", pid, "-e", "topic", "status"])
-        #expect(out.contains("active"), "\(out)")
-        (st, out) = try grove(["project:set-remote", "-p", pid])
-        #expect(st == 0, "\(out)")
-        try tree.commit(["README": "again\n"])
-        (st, out) = try Spawn.run("/usr/bin/git", ["-C", tree.dir, "push", "grove", "HEAD:refs/heads/main"], env: env.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { $1 })
-        #expect(st == 0, "\(out)")
-        (st, out) = try grove(["environment:checkout", "-p", pid, "topic"])
-        #expect(st == 0, "\(out)")
-        #expect(try tree.git(["rev-parse", "--abbrev-ref", "HEAD"]).1.trimmingCharacters(in: .whitespacesAndNewlines) == "topic")
-        try tree.git(["checkout", "-q", "main"])
-        (st, out) = try grove(["repo:ls", "-p", pid, "--format", "csv"])
-        #expect(out.contains("blob,README") && out.contains("tree,docs/"), "\(out)")
-        (st, out) = try grove(["repo:cat", "-p", pid, "docs/guide.md"])
-        #expect(out == "# Guide\n", "\(out)")
-        (st, out) = try grove(["repo:log", "-p", pid, "-n", "5", "--format", "csv"])
-        let headShort = String(try tree.head().prefix(7))
-        #expect(out.contains("docs") && out.contains(headShort), "\(out)")
     }
 }

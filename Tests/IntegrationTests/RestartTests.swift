@@ -3,7 +3,7 @@ import GroveModel
 import Testing
 
 @Suite("Restarts")
-struct RestartTests {
+struct RestartSerialTests {
     @Test("a restart in the middle of queued activities loses none of them", arguments: Backend.allCases)
     func restartWithQueue(backend: Backend) async throws {
         let s = try await TestServer.start(backend, stepDelayMs: 1000)

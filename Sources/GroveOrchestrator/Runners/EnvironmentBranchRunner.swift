@@ -6,7 +6,8 @@ import GroveStore
 /// The child record was written (inactive) when the request was accepted.
 public struct EnvironmentBranchRunner: ActivityRunner {
     let repositories: Repositories
-    public init(repositories: Repositories) { self.repositories = repositories }
+    let deployer: Deployer?
+    public init(repositories: Repositories, deployer: Deployer? = nil) { self.repositories = repositories; self.deployer = deployer }
     public var resumable: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
@@ -35,6 +36,11 @@ public struct EnvironmentBranchRunner: ActivityRunner {
                 ? "Code, services and data are not copied yet: this Grove version records the environment only."
                 : "Starting without the parent's data (clone_parent: false).",
             percent: 60)
+        // The child serves its parent's code from the start (the same builds are reused).
+        if let head = child.headCommit, let deployer {
+            let config = try await EnvironmentPushRunner.loadConfig(ctx, repositories: repositories, commit: head)
+            try await deployer.deploy(projectId: projectId, environmentId: childId, commit: head, config: config) { try await ctx.log($0) }
+        }
         child.status = .active
         child.updatedAt = Timestamp.now()
         try await ctx.store.updateEnvironment(child)

@@ -5,7 +5,8 @@ import GroveStore
 /// `environment.delete`: removes an inactive environment and its variables. Its activities stay in the project log.
 public struct EnvironmentDeleteRunner: ActivityRunner {
     let repositories: Repositories
-    public init(repositories: Repositories) { self.repositories = repositories }
+    let deployer: Deployer?
+    public init(repositories: Repositories, deployer: Deployer? = nil) { self.repositories = repositories; self.deployer = deployer }
     public var resumable: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
@@ -16,6 +17,7 @@ public struct EnvironmentDeleteRunner: ActivityRunner {
             return
         }
         try await ctx.step("Deleting environment \(envId).", percent: 50)
+        await deployer?.undeploy(projectId: projectId, environmentId: envId)
         // The branch goes with its environment, so a later push of that name starts afresh.
         let git = GitWriter(repositories: repositories, projectId: projectId)
         if let head = try await git.head(of: envId) {

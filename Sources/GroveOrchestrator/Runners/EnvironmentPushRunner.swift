@@ -8,7 +8,20 @@ import GroveStore
 /// environment refused. Inactive environments just store the code.
 public struct EnvironmentPushRunner: ActivityRunner {
     let repositories: Repositories
-    public init(repositories: Repositories) { self.repositories = repositories }
+    let deployer: Deployer?
+    public init(repositories: Repositories, deployer: Deployer? = nil) { self.repositories = repositories; self.deployer = deployer }
+
+    /// The configuration of `commit`, its errors logged.
+    static func loadConfig(_ ctx: ActivityContext, repositories: Repositories, commit: String) async throws -> ProjectConfig {
+        do {
+            let config = try await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: ctx.activity.projectId, commit: commit))
+            for w in config.warnings { try await ctx.log("W: \(w)") }
+            return config
+        } catch let e as ConfigError {
+            for issue in e.issues { try await ctx.log("E: \(issue)") }
+            throw ActivityFailure("Invalid configuration: \(e.issues.count) error(s).")
+        }
+    }
     public var resumable: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
@@ -26,26 +39,26 @@ public struct EnvironmentPushRunner: ActivityRunner {
         guard try await git.hasCommit(new) else { throw ActivityFailure("Commit \(new) is not in the repository.") }
 
         try await ctx.step("Validating configuration files", percent: 10)
-        let config: ProjectConfig
-        do {
-            config = try await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: projectId, commit: new))
-        } catch let e as ConfigError {
-            for issue in e.issues { try await ctx.log("E: \(issue)") }
-            throw ActivityFailure("Invalid configuration: \(e.issues.count) error(s).")
+        let config = try await Self.loadConfig(ctx, repositories: repositories, commit: new)
+        // Pushes to one environment queue behind each other; one that started from an outdated head stops here.
+        if let head = try await git.head(of: env.id), head != old, head != new {
+            throw ActivityFailure("Branch \(env.id) moved to \(head.prefix(7)) while this push waited; fetch and push again.")
         }
-        for w in config.warnings { try await ctx.log("W: \(w)") }
 
         let deploy = env.status == .active || activate
         if deploy {
             try await ctx.step("Processing activity: \(describe(config))", percent: 30)
-            for app in config.applications {
-                let tree = try await git.treeId(commit: new, path: app.root) ?? "?"
-                try await ctx.log("Building application '\(app.name)' (runtime type: \(app.type), tree: \(tree.prefix(7)))")
+            if let deployer {
+                try await deployer.deploy(projectId: projectId, environmentId: env.id, commit: new, config: config) { try await ctx.log($0) }
+            } else {
+                for app in config.applications {
+                    let tree = try await git.treeId(commit: new, path: app.root) ?? "?"
+                    try await ctx.log("Building application '\(app.name)' (runtime type: \(app.type), tree: \(tree.prefix(7)))")
+                }
+                try await ctx.log("This worker has no runtime: the new code is recorded only.")
             }
             if config.applications.isEmpty {
                 try await ctx.log("No applications are configured (no .platform.app.yaml, .platform/applications.yaml or .upsun/config.yaml): nothing to build.")
-            } else {
-                try await ctx.log("This Grove version records the new code only; building and serving applications is not available yet.")
             }
         }
         try await ctx.checkCancelled()
@@ -82,7 +95,8 @@ public struct EnvironmentPushRunner: ActivityRunner {
 /// inactive and without code.
 public struct BranchDeletedRunner: ActivityRunner {
     let repositories: Repositories
-    public init(repositories: Repositories) { self.repositories = repositories }
+    let deployer: Deployer?
+    public init(repositories: Repositories, deployer: Deployer? = nil) { self.repositories = repositories; self.deployer = deployer }
     public var resumable: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
@@ -101,6 +115,7 @@ public struct BranchDeletedRunner: ActivityRunner {
             }
             try await git.deleteBranch(envId, expected: head)
         }
+        await deployer?.undeploy(projectId: projectId, environmentId: envId)
         guard var env = try await ctx.store.environment(projectId: projectId, id: envId) else { return }
         env.status = .inactive
         env.headCommit = nil

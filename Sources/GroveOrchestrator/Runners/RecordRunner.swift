@@ -18,20 +18,32 @@ public struct RecordRunner: ActivityRunner {
 
 public enum DefaultRunners {
     /// Every activity type this version can run.
-    public static func all(repositories: Repositories) -> [String: any ActivityRunner] {
+    public static func all(repositories: Repositories, deployer: Deployer? = nil) -> [String: any ActivityRunner] {
         var r: [String: any ActivityRunner] = [
             "project.create": ProjectCreateRunner(repositories: repositories),
-            "environment.branch": EnvironmentBranchRunner(repositories: repositories),
-            "environment.push": EnvironmentPushRunner(repositories: repositories),
-            "environment.deactivate": BranchDeletedRunner(repositories: repositories),
-            "environment.delete": EnvironmentDeleteRunner(repositories: repositories),
+            "environment.branch": EnvironmentBranchRunner(repositories: repositories, deployer: deployer),
+            "environment.push": EnvironmentPushRunner(repositories: repositories, deployer: deployer),
+            "environment.deactivate": BranchDeletedRunner(repositories: repositories, deployer: deployer),
+            "project.clear_build_cache": ClearBuildCacheRunner(deployer: deployer),
+            "environment.delete": EnvironmentDeleteRunner(repositories: repositories, deployer: deployer),
         ]
         for t in ["project.variable.create", "project.variable.update", "project.variable.delete",
                   "environment.variable.create", "environment.variable.update", "environment.variable.delete",
                   "environment.update.http_access", "environment.update.smtp", "environment.update.restrict_robots",
-                  "project.modify.title", "project.clear_build_cache"] {
+                  "project.modify.title"] {
             r[t] = RecordRunner()
         }
         return r
+    }
+}
+
+/// `project.clear_build_cache`: forgets every built artifact, so the next deploy builds afresh.
+public struct ClearBuildCacheRunner: ActivityRunner {
+    let deployer: Deployer?
+    public var resumable: Bool { true }
+    public func run(_ ctx: ActivityContext) async throws {
+        try await ctx.step("Clearing the build cache.", percent: 50)
+        await deployer?.clearBuildCache()
+        try await ctx.log("The build cache is empty; the next deployment builds every application again.")
     }
 }

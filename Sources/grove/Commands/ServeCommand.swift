@@ -25,6 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-response-cache"), help: "Render every GET anew instead of serving unchanged answers from memory.")
     var noResponseCache = false
 
+    @Option(name: .customLong("router-listen"), help: "Address the router (nginx) serves applications on, HOST:PORT (port 0 picks a free one).")
+    var routerListen = "127.0.0.1:8080"
+
+    @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
+    var baseDomain = "localhost"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -46,6 +52,12 @@ struct ServeCommand: AsyncParsableCommand {
         opts.publicURL = publicURL
         opts.stepDelay = .milliseconds(stepDelay)
         opts.responseCache = !noResponseCache
+        guard let rc = routerListen.lastIndex(of: ":"), let rport = Int(routerListen[routerListen.index(after: rc)...]), rport >= 0, rport < 65536 else {
+            throw ValidationError("--router-listen must be HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        opts.routerHost = String(routerListen[..<rc])
+        opts.routerPort = rport
+        opts.baseDomain = baseDomain
         do {
             try await APIServer.run(opts, logger: logger)
         } catch let e as StoreError {

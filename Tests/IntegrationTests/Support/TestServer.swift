@@ -32,6 +32,8 @@ final class TestServer: @unchecked Sendable {
     let stepDelayMs: Int
     private(set) var process: Spawned?
     private(set) var baseURL = ""
+    /// The router (nginx) port, where environments answer as `<env>-<project>.localhost`.
+    private(set) var routerPort = 0
     /// What the current server process printed.
     var output: String { process?.output ?? lastOutput }
     private var lastOutput = ""
@@ -55,7 +57,7 @@ final class TestServer: @unchecked Sendable {
 
     /// Starts the process (again, after `stop`) and waits for its "listening" line.
     func launch() async throws {
-        var args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warning"]
+        var args = ["serve", "--listen", "127.0.0.1:0", "--router-listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warning"]
         if let databaseURL { args += ["--database-url", databaseURL] }
         if stepDelayMs > 0 { args += ["--activity-step-delay", String(stepDelayMs)] }
         let p = try Spawn.start(Paths.groveBinary, args)
@@ -64,8 +66,10 @@ final class TestServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let text = p.output
-            if let r = text.range(of: #"listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
-                baseURL = String(text[r].dropFirst("listening on ".count))
+            if let r = text.range(of: #"API listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression),
+               let rr = text.firstMatch(of: /router listening on http:\/\/127\.0\.0\.1:(\d+)/) {
+                baseURL = String(text[r].dropFirst("API listening on ".count))
+                routerPort = Int(rr.1) ?? 0
                 return
             }
             if let st = p.exitStatus() { throw TestFailure("grove serve exited with \(st): \(text)") }
@@ -111,6 +115,14 @@ final class TestServer: @unchecked Sendable {
             process = nil
         }
         try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    /// GET through the router with the environment's host name; (status, body).
+    func fetch(_ projectId: String, environment: String = "main", path: String = "/") throws -> (Int, String) {
+        let host = "\(environment)-\(projectId).localhost"
+        let (_, out) = try Spawn.run("/usr/bin/curl", ["-s", "-m", "20", "-w", "\n%{http_code}", "-H", "Host: \(host)", "http://127.0.0.1:\(routerPort)\(path)"])
+        let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
     /// Adds a user with `grove admin:user-create --with-token` and returns the API token it printed once.

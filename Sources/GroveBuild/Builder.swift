@@ -1,0 +1,238 @@
+import Crypto
+import Foundation
+import GroveConfig
+import GroveGit
+import GroveModel
+import GroveRuntime
+
+/// Builds applications into immutable artifacts in a content-addressed cache under `DATA_DIR/builds`.
+/// The key covers the application's tree, its configuration and the build-visible variables, so the same
+/// inputs are never built twice; `clear(project:)` empties the cache.
+public struct Builder: Sendable {
+    public struct Request: Sendable {
+        public var app: ApplicationConfig
+        public var projectId: String
+        public var entropy: String
+        public var commit: String
+        /// git's id of the application's tree.
+        public var treeId: String
+        /// Build-visible user variables: `PLATFORM_VARIABLES` content and `env:` ones.
+        public var variables: JSONObject
+        public var envVariables: [String: String]
+
+        public init(app: ApplicationConfig, projectId: String, entropy: String, commit: String, treeId: String,
+                    variables: JSONObject, envVariables: [String: String]) {
+            self.app = app; self.projectId = projectId; self.entropy = entropy; self.commit = commit; self.treeId = treeId
+            self.variables = variables; self.envVariables = envVariables
+        }
+    }
+
+    public struct Artifact: Sendable {
+        /// Content address of the build (also `PLATFORM_TREE_ID`).
+        public let key: String
+        /// Host path of the built application.
+        public let path: String
+        public let reused: Bool
+        public let runtime: LanguageRuntime
+    }
+
+    public let root: String
+    let cacheRoot: String
+    let repositories: Repositories
+    let sandbox: Sandbox
+
+    public init(dataDir: String, repositories: Repositories, sandbox: Sandbox) {
+        root = (dataDir as NSString).appendingPathComponent("builds")
+        cacheRoot = (dataDir as NSString).appendingPathComponent("build-cache")
+        self.repositories = repositories
+        self.sandbox = sandbox
+    }
+
+    public func key(for r: Request, runtime: LanguageRuntime) -> String {
+        var h = SHA256()
+        func add(_ s: String) { h.update(data: Data(s.utf8)); h.update(data: Data([0])) }
+        add(r.treeId)
+        add(r.app.document.serialized())
+        add(r.app.root)
+        add(JSON.object(r.variables).serialized())
+        for (k, v) in r.envVariables.sorted(by: { $0.key < $1.key }) { add(k); add(v) }
+        add("\(runtime.name):\(runtime.found)")
+        add(sandbox.mode.rawValue)
+        return h.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Builds (or reuses) the artifact, writing progress and hook output through `log`.
+    public func build(_ r: Request, log: @escaping @Sendable (String) async throws -> Void) async throws -> Artifact {
+        let runtime: LanguageRuntime
+        do { runtime = try LanguageRuntime.resolve(r.app.type) } catch { throw BuildFailure("Unable to build application '\(r.app.name)': \(error)") }
+        let key = key(for: r, runtime: runtime)
+        let dir = (root as NSString).appendingPathComponent(key)
+        let fm = FileManager.default
+        if fm.fileExists(atPath: dir + "/.grove-ready") {
+            try await log("Reusing the build of '\(r.app.name)' (tree \(r.treeId.prefix(7)), build \(key.prefix(12))): same code, configuration and variables.")
+            return Artifact(key: key, path: dir + "/app", reused: true, runtime: runtime)
+        }
+        try await log("Building application '\(r.app.name)' (runtime type: \(r.app.type), tree: \(r.treeId.prefix(7)))")
+        if let note = runtime.note { try await log("  W: \(note)") }
+        try? fm.removeItem(atPath: dir)
+        try fm.createDirectory(atPath: dir + "/app", withIntermediateDirectories: true)
+        let app = dir + "/app"
+        do {
+            try await checkout(r, into: app, logFile: dir + "/build.log")
+            let inside = sandbox.appPath(hostPath: app)
+            let cache = (cacheRoot as NSString).appendingPathComponent("\(r.projectId)/\(r.app.name)")
+            try fm.createDirectory(atPath: cache, withIntermediateDirectories: true)
+            var env = runtime.environment(app: inside)
+            env["HOME"] = inside
+            env["LANG"] = "C.UTF-8"
+            env["TMPDIR"] = "/tmp"
+            env["PLATFORM_APP_DIR"] = inside
+            env["PLATFORM_OUTPUT_DIR"] = inside
+            env["PLATFORM_CACHE_DIR"] = cache
+            env["PLATFORM_APPLICATION_NAME"] = r.app.name
+            env["PLATFORM_APPLICATION"] = Data(r.app.document.bytes).base64EncodedString()
+            env["PLATFORM_PROJECT"] = r.projectId
+            env["PLATFORM_PROJECT_ENTROPY"] = r.entropy
+            env["PLATFORM_TREE_ID"] = key
+            env["PLATFORM_VARIABLES"] = Data(JSON.object(r.variables).bytes).base64EncodedString()
+            for (k, v) in r.envVariables { env[k] = v }
+            try Self.installShims(runtime: runtime, app: app)
+            let steps = Self.steps(r.app, runtime: runtime, appFiles: app)
+            for (title, what, script) in steps {
+                try await log("  \(title)")
+                let logFile = dir + "/step.log"
+                try? fm.removeItem(atPath: logFile)
+                let argv = sandbox.command("set -e\n" + script, app: app, writableApp: true, extraBinds: [(cache, cache)])
+                let status = try await runStreaming(argv, env: env, cwd: app, logFile: logFile, log: log)
+                if status != 0 {
+                    throw BuildFailure("Error building project: \(what) of '\(r.app.name)' exited with status \(status)")
+                }
+            }
+            // Mount points must exist in the read-only artifact for the sandbox to mount over them.
+            for path in r.app.mounts.keys { try? fm.createDirectory(atPath: app + "/" + path, withIntermediateDirectories: true) }
+            fm.createFile(atPath: dir + "/.grove-ready", contents: Data(key.utf8))
+            try await log("  Build of '\(r.app.name)' done (build \(key.prefix(12))).")
+            return Artifact(key: key, path: app, reused: false, runtime: runtime)
+        } catch {
+            try? fm.removeItem(atPath: dir)
+            throw error
+        }
+    }
+
+    /// Deletes every artifact (the project's `clear_build_cache`); running applications keep theirs open.
+    public func clear() {
+        try? FileManager.default.removeItem(atPath: root)
+        try? FileManager.default.removeItem(atPath: cacheRoot)
+    }
+
+    /// The commands of a build, in Platform.sh's order: global dependencies, the flavor, the build hook.
+    static func steps(_ app: ApplicationConfig, runtime: LanguageRuntime, appFiles: String) -> [(String, String, String)] {
+        var steps: [(String, String, String)] = []
+        for (manager, packages) in app.dependencies.sorted(by: { $0.key < $1.key }) where !packages.isEmpty {
+            let specs = packages.sorted(by: { $0.key < $1.key })
+            switch manager {
+            case "python", "python3", "python2":
+                let args = specs.map { name, v in v == "*" ? name : (v.first.map { "<>=!~".contains($0) } == true ? name + v : name + "==" + v) }
+                steps.append(("Installing \(manager) dependencies: \(specs.map(\.key).joined(separator: ", "))", "installing \(manager) dependencies",
+                              "python3 -m pip install --user --quiet " + args.map(shellQuote).joined(separator: " ")))
+            case "nodejs":
+                let args = specs.map { name, v in v == "*" ? name : name + "@" + v }
+                steps.append(("Installing nodejs dependencies: \(specs.map(\.key).joined(separator: ", "))", "installing nodejs dependencies",
+                              "npm install --global --no-audit --no-fund " + args.map(shellQuote).joined(separator: " ")))
+            case "php":
+                let args = specs.map { name, v in v == "*" ? name : name + ":" + v }
+                steps.append(("Installing php dependencies: \(specs.map(\.key).joined(separator: ", "))", "installing php dependencies",
+                              "COMPOSER_HOME=\"$PLATFORM_APP_DIR/.global\" composer global require --no-interaction " + args.map(shellQuote).joined(separator: " ")))
+            case "ruby":
+                steps.append(("Installing ruby dependencies: \(specs.map(\.key).joined(separator: ", "))", "installing ruby dependencies",
+                              specs.map { "gem install --no-document \(shellQuote($0.key))\($0.value == "*" ? "" : " -v " + shellQuote($0.value))" }.joined(separator: "\n")))
+            default:
+                steps.append(("Installing \(manager) dependencies", "installing \(manager) dependencies", "echo '\(manager) dependencies are not supported by this Grove version' >&2; exit 1"))
+            }
+        }
+        let fm = FileManager.default
+        switch app.buildFlavor {
+        case "composer" where fm.fileExists(atPath: appFiles + "/composer.json"):
+            steps.append(("Running the composer build flavor", "the composer build flavor", "composer --no-ansi --no-interaction install --no-progress --prefer-dist --optimize-autoloader"))
+        case "default" where runtime.name == "nodejs" && fm.fileExists(atPath: appFiles + "/package.json"):
+            steps.append(("Running the default build flavor (npm)", "the npm build flavor", "npm prune --userconfig .npmrc && npm install --userconfig .npmrc"))
+        default: break
+        }
+        if let hook = app.hooks.build { steps.append(("Executing build hook...", "the build hook", hook)) }
+        return steps
+    }
+
+    /// Platform.sh images answer to `python` and `pip`; Debian names them python3 and pip3. Links in the
+    /// application's `.global/bin` (on PATH at build and runtime) bridge that.
+    static func installShims(runtime: LanguageRuntime, app: String) throws {
+        guard runtime.name == "python" else { return }
+        let bin = app + "/.global/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python\(runtime.found)") ? "/usr/bin/python\(runtime.found)" : "/usr/bin/python3"
+        for (name, target) in [("python", python), ("python3", python)] where !FileManager.default.fileExists(atPath: bin + "/" + name) {
+            try FileManager.default.createSymbolicLink(atPath: bin + "/" + name, withDestinationPath: target)
+        }
+        let pip = bin + "/pip"
+        if !FileManager.default.fileExists(atPath: pip) {
+            try "#!/bin/sh\nexec \(python) -m pip \"$@\"\n".write(toFile: pip, atomically: true, encoding: .utf8)
+            chmod(pip, 0o755)
+            try? FileManager.default.createSymbolicLink(atPath: bin + "/pip3", withDestinationPath: "pip")
+        }
+    }
+
+    static func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// The application's directory of `commit`, extracted with git archive.
+    func checkout(_ r: Request, into dir: String, logFile: String) async throws {
+        let repo = repositories.path(for: r.projectId)
+        let script = "set -o pipefail; git --git-dir=\(Self.shellQuote(repo)) archive --format=tar \(Self.shellQuote(r.commit + ":" + r.app.root)) | tar -x -C \(Self.shellQuote(dir))"
+        let status = try await Exec.run(["/bin/bash", "-c", script], env: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1"],
+                                        cwd: nil, logPath: logFile)
+        guard status == 0 else {
+            throw BuildFailure("Cannot check out \(r.app.root.isEmpty ? "the repository" : r.app.root) at \(r.commit.prefix(7)): \((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "")")
+        }
+    }
+
+    /// Runs a step, relaying its output to the log line by line while it runs.
+    func runStreaming(_ argv: [String], env: [String: String], cwd: String, logFile: String,
+                      log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
+        let pid = try Exec.spawn(argv, env: env, cwd: cwd, logPath: logFile)
+        let exit = ExitBox()
+        Task { exit.set(await Exec.wait(pid)) }
+        var offset: UInt64 = 0
+        var partial = ""
+        func drain() async throws {
+            guard let h = FileHandle(forReadingAtPath: logFile) else { return }
+            defer { try? h.close() }
+            try h.seek(toOffset: offset)
+            let data = h.readDataToEndOfFile()
+            offset += UInt64(data.count)
+            partial += String(decoding: data, as: UTF8.self)
+            while let nl = partial.firstIndex(of: "\n") {
+                try await log("    " + partial[..<nl])
+                partial = String(partial[partial.index(after: nl)...])
+            }
+        }
+        while exit.get() == nil {
+            if Task.isCancelled { kill(-pid, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(200))
+            try await drain()
+        }
+        try await drain()
+        if !partial.isEmpty { try await log("    " + partial) }
+        return exit.get() ?? 1
+    }
+}
+
+/// The exit status of a child, set once by the task that reaps it.
+final class ExitBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int32?
+    func set(_ v: Int32) { lock.lock(); value = v; lock.unlock() }
+    func get() -> Int32? { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+public struct BuildFailure: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,378 @@
+import Foundation
+import GroveBuild
+import GroveConfig
+import GroveGit
+import GroveModel
+import GroveRouter
+import GroveRuntime
+import GroveStore
+import Logging
+
+/// Brings an environment's applications to a commit: build (or reuse) each artifact, start the new
+/// instances beside the old ones, wait until they accept connections, run deploy hooks, switch the router,
+/// stop the old instances, run post_deploy hooks. Any failure before the switch stops what was started and
+/// leaves the previous version serving.
+public actor Deployer {
+    public struct Options: Sendable {
+        public var dataDir: String
+        public var baseDomain = "localhost"
+        public init(dataDir: String) { self.dataDir = dataDir }
+    }
+
+    struct RunningApp: Codable, Sendable {
+        var app: String
+        var kind: String  // web | worker:<name>
+        var key: String
+        var port: Int?
+        var artifact: String
+        var spec: [String]
+        var env: [String: String]
+        var cwd: String?
+        var logPath: String
+    }
+
+    struct Deployment: Codable, Sendable {
+        var commit: String
+        var generation: Int
+        var apps: [RunningApp]
+        var routes: [String]
+    }
+
+    let store: any Store
+    let repositories: Repositories
+    let builder: Builder
+    let sandbox: Sandbox
+    let supervisor: AppSupervisor
+    public let router: NginxRouter
+    let options: Options
+    let logger: Logger
+    private var current: [String: Deployment] = [:]
+
+    public init(store: any Store, repositories: Repositories, sandbox: Sandbox, router: NginxRouter, options: Options, logger: Logger) {
+        self.store = store
+        self.repositories = repositories
+        self.sandbox = sandbox
+        self.builder = Builder(dataDir: options.dataDir, repositories: repositories, sandbox: sandbox)
+        self.supervisor = AppSupervisor(logger: logger)
+        self.router = router
+        self.options = options
+        self.logger = logger
+    }
+
+    static func envKey(_ projectId: String, _ envId: String) -> String { projectId + "/" + envId }
+
+    /// The host an environment's `{default}` routes use: `<environment>-<project>.<base domain>`.
+    public func host(projectId: String, environment: String) -> String {
+        let slug = environment.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
+        return "\(slug)-\(projectId).\(options.baseDomain)"
+    }
+
+    public func clearBuildCache() { builder.clear() }
+
+    /// Deploys `commit` to the environment. `log` receives the activity log lines.
+    public func deploy(projectId: String, environmentId: String, commit: String, config: ProjectConfig,
+                       log: @escaping @Sendable (String) async throws -> Void) async throws {
+        guard let project = try await store.project(id: projectId),
+              let env = try await store.environment(projectId: projectId, id: environmentId) else {
+            throw ActivityFailure("The environment no longer exists.")
+        }
+        let key = Self.envKey(projectId, environmentId)
+        let git = GitWriter(repositories: repositories, projectId: projectId)
+        let previous = current[key]
+        let generation = (previous?.generation ?? 0) + 1
+        let logDir = (options.dataDir as NSString).appendingPathComponent("logs/\(projectId)/\(environmentId)")
+        try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
+
+        // Build every application first: nothing starts unless all builds succeed.
+        var artifacts: [String: Builder.Artifact] = [:]
+        for app in config.applications {
+            let tree = try await git.treeId(commit: commit, path: app.root) ?? commit
+            let vars = try await variables(project: project, env: env, app: app, visibility: .build)
+            let request = Builder.Request(app: app, projectId: projectId, entropy: project.entropy, commit: commit, treeId: tree,
+                                          variables: vars.platform, envVariables: vars.env)
+            artifacts[app.name] = try await builder.build(request, log: log)
+        }
+        guard !config.applications.isEmpty else {
+            try await log("No applications are configured: nothing to deploy.")
+            try await stopAll(key)
+            return
+        }
+        guard await router.available else {
+            throw ActivityFailure("Cannot serve applications: nginx is not installed on this host (apt-get install nginx-light).")
+        }
+        if sandbox.mode == .plain, config.applications.contains(where: { !$0.mounts.isEmpty }) {
+            try await log("W: mounts need the bubblewrap sandbox (apt-get install bubblewrap); they are not writable in plain mode.")
+        }
+        let routerPort = await router.port
+        let table = RouteTable(config: config.routes, envHost: host(projectId: projectId, environment: environmentId),
+                               isProduction: env.type == .production, port: routerPort)
+        let routesJSON = Data(table.platformRoutes.bytes).base64EncodedString()
+
+        try await log("Redeploying environment \(environmentId)")
+        var started: [RunningApp] = []
+        do {
+            var ports: [String: Int] = [:]
+            for app in config.applications where app.web.commands.start != nil { ports[app.name] = try Exec.freePort() }
+            for app in config.applications {
+                guard let artifact = artifacts[app.name] else { continue }
+                let baseEnv = try await runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: ports)
+                let mounts = try mountBinds(projectId: projectId, environmentId: environmentId, app: app)
+                let logPath = logDir + "/\(app.name).log"
+                if let start = app.web.commands.start, let port = ports[app.name] {
+                    var e = baseEnv
+                    e["PORT"] = String(port)
+                    let script = Self.withEnvironmentFile(app.web.commands.preStart.map { $0 + "\n" } ?? "") + "exec " + start
+                    let argv = sandbox.command(script, app: artifact.path, writableApp: false, mounts: mounts)
+                    let instKey = "\(key)/\(app.name)/web/\(generation)"
+                    try await log("  Starting \(app.name) (web) on port \(port)")
+                    let spec = AppSupervisor.Spec(argv: argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: logPath)
+                    try await supervisor.start(instKey, spec)
+                    started.append(RunningApp(app: app.name, kind: "web", key: instKey, port: port, artifact: artifact.key, spec: argv, env: e,
+                                              cwd: spec.cwd, logPath: logPath))
+                    try await waitForPort(port, key: instKey, app: app.name, logPath: logPath)
+                }
+                for (name, worker) in app.workers.sorted(by: { $0.key < $1.key }) {
+                    guard let start = worker.commands.start else { continue }
+                    var e = baseEnv
+                    for (k, v) in worker.variables["env"] ?? [:] { e[k] = v.stringValue ?? v.serialized() }
+                    let argv = sandbox.command(Self.withEnvironmentFile("") + "exec " + start, app: artifact.path, writableApp: false, mounts: mounts)
+                    let instKey = "\(key)/\(app.name)/worker-\(name)/\(generation)"
+                    let wlog = logDir + "/\(app.name)--\(name).log"
+                    try await log("  Starting worker \(app.name)--\(name)")
+                    let spec = AppSupervisor.Spec(argv: argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: wlog)
+                    try await supervisor.start(instKey, spec)
+                    started.append(RunningApp(app: app.name, kind: "worker:\(name)", key: instKey, port: nil, artifact: artifact.key, spec: argv, env: e,
+                                              cwd: spec.cwd, logPath: wlog))
+                }
+                if let hook = app.hooks.deploy {
+                    try await log("  Executing deploy hook for application \(app.name)")
+                    let status = try await runHook(hook, app: app, artifact: artifact, env: baseEnv, mounts: mounts, logPath: logDir + "/deploy.log", log: log)
+                    if status != 0 { throw ActivityFailure("Environment redeployment failed: the deploy hook of \(app.name) exited with status \(status)") }
+                }
+            }
+            var upstreams: [String: NginxRouter.Upstream] = [:]
+            for (name, port) in ports { upstreams[name] = .init(port: port) }
+            try await router.set(key, .init(routes: table.routes, upstreams: upstreams))
+        } catch {
+            for s in started { await supervisor.stop(s.key, grace: .seconds(2)) }
+            throw error
+        }
+        // The new version serves; retire the old one.
+        for old in previous?.apps ?? [] { await supervisor.stop(old.key, grace: .seconds(10)) }
+        let routeLines = table.routes.map { r -> String in
+            switch r.target {
+            case .upstream(let app): return "  \(r.url) is served by application `\(app)`"
+            case .redirect(let to, _): return "  \(r.url) redirects to \(to)"
+            case .proxy(let to): return "  \(r.url) proxies to \(to)"
+            }
+        }
+        let deployment = Deployment(commit: commit, generation: generation, apps: started, routes: routeLines)
+        current[key] = deployment
+        save(key, deployment)
+        for app in config.applications {
+            guard let hook = app.hooks.postDeploy, let artifact = artifacts[app.name] else { continue }
+            try await log("  Executing post_deploy hook for application \(app.name)")
+            let e = try await runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: [:])
+            let status = try await runHook(hook, app: app, artifact: artifact, env: e, mounts: try mountBinds(projectId: projectId, environmentId: environmentId, app: app),
+                                           logPath: logDir + "/post-deploy.log", log: log)
+            if status != 0 { try await log("  W: the post_deploy hook of \(app.name) exited with status \(status)") }
+        }
+        try await log("Environment routes")
+        for line in routeLines { try await log(line) }
+    }
+
+    /// Stops an environment's applications and removes its routes (deactivate, delete).
+    public func undeploy(projectId: String, environmentId: String) async {
+        let key = Self.envKey(projectId, environmentId)
+        await stopAll(key)
+    }
+
+    func stopAll(_ key: String) async {
+        for a in current[key]?.apps ?? [] { await supervisor.stop(a.key, grace: .seconds(5)) }
+        current[key] = nil
+        try? await router.set(key, nil)
+        try? FileManager.default.removeItem(atPath: statePath(key))
+    }
+
+    /// The URLs an environment serves, for the API and CLI.
+    public func routes(projectId: String, environmentId: String) -> [String] { current[Self.envKey(projectId, environmentId)]?.routes ?? [] }
+
+    /// Starts what was serving before the server stopped (same artifacts, no hooks).
+    public func restore() async {
+        let dir = (options.dataDir as NSString).appendingPathComponent("deployments")
+        guard let projects = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for p in projects {
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + p)) ?? [] where f.hasSuffix(".json") {
+                let stem = String(f.dropLast(5))
+                let key = p + "/" + (stem.removingPercentEncoding ?? stem)
+                guard let data = FileManager.default.contents(atPath: dir + "/" + p + "/" + f),
+                      var d = try? JSONDecoder().decode(Deployment.self, from: data) else { continue }
+                guard let envId = key.split(separator: "/", maxSplits: 1).last.map(String.init),
+                      let env = try? await store.environment(projectId: p, id: envId), env.status == .active else {
+                    try? FileManager.default.removeItem(atPath: dir + "/" + p + "/" + f)
+                    continue
+                }
+                var upstreams: [String: NginxRouter.Upstream] = [:]
+                var ok = true
+                for i in d.apps.indices {
+                    var a = d.apps[i]
+                    if a.port != nil {
+                        let port = (try? Exec.freePort()) ?? 0
+                        a.port = port
+                        a.env["PORT"] = String(port)
+                        upstreams[a.app] = .init(port: port)
+                    }
+                    do { try await supervisor.start(a.key, .init(argv: a.spec, env: a.env, cwd: a.cwd, logPath: a.logPath)) } catch {
+                        logger.error("cannot restore \(a.key): \(error)")
+                        ok = false
+                    }
+                    d.apps[i] = a
+                }
+                current[key] = d
+                if let config = try? await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: p, commit: d.commit)) {
+                    let table = RouteTable(config: config.routes, envHost: host(projectId: p, environment: envId), isProduction: env.type == .production,
+                                           port: await router.port)
+                    try? await router.set(key, .init(routes: table.routes, upstreams: upstreams))
+                }
+                logger.info("restored deployment", metadata: ["environment": "\(key)", "ok": "\(ok)"])
+            }
+        }
+    }
+
+    public func shutdown() async {
+        await supervisor.stopAll()
+        await router.stop()
+    }
+
+    // MARK: helpers
+
+    func statePath(_ key: String) -> String {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        let env = parts.count > 1 ? parts[1].addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? parts[1] : ""
+        return (options.dataDir as NSString).appendingPathComponent("deployments/\(parts[0])/\(env).json")
+    }
+
+    func save(_ key: String, _ d: Deployment) {
+        let path = statePath(key)
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if let data = try? JSONEncoder().encode(d) {
+            FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        }
+    }
+
+    static func withEnvironmentFile(_ rest: String) -> String {
+        "if [ -f \"$PLATFORM_APP_DIR/.environment\" ]; then . \"$PLATFORM_APP_DIR/.environment\"; fi\n" + rest
+    }
+
+    func waitForPort(_ port: Int, key: String, app: String, logPath: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if Exec.accepts(port: port) { return }
+            if let r = await supervisor.restarts(key), r > 0 {
+                throw ActivityFailure("Environment redeployment failed: \(app)'s start command exited before it listened on port \(port):\n\(tail(logPath))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ActivityFailure("Environment redeployment failed: \(app) did not listen on port \(port) (PORT) within 60 s:\n\(tail(logPath))")
+    }
+
+    func tail(_ path: String, lines: Int = 15) -> String {
+        guard let s = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+        return s.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    func runHook(_ hook: String, app: ApplicationConfig, artifact: Builder.Artifact, env: [String: String], mounts: [(host: String, inApp: String)],
+                 logPath: String, log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
+        let argv = sandbox.command(Self.withEnvironmentFile("set -e\n" + hook), app: artifact.path, writableApp: false, mounts: mounts)
+        let before = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
+        let status = try await Exec.run(argv, env: env, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: logPath)
+        if let h = FileHandle(forReadingAtPath: logPath) {
+            defer { try? h.close() }
+            try? h.seek(toOffset: UInt64(before))
+            for line in String(decoding: h.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n") { try await log("    " + line) }
+        }
+        return status
+    }
+
+    func mountBinds(projectId: String, environmentId: String, app: ApplicationConfig) throws -> [(host: String, inApp: String)] {
+        guard sandbox.mode == .bubblewrap else { return [] }
+        var out: [(String, String)] = []
+        for (path, m) in app.mounts.sorted(by: { $0.key < $1.key }) {
+            let base = (options.dataDir as NSString).appendingPathComponent("mounts/\(projectId)/\(environmentId)/\(app.name)/\(m.source)")
+            let host = base + "/" + m.sourcePath
+            try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+            out.append((host, path))
+        }
+        return out
+    }
+
+    /// User variables visible at build or runtime: `env:` ones as process variables, the rest in `PLATFORM_VARIABLES`.
+    func variables(project: Project, env: Environment, app: ApplicationConfig, visibility: VariableVisibility) async throws
+        -> (platform: JSONObject, env: [String: String]) {
+        var platform = JSONObject()
+        var envVars: [String: String] = [:]
+        // The app's own `variables:` are the lowest level.
+        for (prefix, group) in app.variables.sorted(by: { $0.key < $1.key }) {
+            for (name, value) in group.sorted(by: { $0.key < $1.key }) {
+                if prefix == "env" { envVars[name] = value.stringValue ?? value.serialized() } else { platform["\(prefix):\(name)"] = value }
+            }
+        }
+        var chain: [[Variable]] = []
+        var ids: [String] = []
+        var cursor: Environment? = env
+        var seen = Set<String>()
+        while let c = cursor, seen.insert(c.id).inserted {
+            chain.append(try await store.variables(projectId: project.id, environmentId: c.id))
+            ids.append(c.id)
+            if let parent = c.parent { cursor = try await store.environment(projectId: project.id, id: parent) } else { cursor = nil }
+        }
+        let projectVars = try await store.variables(projectId: project.id, environmentId: nil)
+        for ev in VariableResolver.effective(project: projectVars, ancestors: chain, environmentIds: ids, visibility: visibility, application: app.name) {
+            let v = ev.variable
+            if v.name.hasPrefix("env:") {
+                envVars[String(v.name.dropFirst(4))] = v.value
+            } else {
+                platform[v.name] = v.isJson ? ((try? JSON.parse(v.value)) ?? .string(v.value)) : .string(v.value)
+            }
+        }
+        return (platform, envVars)
+    }
+
+    func runtimeEnvironment(project: Project, env: Environment, app: ApplicationConfig, artifact: Builder.Artifact, routes: String,
+                            ports: [String: Int]) async throws -> [String: String] {
+        let inside = sandbox.appPath(hostPath: artifact.path)
+        var e = artifact.runtime.environment(app: inside)
+        let vars = try await variables(project: project, env: env, app: app, visibility: .runtime)
+        for (k, v) in vars.env { e[k] = v }
+        e["HOME"] = inside
+        e["LANG"] = "C.UTF-8"
+        e["TMPDIR"] = "/tmp"
+        e["PLATFORM_APP_DIR"] = inside
+        e["PLATFORM_APPLICATION"] = Data(app.document.bytes).base64EncodedString()
+        e["PLATFORM_APPLICATION_NAME"] = app.name
+        e["PLATFORM_BRANCH"] = env.id
+        let docRoot = app.web.locations.first(where: { $0.path == "/" })?.location.root.map { inside + "/" + $0 } ?? inside
+        e["PLATFORM_DOCUMENT_ROOT"] = docRoot
+        e["PLATFORM_ENVIRONMENT"] = env.machineName
+        e["PLATFORM_ENVIRONMENT_TYPE"] = env.type.rawValue
+        e["PLATFORM_PROJECT"] = project.id
+        e["PLATFORM_PROJECT_ENTROPY"] = project.entropy
+        e["PLATFORM_TREE_ID"] = artifact.key
+        e["PLATFORM_ROUTES"] = routes
+        e["PLATFORM_VARIABLES"] = Data(JSON.object(vars.platform).bytes).base64EncodedString()
+        e["PLATFORM_SMTP_HOST"] = ""
+        // Relationships to other applications of the environment; services arrive with their providers.
+        var rels = JSONObject()
+        for (name, r) in app.relationships.sorted(by: { $0.key < $1.key }) {
+            guard let port = ports[r.service] else { continue }
+            rels[name] = .array([.object(JSONObject([
+                ("scheme", "http"), ("host", "127.0.0.1"), ("hostname", "127.0.0.1"), ("ip", "127.0.0.1"), ("instance_ips", ["127.0.0.1"]),
+                ("port", .int(Int64(port))), ("username", .null), ("password", .null), ("path", .null), ("query", .object(JSONObject())),
+                ("fragment", .null), ("rel", "http"), ("service", .string(r.service)), ("type", .string(app.type.description)),
+                ("cluster", .string("\(project.id)-\(env.machineName)")), ("public", false), ("host_mapped", false), ("epoch", 0),
+            ]))])
+        }
+        e["PLATFORM_RELATIONSHIPS"] = Data(JSON.object(rels).bytes).base64EncodedString()
+        return e
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import GroveRuntime
+import Logging
+
+/// The HTTP data plane: nginx from the distribution, run by `grove serve` with a generated configuration and
+/// reloaded gracefully (SIGHUP) whenever an environment's routes or upstreams change.
+public actor NginxRouter {
+    public struct Upstream: Sendable, Equatable {
+        public var port: Int
+        public init(port: Int) { self.port = port }
+    }
+
+    /// What one environment serves: its routes and where each application listens.
+    public struct Site: Sendable, Equatable {
+        public var routes: [ServedRoute]
+        public var upstreams: [String: Upstream]
+        public init(routes: [ServedRoute], upstreams: [String: Upstream]) { self.routes = routes; self.upstreams = upstreams }
+    }
+
+    let prefix: String
+    public let host: String
+    public private(set) var port: Int
+    let logger: Logger
+    private var sites: [String: Site] = [:]
+    /// The process we started (bubblewrap when available) and nginx's master inside it, which takes SIGHUP.
+    private var pid: pid_t?
+    private var master: pid_t?
+    let bwrap: String?
+    private var generation = 0
+    let nginx: String?
+
+    /// With `bwrap`, nginx runs in its own PID namespace, so its workers go with it even if grove is killed.
+    public init(dataDir: String, host: String, port: Int, bwrap: String? = nil, logger: Logger) {
+        self.bwrap = bwrap
+        prefix = (dataDir as NSString).appendingPathComponent("router")
+        self.host = host
+        self.port = port
+        self.logger = logger
+        nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    public var available: Bool { nginx != nil }
+
+    /// Starts nginx (port 0 picks a free one). Without nginx, serving applications is unavailable and the
+    /// deploy step says so.
+    public func start() async throws {
+        guard let nginx else {
+            logger.warning("router: nginx is not installed (apt-get install nginx-light); applications cannot be served")
+            return
+        }
+        if port == 0 { port = try Exec.freePort() }
+        for d in ["", "/tmp", "/logs"] { try FileManager.default.createDirectory(atPath: prefix + d, withIntermediateDirectories: true) }
+        chmod(prefix + "/tmp", 0o777)
+        try writeConfig()
+        var argv = [nginx, "-p", prefix, "-c", prefix + "/nginx.conf", "-g", "daemon off;"]
+        if let bwrap { argv = [bwrap, "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--"] + argv }
+        let p = try Exec.spawn(argv, env: ["PATH": "/usr/sbin:/usr/bin:/bin"], cwd: prefix, logPath: prefix + "/logs/nginx.out")
+        pid = p
+        master = bwrap == nil ? p : nil
+        for _ in 0..<200 where master == nil {
+            master = Exec.descendant(of: p, named: "nginx")
+            if master == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        for _ in 0..<200 {
+            if Exec.accepts(port: port) { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        guard Exec.accepts(port: port) else { throw RuntimeError("nginx did not start: \((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "")") }
+        logger.info("router: nginx on http://\(host):\(port)")
+    }
+
+    public func stop() async {
+        if let pid { await Exec.stop(pid, grace: .seconds(5)); _ = await Exec.wait(pid) }
+        pid = nil
+        master = nil
+    }
+
+    /// Replaces what one environment serves and waits until nginx answers with the new configuration.
+    public func set(_ key: String, _ site: Site?) async throws {
+        if sites[key] == site { return }
+        sites[key] = site
+        try await reload()
+    }
+
+    public func site(_ key: String) -> Site? { sites[key] }
+
+    func reload() async throws {
+        guard let master else { throw RuntimeError("the router is not running (install nginx-light)") }
+        try writeConfig()
+        kill(master, SIGHUP)
+        // Ask nginx which configuration answers until it is the one just written.
+        // Old workers keep accepting for a moment after the new ones start, so the new generation must
+        // answer several times in a row.
+        let want = "\(generation)"
+        var streak = 0
+        for _ in 0..<800 {
+            if await currentGeneration() == want { streak += 1 } else { streak = 0 }
+            if streak >= 5 { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw RuntimeError("nginx did not load the new configuration: \((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8))?.suffix(500) ?? "")")
+    }
+
+    func currentGeneration() async -> String? {
+        let (host, port) = (self.host, self.port)
+        return await withCheckedContinuation { c in
+            Thread.detachNewThread { c.resume(returning: Self.fetchGeneration(host: host, port: port)) }
+        }
+    }
+
+    nonisolated static func fetchGeneration(host: String, port: Int) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr(host == "0.0.0.0" ? "127.0.0.1" : host)
+        let ok = withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard ok else { return nil }
+        let req = "GET / HTTP/1.0\r\nHost: grove-router-generation\r\n\r\n"
+        _ = req.withCString { send(fd, $0, strlen($0), 0) }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var got: [UInt8] = []
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            got += buf[0..<n]
+        }
+        let text = String(decoding: got, as: UTF8.self)
+        guard let r = text.range(of: "\r\n\r\n") else { return nil }
+        return String(text[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func writeConfig() throws {
+        generation += 1
+        let listen = "\(host):\(port)"
+        var conf = """
+        worker_processes 1;
+        pid \(prefix)/nginx.pid;
+        error_log \(prefix)/logs/error.log warn;
+        \(geteuid() == 0 ? "user root root;" : "")
+        events { worker_connections 4096; }
+        http {
+          access_log off;
+          client_body_temp_path \(prefix)/tmp/body;
+          proxy_temp_path \(prefix)/tmp/proxy;
+          fastcgi_temp_path \(prefix)/tmp/fastcgi;
+          uwsgi_temp_path \(prefix)/tmp/uwsgi;
+          scgi_temp_path \(prefix)/tmp/scgi;
+          server_names_hash_bucket_size 128;
+          client_max_body_size 250m;
+          proxy_http_version 1.1;
+          proxy_set_header Connection "";
+          proxy_set_header Host $http_host;
+          proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+          proxy_set_header X-Forwarded-Proto $scheme;
+          proxy_set_header X-Client-IP $remote_addr;
+          server {
+            listen \(listen) default_server;
+            location / { default_type text/plain; return 404 "No route for this host.\\n"; }
+          }
+          server {
+            listen \(listen);
+            server_name grove-router-generation;
+            location / { default_type text/plain; return 200 "\(generation)"; }
+          }
+
+        """
+        for (key, site) in sites.sorted(by: { $0.key < $1.key }) {
+            let safe = key.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+            for (app, up) in site.upstreams.sorted(by: { $0.key < $1.key }) {
+                conf += "  upstream u_\(safe)_\(app.replacingOccurrences(of: "-", with: "_")) { server 127.0.0.1:\(up.port); keepalive 32; }\n"
+            }
+            let byHost = Dictionary(grouping: site.routes, by: \.host)
+            for (host, routes) in byHost.sorted(by: { $0.key < $1.key }) {
+                conf += "  server {\n    listen \(listen);\n    server_name \(host);\n"
+                var hasRoot = false
+                for r in routes.sorted(by: { $0.path.count > $1.path.count }) {
+                    if r.path == "/" { hasRoot = true }
+                    conf += "    location \(r.path) {\n"
+                    switch r.target {
+                    case .upstream(let app):
+                        if site.upstreams[app] != nil {
+                            conf += "      proxy_pass http://u_\(safe)_\(app.replacingOccurrences(of: "-", with: "_"));\n"
+                        } else {
+                            conf += "      default_type text/plain; return 502 \"Application \(app) is not running.\\n\";\n"
+                        }
+                    case .redirect(let to, let code):
+                        conf += "      return \(code) \(to);\n"
+                    case .proxy(let to):
+                        conf += "      proxy_set_header Host $proxy_host;\n      proxy_pass \(to);\n"
+                    }
+                    conf += "    }\n"
+                    for pr in r.route?.redirects ?? [] {
+                        let target = pr.to
+                        if pr.regexp {
+                            conf += "    location ~ \(pr.path) { return \(pr.code) \(target); }\n"
+                        } else if pr.prefix {
+                            conf += "    location ^~ \(pr.path) { rewrite ^\(pr.path)(.*)$ \(target)\(pr.appendSuffix ? "$1" : "") \(pr.code == 301 || pr.code == 308 ? "permanent" : "redirect"); }\n"
+                        } else {
+                            conf += "    location = \(pr.path) { return \(pr.code) \(target); }\n"
+                        }
+                    }
+                }
+                if !hasRoot { conf += "    location / { default_type text/plain; return 404 \"No route for this path.\\n\"; }\n" }
+                conf += "  }\n"
+            }
+        }
+        conf += "}\n"
+        try conf.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
+    }
+}

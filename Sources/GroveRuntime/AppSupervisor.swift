@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+
+/// Keeps long-running application processes (web and workers) alive: a process that exits is started
+/// again after a backoff that doubles up to 30 s, and every exit is written to its log.
+public actor AppSupervisor {
+    public struct Spec: Sendable {
+        public var argv: [String]
+        public var env: [String: String]
+        public var cwd: String?
+        public var logPath: String
+        public init(argv: [String], env: [String: String], cwd: String?, logPath: String) {
+            self.argv = argv; self.env = env; self.cwd = cwd; self.logPath = logPath
+        }
+    }
+
+    final class Instance: @unchecked Sendable {
+        let spec: Spec
+        var pid: pid_t
+        var restarts = 0
+        var stopping = false
+        var monitor: Task<Void, Never>?
+        init(spec: Spec, pid: pid_t) { self.spec = spec; self.pid = pid }
+    }
+
+    private var instances: [String: Instance] = [:]
+    let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    /// Starts `spec` under `key` (replacing nothing: keys are unique per deployment generation).
+    public func start(_ key: String, _ spec: Spec) throws {
+        let pid = try Exec.spawn(spec.argv, env: spec.env, cwd: spec.cwd, logPath: spec.logPath)
+        let inst = Instance(spec: spec, pid: pid)
+        instances[key] = inst
+        inst.monitor = Task { await self.watch(key, inst) }
+    }
+
+    private func watch(_ key: String, _ inst: Instance) async {
+        var backoff: Duration = .seconds(1)
+        while true {
+            let status = await Exec.wait(inst.pid)
+            if inst.stopping || Task.isCancelled { return }
+            inst.restarts += 1
+            Self.note(inst.spec.logPath, "grove: the process exited with status \(status); restarting in \(backoff.components.seconds) s")
+            logger.warning("process exited", metadata: ["instance": "\(key)", "status": "\(status)", "restarts": "\(inst.restarts)"])
+            try? await Task.sleep(for: backoff)
+            if inst.stopping { return }
+            backoff = min(backoff * 2, .seconds(30))
+            do { inst.pid = try Exec.spawn(inst.spec.argv, env: inst.spec.env, cwd: inst.spec.cwd, logPath: inst.spec.logPath) } catch {
+                Self.note(inst.spec.logPath, "grove: cannot restart: \(error)")
+                return
+            }
+        }
+    }
+
+    /// How often the process has exited since it was started, nil for an unknown key.
+    public func restarts(_ key: String) -> Int? { instances[key]?.restarts }
+
+    public func isRunning(_ key: String) -> Bool { instances[key] != nil }
+
+    /// Stops the process group: SIGTERM, then SIGKILL after `grace`.
+    public func stop(_ key: String, grace: Duration = .seconds(10)) async {
+        guard let inst = instances.removeValue(forKey: key) else { return }
+        inst.stopping = true
+        await Exec.stop(inst.pid, grace: grace)
+        inst.monitor?.cancel()
+    }
+
+    public func stopAll(grace: Duration = .seconds(5)) async {
+        for key in Array(instances.keys) { await stop(key, grace: grace) }
+    }
+
+    public var keys: [String] { Array(instances.keys) }
+
+    static func note(_ path: String, _ line: String) {
+        guard let h = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? h.close() }
+        h.seekToEndOfFile()
+        h.write(Data((line + "\n").utf8))
+    }
+}

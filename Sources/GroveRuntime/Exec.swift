@@ -1,0 +1,175 @@
+import Foundation
+
+/// Process spawning for the runtime: children get their own process group (so a stop reaches the whole
+/// tree), stdout and stderr go to a file or a pipe, and exits are observed on a dedicated thread.
+public enum Exec {
+    static func cStrings(_ a: [String]) -> [UnsafeMutablePointer<CChar>?] { a.map { strdup($0) } + [nil] }
+
+    static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Starts `argv` with `env`, in `cwd`, output appended to `logPath`. Returns the pid. Children die with
+    /// `grove serve` even when it is killed: they carry a parent-death signal (setpriv) tied to a spawner
+    /// thread that lives as long as the process.
+    public static func spawn(_ argv: [String], env: [String: String], cwd: String?, logPath: String) throws -> pid_t {
+        try Spawner.shared.run { try spawnNow(argv, env: env, cwd: cwd, logPath: logPath) }
+    }
+
+    static func spawnNow(_ argv: [String], env: [String: String], cwd: String?, logPath: String) throws -> pid_t {
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o640)
+        guard fd >= 0 else { throw RuntimeError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attr, 0)
+        var none = sigset_t(); sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        var all = sigset_t(); sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        // posix_spawn has no portable chdir; GNU env changes directory and execs the command.
+        var argv = cwd.map { ["/usr/bin/env", "-C", $0, "--"] + argv } ?? argv
+        if let setpriv = Self.setpriv { argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv }
+        let args = cStrings(argv), envp = cStrings(env.map { "\($0.key)=\($0.value)" })
+        defer { for p in args { free(p) }; for p in envp { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, &attr, args, envp)
+        guard rc == 0 else { throw RuntimeError("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Waits for `pid` off the cooperative pool; returns the exit status (128+signal when killed).
+    public static func wait(_ pid: pid_t) async -> Int32 {
+        await withCheckedContinuation { c in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                c.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+            }
+        }
+    }
+
+    /// Runs to completion, output to `logPath`; the status.
+    public static func run(_ argv: [String], env: [String: String], cwd: String?, logPath: String) async throws -> Int32 {
+        let pid = try spawn(argv, env: env, cwd: cwd, logPath: logPath)
+        return await wait(pid)
+    }
+
+    /// Synchronous run with output discarded, for probes at start-up.
+    static func runSync(_ exe: String, _ args: [String], env: [String: String]) throws -> Int32 {
+        let pid = try spawn([exe] + args, env: env, cwd: nil, logPath: "/dev/null")
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// SIGTERM to the process group, SIGKILL after `grace`.
+    public static func stop(_ pid: pid_t, grace: Duration) async {
+        kill(-pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            if kill(pid, 0) != 0 { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        kill(-pid, SIGKILL)
+    }
+
+    /// The first descendant of `pid` whose command name is `name` (children as /proc lists them).
+    public static func descendant(of pid: pid_t, named name: String) -> pid_t? {
+        var queue = [pid]
+        while !queue.isEmpty {
+            let p = queue.removeFirst()
+            if p != pid, let comm = try? String(contentsOfFile: "/proc/\(p)/comm", encoding: .utf8),
+               comm.trimmingCharacters(in: .whitespacesAndNewlines) == name { return p }
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(p)/task")) ?? []
+            for t in tasks {
+                let kids = (try? String(contentsOfFile: "/proc/\(p)/task/\(t)/children", encoding: .utf8)) ?? ""
+                queue += kids.split(separator: " ").compactMap { pid_t($0) }
+            }
+        }
+        return nil
+    }
+
+    /// A free TCP port on 127.0.0.1 (the kernel picks; there is a small window before the app binds it).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RuntimeError("socket failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { throw RuntimeError("cannot find a free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:port.
+    public static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+public struct RuntimeError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// One thread that lives as long as the process and performs every spawn, so the parent-death signal
+/// (which Linux ties to the spawning thread) only fires when the whole server goes away.
+final class Spawner: @unchecked Sendable {
+    static let shared = Spawner()
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+
+    private init() {
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "grove-spawner"
+        t.start()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
+    }
+
+    func run<T>(_ body: @escaping () throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<T, any Error>?
+        condition.lock()
+        jobs.append {
+            result = Result { try body() }
+            done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        done.wait()
+        guard let result else { throw RuntimeError("spawn did not run") }
+        return try result.get()
+    }
+}

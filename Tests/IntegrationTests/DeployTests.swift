@@ -1,0 +1,134 @@
+import Foundation
+import GroveModel
+import Testing
+
+/// Real applications pushed through a real `grove serve`, fetched through its router.
+@Suite("Build, deploy and serve")
+struct DeployTests {
+    static let pythonApp = """
+    name: app
+    type: python:3.11
+    variables:
+      env:
+        FROM_CONFIG: "yes"
+    hooks:
+      build: |
+        pip install -r requirements.txt
+        echo built > built.txt
+      deploy: |
+        echo "deploying $PLATFORM_BRANCH"
+    web:
+      commands:
+        start: python3 server.py
+    """
+
+    static let server = """
+    import os, json, http.server
+    from platformshconfig import Config
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def do_GET(self):
+            c = Config()
+            body = json.dumps({"version": open("version.txt").read().strip(), "valid": c.is_valid_platform(), "in_build": c.in_build(),
+                               "app": c.applicationName, "branch": c.branch, "environment": c.environment, "project": c.project,
+                               "routes": sorted(c.routes().keys()), "tree": os.environ.get("PLATFORM_TREE_ID"),
+                               "greeting": os.environ.get("GREETING"), "from_config": os.environ.get("FROM_CONFIG"),
+                               "built": open("built.txt").read().strip(), "app_dir": os.environ.get("PLATFORM_APP_DIR")}).encode()
+            self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers(); self.wfile.write(body)
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+    """
+
+    @Test("a Python app with a pip requirement serves through the router; failed builds, starts and deploy hooks keep the old version", arguments: [Backend.sqlite])
+    func pythonApp(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        _ = try await http.post("/projects/\(pid)/variables", ["name": "env:GREETING", "value": "hello", "visible_build": false])
+        try tree.commit([".platform.app.yaml": Self.pythonApp, "requirements.txt": "platformshconfig\n", "server.py": Self.server, "version.txt": "one\n"])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(out.contains("remote:     Successfully installed platformshconfig"), "\(out)")
+        #expect(out.contains("deploying main"), "\(out)")
+        #expect(out.contains("is served by application `app`"), "\(out)")
+        var (code, body) = try s.fetch(pid)
+        #expect(code == 200, "\(body)")
+        var j = (try? JSON.parse(body)) ?? .null
+        #expect(j["version"] == "one" && j["valid"] == true && j["in_build"] == false && j["app"] == "app" && j["branch"] == "main")
+        #expect(j["project"]?.stringValue == pid && j["greeting"] == "hello" && j["from_config"] == "yes" && j["built"] == "built")
+        #expect(j["routes"]?.arrayValue?.first?.stringValue == "http://main-\(pid).localhost:\(s.routerPort)/", "\(body)")
+        #expect(j["environment"]?.stringValue?.hasPrefix("main-") == true)
+        let firstTree = j["tree"]?.stringValue
+
+        // A failing build: the push is refused, the old version keeps answering.
+        let good = try tree.head()
+        try tree.commit([".platform.app.yaml": Self.pythonApp.replacingOccurrences(of: "echo built > built.txt", with: "exit 3"), "version.txt": "two\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0 && out.contains("Error building project: the build hook of 'app' exited with status 3"), "\(out)")
+        (code, body) = try s.fetch(pid)
+        #expect(code == 200 && body.contains("\"version\": \"one\""), "\(body)")
+        #expect(try tree.remoteHead("main") == good)
+
+        // A start command that exits, and a failing deploy hook: refused, old version serving.
+        try tree.git(["reset", "-q", "--hard", good])
+        try tree.commit([".platform.app.yaml": Self.pythonApp.replacingOccurrences(of: "python3 server.py", with: "echo bye; exit 1"), "version.txt": "three\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0 && out.contains("start command exited before it listened"), "\(out)")
+        try tree.git(["reset", "-q", "--hard", good])
+        try tree.commit([".platform.app.yaml": Self.pythonApp.replacingOccurrences(of: "echo \"deploying $PLATFORM_BRANCH\"", with: "false"), "version.txt": "four\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0 && out.contains("deploy hook of app exited with status 1"), "\(out)")
+        (code, body) = try s.fetch(pid)
+        #expect(code == 200 && body.contains("\"version\": \"one\""), "\(body)")
+
+        // A new version replaces the old one.
+        try tree.git(["reset", "-q", "--hard", good])
+        try tree.commit(["version.txt": "five\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        (code, body) = try s.fetch(pid)
+        #expect(code == 200 && body.contains("\"version\": \"five\""), "\(body)")
+        j = (try? JSON.parse(body)) ?? .null
+        #expect(j["tree"]?.stringValue != firstTree)
+
+        // The same tree on a new active branch reuses the build and serves on its own host.
+        (st, out) = try tree.push(["-o", "environment.status=active", "HEAD:refs/heads/feature"])
+        #expect(st == 0 && out.contains("Reusing the build of 'app'"), "\(out)")
+        (code, body) = try s.fetch(pid, environment: "feature")
+        j = (try? JSON.parse(body)) ?? .null
+        #expect(code == 200 && j["branch"] == "feature" && j["version"] == "five", "\(body)")
+
+        // Deleting the branch stops its application.
+        (st, out) = try tree.push([":refs/heads/feature"])
+        #expect(st == 0, "\(out)")
+        (code, _) = try s.fetch(pid, environment: "feature")
+        #expect(code == 404)
+    }
+
+    @Test("two applications with routes to each, and a redirect", arguments: [Backend.sqlite])
+    func twoApps(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        func app(_ name: String) -> String {
+            "- name: \(name)\n  type: python:3.11\n  source: {root: \(name)}\n  web: {commands: {start: 'python3 -m http.server $PORT --bind 127.0.0.1'}}\n"
+        }
+        let routes = """
+        "https://{default}/": {type: upstream, upstream: "front:http"}
+        "https://{default}/api": {type: upstream, upstream: "api:http"}
+        "https://www.{default}/": {type: redirect, to: "https://{default}/"}
+        """
+        try tree.commit([".platform/applications.yaml": app("front") + app("api"), ".platform/routes.yaml": routes,
+                         "front/index.html": "front page\n", "api/api/index.html": "api answer\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        var (code, body) = try s.fetch(pid)
+        #expect(code == 200 && body.contains("front page"), "\(body)")
+        (code, body) = try s.fetch(pid, path: "/api/")
+        #expect(code == 200 && body.contains("api answer"), "\(body)")
+        let (_, head) = try Spawn.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: www.main-\(pid).localhost",
+                                                        "http://127.0.0.1:\(s.routerPort)/"])
+        #expect(head == "301 http://main-\(pid).localhost:\(s.routerPort)/", "\(head)")
+    }
+}

@@ -37,10 +37,10 @@ PY
 git -C "$work/src" checkout -q main
 size=$(du -sm "$work/src/.git" | cut -f1)
 
-"$GROVE" serve --listen 127.0.0.1:0 --data-dir "$work/data" --log-level error >"$work/grove.log" 2>&1 &
+"$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$work/data" --log-level error >"$work/grove.log" 2>&1 &
 echo $! > "$work/grove.pid"
-for _ in $(seq 200); do grep -q "listening on" "$work/grove.log" && break; sleep 0.05; done
-base=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/grove.log" | sed 's/listening on //')
+for _ in $(seq 200); do grep -q "API listening on" "$work/grove.log" && break; sleep 0.05; done
+base=$(grep -o 'API listening on http://127.0.0.1:[0-9]*' "$work/grove.log" | head -1 | sed 's/API listening on //')
 token=$(cat "$work/data/initial-api-token")
 export GROVE_API_URL=$base GROVE_TOKEN=$token GROVE_CONFIG_DIR=$work/cli
 

@@ -50,6 +50,8 @@ public struct APIServer {
         await deployer.restore()
         let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),
                                         options: orchestratorOptions, logger: logger)
+        let crons = CronScheduler(store: store, deployer: deployer, logger: logger)
+        await crons.start()
         let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
                                     dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
                                     repositories: repositories, deployer: deployer)
@@ -74,6 +76,7 @@ public struct APIServer {
             logger: logger
         )
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        await crons.stop()
         await deployer.shutdown()
         // A fresh task: the service group may leave this one cancelled, and the drivers refuse work from cancelled tasks.
         await Task { await store.close() }.value
@@ -95,6 +98,7 @@ public struct APIServer {
         ActivityHandlers.register(&r, s)
         DiscoveryHandlers.register(&r, s)
         GitReadHandlers.register(&r, s)
+        DeploymentHandlers.register(&r, s)
         return r
     }
 }

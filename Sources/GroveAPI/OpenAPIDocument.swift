@@ -222,6 +222,15 @@ enum OpenAPISpec {
                                                                    response: str, contentType: "application/x-ndjson"))
         }
 
+        // What an environment serves.
+        add(envBase + "/deployments", "get", op("list-projects-environments-deployments", "Get an environment's deployment information", tag: "Deployment",
+                                                params: [P, E], response: array(ref("Deployment"))))
+        add(envBase + "/deployments/{deploymentId}", "get", op("get-projects-environments-deployments", "Get a single environment deployment (current)", tag: "Deployment",
+                                                               params: [P, E, param("deploymentId")], response: ref("Deployment")))
+        add(envBase + "/routes", "get", op("list-projects-environments-routes", "Get list of routes", tag: "Routing", params: [P, E], response: array(ref("Route"))))
+        add(envBase + "/routes/{routeId}", "get", op("get-projects-environments-routes", "Get a route's info (the id is the URL-encoded URL)", tag: "Routing",
+                                                     params: [P, E, param("routeId")], response: ref("Route")))
+
         // Repository read API.
         add("/projects/{projectId}/git/refs", "get", op("list-projects-git-refs", "Get list of repository refs", tag: "Repository", params: [P], response: array(ref("GitRef"))))
         add("/projects/{projectId}/git/refs/{repositoryRefId}", "get", op("get-projects-git-refs", "Get a ref object (escape the ref: heads%2Fmain)", tag: "Repository",
@@ -273,6 +282,13 @@ enum OpenAPISpec {
         s["GitCommit"] = object([("sha", str), ("author", person), ("committer", person), ("message", str), ("tree", str), ("parents", array(str))])
         s["GitTree"] = object([("sha", str), ("tree", array(object([("path", str), ("mode", str), ("type", str), ("sha", str)])))])
         s["Diff"] = object([("id", str), ("diff", str), ("new_path", nstr), ("new_id", nstr), ("old_path", nstr), ("old_id", nstr)])
+        s["Deployment"] = ["type": "object", "additionalProperties": true, "required": ["id", "cluster_name", "project_info", "environment_info", "routes", "webapps"],
+                           "properties": .object(JSONObject([("id", str), ("cluster_name", str), ("fingerprint", str), ("project_info", anyObject),
+                                                             ("environment_info", anyObject), ("routes", anyObject), ("webapps", anyObject),
+                                                             ("services", anyObject), ("workers", anyObject), ("variables", array(anyObject))]))]
+        s["Route"] = ["type": "object", "additionalProperties": true, "required": ["id", "type", "attributes", "tls"],
+                      "properties": .object(JSONObject([("id", str), ("type", enumOf(["upstream", "redirect", "proxy"])), ("primary", nbool),
+                                                        ("attributes", strMap), ("tls", anyObject), ("original_url", str), ("url", str)]))]
         s["GitBlob"] = object([("sha", str), ("size", int), ("encoding", enumOf(["base64", "utf-8"])), ("content", str)])
         s["Region"] = object([("id", str), ("label", str), ("zone", str), ("selection_label", str), ("project_label", str), ("timezone", str),
                               ("available", bool), ("private", bool), ("endpoint", str), ("provider", anyObject), ("datacenter", anyObject),

@@ -194,7 +194,7 @@ public struct Builder: Sendable {
     }
 
     /// Runs a step, relaying its output to the log line by line while it runs.
-    func runStreaming(_ argv: [String], env: [String: String], cwd: String, logFile: String,
+    public func runStreaming(_ argv: [String], env: [String: String], cwd: String?, logFile: String,
                       log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
         let pid = try Exec.spawn(argv, env: env, cwd: cwd, logPath: logFile)
         let exit = ExitBox()

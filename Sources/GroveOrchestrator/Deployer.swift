@@ -36,6 +36,31 @@ public actor Deployer {
         var generation: Int
         var apps: [RunningApp]
         var routes: [String]
+        /// `PLATFORM_ROUTES` as served, the applications' configurations, when it went live.
+        var routesJSON: String?
+        var webappsJSON: String?
+        var createdAt: String?
+        var crons: [Cron]?
+    }
+
+    /// A scheduled command of a deployed application.
+    public struct Cron: Codable, Sendable {
+        public var app: String
+        public var name: String
+        public var spec: String
+        public var start: String
+        public var timeout: Int
+        public var timezone: String
+    }
+
+    /// What an environment serves, for the deployments and routes API.
+    public struct View: Sendable {
+        public let commit: String
+        public let createdAt: String
+        /// URL -> route, as in `PLATFORM_ROUTES`.
+        public let routes: JSON
+        /// Application name -> its configuration with the build's tree id.
+        public let webapps: JSON
     }
 
     let store: any Store
@@ -121,7 +146,7 @@ public actor Deployer {
                 if let start = app.web.commands.start, let port = ports[app.name] {
                     var e = baseEnv
                     e["PORT"] = String(port)
-                    let script = Self.withEnvironmentFile(app.web.commands.preStart.map { $0 + "\n" } ?? "") + "exec " + start
+                    let script = Self.withEnvironmentFile(app.web.commands.preStart.map { $0 + "\n" } ?? "") + start
                     let argv = sandbox.command(script, app: artifact.path, writableApp: false, mounts: mounts)
                     let instKey = "\(key)/\(app.name)/web/\(generation)"
                     try await log("  Starting \(app.name) (web) on port \(port)")
@@ -135,7 +160,7 @@ public actor Deployer {
                     guard let start = worker.commands.start else { continue }
                     var e = baseEnv
                     for (k, v) in worker.variables["env"] ?? [:] { e[k] = v.stringValue ?? v.serialized() }
-                    let argv = sandbox.command(Self.withEnvironmentFile("") + "exec " + start, app: artifact.path, writableApp: false, mounts: mounts)
+                    let argv = sandbox.command(Self.withEnvironmentFile("") + start, app: artifact.path, writableApp: false, mounts: mounts)
                     let instKey = "\(key)/\(app.name)/worker-\(name)/\(generation)"
                     let wlog = logDir + "/\(app.name)--\(name).log"
                     try await log("  Starting worker \(app.name)--\(name)")
@@ -166,7 +191,22 @@ public actor Deployer {
             case .proxy(let to): return "  \(r.url) proxies to \(to)"
             }
         }
-        let deployment = Deployment(commit: commit, generation: generation, apps: started, routes: routeLines)
+        var webapps = JSONObject()
+        for app in config.applications {
+            var doc = app.document.objectValue ?? JSONObject()
+            doc["name"] = .string(app.name)
+            doc["type"] = .string(app.type.description)
+            doc["tree_id"] = JSON(artifacts[app.name]?.key)
+            webapps[app.name] = .object(doc)
+        }
+        let deployment = Deployment(commit: commit, generation: generation, apps: started, routes: routeLines,
+                                    routesJSON: table.platformRoutes.serialized(), webappsJSON: JSON.object(webapps).serialized(),
+                                    createdAt: Timestamp.now(),
+                                    crons: config.applications.flatMap { app in
+                                        app.crons.values.sorted { $0.name < $1.name }.map {
+                                            Cron(app: app.name, name: $0.name, spec: $0.spec, start: $0.start, timeout: $0.timeout, timezone: app.timezone)
+                                        }
+                                    })
         current[key] = deployment
         save(key, deployment)
         for app in config.applications {
@@ -192,6 +232,62 @@ public actor Deployer {
         current[key] = nil
         try? await router.set(key, nil)
         try? FileManager.default.removeItem(atPath: statePath(key))
+    }
+
+    /// Every deployed environment's crons: (project, environment, cron).
+    public func scheduledCrons() -> [(String, String, Cron)] {
+        current.flatMap { key, d -> [(String, String, Cron)] in
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return [] }
+            return (d.crons ?? []).map { (parts[0], parts[1], $0) }
+        }
+    }
+
+    /// Runs one cron command beside the application, with its runtime environment; output to `log` and
+    /// the environment's cron.log. Returns the exit status (124 on timeout).
+    public func runCron(projectId: String, environmentId: String, app: String, command: String, timeout: Int,
+                        log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
+        let key = Self.envKey(projectId, environmentId)
+        guard let d = current[key], let running = d.apps.first(where: { $0.app == app }) else {
+            throw ActivityFailure("Application \(app) is not deployed on \(environmentId).")
+        }
+        let artifact = (builder.root as NSString).appendingPathComponent("\(running.artifact)/app")
+        var env = running.env
+        env["PORT"] = nil
+        let mounts = try mountBinds(projectId: projectId, environmentId: environmentId,
+                                    app: try await appConfig(projectId: projectId, commit: d.commit, app: app))
+        let argv = sandbox.command(Self.withEnvironmentFile("set -e\n" + command), app: artifact, writableApp: false, mounts: mounts)
+        let logDir = (running.logPath as NSString).deletingLastPathComponent
+        let stepLog = logDir + "/cron-step.log"
+        try? FileManager.default.removeItem(atPath: stepLog)
+        let builder = self.builder
+        let cwd = sandbox.mode == .plain ? artifact : nil
+        let runEnv = env
+        let status = try await withThrowingTaskGroup(of: Int32?.self) { group in
+            group.addTask { try await builder.runStreaming(argv, env: runEnv, cwd: cwd, logFile: stepLog, log: log) }
+            group.addTask { try await Task.sleep(for: .seconds(timeout)); return nil }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first ?? 124
+        }
+        if let text = try? String(contentsOfFile: stepLog, encoding: .utf8), let h = FileHandle(forWritingAtPath: logDir + "/cron.log") ?? {
+            FileManager.default.createFile(atPath: logDir + "/cron.log", contents: nil); return FileHandle(forWritingAtPath: logDir + "/cron.log") }() {
+            h.seekToEndOfFile(); h.write(Data(text.utf8)); try? h.close()
+        }
+        return status
+    }
+
+    func appConfig(projectId: String, commit: String, app: String) async throws -> ApplicationConfig {
+        let config = try await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: projectId, commit: commit))
+        guard let a = config.application(app) else { throw ActivityFailure("Application \(app) is not in \(commit.prefix(7)).") }
+        return a
+    }
+
+    public func view(projectId: String, environmentId: String) -> View? {
+        guard let d = current[Self.envKey(projectId, environmentId)] else { return nil }
+        return View(commit: d.commit, createdAt: d.createdAt ?? Timestamp.now(),
+                    routes: d.routesJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()),
+                    webapps: d.webappsJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()))
     }
 
     /// The URLs an environment serves, for the API and CLI.

@@ -132,3 +132,90 @@ struct DeployTests {
         #expect(head == "301 http://main-\(pid).localhost:\(s.routerPort)/", "\(head)")
     }
 }
+
+@Suite("Workers, crons, mounts and restarts")
+struct RuntimeLifecycleTests {
+    static let app = """
+    name: app
+    type: python:3.11
+    disk: 512
+    mounts:
+      data: {source: local, source_path: data}
+    web:
+      commands:
+        start: python3 server.py
+    workers:
+      ticker:
+        commands:
+          start: "while true; do date +%s > data/worker.txt; sleep 1; done"
+    crons:
+      stamp:
+        spec: "* * * * *"
+        commands:
+          start: "echo cron ran >> data/cron.txt"
+    """
+
+    static let server = """
+    import os, http.server
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def do_GET(self):
+            name = self.path.strip("/")
+            if name == "write":
+                open("data/note.txt", "w").write("kept")
+                body = b"written"
+            else:
+                try: body = open("data/" + name + ".txt", "rb").read()
+                except OSError: body = b"missing"
+            try: open("readonly.txt", "w"); body += b" app-writable"
+            except OSError: pass
+            self.send_response(200); self.end_headers(); self.wfile.write(body)
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+    """
+
+    @Test("a worker and a cron write to a mount that survives redeploys and restarts; the deployment and routes API describe it", arguments: [Backend.sqlite])
+    func lifecycle(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, "server.py": Self.server, "v.txt": "1"])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(out.contains("Starting worker app--ticker"), "\(out)")
+        // The worker writes into the mount; the application directory itself is read-only.
+        try await waitFor { let b = try s.fetch(pid, path: "/worker").1.trimmingCharacters(in: .whitespacesAndNewlines); return !b.isEmpty && b.allSatisfy(\.isNumber) }
+        #expect(try s.fetch(pid, path: "/worker").1.contains("app-writable") == false)
+        #expect(try s.fetch(pid, path: "/write").1 == "written")
+
+        // The API describes what serves.
+        let routes = try await http.get("/projects/\(pid)/environments/main/routes").json.arrayValue ?? []
+        #expect(routes.count == 1 && routes.first?["upstream"] == "app" && routes.first?["original_url"] == "https://{default}/")
+        let current = try await http.get("/projects/\(pid)/environments/main/deployments/current").json
+        #expect(current["webapps"]?["app"]?["type"] == "python:3.11" && current["environment_info"]?["name"] == "main")
+        #expect(current["routes"]?.objectValue?.keys.first == "http://main-\(pid).localhost:\(s.routerPort)/")
+        #expect(try await http.get("/projects/\(pid)/environments/main/deployments").json.arrayValue?.count == 1)
+
+        // A redeploy keeps the mount's data.
+        try tree.commit(["v.txt": "2"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(try s.fetch(pid, path: "/note").1 == "kept")
+
+        // The cron runs within a minute, as an activity with its log.
+        try await waitFor(timeout: 100) { try s.fetch(pid, path: "/cron").1.contains("cron ran") }
+        try await waitFor {
+            let crons = try await http.get("/projects/\(pid)/environments/main/activities?type=environment.cron").json.arrayValue ?? []
+            return crons.contains { $0["result"] == "success" }
+        }
+        let cron = try #require((try await http.get("/projects/\(pid)/environments/main/activities?type=environment.cron").json.arrayValue ?? [])
+            .first { $0["result"] == "success" })
+        let cronLog = try await http.get("/projects/\(pid)/activities/\(cron["id"]?.stringValue ?? "")").json["log"]?.stringValue ?? ""
+        #expect(cronLog.contains("Running cron stamp"), "\(cronLog)")
+
+        // After a restart of grove serve the environment serves again, data intact.
+        await s.stop()
+        try await s.launch()
+        try await waitFor { try s.fetch(pid, path: "/note").1 == "kept" }
+    }
+}

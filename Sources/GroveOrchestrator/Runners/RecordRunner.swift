@@ -25,6 +25,7 @@ public enum DefaultRunners {
             "environment.push": EnvironmentPushRunner(repositories: repositories, deployer: deployer),
             "environment.deactivate": BranchDeletedRunner(repositories: repositories, deployer: deployer),
             "project.clear_build_cache": ClearBuildCacheRunner(deployer: deployer),
+            "environment.cron": CronRunner(deployer: deployer),
             "environment.delete": EnvironmentDeleteRunner(repositories: repositories, deployer: deployer),
         ]
         for t in ["project.variable.create", "project.variable.update", "project.variable.delete",

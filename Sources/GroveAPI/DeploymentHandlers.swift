@@ -1,0 +1,90 @@
+import Foundation
+import GroveModel
+
+/// `/environments/{id}/deployments` and `/environments/{id}/routes`: what an environment serves right now,
+/// read from the running deployment (empty until the first successful deploy).
+enum DeploymentHandlers {
+    static func register(_ r: inout Routes, _ s: ServerContext) {
+        let base = "/projects/{projectId}/environments/{environmentId}"
+        r.get(base + "/deployments") { req in
+            let (p, l, e) = try await load(req, s)
+            guard let d = try await current(p, e, l, s) else { return .json(.ok, .array([])) }
+            return .json(.ok, .array([d]))
+        }
+        r.get(base + "/deployments/{deploymentId}") { req in
+            let (p, l, e) = try await load(req, s)
+            guard req.param("deploymentId") == "current", let d = try await current(p, e, l, s) else {
+                throw APIError.notFound("Deployment \(req.param("deploymentId")) of environment \(e.id)")
+            }
+            return .json(.ok, d)
+        }
+        r.get(base + "/routes") { req in
+            let (p, _, e) = try await load(req, s)
+            return .json(.ok, .array(try await routes(p, e, s)))
+        }
+        r.get(base + "/routes/{routeId}") { req in
+            let (p, _, e) = try await load(req, s)
+            let id = req.param("routeId")
+            guard let route = try await routes(p, e, s).first(where: { $0["id"]?.stringValue == id || $0["original_url"]?.stringValue == id }) else {
+                throw APIError.notFound("Route \(id)")
+            }
+            return .json(.ok, route)
+        }
+    }
+
+    static func load(_ req: APIRequest, _ s: ServerContext) async throws -> (Project, ProjectAccessLevel, Environment) {
+        let (p, l) = try await s.visibleProject(req)
+        let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        return (p, l, e)
+    }
+
+    /// Route objects keyed by their served URL (`id` is the URL, as the route's key in PLATFORM_ROUTES).
+    static func routes(_ p: Project, _ e: Environment, _ s: ServerContext) async throws -> [JSON] {
+        guard let view = await s.deployer?.view(projectId: p.id, environmentId: e.id), case .object(let table) = view.routes else { return [] }
+        return table.map { url, route in
+            var o = route.objectValue ?? JSONObject()
+            o["id"] = route["id"].flatMap { $0.isNull ? nil : $0 } ?? .string(url)
+            o["url"] = .string(url)
+            o["production_url"] = .string(url)
+            o["tls"] = o["tls"] ?? .object(JSONObject([("strict_transport_security", .object(JSONObject([("enabled", .null), ("include_subdomains", .null), ("preload", .null)]))),
+                                                        ("min_version", .null), ("client_authentication", .null), ("client_certificate_authorities", .array([]))]))
+            o["attributes"] = o["attributes"] ?? .object(JSONObject())
+            let enc = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url
+            o["_links"] = .object(JSONObject([("self", .object(JSONObject([("href", .string(s.url("/projects/\(p.id)/environments/\(e.id)/routes/\(enc)")))])))]))
+            return .object(o)
+        }
+    }
+
+    static func current(_ p: Project, _ e: Environment, _ l: ProjectAccessLevel, _ s: ServerContext) async throws -> JSON? {
+        guard let view = await s.deployer?.view(projectId: p.id, environmentId: e.id) else { return nil }
+        let vars = try await s.store.variables(projectId: p.id, environmentId: e.id)
+        return .object(JSONObject([
+            ("id", "current"),
+            ("created_at", .string(view.createdAt)), ("updated_at", .string(view.createdAt)),
+            ("fingerprint", .string(view.commit)),
+            ("cluster_name", .string("\(p.id)-\(e.machineName)")),
+            ("project_info", .object(JSONObject([("title", .string(p.title)), ("name", .string(p.id)), ("namespace", .null),
+                                                 ("organization", .string(p.organizationId)), ("capabilities", .object(JSONObject())),
+                                                 ("settings", .object(p.settings))]))),
+            ("environment_info", .object(JSONObject([("name", .string(e.id)), ("status", .string(e.status.rawValue)), ("is_main", .bool(e.isMain)),
+                                                     ("is_production", .bool(e.type == .production)), ("constraints", .object(JSONObject())),
+                                                     ("reference", .string("refs/heads/\(e.id)")), ("machine_name", .string(e.machineName)),
+                                                     ("environment_type", .string(e.type.rawValue)), ("links", .object(JSONObject()))]))),
+            ("deployment_target", .string(e.deploymentTarget)),
+            ("vpn", .null),
+            ("http_access", .object(JSONObject([("is_enabled", .bool(e.httpAccess.isEnabled)), ("addresses", .array([])), ("basic_auth", .object(JSONObject()))]))),
+            ("enable_smtp", .bool(e.enableSmtp)), ("restrict_robots", .bool(e.restrictRobots)),
+            // Names and visibility only: values (and sensitive ones above all) stay out of this document.
+            ("variables", .array(vars.map { .object(JSONObject([("name", .string($0.name)), ("is_sensitive", .bool($0.isSensitive)),
+                                                                ("visible_build", .bool($0.visibleBuild)), ("visible_runtime", .bool($0.visibleRuntime))])) })),
+            ("access", .array([])),
+            ("subscription", .object(JSONObject([("plan", .string(p.plan)), ("environments", .int(Int64(p.environmentsLimit))),
+                                                 ("storage", .int(Int64(p.storage))), ("user_licenses", .int(Int64(p.userLicenses)))]))),
+            ("services", .object(JSONObject())),
+            ("routes", view.routes),
+            ("webapps", view.webapps),
+            ("workers", .object(JSONObject())),
+            ("container_profiles", .object(JSONObject())),
+        ]))
+    }
+}

@@ -36,7 +36,15 @@ enum EnvironmentHandlers {
                 guard EnvironmentRules.stateAllows(action, environment: e, isDefault: e.id == p.defaultBranch, hasRunningActivity: busy) else {
                     throw APIError.badRequest("Operation not available: \(action.rawValue) is not possible while \(e.id) is \(e.status.rawValue).")
                 }
-                throw APIError.notImplemented("The \(action.rawValue) operation is not available in this Grove version yet.")
+                guard [.activate, .deactivate, .redeploy, .pause, .resume].contains(action) else {
+                    throw APIError.notImplemented("The \(action.rawValue) operation is not available in this Grove version yet.")
+                }
+                let verbs: [EnvironmentAction: String] = [.activate: "activated", .deactivate: "deactivated", .redeploy: "redeployed",
+                                                          .pause: "paused", .resume: "resumed"]
+                let activity = s.makeActivity(type: "environment.\(action.rawValue)", project: p, environment: e, user: try req.requireUser(),
+                                              action: verbs[action] ?? action.rawValue, parameters: JSONObject([("environment", .string(e.id))]))
+                try await s.store.insertActivity(activity)
+                return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: true), activities: [s.render.activity(activity, canCancel: true)]))
             }
         }
     }

@@ -110,7 +110,7 @@ public struct Builder: Sendable {
             }
             // Mount points must exist in the read-only artifact for the sandbox to mount over them.
             for path in r.app.mounts.keys { try? fm.createDirectory(atPath: app + "/" + path, withIntermediateDirectories: true) }
-            fm.createFile(atPath: dir + "/.grove-ready", contents: Data(key.utf8))
+            _ = fm.createFile(atPath: dir + "/.grove-ready", contents: Data(key.utf8))
             try await log("  Build of '\(r.app.name)' done (build \(key.prefix(12))).")
             return Artifact(key: key, path: app, reused: false, runtime: runtime)
         } catch {

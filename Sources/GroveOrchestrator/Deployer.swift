@@ -95,7 +95,8 @@ public actor Deployer {
     public func clearBuildCache() { builder.clear() }
 
     /// Deploys `commit` to the environment. `log` receives the activity log lines.
-    public func deploy(projectId: String, environmentId: String, commit: String, config: ProjectConfig,
+    /// `deployHooks: false` is a redeploy of the same code: only post_deploy hooks run, as on Platform.sh.
+    public func deploy(projectId: String, environmentId: String, commit: String, config: ProjectConfig, deployHooks: Bool = true,
                        log: @escaping @Sendable (String) async throws -> Void) async throws {
         guard let project = try await store.project(id: projectId),
               let env = try await store.environment(projectId: projectId, id: environmentId) else {
@@ -119,7 +120,7 @@ public actor Deployer {
         }
         guard !config.applications.isEmpty else {
             try await log("No applications are configured: nothing to deploy.")
-            try await stopAll(key)
+            await stopAll(key)
             return
         }
         guard await router.available else {
@@ -137,17 +138,38 @@ public actor Deployer {
         var started: [RunningApp] = []
         do {
             var ports: [String: Int] = [:]
-            for app in config.applications where app.web.commands.start != nil { ports[app.name] = try Exec.freePort() }
+            for app in config.applications where app.web.commands.start != nil || app.type.name == "php" { ports[app.name] = try Exec.freePort() }
+            var upstreams: [String: NginxRouter.Upstream] = [:]
             for app in config.applications {
                 guard let artifact = artifacts[app.name] else { continue }
                 let baseEnv = try await runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: ports)
                 let mounts = try mountBinds(projectId: projectId, environmentId: environmentId, app: app)
                 let logPath = logDir + "/\(app.name).log"
-                if let start = app.web.commands.start, let port = ports[app.name] {
+                if let port = ports[app.name] {
                     var e = baseEnv
                     e["PORT"] = String(port)
+                    var binds: [(host: String, inside: String)] = []
+                    let start: String
+                    let inside = sandbox.appPath(hostPath: artifact.path)
+                    let docRoot = app.web.locations.first(where: { $0.path == "/" })?.location.root.map { inside + "/" + $0 } ?? inside
+                    if let s = app.web.commands.start {
+                        start = s
+                    } else {
+                        // PHP without a start command: PHP-FPM on the port, speaking FastCGI to the router.
+                        let runDir = (options.dataDir as NSString).appendingPathComponent("run/\(projectId)/\(environmentId)/\(app.name)-\(generation)")
+                        try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+                        try Self.phpFPMConfig(port: port).write(toFile: runDir + "/php-fpm.conf", atomically: true, encoding: .utf8)
+                        guard let fpm = Self.phpFPM else {
+                            throw ActivityFailure("Unable to build application '\(app.name)': php-fpm is not installed on this host (apt-get install php-fpm)")
+                        }
+                        binds.append((runDir, runDir))
+                        start = "\(fpm) --nodaemonize --allow-to-run-as-root --fpm-config \(runDir)/php-fpm.conf"
+                    }
                     let script = Self.withEnvironmentFile(app.web.commands.preStart.map { $0 + "\n" } ?? "") + start
-                    let argv = sandbox.command(script, app: artifact.path, writableApp: false, mounts: mounts)
+                    let argv = sandbox.command(script, app: artifact.path, writableApp: false, mounts: mounts, extraBinds: binds)
+                    let php = app.web.commands.start == nil
+                    upstreams[app.name] = .init(port: port, hostDir: artifact.path, locations: WebLocation.from(app.web, php: php),
+                                                phpDocumentRoot: php ? docRoot : nil)
                     let instKey = "\(key)/\(app.name)/web/\(generation)"
                     try await log("  Starting \(app.name) (web) on port \(port)")
                     let spec = AppSupervisor.Spec(argv: argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: logPath)
@@ -169,14 +191,12 @@ public actor Deployer {
                     started.append(RunningApp(app: app.name, kind: "worker:\(name)", key: instKey, port: nil, artifact: artifact.key, spec: argv, env: e,
                                               cwd: spec.cwd, logPath: wlog))
                 }
-                if let hook = app.hooks.deploy {
+                if let hook = app.hooks.deploy, deployHooks {
                     try await log("  Executing deploy hook for application \(app.name)")
                     let status = try await runHook(hook, app: app, artifact: artifact, env: baseEnv, mounts: mounts, logPath: logDir + "/deploy.log", log: log)
                     if status != 0 { throw ActivityFailure("Environment redeployment failed: the deploy hook of \(app.name) exited with status \(status)") }
                 }
             }
-            var upstreams: [String: NginxRouter.Upstream] = [:]
-            for (name, port) in ports { upstreams[name] = .init(port: port) }
             try await router.set(key, .init(routes: table.routes, upstreams: upstreams))
         } catch {
             for s in started { await supervisor.stop(s.key, grace: .seconds(2)) }
@@ -271,7 +291,7 @@ public actor Deployer {
             return first ?? 124
         }
         if let text = try? String(contentsOfFile: stepLog, encoding: .utf8), let h = FileHandle(forWritingAtPath: logDir + "/cron.log") ?? {
-            FileManager.default.createFile(atPath: logDir + "/cron.log", contents: nil); return FileHandle(forWritingAtPath: logDir + "/cron.log") }() {
+            _ = FileManager.default.createFile(atPath: logDir + "/cron.log", contents: nil); return FileHandle(forWritingAtPath: logDir + "/cron.log") }() {
             h.seekToEndOfFile(); h.write(Data(text.utf8)); try? h.close()
         }
         return status
@@ -311,13 +331,9 @@ public actor Deployer {
                 var upstreams: [String: NginxRouter.Upstream] = [:]
                 var ok = true
                 for i in d.apps.indices {
-                    var a = d.apps[i]
-                    if a.port != nil {
-                        let port = (try? Exec.freePort()) ?? 0
-                        a.port = port
-                        a.env["PORT"] = String(port)
-                        upstreams[a.app] = .init(port: port)
-                    }
+                    // Same ports as before the stop (PHP-FPM's configuration names its port); they were freed with the processes.
+                    let a = d.apps[i]
+                    if let port = a.port { upstreams[a.app] = .init(port: port) }
                     do { try await supervisor.start(a.key, .init(argv: a.spec, env: a.env, cwd: a.cwd, logPath: a.logPath)) } catch {
                         logger.error("cannot restore \(a.key): \(error)")
                         ok = false
@@ -326,6 +342,14 @@ public actor Deployer {
                 }
                 current[key] = d
                 if let config = try? await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: p, commit: d.commit)) {
+                    for a in d.apps where a.port != nil {
+                        guard let app = config.application(a.app), let port = a.port else { continue }
+                        let hostDir = (builder.root as NSString).appendingPathComponent("\(a.artifact)/app")
+                        let inside = sandbox.appPath(hostPath: hostDir)
+                        let php = app.web.commands.start == nil
+                        let docRoot = app.web.locations.first(where: { $0.path == "/" })?.location.root.map { inside + "/" + $0 } ?? inside
+                        upstreams[a.app] = .init(port: port, hostDir: hostDir, locations: WebLocation.from(app.web, php: php), phpDocumentRoot: php ? docRoot : nil)
+                    }
                     let table = RouteTable(config: config.routes, envHost: host(projectId: p, environment: envId), isProduction: env.type == .production,
                                            port: await router.port)
                     try? await router.set(key, .init(routes: table.routes, upstreams: upstreams))
@@ -352,8 +376,30 @@ public actor Deployer {
         let path = statePath(key)
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if let data = try? JSONEncoder().encode(d) {
-            FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
         }
+    }
+
+    static let phpFPM: String? = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/sbin")) ?? [])
+        .filter { $0.hasPrefix("php-fpm") }.sorted().last.map { "/usr/sbin/" + $0 }
+
+    /// One pool on 127.0.0.1:port that keeps the environment (PLATFORM_* reach PHP's getenv and $_ENV).
+    static func phpFPMConfig(port: Int) -> String {
+        """
+        [global]
+        error_log = /proc/self/fd/2
+        daemonize = no
+        [web]
+        listen = 127.0.0.1:\(port)
+        pm = dynamic
+        pm.max_children = 8
+        pm.start_servers = 2
+        pm.min_spare_servers = 1
+        pm.max_spare_servers = 4
+        clear_env = no
+        catch_workers_output = yes
+        decorate_workers_output = no
+        """
     }
 
     static func withEnvironmentFile(_ rest: String) -> String {

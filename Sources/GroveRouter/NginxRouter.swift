@@ -7,7 +7,14 @@ import Logging
 public actor NginxRouter {
     public struct Upstream: Sendable, Equatable {
         public var port: Int
-        public init(port: Int) { self.port = port }
+        /// The artifact on the host (static files are served from it) and `web.locations`; empty: proxy everything.
+        public var hostDir: String?
+        public var locations: [WebLocation]
+        /// PHP: the port speaks FastCGI; scripts are found under this document root as PHP-FPM sees it.
+        public var phpDocumentRoot: String?
+        public init(port: Int, hostDir: String? = nil, locations: [WebLocation] = [], phpDocumentRoot: String? = nil) {
+            self.port = port; self.hostDir = hostDir; self.locations = locations; self.phpDocumentRoot = phpDocumentRoot
+        }
     }
 
     /// What one environment serves: its routes and where each application listens.
@@ -180,8 +187,20 @@ public actor NginxRouter {
             for (host, routes) in byHost.sorted(by: { $0.key < $1.key }) {
                 conf += "  server {\n    listen \(listen);\n    server_name \(host);\n"
                 var hasRoot = false
+                var named = Set<String>()
                 for r in routes.sorted(by: { $0.path.count > $1.path.count }) {
                     if r.path == "/" { hasRoot = true }
+                    let upstreamName: (String) -> String = { "u_\(safe)_\($0.replacingOccurrences(of: "-", with: "_"))" }
+                    if case .upstream(let app) = r.target, let up = site.upstreams[app], let hostDir = up.hostDir, !up.locations.isEmpty || up.phpDocumentRoot != nil {
+                        let name = "@" + upstreamName(app)
+                        let php = up.phpDocumentRoot.map { (scriptRoot: $0, pass: upstreamName(app)) }
+                        conf += LocationConfig.render(routePath: r.path, locations: up.locations, hostDir: hostDir, named: name, php: php)
+                        if named.insert(name).inserted {
+                            conf += php == nil ? "    location \(name) { proxy_pass http://\(upstreamName(app)); }\n"
+                                : "    location \(name) { return 404; }\n"
+                        }
+                        continue
+                    }
                     conf += "    location \(r.path) {\n"
                     switch r.target {
                     case .upstream(let app):

@@ -219,3 +219,113 @@ struct RuntimeLifecycleTests {
         try await waitFor { try s.fetch(pid, path: "/note").1 == "kept" }
     }
 }
+
+@Suite("PHP through PHP-FPM with web.locations")
+struct PHPTests {
+    static let app = """
+    name: site
+    type: php:8.2
+    web:
+      locations:
+        "/":
+          root: web
+          passthru: /index.php
+          index: [index.php]
+        "/assets":
+          root: web/assets
+          expires: 1h
+          passthru: false
+          headers:
+            X-Static: "yes"
+          rules:
+            '\\.secret$':
+              allow: false
+    """
+
+    @Test("front controller, scripts, static files with headers and rules, PLATFORM_* in PHP", arguments: [Backend.sqlite])
+    func php(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([
+            ".platform.app.yaml": Self.app,
+            "web/index.php": "<?php header('Content-Type: application/json'); echo json_encode(['front' => true, 'uri' => $_SERVER['REQUEST_URI'], 'app' => getenv('PLATFORM_APPLICATION_NAME'), 'branch' => getenv('PLATFORM_BRANCH')]);",
+            "web/hello.php": "<?php echo 'hello from ' . PHP_VERSION;",
+            "web/assets/app.css": "body{color:red}",
+            "web/assets/key.secret": "s3cret",
+        ])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        var (code, body) = try s.fetch(pid)
+        var j = (try? JSON.parse(body)) ?? .null
+        #expect(code == 200 && j["front"] == true && j["uri"] == "/" && j["app"] == "site" && j["branch"] == "main", "\(body)")
+        (code, body) = try s.fetch(pid, path: "/some/page?x=1")
+        j = (try? JSON.parse(body)) ?? .null
+        #expect(code == 200 && j["uri"] == "/some/page?x=1", "\(body)")
+        (code, body) = try s.fetch(pid, path: "/hello.php")
+        #expect(code == 200 && body.hasPrefix("hello from 8."), "\(body)")
+        (code, body) = try s.fetch(pid, path: "/assets/app.css")
+        #expect(code == 200 && body == "body{color:red}", "\(body)")
+        let (_, headers) = try Spawn.run("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "-H", "Host: main-\(pid).localhost", "http://127.0.0.1:\(s.routerPort)/assets/app.css"])
+        #expect(headers.lowercased().contains("x-static: yes") && headers.lowercased().contains("cache-control: max-age=3600"), "\(headers)")
+        (code, _) = try s.fetch(pid, path: "/assets/key.secret")
+        #expect(code == 404)
+        (code, _) = try s.fetch(pid, path: "/assets/missing.css")
+        #expect(code == 404)
+    }
+}
+
+@Suite("Lifecycle actions drive the runtime")
+struct LifecycleActionTests {
+    static let app = """
+    name: app
+    type: python:3.11
+    hooks:
+      deploy: echo deploy-hook-ran
+      post_deploy: echo post-deploy-ran
+    web:
+      commands:
+        start: python3 -m http.server $PORT --bind 127.0.0.1
+    """
+
+    @Test("pause, resume, redeploy, deactivate and activate", arguments: [Backend.sqlite])
+    func actions(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, "index.html": "up\n"])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        (st, out) = try tree.push(["-o", "environment.status=active", "HEAD:refs/heads/dev"])
+        #expect(st == 0, "\(out)")
+        #expect(try s.fetch(pid, environment: "dev").1.contains("up"))
+        func act(_ action: String, _ env: String = "dev") async throws -> JSON {
+            let r = try await http.post("/projects/\(pid)/environments/\(env)/\(action)")
+            #expect(r.status == 200, "\(action): \(r.text)")
+            let a = try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first)
+            return try await waitForActivity(http, a)
+        }
+        var a = try await act("pause")
+        #expect(a["result"] == "success")
+        #expect(try await http.get("/projects/\(pid)/environments/dev").json["status"] == "paused")
+        #expect(try s.fetch(pid, environment: "dev").0 == 404)
+        a = try await act("resume")
+        #expect(a["result"] == "success")
+        #expect(try s.fetch(pid, environment: "dev").1.contains("up"))
+        // A redeploy reruns post_deploy only.
+        a = try await act("redeploy")
+        let log = try await http.get("/projects/\(pid)/activities/\(a["id"]?.stringValue ?? "")").json["log"]?.stringValue ?? ""
+        #expect(log.contains("post-deploy-ran") && !log.contains("deploy-hook-ran") && log.contains("Reusing the build"), "\(log)")
+        a = try await act("deactivate")
+        #expect(try await http.get("/projects/\(pid)/environments/dev").json["status"] == "inactive")
+        #expect(try s.fetch(pid, environment: "dev").0 == 404)
+        a = try await act("activate")
+        #expect(a["result"] == "success")
+        #expect(try s.fetch(pid, environment: "dev").1.contains("up"))
+        // Production cannot be paused or deactivated.
+        let refused = try await http.post("/projects/\(pid)/environments/main/deactivate")
+        #expect(refused.status == 400)
+    }
+}

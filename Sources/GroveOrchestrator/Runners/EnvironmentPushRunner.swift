@@ -104,7 +104,15 @@ public struct BranchDeletedRunner: ActivityRunner {
         let projectId = ctx.activity.projectId
         guard let envId = p["environment"]?.stringValue else { throw ActivityFailure("The activity names no environment.") }
         guard p["branch_deleted"]?.boolValue == true else {
-            throw ActivityFailure("Deactivating an environment through the API is not available in this Grove version.")
+            // Deactivated through the API: the applications stop, the branch and its code stay.
+            try await ctx.step("Deactivating environment \(envId).", percent: 40)
+            await deployer?.undeploy(projectId: projectId, environmentId: envId)
+            guard var env = try await ctx.store.environment(projectId: projectId, id: envId) else { return }
+            env.status = .inactive
+            env.updatedAt = Timestamp.now()
+            try await ctx.store.updateEnvironment(env)
+            try await ctx.log("Environment \(envId) is inactive; activate it to deploy it again.")
+            return
         }
         let old = p["old_commit"]?.stringValue ?? GitWriter.zero
         let git = GitWriter(repositories: repositories, projectId: projectId)

@@ -26,6 +26,10 @@ public enum DefaultRunners {
             "environment.deactivate": BranchDeletedRunner(repositories: repositories, deployer: deployer),
             "project.clear_build_cache": ClearBuildCacheRunner(deployer: deployer),
             "environment.cron": CronRunner(deployer: deployer),
+            "environment.activate": EnvironmentLifecycleRunner(.activate, repositories: repositories, deployer: deployer),
+            "environment.redeploy": EnvironmentLifecycleRunner(.redeploy, repositories: repositories, deployer: deployer),
+            "environment.pause": EnvironmentLifecycleRunner(.pause, repositories: repositories, deployer: deployer),
+            "environment.resume": EnvironmentLifecycleRunner(.resume, repositories: repositories, deployer: deployer),
             "environment.delete": EnvironmentDeleteRunner(repositories: repositories, deployer: deployer),
         ]
         for t in ["project.variable.create", "project.variable.update", "project.variable.delete",

@@ -1,0 +1,137 @@
+import GroveConfig
+
+/// An application's `web.locations`, as the router serves them: static files straight from the artifact,
+/// the rest passed to the application (HTTP) or to PHP-FPM (FastCGI).
+public struct WebLocation: Sendable, Equatable {
+    public enum Passthru: Sendable, Equatable { case off, on, path(String) }
+
+    public struct Rule: Sendable, Equatable {
+        public var pattern: String
+        public var allow: Bool?
+        public var passthru: Passthru?
+        public var expires: String?
+        public var headers: [String]  // "Name: value", sorted
+        public var scripts: Bool?
+    }
+
+    public var path: String
+    public var root: String?
+    public var passthru: Passthru
+    public var index: [String]
+    public var expires: String?
+    public var allow: Bool
+    public var scripts: Bool
+    public var headers: [String]
+    public var rules: [Rule]
+
+    /// Platform.sh defaults: files allowed, no passthru, scripts on for PHP.
+    public static func from(_ web: ApplicationConfig.Web, php: Bool) -> [WebLocation] {
+        func passthru(_ p: ApplicationConfig.Location.Passthru?) -> Passthru? {
+            switch p {
+            case .on?: return .on
+            case .off?: return .off
+            case .path(let s)?: return .path(s)
+            case nil: return nil
+            }
+        }
+        func headers(_ h: [String: String]) -> [String] { h.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" } }
+        return web.locations.map { path, l in
+            WebLocation(path: path, root: l.root.map { $0.split(separator: "/").joined(separator: "/") }, passthru: passthru(l.passthru) ?? .off,
+                        index: l.index ?? [], expires: l.expires, allow: l.allow ?? true, scripts: l.scripts ?? php, headers: headers(l.headers),
+                        rules: l.rules.map { Rule(pattern: $0.pattern, allow: $0.location.allow, passthru: passthru($0.location.passthru),
+                                                  expires: $0.location.expires, headers: headers($0.location.headers), scripts: $0.location.scripts) })
+        }
+    }
+}
+
+/// nginx directives for the locations of one upstream route.
+enum LocationConfig {
+    static func quote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+
+    static func join(_ a: String, _ b: String) -> String {
+        var s = a.hasSuffix("/") ? String(a.dropLast()) : a
+        s += b.hasPrefix("/") ? b : "/" + b
+        return s.isEmpty ? "/" : s
+    }
+
+    static func expires(_ e: String?) -> String {
+        guard let e, e != "-1", e != "-1s", e != "0" else { return "" }
+        return "      expires \(e);\n"
+    }
+
+    static func headers(_ h: [String]) -> String {
+        h.map { line -> String in
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return "      add_header \(parts[0]) \(quote(parts.count > 1 ? parts[1] : "")) always;\n"
+        }.joined()
+    }
+
+    /// `named` is the named location that reaches the application; `fastcgi` the FastCGI block for PHP.
+    static func render(routePath: String, locations: [WebLocation], hostDir: String, named: String, php: (scriptRoot: String, pass: String)?) -> String {
+        var out = ""
+        for loc in locations.sorted(by: { $0.path.count > $1.path.count }) {
+            let prefix = join(routePath, loc.path)
+            out += "    location \(prefix == "/" ? "/" : prefix) {\n"
+            if let root = loc.root {
+                let dir = root.isEmpty ? hostDir : hostDir + "/" + root
+                if prefix == "/" {
+                    out += "      root \(quote(dir));\n"
+                } else {
+                    out += "      alias \(quote(dir + (prefix.hasSuffix("/") ? "/" : "")));\n"
+                }
+                if !loc.index.isEmpty { out += "      index \(loc.index.joined(separator: " "));\n" } else { out += "      index __grove_no_index__;\n" }
+            }
+            out += expires(loc.expires) + headers(loc.headers)
+            // Rules: regular expressions on the path override the location's settings.
+            for rule in loc.rules {
+                out += "      location ~ \(quote(rule.pattern)) {\n"
+                out += expires(rule.expires ?? loc.expires).replacingOccurrences(of: "      ", with: "        ")
+                out += headers(rule.headers.isEmpty ? loc.headers : rule.headers).replacingOccurrences(of: "      ", with: "        ")
+                out += "        " + fallback(allow: rule.allow ?? loc.allow, passthru: rule.passthru ?? loc.passthru, hasRoot: loc.root != nil, named: named, php: php != nil) + "\n"
+                out += "      }\n"
+            }
+            out += "      " + fallback(allow: loc.allow, passthru: loc.passthru, hasRoot: loc.root != nil, named: named, php: php != nil) + "\n"
+            out += "    }\n"
+        }
+        if let php {
+            // Scripts run by PHP-FPM, found under the document root (as the sandboxed PHP-FPM sees it).
+            out += "    location ~ [^/]\\.php(/|$) {\n"
+            out += "      fastcgi_split_path_info ^(.+?\\.php)(/.*)$;\n"
+            for (k, v) in fastcgiParams { out += "      fastcgi_param \(k) \(v);\n" }
+            out += "      fastcgi_param DOCUMENT_ROOT \(quote(php.scriptRoot));\n"
+            out += "      fastcgi_param SCRIPT_FILENAME \(quote(php.scriptRoot + "$fastcgi_script_name"));\n"
+            out += "      fastcgi_param PATH_INFO $fastcgi_path_info;\n"
+            out += "      fastcgi_param HTTP_PROXY \"\";\n"
+            out += "      fastcgi_pass \(php.pass);\n"
+            out += "    }\n"
+        }
+        return out
+    }
+
+    /// What nginx's fastcgi_params holds, without depending on /etc/nginx.
+    static let fastcgiParams: [(String, String)] = [
+        ("QUERY_STRING", "$query_string"), ("REQUEST_METHOD", "$request_method"), ("CONTENT_TYPE", "$content_type"),
+        ("CONTENT_LENGTH", "$content_length"), ("SCRIPT_NAME", "$fastcgi_script_name"), ("REQUEST_URI", "$request_uri"),
+        ("DOCUMENT_URI", "$document_uri"), ("SERVER_PROTOCOL", "$server_protocol"), ("REQUEST_SCHEME", "$scheme"),
+        ("HTTPS", "$https if_not_empty"), ("GATEWAY_INTERFACE", "CGI/1.1"), ("SERVER_SOFTWARE", "grove"), ("REMOTE_ADDR", "$remote_addr"),
+        ("REMOTE_PORT", "$remote_port"), ("SERVER_ADDR", "$server_addr"), ("SERVER_PORT", "$server_port"), ("SERVER_NAME", "$server_name"),
+        ("REDIRECT_STATUS", "200"),
+    ]
+
+    static func fallback(allow: Bool, passthru: WebLocation.Passthru, hasRoot: Bool, named: String, php: Bool) -> String {
+        let miss: String
+        switch passthru {
+        case .off: miss = "=404"
+        case .on: miss = named
+        case .path(let p): miss = p + "$is_args$args"
+        }
+        guard hasRoot else {
+            switch passthru {
+            case .off: return "return 404;"
+            case .on: return php ? "return 404;" : "try_files /__grove_never__ \(named);"
+            case .path(let p): return "try_files /__grove_never__ \(p)$is_args$args;"
+            }
+        }
+        return allow ? "try_files $uri $uri/ \(miss);" : "try_files /__grove_never__ \(miss);"
+    }
+}

@@ -64,12 +64,16 @@ struct EnvironmentTests {
         let del = try await http.delete(e)
         #expect(del.status == 400)
         #expect(try await http.get(e).json["title"]?.stringValue == "Production")
-        // Lifecycle operations that later versions implement answer clearly instead of pretending.
         let child = try await http.post(e + "/branch", ["name": "dev"])
         _ = try await waitForActivity(http, try #require(child.json["_embedded"]?["activities"]?.arrayValue?.first))
-        let deact = try await http.post("/projects/\(pid)/environments/dev/deactivate")
-        #expect(deact.status == 501)
-        #expect(try await http.post("/projects/\(pid)/environments/dev/activate").status == 400)
+        // Only inactive environments can be deleted; operations of later versions answer 501 instead of pretending.
         #expect(try await http.delete("/projects/\(pid)/environments/dev").status == 400)
+        #expect(try await http.post("/projects/\(pid)/environments/dev/merge").status == 501)
+        #expect(try await http.post("/projects/\(pid)/environments/main/activate").status == 400)
+        let deact = try await http.post("/projects/\(pid)/environments/dev/deactivate")
+        #expect(deact.status == 200)
+        _ = try await waitForActivity(http, try #require(deact.json["_embedded"]?["activities"]?.arrayValue?.first))
+        #expect(try await http.get("/projects/\(pid)/environments/dev").json["status"] == "inactive")
+        #expect(try await http.delete("/projects/\(pid)/environments/dev").status == 200)
     }
 }

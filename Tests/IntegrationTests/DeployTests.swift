@@ -329,3 +329,28 @@ struct LifecycleActionTests {
         #expect(refused.status == 400)
     }
 }
+
+@Suite("Node.js and the application CLI")
+struct NodeAppTests {
+    @Test("a Node.js app without npm dependencies serves; app:list, app:config-get, environment:url", arguments: [Backend.sqlite])
+    func node(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([
+            ".platform.app.yaml": "name: web\ntype: nodejs:20\nweb:\n  commands:\n    start: node server.js\n",
+            "server.js": "require('http').createServer((q, r) => r.end('node says ' + process.env.PLATFORM_BRANCH)).listen(process.env.PORT, '127.0.0.1');\n",
+        ])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(try s.fetch(pid).1 == "node says main")
+        let env = ["GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken, "GROVE_CONFIG_DIR": s.dataDir + "-cli"]
+        var (cs, co) = try CLI.run(["app:list", "-p", pid, "--format", "csv"], env: env)
+        #expect(cs == 0 && co.contains("web,nodejs:20"), "\(co)")
+        (cs, co) = try CLI.run(["app:config-get", "-p", pid, "-P", "type"], env: env)
+        #expect(cs == 0 && co.trimmingCharacters(in: .whitespacesAndNewlines) == "nodejs:20", "\(co)")
+        (cs, co) = try CLI.run(["environment:url", "-p", pid, "--primary"], env: env)
+        #expect(cs == 0 && co.trimmingCharacters(in: .whitespacesAndNewlines) == "http://main-\(pid).localhost:\(s.routerPort)/", "\(co)")
+    }
+}

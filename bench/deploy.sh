@@ -53,9 +53,9 @@ for r in $(seq "$RUNS"); do
   t0=$(now); git -C "$work/app" push -q -o environment.status=active "$url" main:refs/heads/copy 2>/dev/null; serving "copy-$pid.localhost"; t1=$(now)
   hit+=("$(echo "$t1 - $t0" | bc)")
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  t0=$(now); (cd "$work/app" && PORT=$port python3 server.py & echo $! > "$work/own.pid")
+  t0=$(now); PORT=$port /usr/bin/python3 "$work/app/server.py" >/dev/null 2>&1 & ownpid=$!
   for _ in $(seq 500); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.01; done; t1=$(now)
-  kill "$(cat "$work/own.pid")"
+  kill "$ownpid"
   own+=("$(echo "$t1 - $t0" | bc)")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

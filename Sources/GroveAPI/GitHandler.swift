@@ -67,8 +67,18 @@ struct GitHandler {
         // neither side may wait for the other to finish first.
         let requestBody = request.body
         let pump = Task {
+            // Writes go to the pipe in batches of up to 1 MiB: each write is a blocking call off the pool.
+            var batch: [UInt8] = []
+            batch.reserveCapacity(1 << 20)
             do {
-                for try await buffer in requestBody { try await child.write(Array(buffer.readableBytesView)) }
+                for try await buffer in requestBody {
+                    batch.append(contentsOf: buffer.readableBytesView)
+                    if batch.count >= 1 << 20 {
+                        try await child.write(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                try await child.write(batch)
             } catch {}
             child.closeInput()
         }

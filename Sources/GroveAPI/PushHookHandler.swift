@@ -35,6 +35,7 @@ struct PushHookHandler {
             return json(.ok, .object(JSONObject([("ok", .bool(ok)), ("messages", JSON(messages))])))
         case "proc-receive":
             let planned = try await service.plan(updates, options: options)
+            await server.orchestrator.nudge()
             return follow(planned, noWait: options.noWait)
         default:
             return json(.notFound, ["error": "unknown hook"])
@@ -79,7 +80,7 @@ struct PushHookHandler {
                     }
                     if let current, current.state.isFinished { final = current; break }
                     if current == nil { break }
-                    try await Task.sleep(for: .milliseconds(100))
+                    try await Task.sleep(for: .milliseconds(25))
                 }
                 if let final, final.result == .success {
                     results.append(["ref": .string(p.ref), "ok": true])

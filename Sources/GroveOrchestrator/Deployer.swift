@@ -119,7 +119,7 @@ public actor Deployer {
             artifacts[app.name] = try await builder.build(request, log: log)
         }
         guard !config.applications.isEmpty else {
-            try await log("No applications are configured: nothing to deploy.")
+            try await log("No applications are configured (no .platform.app.yaml, .platform/applications.yaml or .upsun/config.yaml): nothing to deploy.")
             await stopAll(key)
             return
         }

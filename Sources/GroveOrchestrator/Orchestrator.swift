@@ -55,6 +55,9 @@ public actor Orchestrator {
 
     public var runningCount: Int { running.count }
 
+    /// Looks for pending work now instead of at the next poll (called after this process queued an activity).
+    public func nudge() async { await tick() }
+
     func recoverInterrupted() async throws {
         for var a in try await store.activities(state: .inProgress) {
             let now = Timestamp.now()
@@ -75,7 +78,22 @@ public actor Orchestrator {
         }
     }
 
+    private var ticking = false
+    private var tickAgain = false
+
+    /// One pass over the queue at a time: a nudge during a pass asks for another pass instead of running
+    /// beside it (two passes could both see an environment as free while one is still claiming).
     func tick() async {
+        if ticking { tickAgain = true; return }
+        ticking = true
+        repeat {
+            tickAgain = false
+            await tickOnce()
+        } while tickAgain
+        ticking = false
+    }
+
+    func tickOnce() async {
         guard !stopping else { return }
         do {
             let pending = try await store.pendingActivities(limit: 500)

@@ -57,9 +57,7 @@ public struct EnvironmentPushRunner: ActivityRunner {
                 }
                 try await ctx.log("This worker has no runtime: the new code is recorded only.")
             }
-            if config.applications.isEmpty {
-                try await ctx.log("No applications are configured (no .platform.app.yaml, .platform/applications.yaml or .upsun/config.yaml): nothing to build.")
-            }
+
         }
         try await ctx.checkCancelled()
         // Move the branch; a rerun after a restart finds it already moved.

@@ -41,7 +41,7 @@ public struct APIServer {
         var orchestratorOptions = Orchestrator.Options()
         orchestratorOptions.stepDelay = options.stepDelay
         let repositories = Repositories(dataDir: options.dataDir)
-        let sandbox = Sandbox.detect(logger: logger)
+        let sandbox = Sandbox.detect(logger: logger, hidden: [options.dataDir])
         let router = NginxRouter(dataDir: options.dataDir, host: options.routerHost, port: options.routerPort, bwrap: sandbox.bubblewrapPath, logger: logger)
         try await router.start()
         var deployOptions = Deployer.Options(dataDir: options.dataDir)

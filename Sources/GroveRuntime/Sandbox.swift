@@ -20,12 +20,14 @@ public struct Sandbox: Sendable {
     public static let appDir = "/app"
 
     /// Probes bubblewrap once: present and able to create namespaces here.
-    public static func detect(logger: Logger) -> Sandbox {
+    /// `hidden`: host directories replaced by an empty tmpfs inside the sandbox (the data directory: its database
+    /// holds the signing secret and other projects' data); what applications need from it is bound back explicitly.
+    public static func detect(logger: Logger, hidden: [String] = []) -> Sandbox {
         for candidate in ["/usr/bin/bwrap", "/bin/bwrap"] where FileManager.default.isExecutableFile(atPath: candidate) {
             if let out = try? Exec.runSync(candidate, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "true"], env: [:]),
                out == 0 {
                 logger.info("sandbox: bubblewrap (\(candidate)); applications run in their own namespaces")
-                return Sandbox(mode: .bubblewrap, bwrap: candidate)
+                return Sandbox(mode: .bubblewrap, bwrap: candidate, hidden: hidden)
             }
             logger.warning("sandbox: \(candidate) cannot create namespaces here; applications run as plain processes")
             return Sandbox(mode: .plain, bwrap: nil)
@@ -34,9 +36,12 @@ public struct Sandbox: Sendable {
         return Sandbox(mode: .plain, bwrap: nil)
     }
 
-    public init(mode: Mode, bwrap: String?) {
+    let hidden: [String]
+
+    public init(mode: Mode, bwrap: String?, hidden: [String] = []) {
         self.mode = mode
         self.bwrap = bwrap
+        self.hidden = hidden.map { ($0 as NSString).standardizingPath }
         var binds: [String] = []
         let fm = FileManager.default
         for name in ((try? fm.contentsOfDirectory(atPath: "/")) ?? []).sorted() where !["proc", "dev", "tmp", "app", "lost+found"].contains(name) {
@@ -63,6 +68,7 @@ public struct Sandbox: Sendable {
         }
         var argv = [bwrap] + rootBinds + ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                     "--unshare-pid", "--die-with-parent", "--new-session"]
+        for h in hidden where FileManager.default.fileExists(atPath: h) && !h.hasPrefix("/tmp/") { argv += ["--tmpfs", h] }
         argv += [writableApp ? "--bind" : "--ro-bind", app, Self.appDir]
         for m in mounts { argv += ["--bind", m.host, Self.appDir + "/" + m.inApp] }
         for b in extraBinds { argv += ["--bind", b.host, b.inside] }

@@ -67,10 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 enum DataDir {
+    /// An absolute path: sandboxes bind directories under it by absolute path.
     static func resolve(_ given: String?) -> String {
-        if let given, !given.isEmpty { return (given as NSString).expandingTildeInPath }
-        if let env = ProcessInfo.processInfo.environment["GROVE_DATA_DIR"], !env.isEmpty { return env }
-        return NSHomeDirectory() + "/.local/share/grove"
+        var dir = NSHomeDirectory() + "/.local/share/grove"
+        if let given, !given.isEmpty { dir = (given as NSString).expandingTildeInPath } else if let env = ProcessInfo.processInfo.environment["GROVE_DATA_DIR"], !env.isEmpty { dir = env }
+        if !dir.hasPrefix("/") { dir = FileManager.default.currentDirectoryPath + "/" + dir }
+        return (dir as NSString).standardizingPath
     }
 
     static func databaseURL(_ given: String?, dataDir: String) -> String {

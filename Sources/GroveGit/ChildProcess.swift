@@ -23,7 +23,17 @@ public enum ChildProcess {
         public let description: String
     }
 
-    static func runBlocking(_ exe: String, _ args: [String], environment: [String: String], input: [UInt8]) throws -> Output {
+    /// A started child with pipes on its stdin, stdout and stderr (our ends).
+    struct Piped {
+        let pid: pid_t
+        let stdin: Int32
+        let stdout: Int32
+        let stderr: Int32
+    }
+
+    /// posix_spawn with all three standard streams on pipes; SIGPIPE is ignored so a child that stops reading
+    /// surfaces as a write error instead of killing us.
+    static func spawnPiped(_ exe: String, _ args: [String], environment: [String: String]) throws -> Piped {
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw SpawnError(description: "pipe failed") }
         var actions = posix_spawn_file_actions_t()
@@ -44,10 +54,16 @@ public enum ChildProcess {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
             throw SpawnError(description: "cannot start \(exe): \(String(cString: strerror(rc)))")
         }
+        signal(SIGPIPE, SIG_IGN)
+        return Piped(pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: errPipe[0])
+    }
+
+    static func runBlocking(_ exe: String, _ args: [String], environment: [String: String], input: [UInt8]) throws -> Output {
+        let child = try spawnPiped(exe, args, environment: environment)
+        let pid = child.pid
         // Write stdin and drain stderr on their own threads so a child that answers before reading everything
         // (or fills stderr) cannot deadlock us.
-        signal(SIGPIPE, SIG_IGN)
-        let inFD = inPipe[1], errFD = errPipe[0]
+        let inFD = child.stdin, errFD = child.stderr
         let writer = Thread {
             var offset = 0
             input.withUnsafeBytes { buf in
@@ -68,7 +84,7 @@ public enum ChildProcess {
             errDone.signal()
         }
         errThread.start()
-        let outBytes = readAll(outPipe[0])
+        let outBytes = readAll(child.stdout)
         errDone.wait()
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -13,30 +13,10 @@ public final class StreamingChild: @unchecked Sendable {
     private var inputClosed = false
 
     public init(_ exe: String, _ args: [String], environment: [String: String]) throws {
-        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw ChildProcess.SpawnError(description: "pipe failed") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in [inPipe[1], outPipe[0], errPipe[0], inPipe[0], outPipe[1], errPipe[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
-        let argv = ([exe] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for e in envp { free(e) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, exe, &actions, nil, argv, envp)
-        close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
-        guard rc == 0 else {
-            close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
-            throw ChildProcess.SpawnError(description: "cannot start \(exe): \(String(cString: strerror(rc)))")
-        }
-        signal(SIGPIPE, SIG_IGN)
-        pid = child
-        inFD = inPipe[1]
-        let outFD = outPipe[0], errFD = errPipe[0]
+        let child = try ChildProcess.spawnPiped(exe, args, environment: environment)
+        pid = child.pid
+        inFD = child.stdin
+        let outFD = child.stdout, errFD = child.stderr
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
         output = stream
         Thread.detachNewThread {

@@ -123,11 +123,7 @@ struct RepoLs: AsyncParsableCommand {
     @Argument var path: String = ""
     @Option(name: .customLong("commit"), help: "Commit or branch (default: the environment's branch).") var commit: String?
     func run() async throws {
-        let client = try Session.client()
-        let pid = try await Session.projectId(common, client)
-        let repo = Repo(client: client, projectId: pid)
-        let sha = try await repo.commit(commit ?? common.environment, common: common)
-        let (type, obj) = try await repo.object(at: path, commit: sha)
+        let (type, obj) = try await Repo.lookup(path, commit: commit, common: common)
         guard type == "tree" else { throw CLIError("\(path) is a file; use repo:cat.") }
         let entries = obj["tree"]?.arrayValue ?? []
         Output.print(["Type", "Path", "SHA"], entries.map { [Output.text($0["type"]), Output.text($0["path"]) + ($0["type"]?.stringValue == "tree" ? "/" : ""), Output.text($0["sha"])] },
@@ -141,11 +137,7 @@ struct RepoCat: AsyncParsableCommand {
     @Argument var path: String
     @Option(name: .customLong("commit"), help: "Commit or branch (default: the environment's branch).") var commit: String?
     func run() async throws {
-        let client = try Session.client()
-        let pid = try await Session.projectId(common, client)
-        let repo = Repo(client: client, projectId: pid)
-        let sha = try await repo.commit(commit ?? common.environment, common: common)
-        let (type, obj) = try await repo.object(at: path, commit: sha)
+        let (type, obj) = try await Repo.lookup(path, commit: commit, common: common)
         guard type == "blob" else { throw CLIError("\(path) is a directory; use repo:ls.") }
         let content = obj["content"]?.stringValue ?? ""
         if obj["encoding"]?.stringValue == "base64", let d = Data(base64Encoded: content) { FileHandle.standardOutput.write(d) } else {
@@ -181,6 +173,14 @@ struct RepoLog: AsyncParsableCommand {
 struct Repo {
     let client: APIClient
     let projectId: String
+
+    /// The object at `path` in the given commit or branch (default: the environment's branch), and its type.
+    static func lookup(_ path: String, commit: String?, common: CommonOptions) async throws -> (String, JSON) {
+        let client = try Session.client()
+        let repo = Repo(client: client, projectId: try await Session.projectId(common, client))
+        let sha = try await repo.commit(commit ?? common.environment, common: common)
+        return try await repo.object(at: path, commit: sha)
+    }
 
     /// A commit id from a commit id or a branch name (default: the project's default branch).
     func commit(_ given: String?, common: CommonOptions) async throws -> String {

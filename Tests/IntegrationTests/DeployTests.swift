@@ -130,6 +130,14 @@ struct DeployTests {
         let (_, head) = try Spawn.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: www.main-\(pid).localhost",
                                                         "http://127.0.0.1:\(s.routerPort)/"])
         #expect(head == "301 http://main-\(pid).localhost:\(s.routerPort)/", "\(head)")
+        // Changing one application rebuilds only that one.
+        try tree.commit(["front/index.html": "front page, second edition\n"])
+        let (st2, out2) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st2 == 0, "\(out2)")
+        #expect(out2.contains("Building application 'front'") && out2.contains("Reusing the build of 'api'"), "\(out2)")
+        #expect(!out2.contains("Building application 'api'"), "\(out2)")
+        (code, body) = try s.fetch(pid)
+        #expect(code == 200 && body.contains("second edition"), "\(body)")
     }
 }
 

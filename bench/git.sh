@@ -6,11 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
-export PATH=/opt/swift/usr/bin:$PATH
-swift build -c release --product grove >/dev/null
-GROVE=$PWD/.build/release/grove
+. bench/lib.sh
+bench_build
 work=$(mktemp -d)
-cleanup() { [ -f "$work/grove.pid" ] && kill "$(cat "$work/grove.pid")" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 export GIT_CONFIG_NOSYSTEM=1 HOME=$work GIT_TERMINAL_PROMPT=0
 
@@ -37,12 +36,9 @@ PY
 git -C "$work/src" checkout -q main
 size=$(du -sm "$work/src/.git" | cut -f1)
 
-"$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$work/data" --log-level error >"$work/grove.log" 2>&1 &
-echo $! > "$work/grove.pid"
-for _ in $(seq 200); do grep -q "API listening on" "$work/grove.log" && break; sleep 0.05; done
-base=$(grep -o 'API listening on http://127.0.0.1:[0-9]*' "$work/grove.log" | head -1 | sed 's/API listening on //')
-token=$(cat "$work/data/initial-api-token")
-export GROVE_API_URL=$base GROVE_TOKEN=$token GROVE_CONFIG_DIR=$work/cli
+bench_serve "$work/data" "$work/grove.log"
+base=$API token=$TOKEN
+export GROVE_CONFIG_DIR=$work/cli
 
 now() { date +%s.%N; }
 declare -a gp gc fp fc

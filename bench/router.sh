@@ -7,26 +7,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-export PATH=/opt/swift/usr/bin:$PATH
-swift build -c release --product grove >/dev/null
-GROVE=$PWD/.build/release/grove
+. bench/lib.sh
+bench_build
 work=$(mktemp -d)
 chmod 755 "$work"
 cleanup() {
-  [ -f "$work/grove.pid" ] && kill "$(cat "$work/grove.pid")" 2>/dev/null || true
+  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
   [ -f "$work/proxy/nginx.pid" ] && kill "$(cat "$work/proxy/nginx.pid")" 2>/dev/null || true
   sleep 1; rm -rf "$work"
 }
 trap cleanup EXIT
 export GIT_CONFIG_NOSYSTEM=1 HOME=$work GIT_TERMINAL_PROMPT=0
 
-"$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$work/data" --log-level error >"$work/grove.log" 2>&1 &
-echo $! > "$work/grove.pid"
-for _ in $(seq 200); do grep -q "router listening" "$work/grove.log" && break; sleep 0.05; done
-api=$(grep -o 'API listening on http://127.0.0.1:[0-9]*' "$work/grove.log" | sed 's/API listening on //')
-rport=$(grep -o 'router listening on http://127.0.0.1:[0-9]*' "$work/grove.log" | sed 's/.*://')
-token=$(cat "$work/data/initial-api-token")
-export GROVE_API_URL=$api GROVE_TOKEN=$token GROVE_CONFIG_DIR=$work/cli
+bench_serve "$work/data" "$work/grove.log"
+api=$API rport=$ROUTER_PORT token=$TOKEN
+export GROVE_CONFIG_DIR=$work/cli
 pid=$("$GROVE" project:create --title bench 2>/dev/null | grep -o 'Project [a-z0-9]*' | head -1 | cut -d' ' -f2)
 
 # The application: nginx answering "hello" on $PORT from a config written at start.

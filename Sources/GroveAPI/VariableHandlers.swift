@@ -72,15 +72,7 @@ enum VariableHandlers {
 
     /// The environment's own variables plus those it inherits from ancestors (marked inherited), by name.
     static func environmentView(_ p: Project, _ e: Environment, _ s: ServerContext) async throws -> [(Variable, Bool)] {
-        var chain: [[Variable]] = []
-        var ids: [String] = []
-        var cursor: Environment? = e
-        var seen = Set<String>()
-        while let c = cursor, seen.insert(c.id).inserted {
-            chain.append(try await s.store.variables(projectId: p.id, environmentId: c.id))
-            ids.append(c.id)
-            cursor = try await c.parent.asyncMap { try await s.store.environment(projectId: p.id, id: $0) } ?? nil
-        }
+        let (chain, ids) = try await s.store.variableAncestry(projectId: p.id, environment: e)
         let own = chain.first ?? []
         var out: [(Variable, Bool)] = own.map { ($0, false) }
         let ownNames = Set(own.map(\.name))

@@ -109,11 +109,12 @@ public actor Deployer {
         let logDir = (options.dataDir as NSString).appendingPathComponent("logs/\(projectId)/\(environmentId)")
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
 
+        let userVars = try await userVariables(project: project, env: env)
         // Build every application first: nothing starts unless all builds succeed.
         var artifacts: [String: Builder.Artifact] = [:]
         for app in config.applications {
             let tree = try await git.treeId(commit: commit, path: app.root) ?? commit
-            let vars = try await variables(project: project, env: env, app: app, visibility: .build)
+            let vars = variables(userVars, app: app, visibility: .build)
             let request = Builder.Request(app: app, projectId: projectId, entropy: project.entropy, commit: commit, treeId: tree,
                                           variables: vars.platform, envVariables: vars.env)
             artifacts[app.name] = try await builder.build(request, log: log)
@@ -142,7 +143,7 @@ public actor Deployer {
             var upstreams: [String: NginxRouter.Upstream] = [:]
             for app in config.applications {
                 guard let artifact = artifacts[app.name] else { continue }
-                let baseEnv = try await runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: ports)
+                let baseEnv = runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: ports, user: userVars)
                 let mounts = try mountBinds(projectId: projectId, environmentId: environmentId, app: app)
                 let logPath = logDir + "/\(app.name).log"
                 if let port = ports[app.name] {
@@ -232,7 +233,7 @@ public actor Deployer {
         for app in config.applications {
             guard let hook = app.hooks.postDeploy, let artifact = artifacts[app.name] else { continue }
             try await log("  Executing post_deploy hook for application \(app.name)")
-            let e = try await runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: [:])
+            let e = runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: [:], user: userVars)
             let status = try await runHook(hook, app: app, artifact: artifact, env: e, mounts: try mountBinds(projectId: projectId, environmentId: environmentId, app: app),
                                            logPath: logDir + "/post-deploy.log", log: log)
             if status != 0 { try await log("  W: the post_deploy hook of \(app.name) exited with status \(status)") }
@@ -449,8 +450,19 @@ public actor Deployer {
     }
 
     /// User variables visible at build or runtime: `env:` ones as process variables, the rest in `PLATFORM_VARIABLES`.
-    func variables(project: Project, env: Environment, app: ApplicationConfig, visibility: VariableVisibility) async throws
-        -> (platform: JSONObject, env: [String: String]) {
+    /// The user variables an environment sees, read once per deployment.
+    struct UserVariables: Sendable {
+        let project: [Variable]
+        let chain: [[Variable]]
+        let ids: [String]
+    }
+
+    func userVariables(project: Project, env: Environment) async throws -> UserVariables {
+        let (chain, ids) = try await store.variableAncestry(projectId: project.id, environment: env)
+        return UserVariables(project: try await store.variables(projectId: project.id, environmentId: nil), chain: chain, ids: ids)
+    }
+
+    func variables(_ user: UserVariables, app: ApplicationConfig, visibility: VariableVisibility) -> (platform: JSONObject, env: [String: String]) {
         var platform = JSONObject()
         var envVars: [String: String] = [:]
         // The app's own `variables:` are the lowest level.
@@ -459,17 +471,8 @@ public actor Deployer {
                 if prefix == "env" { envVars[name] = value.stringValue ?? value.serialized() } else { platform["\(prefix):\(name)"] = value }
             }
         }
-        var chain: [[Variable]] = []
-        var ids: [String] = []
-        var cursor: Environment? = env
-        var seen = Set<String>()
-        while let c = cursor, seen.insert(c.id).inserted {
-            chain.append(try await store.variables(projectId: project.id, environmentId: c.id))
-            ids.append(c.id)
-            if let parent = c.parent { cursor = try await store.environment(projectId: project.id, id: parent) } else { cursor = nil }
-        }
-        let projectVars = try await store.variables(projectId: project.id, environmentId: nil)
-        for ev in VariableResolver.effective(project: projectVars, ancestors: chain, environmentIds: ids, visibility: visibility, application: app.name) {
+        for ev in VariableResolver.effective(project: user.project, ancestors: user.chain, environmentIds: user.ids, visibility: visibility,
+                                             application: app.name) {
             let v = ev.variable
             if v.name.hasPrefix("env:") {
                 envVars[String(v.name.dropFirst(4))] = v.value
@@ -481,10 +484,10 @@ public actor Deployer {
     }
 
     func runtimeEnvironment(project: Project, env: Environment, app: ApplicationConfig, artifact: Builder.Artifact, routes: String,
-                            ports: [String: Int]) async throws -> [String: String] {
+                            ports: [String: Int], user: UserVariables) -> [String: String] {
         let inside = sandbox.appPath(hostPath: artifact.path)
         var e = artifact.runtime.environment(app: inside)
-        let vars = try await variables(project: project, env: env, app: app, visibility: .runtime)
+        let vars = variables(user, app: app, visibility: .runtime)
         for (k, v) in vars.env { e[k] = v }
         e["HOME"] = inside
         e["LANG"] = "C.UTF-8"

@@ -118,3 +118,20 @@ public protocol Store: Sendable {
 extension Store {
     public func logItems(activityId: String) async throws -> [ActivityLogItem] { try await logItems(activityId: activityId, afterSeq: -1) }
 }
+
+extension Store {
+    /// The variables of an environment and of each ancestor up to the root (nearest first), with their ids:
+    /// what `VariableResolver.effective` takes as `ancestors` and `environmentIds`.
+    public func variableAncestry(projectId: String, environment: Environment) async throws -> (chain: [[Variable]], ids: [String]) {
+        var chain: [[Variable]] = []
+        var ids: [String] = []
+        var cursor: Environment? = environment
+        var seen = Set<String>()
+        while let c = cursor, seen.insert(c.id).inserted {
+            chain.append(try await variables(projectId: projectId, environmentId: c.id))
+            ids.append(c.id)
+            if let parent = c.parent { cursor = try await self.environment(projectId: projectId, id: parent) } else { cursor = nil }
+        }
+        return (chain, ids)
+    }
+}

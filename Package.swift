@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .target(name: "GroveModel", swiftSettings: strict),
@@ -42,7 +44,16 @@ let package = Package(
             dependencies: ["GroveModel", "GroveConfig", "GroveGit", "GroveRuntime", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "GroveRouter", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(
+            name: "GroveTLS",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "GroveRouter", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", "GroveTLS", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(
             name: "GroveOrchestrator",
             dependencies: [
@@ -55,7 +66,7 @@ let package = Package(
         .target(
             name: "GroveAPI",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -78,6 +89,7 @@ let package = Package(
         .testTarget(name: "GroveModelTests", dependencies: ["GroveModel"], swiftSettings: strict),
         .testTarget(name: "GroveConfigTests", dependencies: ["GroveConfig"], swiftSettings: strict),
         .testTarget(name: "GroveRouterTests", dependencies: ["GroveRouter", "GroveConfig"], swiftSettings: strict),
+        .testTarget(name: "GroveTLSTests", dependencies: ["GroveTLS"], swiftSettings: strict),
         .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -23,7 +23,7 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$pgbin/$1" "${@:2}
 
 start_grove() { # name, extra args...
   local name=$1; shift
-  "$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$work/$name" --log-level error "$@" >"$work/$name.log" 2>&1 &
+  "$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --router-tls-port 0 --data-dir "$work/$name" --log-level error "$@" >"$work/$name.log" 2>&1 &
   echo $! > "$work/$name.pid"
   for _ in $(seq 200); do grep -q "API listening on" "$work/$name.log" && break; sleep 0.05; done
   grep -o 'API listening on http://127.0.0.1:[0-9]*' "$work/$name.log" | head -1 | sed 's/API listening on //'

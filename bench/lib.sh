@@ -8,7 +8,7 @@ bench_build() {
 }
 
 bench_serve() {
-  "$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$1" --log-level error >"$2" 2>&1 &
+  "$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --router-tls-port 0 --data-dir "$1" --log-level error >"$2" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 200); do grep -q "router listening" "$2" && break; sleep 0.05; done
   API=$(grep -o 'API listening on http://127.0.0.1:[0-9]*' "$2" | head -1 | sed 's/API listening on //')

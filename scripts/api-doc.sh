@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 GROVE=${GROVE_BIN:-.build/debug/grove}
 work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
-"$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --data-dir "$work/data" --log-level error >"$work/log" 2>&1 &
+"$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --router-tls-port 0 --data-dir "$work/data" --log-level error >"$work/log" 2>&1 &
 echo $! > "$work/pid"
 for _ in $(seq 100); do grep -q "API listening on" "$work/log" && break; sleep 0.1; done
 base=$(grep -o 'API listening on http://127.0.0.1:[0-9]*' "$work/log" | head -1 | sed 's/API listening on //')

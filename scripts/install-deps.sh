@@ -14,8 +14,9 @@ if ! command -v swift >/dev/null 2>&1; then
     exit 1
   fi
 fi
-# nginx-light is the router, bubblewrap the application sandbox, python3-pip the Python runtime's pip, php-fpm serves PHP.
-for p in git postgresql python3 python3-pip ca-certificates curl nginx-light bubblewrap php-fpm php-cli; do need "$p"; done
+# nginx-light is the router, bubblewrap the application sandbox, python3-pip the Python runtime's pip, php-fpm serves PHP;
+# openssl is the tests' oracle for TLS certificates.
+for p in git postgresql python3 python3-pip ca-certificates curl openssl nginx-light bubblewrap php-fpm php-cli; do need "$p"; done
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
 

@@ -24,6 +24,8 @@ public struct APIServer {
         /// The router's HTTP address (port 0: a free one) and the domain environment hosts are made under.
         public var routerHost = "127.0.0.1"
         public var routerPort = 8080
+        /// The router's HTTPS port on the same host; nil: https routes are served over http.
+        public var routerTLSPort: Int? = 8443
         public var baseDomain = "localhost"
         public init(dataDir: String) { self.dataDir = dataDir }
     }
@@ -42,8 +44,12 @@ public struct APIServer {
         orchestratorOptions.stepDelay = options.stepDelay
         let repositories = Repositories(dataDir: options.dataDir)
         let sandbox = Sandbox.detect(logger: logger, hidden: [options.dataDir])
-        let router = NginxRouter(dataDir: options.dataDir, host: options.routerHost, port: options.routerPort, bwrap: sandbox.bubblewrapPath, logger: logger)
-        try await router.start()
+        let router = NginxRouter(dataDir: options.dataDir, host: options.routerHost, port: options.routerPort, tlsPort: options.routerTLSPort,
+                                 defaultCertificateNames: [options.baseDomain, "*." + options.baseDomain], bwrap: sandbox.bubblewrapPath, logger: logger)
+        do { try await router.start() } catch {
+            await store.close()
+            throw error
+        }
         var deployOptions = Deployer.Options(dataDir: options.dataDir)
         deployOptions.baseDomain = options.baseDomain
         let deployer = Deployer(store: store, repositories: repositories, sandbox: sandbox, router: router, options: deployOptions, logger: logger)
@@ -69,7 +75,11 @@ public struct APIServer {
                 context.setInternalURL("http://\(loopback):\(port)")
                 print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
                 Task {
-                    if await router.available { print("Grove router listening on http://\(options.routerHost):\(await router.port) (*.\(options.baseDomain))"); fflush(nil) }
+                    if await router.available {
+                        let tls = await router.tlsPort.map { " and https://\(options.routerHost):\($0)" } ?? ""
+                        print("Grove router listening on http://\(options.routerHost):\(await router.port)\(tls) (*.\(options.baseDomain))")
+                        fflush(nil)
+                    }
                 }
                 fflush(nil)
             },
@@ -99,6 +109,8 @@ public struct APIServer {
         DiscoveryHandlers.register(&r, s)
         GitReadHandlers.register(&r, s)
         DeploymentHandlers.register(&r, s)
+        DomainHandlers.register(&r, s)
+        CertificateHandlers.register(&r, s)
         return r
     }
 }

@@ -71,3 +71,69 @@ extension GitWriter {
         return String(decoding: out.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+extension GitWriter {
+    /// Who a commit made by the platform is written as.
+    public struct Author: Sendable {
+        public var name: String
+        public var email: String
+        public init(name: String, email: String) { self.name = name; self.email = email }
+        var environment: [String: String] {
+            ["GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email]
+        }
+    }
+
+    func git(_ args: [String], extraEnvironment: [String: String], input: [UInt8] = []) async throws -> ChildProcess.Output {
+        try await ChildProcess.run(repositories.gitPath, ["--git-dir=" + repositories.path(for: projectId)] + args,
+                                   environment: Repositories.baseEnvironment.merging(extraEnvironment) { $1 }, input: input)
+    }
+
+    func checked(_ out: ChildProcess.Output, _ what: String) throws -> String {
+        guard out.status == 0 else {
+            throw RepositoryError("\(what) failed: \(String(decoding: out.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return String(decoding: out.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A new commit on top of `parent` where `path` holds `content` (nil: the file is removed), kept alive by
+    /// `holdRef` until the branch moves to it. No work tree: a private index is built from the parent's tree.
+    public func commitFile(parent: String, path: String, content: String?, message: String, author: Author, holdRef: String) async throws -> String {
+        let index = NSTemporaryDirectory() + "grove-index-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: index) }
+        let env = ["GIT_INDEX_FILE": index].merging(author.environment) { $1 }
+        _ = try checked(try await git(["read-tree", parent], extraEnvironment: env), "git read-tree")
+        if let content {
+            let blob = try checked(try await git(["hash-object", "-w", "--stdin"], extraEnvironment: env, input: Array(content.utf8)), "git hash-object")
+            _ = try checked(try await git(["update-index", "--add", "--cacheinfo", "100644,\(blob),\(path)"], extraEnvironment: env), "git update-index")
+        } else {
+            _ = try checked(try await git(["update-index", "--force-remove", path], extraEnvironment: env), "git update-index")
+        }
+        let tree = try checked(try await git(["write-tree"], extraEnvironment: env), "git write-tree")
+        let commit = try checked(try await git(["commit-tree", tree, "-p", parent, "-m", message], extraEnvironment: env), "git commit-tree")
+        _ = try checked(try await git(["update-ref", holdRef, commit], extraEnvironment: [:]), "git update-ref")
+        return commit
+    }
+
+    /// Brings the commits of a work tree's HEAD into the repository under `holdRef` (no hooks run); returns the commit.
+    public func importHead(from workTree: String, holdRef: String) async throws -> String {
+        _ = try checked(try await git(["fetch", "--quiet", "--no-tags", workTree, "+HEAD:" + holdRef], extraEnvironment: [:]), "git fetch")
+        return try checked(try await git(["rev-parse", holdRef], extraEnvironment: [:]), "git rev-parse")
+    }
+
+    public func deleteRef(_ ref: String) async {
+        _ = try? await git(["update-ref", "-d", ref])
+    }
+
+    /// A writable clone of one branch (no other refs), for source operations.
+    public func cloneBranch(_ branch: String, into dir: String, author: Author) async throws {
+        let out = try await ChildProcess.run(repositories.gitPath, ["clone", "--quiet", "--single-branch", "--no-tags", "--branch", branch,
+                                                                     repositories.path(for: projectId), dir],
+                                             environment: Repositories.baseEnvironment)
+        _ = try checked(out, "git clone")
+        for (k, v) in [("user.name", author.name), ("user.email", author.email)] {
+            _ = try checked(try await ChildProcess.run(repositories.gitPath, ["-C", dir, "config", k, v], environment: Repositories.baseEnvironment), "git config")
+        }
+        // The clone's origin is the hosted repository itself: operations must not push around the platform.
+        _ = try await ChildProcess.run(repositories.gitPath, ["-C", dir, "remote", "remove", "origin"], environment: Repositories.baseEnvironment)
+    }
+}

@@ -84,6 +84,9 @@ public actor Deployer {
         self.logger = logger
     }
 
+    /// Environments are served under this domain; custom domains may not use it.
+    public nonisolated var baseDomain: String { options.baseDomain }
+
     static func envKey(_ projectId: String, _ envId: String) -> String { projectId + "/" + envId }
 
     /// The host an environment's `{default}` routes use: `<environment>-<project>.<base domain>`.
@@ -130,9 +133,7 @@ public actor Deployer {
         if sandbox.mode == .plain, config.applications.contains(where: { !$0.mounts.isEmpty }) {
             try await log("W: mounts need the bubblewrap sandbox (apt-get install bubblewrap); they are not writable in plain mode.")
         }
-        let routerPort = await router.port
-        let table = RouteTable(config: config.routes, envHost: host(projectId: projectId, environment: environmentId),
-                               isProduction: env.type == .production, port: routerPort)
+        let (table, certificates) = try await routing(project: project, env: env, routes: config.routes)
         let routesJSON = Data(table.platformRoutes.bytes).base64EncodedString()
 
         try await log("Redeploying environment \(environmentId)")
@@ -198,7 +199,7 @@ public actor Deployer {
                     if status != 0 { throw ActivityFailure("Environment redeployment failed: the deploy hook of \(app.name) exited with status \(status)") }
                 }
             }
-            try await router.set(key, .init(routes: table.routes, upstreams: upstreams))
+            try await router.set(key, .init(routes: table.routes, upstreams: upstreams, certificates: certificates))
         } catch {
             for s in started { await supervisor.stop(s.key, grace: .seconds(2)) }
             throw error
@@ -351,9 +352,9 @@ public actor Deployer {
                         let docRoot = app.web.locations.first(where: { $0.path == "/" })?.location.root.map { inside + "/" + $0 } ?? inside
                         upstreams[a.app] = .init(port: port, hostDir: hostDir, locations: WebLocation.from(app.web, php: php), phpDocumentRoot: php ? docRoot : nil)
                     }
-                    let table = RouteTable(config: config.routes, envHost: host(projectId: p, environment: envId), isProduction: env.type == .production,
-                                           port: await router.port)
-                    try? await router.set(key, .init(routes: table.routes, upstreams: upstreams))
+                    if let project = try? await store.project(id: p), let (table, certificates) = try? await routing(project: project, env: env, routes: config.routes) {
+                        try? await router.set(key, .init(routes: table.routes, upstreams: upstreams, certificates: certificates))
+                    }
                 }
                 logger.info("restored deployment", metadata: ["environment": "\(key)", "ok": "\(ok)"])
             }
@@ -363,6 +364,41 @@ public actor Deployer {
     public func shutdown() async {
         await supervisor.stopAll()
         await router.stop()
+    }
+
+    // MARK: routing
+
+    /// The environment's route table on the router's ports with the project's domains, and the certificates it may serve.
+    func routing(project: Project, env: Environment, routes: [RouteConfig]) async throws -> (RouteTable, [NginxRouter.SiteCertificate]) {
+        var hosts = RouteHosts(envHost: host(projectId: project.id, environment: env.id), isProduction: env.type == .production,
+                               httpPort: await router.port, httpsPort: await router.tlsPort)
+        // Previews need the production domains too: their own domains are named by the one they replace.
+        let production = try await store.domains(projectId: project.id, environmentId: nil)
+        hosts.domains = production.map(\.name)
+        hosts.defaultDomain = production.first(where: \.isDefault)?.name
+        if env.type != .production {
+            for d in try await store.domains(projectId: project.id, environmentId: env.id) {
+                if let prod = d.replacementFor { hosts.replacements[prod, default: []].append(d.name) }
+            }
+        }
+        return (RouteTable(config: routes, hosts: hosts), try await siteCertificates(projectId: project.id))
+    }
+
+    func siteCertificates(projectId: String) async throws -> [NginxRouter.SiteCertificate] {
+        try await store.certificates(projectId: projectId).filter { !$0.isInvalid }.map {
+            NginxRouter.SiteCertificate(id: $0.id, fullChain: ([$0.certificate] + $0.chain).map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined(),
+                                        key: $0.key, domains: $0.domains)
+        }
+    }
+
+    /// After a certificate change: every deployed environment of the project serves the current set.
+    public func refreshCertificates(projectId: String) async throws {
+        let certificates = try await siteCertificates(projectId: projectId)
+        for key in current.keys.sorted() where key.hasPrefix(projectId + "/") {
+            guard var site = await router.site(key), site.certificates != certificates else { continue }
+            site.certificates = certificates
+            try await router.set(key, site)
+        }
     }
 
     // MARK: helpers

@@ -1,5 +1,6 @@
 import Foundation
 import GroveRuntime
+import GroveTLS
 import Logging
 
 /// The HTTP data plane: nginx from the distribution, run by `grove serve` with a generated configuration and
@@ -17,16 +18,35 @@ public actor NginxRouter {
         }
     }
 
-    /// What one environment serves: its routes and where each application listens.
+    /// A project's TLS certificate, served for the https hosts its names cover.
+    public struct SiteCertificate: Sendable, Equatable {
+        public var id: String
+        /// The certificate followed by its chain, PEM.
+        public var fullChain: String
+        public var key: String
+        public var domains: [String]
+        public init(id: String, fullChain: String, key: String, domains: [String]) {
+            self.id = id; self.fullChain = fullChain; self.key = key; self.domains = domains
+        }
+    }
+
+    /// What one environment serves: its routes, where each application listens, the certificates it may use.
     public struct Site: Sendable, Equatable {
         public var routes: [ServedRoute]
         public var upstreams: [String: Upstream]
-        public init(routes: [ServedRoute], upstreams: [String: Upstream]) { self.routes = routes; self.upstreams = upstreams }
+        public var certificates: [SiteCertificate]
+        public init(routes: [ServedRoute], upstreams: [String: Upstream], certificates: [SiteCertificate] = []) {
+            self.routes = routes; self.upstreams = upstreams; self.certificates = certificates
+        }
     }
 
     let prefix: String
     public let host: String
     public private(set) var port: Int
+    /// The HTTPS port; nil: https routes are served over plain http.
+    public private(set) var tlsPort: Int?
+    /// Names the generated fallback certificate covers (the base domain's hosts).
+    let defaultCertificateNames: [String]
     let logger: Logger
     private var sites: [String: Site] = [:]
     /// The process we started (bubblewrap when available) and nginx's master inside it, which takes SIGHUP.
@@ -37,11 +57,14 @@ public actor NginxRouter {
     let nginx: String?
 
     /// With `bwrap`, nginx runs in its own PID namespace, so its workers go with it even if grove is killed.
-    public init(dataDir: String, host: String, port: Int, bwrap: String? = nil, logger: Logger) {
+    public init(dataDir: String, host: String, port: Int, tlsPort: Int? = nil, defaultCertificateNames: [String] = ["localhost", "*.localhost"],
+                bwrap: String? = nil, logger: Logger) {
         self.bwrap = bwrap
         prefix = (dataDir as NSString).appendingPathComponent("router")
         self.host = host
         self.port = port
+        self.tlsPort = tlsPort
+        self.defaultCertificateNames = defaultCertificateNames
         self.logger = logger
         nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
@@ -56,8 +79,11 @@ public actor NginxRouter {
             return
         }
         if port == 0 { port = try Exec.freePort() }
-        for d in ["", "/tmp", "/logs"] { try FileManager.default.createDirectory(atPath: prefix + d, withIntermediateDirectories: true) }
+        if tlsPort == 0 { tlsPort = try Exec.freePort() }
+        for d in ["", "/tmp", "/logs", "/tls"] { try FileManager.default.createDirectory(atPath: prefix + d, withIntermediateDirectories: true) }
         chmod(prefix + "/tmp", 0o777)
+        chmod(prefix + "/tls", 0o700)
+        if tlsPort != nil { try ensureDefaultCertificate() }
         try writeConfig()
         var argv = [nginx, "-p", prefix, "-c", prefix + "/nginx.conf", "-g", "daemon off;"]
         if let bwrap { argv = [bwrap, "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--"] + argv }
@@ -73,7 +99,30 @@ public actor NginxRouter {
             try await Task.sleep(for: .milliseconds(25))
         }
         guard Exec.accepts(port: port) else { throw RuntimeError("nginx did not start: \((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "")") }
-        logger.info("router: nginx on http://\(host):\(port)")
+        let tls = tlsPort.map { " and https://\(host):\($0)" } ?? ""
+        logger.info("router: nginx on http://\(host):\(port)\(tls)")
+    }
+
+    /// The self-signed certificate for https hosts no project certificate covers; made once, renewed when
+    /// it expires within a month or names other hosts.
+    func ensureDefaultCertificate() throws {
+        let certPath = prefix + "/tls/default.crt", keyPath = prefix + "/tls/default.key"
+        if let c = try? String(contentsOfFile: certPath, encoding: .utf8), let k = try? String(contentsOfFile: keyPath, encoding: .utf8),
+           let b = try? CertificateBundle(certificate: c, key: k, chain: [], now: Date().addingTimeInterval(30 * 86_400)),
+           b.domains == defaultCertificateNames.map({ $0.lowercased() }) {
+            return
+        }
+        let (cert, key) = try SelfSignedCertificate.generate(commonName: defaultCertificateNames.first ?? "localhost", names: defaultCertificateNames)
+        try Self.writeSecret(key, to: keyPath)
+        try cert.write(toFile: certPath, atomically: true, encoding: .utf8)
+        logger.info("router: generated a self-signed certificate for \(defaultCertificateNames.joined(separator: ", "))")
+    }
+
+    static func writeSecret(_ text: String, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path + ".new", contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw RuntimeError("cannot write \(path)")
+        }
+        guard rename(path + ".new", path) == 0 else { throw RuntimeError("cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
     public func stop() async {
@@ -143,6 +192,8 @@ public actor NginxRouter {
         return String(text[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    struct ServerKey: Hashable { var scheme: String; var host: String }
+
     func writeConfig() throws {
         generation += 1
         let listen = "\(host):\(port)"
@@ -178,14 +229,44 @@ public actor NginxRouter {
           }
 
         """
+        let tlsListen = tlsPort.map { "\(host):\($0) ssl" }
+        if let tlsListen {
+            conf += """
+              ssl_protocols TLSv1.2 TLSv1.3;
+              ssl_session_cache shared:grove:10m;
+              server {
+                listen \(tlsListen) default_server;
+                ssl_certificate \(prefix)/tls/default.crt;
+                ssl_certificate_key \(prefix)/tls/default.key;
+                location / { default_type text/plain; return 404 "No route for this host.\\n"; }
+              }
+
+            """
+        }
+        var written = Set<String>()
         for (key, site) in sites.sorted(by: { $0.key < $1.key }) {
             let safe = key.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
             for (app, up) in site.upstreams.sorted(by: { $0.key < $1.key }) {
                 conf += "  upstream u_\(safe)_\(app.replacingOccurrences(of: "-", with: "_")) { server 127.0.0.1:\(up.port); keepalive 32; }\n"
             }
-            let byHost = Dictionary(grouping: site.routes, by: \.host)
-            for (host, routes) in byHost.sorted(by: { $0.key < $1.key }) {
-                conf += "  server {\n    listen \(listen);\n    server_name \(host);\n"
+            let byHost = Dictionary(grouping: site.routes, by: { ServerKey(scheme: $0.scheme, host: $0.host) })
+            for (server, routes) in byHost.sorted(by: { ($0.key.host, $0.key.scheme) < ($1.key.host, $1.key.scheme) }) {
+                let host = server.host
+                if server.scheme == "https" {
+                    guard let tlsListen else { continue }
+                    conf += "  server {\n    listen \(tlsListen);\n    server_name \(host);\n"
+                    if let c = site.certificates.first(where: { CertificateBundle.matches($0.domains, host) }) {
+                        if written.insert(c.id).inserted {
+                            try Self.writeSecret(c.key, to: prefix + "/tls/\(c.id).key")
+                            try c.fullChain.write(toFile: prefix + "/tls/\(c.id).crt", atomically: true, encoding: .utf8)
+                        }
+                        conf += "    ssl_certificate \(prefix)/tls/\(c.id).crt;\n    ssl_certificate_key \(prefix)/tls/\(c.id).key;\n"
+                    } else {
+                        conf += "    ssl_certificate \(prefix)/tls/default.crt;\n    ssl_certificate_key \(prefix)/tls/default.key;\n"
+                    }
+                } else {
+                    conf += "  server {\n    listen \(listen);\n    server_name \(host);\n"
+                }
                 var hasRoot = false
                 var named = Set<String>()
                 for r in routes.sorted(by: { $0.path.count > $1.path.count }) {
@@ -202,6 +283,10 @@ public actor NginxRouter {
                         continue
                     }
                     conf += "    location \(r.path) {\n"
+                    if r.upgradesScheme, let tls = tlsPort {
+                        conf += "      return 301 https://$host\(tls == 443 ? "" : ":\(tls)")$request_uri;\n    }\n"
+                        continue
+                    }
                     switch r.target {
                     case .upstream(let app):
                         if site.upstreams[app] != nil {
@@ -232,5 +317,9 @@ public actor NginxRouter {
         }
         conf += "}\n"
         try conf.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
+        // Keys of certificates no site uses any more do not stay on disk.
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: prefix + "/tls")) ?? [] where !f.hasPrefix("default.") {
+            if !written.contains(String(f.prefix { $0 != "." })) { try? FileManager.default.removeItem(atPath: prefix + "/tls/" + f) }
+        }
     }
 }

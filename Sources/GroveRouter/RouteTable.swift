@@ -20,32 +20,70 @@ public struct ServedRoute: Sendable, Equatable {
     public var id: String?
     public var primary: Bool
     public var route: RouteConfig?
+    /// The plain-http twin of an https-only URL: redirects keeping the request's path and query.
+    public var upgradesScheme: Bool = false
+
+    public var scheme: String { url.hasPrefix("https://") ? "https" : "http" }
+}
+
+/// Where one environment's routes are served: its generated host, the router's ports and the custom domains.
+public struct RouteHosts: Sendable, Equatable {
+    /// The generated host (`main-abc123.localhost`).
+    public var envHost: String
+    public var isProduction: Bool
+    /// The router's ports, omitted from URLs when 80 and 443; without an HTTPS port https routes are served over http.
+    public var httpPort: Int
+    public var httpsPort: Int?
+    /// Production: the project's domains, and the one `{default}` stands for.
+    public var domains: [String]
+    public var defaultDomain: String?
+    /// Previews: production domain -> the environment's domains that replace it.
+    public var replacements: [String: [String]]
+
+    public init(envHost: String, isProduction: Bool, httpPort: Int, httpsPort: Int? = nil, domains: [String] = [],
+                defaultDomain: String? = nil, replacements: [String: [String]] = [:]) {
+        self.envHost = envHost; self.isProduction = isProduction; self.httpPort = httpPort; self.httpsPort = httpsPort
+        self.domains = domains; self.defaultDomain = defaultDomain; self.replacements = replacements
+    }
 }
 
 /// Turns routes.yaml templates into the URLs of one environment, and into `PLATFORM_ROUTES`.
 public struct RouteTable: Sendable {
     public let routes: [ServedRoute]
 
-    /// `envHost` is the environment's generated host (`main-abc123.localhost`); `port` the router's HTTP port
-    /// (omitted from URLs when 80). HTTPS templates are served over HTTP until the router terminates TLS.
     public init(config: [RouteConfig], envHost: String, isProduction: Bool, port: Int) {
-        let portPart = port == 80 ? "" : ":\(port)"
+        self.init(config: config, hosts: RouteHosts(envHost: envHost, isProduction: isProduction, httpPort: port))
+    }
+
+    public init(config: [RouteConfig], hosts h: RouteHosts) {
         var out: [ServedRoute] = []
         for r in config {
-            guard let (host, path) = Self.resolve(r.template, envHost: envHost, isProduction: isProduction) else { continue }
-            let url = "http://\(host)\(portPart)\(path)"
+            guard let t = Self.split(r.template) else { continue }
             let target: ServedRoute.Target
             switch r.type {
-            case "redirect": target = .redirect(to: Self.expand(r.to ?? "/", envHost: envHost, isProduction: isProduction, portPart: portPart), code: 301)
+            case "redirect": target = .redirect(to: Self.expand(r.to ?? "/", h), code: 301)
             case "proxy": target = .proxy(to: r.to ?? "")
             default: target = .upstream(app: r.upstream ?? "")
             }
-            // {default} beats {all} on the same URL.
-            if let i = out.firstIndex(where: { $0.url == url }) {
-                if r.template.contains("{default}") { out[i] = ServedRoute(url: url, host: host, path: path, target: target, originalURL: r.template, id: r.id, primary: r.primary ?? false, route: r) }
-                continue
+            for (i, host) in Self.hosts(t.host, h).enumerated() {
+                let url = Self.url(scheme: t.scheme, host: host, path: t.path, h)
+                let served = ServedRoute(url: url, host: host, path: t.path, target: target, originalURL: r.template, id: r.id,
+                                         primary: i == 0 && (r.primary ?? false), route: r)
+                // {default} beats {all} on the same URL.
+                if let j = out.firstIndex(where: { $0.url == url }) {
+                    if r.template.contains("{default}") { out[j] = served }
+                    continue
+                }
+                out.append(served)
             }
-            out.append(ServedRoute(url: url, host: host, path: path, target: target, originalURL: r.template, id: r.id, primary: r.primary ?? false, route: r))
+        }
+        // https-only URLs answer plain http with a redirect, as Platform.sh does.
+        for r in out where r.scheme == "https" {
+            let plain = Self.url(scheme: "http", host: r.host, path: r.path, h)
+            guard !out.contains(where: { $0.url == plain }) else { continue }
+            out.append(ServedRoute(url: plain, host: r.host, path: r.path, target: .redirect(to: r.url, code: 301),
+                                   originalURL: "http://" + (r.originalURL.components(separatedBy: "://").last ?? ""), id: nil, primary: false,
+                                   route: nil, upgradesScheme: true))
         }
         if !out.contains(where: \.primary), let i = out.firstIndex(where: { if case .upstream = $0.target { return true }; return false }) {
             out[i].primary = true
@@ -53,30 +91,57 @@ public struct RouteTable: Sendable {
         routes = out
     }
 
-    /// Host and path of a template for this environment: `{default}`/`{all}` become the environment host;
-    /// on previews every host is rewritten onto it, keeping subdomain prefixes of `{default}` templates.
-    static func resolve(_ template: String, envHost: String, isProduction: Bool) -> (String, String)? {
+    /// Scheme, host template and path prefix (always ending in `/`) of a route key.
+    static func split(_ template: String) -> (scheme: String, host: String, path: String)? {
         guard let sep = template.range(of: "://") else { return nil }
+        let scheme = template[..<sep.lowerBound].lowercased()
         let rest = template[sep.upperBound...]
         let hostPart = String(rest.prefix { $0 != "/" })
         var path = String(rest.dropFirst(hostPart.count))
         if path.isEmpty { path = "/" }
         if !path.hasSuffix("/") { path += "/" }
-        var host: String
-        if hostPart.contains("{default}") || hostPart.contains("{all}") {
-            host = hostPart.replacingOccurrences(of: "{default}", with: envHost).replacingOccurrences(of: "{all}", with: envHost)
-        } else {
-            host = isProduction ? hostPart : envHost
-        }
-        host = host.lowercased()
-        if host.hasPrefix("*.") { host = String(host.dropFirst(2)) }
-        return (host, path)
+        return (scheme == "https" ? "https" : "http", hostPart, path)
     }
 
-    static func expand(_ to: String, envHost: String, isProduction: Bool, portPart: String) -> String {
-        guard to.contains("://") else { return to }
-        guard let (host, path) = resolve(to, envHost: envHost, isProduction: isProduction) else { return to }
-        return "http://\(host)\(portPart)\(path)"
+    /// The hosts a template stands for on this environment, the one that carries `primary` first.
+    /// `{default}`/`{all}` become the generated host; on previews every host is rewritten onto it, keeping
+    /// subdomain prefixes. Production also answers on the project's domains; previews on the domains that
+    /// replace them.
+    static func hosts(_ hostPart: String, _ h: RouteHosts) -> [String] {
+        func clean(_ s: String) -> String {
+            let l = s.lowercased()
+            return l.hasPrefix("*.") ? String(l.dropFirst(2)) : l
+        }
+        let placeholder = hostPart.contains("{default}") || hostPart.contains("{all}")
+        let generated = placeholder
+            ? hostPart.replacingOccurrences(of: "{default}", with: h.envHost).replacingOccurrences(of: "{all}", with: h.envHost)
+            : (h.isProduction ? hostPart : h.envHost)
+        var production: [String] = []
+        if hostPart.contains("{default}"), let d = h.defaultDomain ?? h.domains.first {
+            production.append(hostPart.replacingOccurrences(of: "{default}", with: d))
+        }
+        if hostPart.contains("{all}") { production += h.domains.map { hostPart.replacingOccurrences(of: "{all}", with: $0) } }
+        if !placeholder { production.append(hostPart) }
+        var out: [String] = []
+        func add(_ s: String) { let c = clean(s); if !out.contains(c) { out.append(c) } }
+        if h.isProduction {
+            production.forEach(add)
+            add(generated)
+        } else {
+            add(generated)
+            for p in production { (h.replacements[clean(p)] ?? []).forEach(add) }
+        }
+        return out
+    }
+
+    static func url(scheme: String, host: String, path: String, _ h: RouteHosts) -> String {
+        if scheme == "https", let tls = h.httpsPort { return "https://\(host)\(tls == 443 ? "" : ":\(tls)")\(path)" }
+        return "http://\(host)\(h.httpPort == 80 ? "" : ":\(h.httpPort)")\(path)"
+    }
+
+    static func expand(_ to: String, _ h: RouteHosts) -> String {
+        guard to.contains("://"), let t = split(to), let host = hosts(t.host, h).first else { return to }
+        return url(scheme: t.scheme, host: host, path: t.path, h)
     }
 
     /// `PLATFORM_ROUTES`: exactly the served table, keyed by URL.

@@ -32,6 +32,10 @@ enum Migrations {
             "CREATE INDEX activities_project ON activities (project_id, created_at)",
             "CREATE TABLE activity_log (activity_id TEXT NOT NULL, seq BIGINT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (activity_id, seq))",
         ]),
+        Migration(version: 2, name: "domains and certificates", statements: [
+            "CREATE TABLE domains (project_id TEXT NOT NULL, environment_id TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (project_id, environment_id, name))",
+            "CREATE TABLE certificates (project_id TEXT NOT NULL, id TEXT NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (project_id, id))",
+        ]),
     ]
 
     static func apply(to db: any SQLDatabase) async throws {

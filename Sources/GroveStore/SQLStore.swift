@@ -194,7 +194,7 @@ public struct SQLStore: Store {
     public func deleteProject(id: String) async throws {
         let p: [SQLValue] = [.text(id)]
         try await exec("DELETE FROM activity_log WHERE activity_id IN (SELECT id FROM activities WHERE project_id = ?)", p)
-        for table in ["activities", "variables", "environments", "project_grants"] {
+        for table in ["activities", "variables", "environments", "project_grants", "domains", "certificates"] {
             try await exec("DELETE FROM \(table) WHERE project_id = ?", p)
         }
         try await exec("DELETE FROM projects WHERE id = ?", p)
@@ -225,6 +225,51 @@ public struct SQLStore: Store {
     }
     public func environments(projectId: String) async throws -> [Environment] {
         try await many("SELECT data FROM environments WHERE project_id = ? ORDER BY created_at, id", [.text(projectId)])
+    }
+
+    // MARK: domains
+
+    public func insertDomain(_ d: Domain) async throws {
+        try await exec("INSERT INTO domains (project_id, environment_id, name, data) VALUES (?, ?, ?, ?)",
+                       [.text(d.projectId), .text(d.environmentId ?? ""), .text(d.name), try encode(d)])
+    }
+    public func updateDomain(_ d: Domain) async throws {
+        try await exec("UPDATE domains SET data = ? WHERE project_id = ? AND environment_id = ? AND name = ?",
+                       [try encode(d), .text(d.projectId), .text(d.environmentId ?? ""), .text(d.name)])
+    }
+    public func deleteDomain(projectId: String, environmentId: String?, name: String) async throws {
+        try await exec("DELETE FROM domains WHERE project_id = ? AND environment_id = ? AND name = ?",
+                       [.text(projectId), .text(environmentId ?? ""), .text(name)])
+    }
+    public func domain(projectId: String, environmentId: String?, name: String) async throws -> Domain? {
+        try await one("SELECT data FROM domains WHERE project_id = ? AND environment_id = ? AND name = ?",
+                      [.text(projectId), .text(environmentId ?? ""), .text(name)])
+    }
+    public func domains(projectId: String, environmentId: String?) async throws -> [Domain] {
+        try await many("SELECT data FROM domains WHERE project_id = ? AND environment_id = ? ORDER BY name",
+                       [.text(projectId), .text(environmentId ?? "")])
+    }
+    public func allDomains(projectId: String) async throws -> [Domain] {
+        try await many("SELECT data FROM domains WHERE project_id = ? ORDER BY environment_id, name", [.text(projectId)])
+    }
+
+    // MARK: certificates
+
+    public func insertCertificate(_ c: TLSCertificate) async throws {
+        try await exec("INSERT INTO certificates (project_id, id, created_at, data) VALUES (?, ?, ?, ?)",
+                       [.text(c.projectId), .text(c.id), .text(c.createdAt), try encode(c)])
+    }
+    public func updateCertificate(_ c: TLSCertificate) async throws {
+        try await exec("UPDATE certificates SET data = ? WHERE project_id = ? AND id = ?", [try encode(c), .text(c.projectId), .text(c.id)])
+    }
+    public func deleteCertificate(projectId: String, id: String) async throws {
+        try await exec("DELETE FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+    }
+    public func certificate(projectId: String, id: String) async throws -> TLSCertificate? {
+        try await one("SELECT data FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+    }
+    public func certificates(projectId: String) async throws -> [TLSCertificate] {
+        try await many("SELECT data FROM certificates WHERE project_id = ? ORDER BY created_at, id", [.text(projectId)])
     }
 
     // MARK: variables

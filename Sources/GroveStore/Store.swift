@@ -85,6 +85,21 @@ public protocol Store: Sendable {
     func variable(projectId: String, environmentId: String?, name: String) async throws -> Variable?
     func variables(projectId: String, environmentId: String?) async throws -> [Variable]
 
+    /// `environmentId` nil: the project's (production) domains.
+    func insertDomain(_ d: Domain) async throws
+    func updateDomain(_ d: Domain) async throws
+    func deleteDomain(projectId: String, environmentId: String?, name: String) async throws
+    func domain(projectId: String, environmentId: String?, name: String) async throws -> Domain?
+    func domains(projectId: String, environmentId: String?) async throws -> [Domain]
+    /// Every domain of the project, production and replacement.
+    func allDomains(projectId: String) async throws -> [Domain]
+
+    func insertCertificate(_ c: TLSCertificate) async throws
+    func updateCertificate(_ c: TLSCertificate) async throws
+    func deleteCertificate(projectId: String, id: String) async throws
+    func certificate(projectId: String, id: String) async throws -> TLSCertificate?
+    func certificates(projectId: String) async throws -> [TLSCertificate]
+
     /// The organization, the user's membership in it and the user's grant on the project, in one round trip.
     func accessRecords(organizationId: String, projectId: String, userId: String) async throws
         -> (organization: Organization?, member: OrganizationMember?, grant: ProjectGrant?)

@@ -11,6 +11,7 @@ struct Grove: AsyncParsableCommand {
             ServeCommand.self, GitHookCommand.self, GitCredentialCommand.self, AdminUserCreate.self, AdminGrant.self,
             Push.self, ProjectSetRemote.self, EnvironmentCheckout.self, RepoLs.self, RepoCat.self, RepoLog.self,
             EnvironmentURL.self, RouteList.self, RouteGet.self, AppList.self, AppConfigGet.self,
+            DomainAdd.self, DomainList.self, DomainDelete.self, CertificateAdd.self, CertificateList.self, CertificateDelete.self,
             AuthAPITokenLogin.self, AuthInfo.self, AuthLogout.self,
             OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
             ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,

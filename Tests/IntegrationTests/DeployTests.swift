@@ -56,7 +56,7 @@ struct DeployTests {
         var j = (try? JSON.parse(body)) ?? .null
         #expect(j["version"] == "one" && j["valid"] == true && j["in_build"] == false && j["app"] == "app" && j["branch"] == "main")
         #expect(j["project"]?.stringValue == pid && j["greeting"] == "hello" && j["from_config"] == "yes" && j["built"] == "built")
-        #expect(j["routes"]?.arrayValue?.first?.stringValue == "http://main-\(pid).localhost:\(s.routerPort)/", "\(body)")
+        #expect(j["routes"]?.arrayValue == [.string("http://main-\(pid).localhost:\(s.routerPort)/"), .string("https://main-\(pid).localhost:\(s.routerTLSPort)/")], "\(body)")
         #expect(j["environment"]?.stringValue?.hasPrefix("main-") == true)
         let firstTree = j["tree"]?.stringValue
 
@@ -127,9 +127,14 @@ struct DeployTests {
         #expect(code == 200 && body.contains("front page"), "\(body)")
         (code, body) = try s.fetch(pid, path: "/api/")
         #expect(code == 200 && body.contains("api answer"), "\(body)")
-        let (_, head) = try Spawn.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: www.main-\(pid).localhost",
-                                                        "http://127.0.0.1:\(s.routerPort)/"])
-        #expect(head == "301 http://main-\(pid).localhost:\(s.routerPort)/", "\(head)")
+        // Plain http moves to https keeping the path; the www route redirects to the bare host.
+        let www = "www.main-\(pid).localhost"
+        var (_, head) = try Spawn.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--resolve", "\(www):\(s.routerPort):127.0.0.1",
+                                                        "http://\(www):\(s.routerPort)/x?y=1"])
+        #expect(head == "301 https://\(www):\(s.routerTLSPort)/x?y=1", "\(head)")
+        (_, head) = try Spawn.run("/usr/bin/curl", ["-s", "-k", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--resolve", "\(www):\(s.routerTLSPort):127.0.0.1",
+                                                    "https://\(www):\(s.routerTLSPort)/"])
+        #expect(head == "301 https://main-\(pid).localhost:\(s.routerTLSPort)/", "\(head)")
         // Changing one application rebuilds only that one.
         try tree.commit(["front/index.html": "front page, second edition\n"])
         let (st2, out2) = try tree.push(["HEAD:refs/heads/main"])
@@ -198,10 +203,12 @@ struct RuntimeLifecycleTests {
 
         // The API describes what serves.
         let routes = try await http.get("/projects/\(pid)/environments/main/routes").json.arrayValue ?? []
-        #expect(routes.count == 1 && routes.first?["upstream"] == "app" && routes.first?["original_url"] == "https://{default}/")
+        #expect(routes.count == 2 && routes.first?["upstream"] == "app" && routes.first?["original_url"] == "https://{default}/", "\(routes)")
+        #expect(routes.last?["type"] == "redirect" && routes.last?["original_url"] == "http://{default}/")
         let current = try await http.get("/projects/\(pid)/environments/main/deployments/current").json
         #expect(current["webapps"]?["app"]?["type"] == "python:3.11" && current["environment_info"]?["name"] == "main")
-        #expect(current["routes"]?.objectValue?.keys.first == "http://main-\(pid).localhost:\(s.routerPort)/")
+        #expect(current["routes"]?.objectValue?.keys.first == "https://main-\(pid).localhost:\(s.routerTLSPort)/")
+        #expect(current["routes"]?["http://main-\(pid).localhost:\(s.routerPort)/"]?["to"] == .string("https://main-\(pid).localhost:\(s.routerTLSPort)/"))
         #expect(try await http.get("/projects/\(pid)/environments/main/deployments").json.arrayValue?.count == 1)
 
         // A redeploy keeps the mount's data.
@@ -275,7 +282,8 @@ struct PHPTests {
         #expect(code == 200 && body.hasPrefix("hello from 8."), "\(body)")
         (code, body) = try s.fetch(pid, path: "/assets/app.css")
         #expect(code == 200 && body == "body{color:red}", "\(body)")
-        let (_, headers) = try Spawn.run("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "-H", "Host: main-\(pid).localhost", "http://127.0.0.1:\(s.routerPort)/assets/app.css"])
+        let (_, headers) = try Spawn.run("/usr/bin/curl", ["-s", "-k", "-D", "-", "-o", "/dev/null", "--resolve", "main-\(pid).localhost:\(s.routerTLSPort):127.0.0.1",
+                                                           "https://main-\(pid).localhost:\(s.routerTLSPort)/assets/app.css"])
         #expect(headers.lowercased().contains("x-static: yes") && headers.lowercased().contains("cache-control: max-age=3600"), "\(headers)")
         (code, _) = try s.fetch(pid, path: "/assets/key.secret")
         #expect(code == 404)
@@ -359,6 +367,6 @@ struct NodeAppTests {
         (cs, co) = try CLI.run(["app:config-get", "-p", pid, "-P", "type"], env: env)
         #expect(cs == 0 && co.trimmingCharacters(in: .whitespacesAndNewlines) == "nodejs:20", "\(co)")
         (cs, co) = try CLI.run(["environment:url", "-p", pid, "--primary"], env: env)
-        #expect(cs == 0 && co.trimmingCharacters(in: .whitespacesAndNewlines) == "http://main-\(pid).localhost:\(s.routerPort)/", "\(co)")
+        #expect(cs == 0 && co.trimmingCharacters(in: .whitespacesAndNewlines) == "https://main-\(pid).localhost:\(s.routerTLSPort)/", "\(co)")
     }
 }

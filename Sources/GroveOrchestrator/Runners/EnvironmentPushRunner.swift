@@ -30,8 +30,14 @@ public struct EnvironmentPushRunner: ActivityRunner {
         guard let envId = p["environment"]?.stringValue, let new = p["new_commit"]?.stringValue else {
             throw ActivityFailure("The activity does not name the environment and commit.")
         }
-        let old = p["old_commit"]?.stringValue ?? GitWriter.zero
-        let activate = p["activate"]?.boolValue ?? false
+        try await apply(ctx, environment: envId, old: p["old_commit"]?.stringValue ?? GitWriter.zero, new: new,
+                        activate: p["activate"]?.boolValue ?? false)
+    }
+
+    /// Deploys `new` to the environment (when active) and moves its branch from `old` to it, compare-and-swap.
+    /// Pushes, source operations and route edits all end here.
+    func apply(_ ctx: ActivityContext, environment envId: String, old: String, new: String, activate: Bool) async throws {
+        let projectId = ctx.activity.projectId
         guard var env = try await ctx.store.environment(projectId: projectId, id: envId) else {
             throw ActivityFailure("Environment \(envId) no longer exists.")
         }

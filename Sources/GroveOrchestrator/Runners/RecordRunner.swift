@@ -32,6 +32,9 @@ public enum DefaultRunners {
             "environment.resume": EnvironmentLifecycleRunner(.resume, repositories: repositories, deployer: deployer),
             "environment.delete": EnvironmentDeleteRunner(repositories: repositories, deployer: deployer),
         ]
+        for verb in ["create", "update", "delete"] {
+            r["environment.domain.\(verb)"] = DomainChangeRunner(repositories: repositories, deployer: deployer)
+        }
         for t in ["project.variable.create", "project.variable.update", "project.variable.delete",
                   "environment.variable.create", "environment.variable.update", "environment.variable.delete",
                   "environment.update.http_access", "environment.update.smtp", "environment.update.restrict_robots",

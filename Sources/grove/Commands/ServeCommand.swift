@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("router-listen"), help: "Address the router (nginx) serves applications on, HOST:PORT (port 0 picks a free one).")
     var routerListen = "127.0.0.1:8080"
 
+    @Option(name: .customLong("router-tls-port"), help: "Port the router serves https routes on, same host as --router-listen (0: a free one; 'off': https routes over plain http).")
+    var routerTLSPort = "8443"
+
     @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
     var baseDomain = "localhost"
 
@@ -57,6 +60,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         opts.routerHost = String(routerListen[..<rc])
         opts.routerPort = rport
+        if routerTLSPort == "off" {
+            opts.routerTLSPort = nil
+        } else {
+            guard let tp = Int(routerTLSPort), tp >= 0, tp < 65536 else { throw ValidationError("--router-tls-port must be a port number or 'off'") }
+            opts.routerTLSPort = tp
+        }
         opts.baseDomain = baseDomain
         do {
             try await APIServer.run(opts, logger: logger)

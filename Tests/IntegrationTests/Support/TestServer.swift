@@ -34,6 +34,8 @@ final class TestServer: @unchecked Sendable {
     private(set) var baseURL = ""
     /// The router (nginx) port, where environments answer as `<env>-<project>.localhost`.
     private(set) var routerPort = 0
+    /// The router's HTTPS port (self-signed certificate unless the project has its own).
+    private(set) var routerTLSPort = 0
     /// What the current server process printed.
     var output: String { process?.output ?? lastOutput }
     private var lastOutput = ""
@@ -57,7 +59,7 @@ final class TestServer: @unchecked Sendable {
 
     /// Starts the process (again, after `stop`) and waits for its "listening" line.
     func launch() async throws {
-        var args = ["serve", "--listen", "127.0.0.1:0", "--router-listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warning"]
+        var args = ["serve", "--listen", "127.0.0.1:0", "--router-listen", "127.0.0.1:0", "--router-tls-port", "0", "--data-dir", dataDir, "--log-level", "warning"]
         if let databaseURL { args += ["--database-url", databaseURL] }
         if stepDelayMs > 0 { args += ["--activity-step-delay", String(stepDelayMs)] }
         let p = try Spawn.start(Paths.groveBinary, args)
@@ -67,9 +69,10 @@ final class TestServer: @unchecked Sendable {
         while Date() < deadline {
             let text = p.output
             if let r = text.range(of: #"API listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression),
-               let rr = text.firstMatch(of: /router listening on http:\/\/127\.0\.0\.1:(\d+)/) {
+               let rr = text.firstMatch(of: /router listening on http:\/\/127\.0\.0\.1:(\d+) and https:\/\/127\.0\.0\.1:(\d+)/) {
                 baseURL = String(text[r].dropFirst("API listening on ".count))
                 routerPort = Int(rr.1) ?? 0
+                routerTLSPort = Int(rr.2) ?? 0
                 return
             }
             if let st = p.exitStatus() { throw TestFailure("grove serve exited with \(st): \(text)") }
@@ -119,8 +122,15 @@ final class TestServer: @unchecked Sendable {
 
     /// GET through the router with the environment's host name; (status, body).
     func fetch(_ projectId: String, environment: String = "main", path: String = "/") throws -> (Int, String) {
-        let host = "\(environment)-\(projectId).localhost"
-        let (_, out) = try Spawn.run("/usr/bin/curl", ["-s", "-m", "20", "-w", "\n%{http_code}", "-H", "Host: \(host)", "http://127.0.0.1:\(routerPort)\(path)"])
+        try fetch(host: "\(environment)-\(projectId).localhost", path: path)
+    }
+
+    /// GET `http://host/path` through the router, following redirects (https with any certificate); (status, body).
+    func fetch(host: String, path: String = "/", scheme: String = "http") throws -> (Int, String) {
+        let port = scheme == "https" ? routerTLSPort : routerPort
+        let (_, out) = try Spawn.run("/usr/bin/curl", ["-s", "-k", "-L", "-m", "20", "-w", "\n%{http_code}",
+                                                       "--resolve", "\(host):\(routerPort):127.0.0.1", "--resolve", "\(host):\(routerTLSPort):127.0.0.1",
+                                                       "\(scheme)://\(host):\(port)\(path)"])
         let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }

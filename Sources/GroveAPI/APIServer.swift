@@ -111,6 +111,7 @@ public struct APIServer {
         DeploymentHandlers.register(&r, s)
         DomainHandlers.register(&r, s)
         CertificateHandlers.register(&r, s)
+        OperationHandlers.register(&r, s)
         return r
     }
 }

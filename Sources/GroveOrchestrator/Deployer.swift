@@ -71,7 +71,7 @@ public actor Deployer {
     public let router: NginxRouter
     let options: Options
     let logger: Logger
-    private var current: [String: Deployment] = [:]
+    var current: [String: Deployment] = [:]
 
     public init(store: any Store, repositories: Repositories, sandbox: Sandbox, router: NginxRouter, options: Options, logger: Logger) {
         self.store = store
@@ -269,6 +269,14 @@ public actor Deployer {
     /// the environment's cron.log. Returns the exit status (124 on timeout).
     public func runCron(projectId: String, environmentId: String, app: String, command: String, timeout: Int,
                         log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
+        try await runInInstance(projectId: projectId, environmentId: environmentId, app: app, command: command, timeout: timeout,
+                                logName: "cron", extraEnvironment: [:], log: log)
+    }
+
+    /// Runs a one-off command beside a deployed application: its artifact, mounts and runtime variables, no port.
+    /// Output goes to `log` and is appended to `<logName>.log` in the environment's log directory.
+    func runInInstance(projectId: String, environmentId: String, app: String, command: String, timeout: Int, logName: String,
+                       extraEnvironment: [String: String], log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
         let key = Self.envKey(projectId, environmentId)
         guard let d = current[key], let running = d.apps.first(where: { $0.app == app }) else {
             throw ActivityFailure("Application \(app) is not deployed on \(environmentId).")
@@ -276,27 +284,37 @@ public actor Deployer {
         let artifact = (builder.root as NSString).appendingPathComponent("\(running.artifact)/app")
         var env = running.env
         env["PORT"] = nil
+        for (k, v) in extraEnvironment { env[k] = v }
         let mounts = try mountBinds(projectId: projectId, environmentId: environmentId,
                                     app: try await appConfig(projectId: projectId, commit: d.commit, app: app))
         let argv = sandbox.command(Self.withEnvironmentFile("set -e\n" + command), app: artifact, writableApp: false, mounts: mounts)
         let logDir = (running.logPath as NSString).deletingLastPathComponent
-        let stepLog = logDir + "/cron-step.log"
+        return try await runTimed(argv, env: env, cwd: sandbox.mode == .plain ? artifact : nil, timeout: timeout,
+                                  stepLog: logDir + "/\(logName)-step.log", logFile: logDir + "/\(logName).log", log: log)
+    }
+
+    /// Runs `argv` streaming its output, stopped after `timeout` seconds (status 124); the output is appended to `logFile`.
+    func runTimed(_ argv: [String], env: [String: String], cwd: String?, timeout: Int, stepLog: String, logFile: String,
+                  log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
         try? FileManager.default.removeItem(atPath: stepLog)
         let builder = self.builder
-        let cwd = sandbox.mode == .plain ? artifact : nil
-        let runEnv = env
         let status = try await withThrowingTaskGroup(of: Int32?.self) { group in
-            group.addTask { try await builder.runStreaming(argv, env: runEnv, cwd: cwd, logFile: stepLog, log: log) }
+            group.addTask { try await builder.runStreaming(argv, env: env, cwd: cwd, logFile: stepLog, log: log) }
             group.addTask { try await Task.sleep(for: .seconds(timeout)); return nil }
             let first = try await group.next() ?? nil
             group.cancelAll()
             return first ?? 124
         }
-        if let text = try? String(contentsOfFile: stepLog, encoding: .utf8), let h = FileHandle(forWritingAtPath: logDir + "/cron.log") ?? {
-            _ = FileManager.default.createFile(atPath: logDir + "/cron.log", contents: nil); return FileHandle(forWritingAtPath: logDir + "/cron.log") }() {
-            h.seekToEndOfFile(); h.write(Data(text.utf8)); try? h.close()
-        }
+        if let text = try? String(contentsOfFile: stepLog, encoding: .utf8) { Self.append(text, to: logFile) }
         return status
+    }
+
+    static func append(_ text: String, to path: String) {
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? h.close() }
+        h.seekToEndOfFile()
+        h.write(Data(text.utf8))
     }
 
     func appConfig(projectId: String, commit: String, app: String) async throws -> ApplicationConfig {

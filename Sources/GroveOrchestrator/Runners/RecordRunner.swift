@@ -32,6 +32,8 @@ public enum DefaultRunners {
             "environment.resume": EnvironmentLifecycleRunner(.resume, repositories: repositories, deployer: deployer),
             "environment.delete": EnvironmentDeleteRunner(repositories: repositories, deployer: deployer),
         ]
+        r["environment.source-operation"] = SourceOperationRunner(repositories: repositories, deployer: deployer)
+        r["environment.operation"] = RuntimeOperationRunner(deployer: deployer)
         for verb in ["create", "update", "delete"] {
             r["environment.domain.\(verb)"] = DomainChangeRunner(repositories: repositories, deployer: deployer)
         }

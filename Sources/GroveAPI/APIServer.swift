@@ -112,6 +112,7 @@ public struct APIServer {
         DomainHandlers.register(&r, s)
         CertificateHandlers.register(&r, s)
         OperationHandlers.register(&r, s)
+        RouteWriteHandlers.register(&r, s)
         return r
     }
 }

@@ -43,7 +43,7 @@ enum DeploymentHandlers {
         guard let view = await s.deployer?.view(projectId: p.id, environmentId: e.id), case .object(let table) = view.routes else { return [] }
         return table.map { url, route in
             var o = route.objectValue ?? JSONObject()
-            o["id"] = route["id"].flatMap { $0.isNull ? nil : $0 } ?? .string(url)
+            if let id = route["id"], !id.isNull { o["id"] = id } else { o["id"] = .string(url) }
             o["url"] = .string(url)
             o["production_url"] = .string(url)
             o["tls"] = o["tls"] ?? .object(JSONObject([("strict_transport_security", .object(JSONObject([("enabled", .null), ("include_subdomains", .null), ("preload", .null)]))),

@@ -43,3 +43,15 @@ enum RepoPath {
         return a + "/" + b
     }
 }
+
+/// Another tree with some files replaced: what a commit would hold after an edit, checked before committing.
+public struct OverlayFiles: ConfigFiles {
+    let base: any ConfigFiles
+    let overrides: [String: String]
+    public init(_ base: any ConfigFiles, overrides: [String: String]) { self.base = base; self.overrides = overrides }
+    public func allPaths() async throws -> [String] { Array(Set(try await base.allPaths()).union(overrides.keys)).sorted() }
+    public func read(_ path: String) async throws -> [UInt8]? {
+        if let o = overrides[path] { return Array(o.utf8) }
+        return try await base.read(path)
+    }
+}

@@ -139,9 +139,12 @@ public struct RouteTable: Sendable {
         return "http://\(host)\(h.httpPort == 80 ? "" : ":\(h.httpPort)")\(path)"
     }
 
+    /// A redirect target on this environment: its host resolved like a route's, its path and query kept as written.
     static func expand(_ to: String, _ h: RouteHosts) -> String {
-        guard to.contains("://"), let t = split(to), let host = hosts(t.host, h).first else { return to }
-        return url(scheme: t.scheme, host: host, path: t.path, h)
+        guard let sep = to.range(of: "://"), let t = split(to), let host = hosts(t.host, h).first else { return to }
+        let rest = to[sep.upperBound...]
+        let path = String(rest.dropFirst(rest.prefix { $0 != "/" && $0 != "?" }.count))
+        return url(scheme: t.scheme, host: host, path: path.isEmpty ? "/" : path, h)
     }
 
     /// `PLATFORM_ROUTES`: exactly the served table, keyed by URL.

@@ -116,3 +116,48 @@ import Testing
         #expect(CronSpec.problem("* * * * 8") != nil)
     }
 }
+
+@Suite struct RoutesFileEditorTests {
+    let file = """
+    # main site
+    "https://{default}/": {type: upstream, upstream: "app:http", id: main}
+    "https://www.{default}/":
+      type: redirect
+      to: "https://{default}/"
+    """
+
+    @Test func addReplaceRemoveKeepOrder() throws {
+        let added = try RoutesFileEditor.edit(file, key: "https://{default}/blog", route: ["type": "upstream", "upstream": "blog:http"], mustExist: false, mustNotExist: true)
+        #expect(RoutesFileEditor.routes(added).map(\.0) == ["https://{default}/", "https://www.{default}/", "https://{default}/blog"])
+        #expect(RoutesFileEditor.routes(added)[0].1["id"] == "main")
+        let replaced = try RoutesFileEditor.edit(added, key: "https://www.{default}/", route: ["type": "redirect", "to": "https://{default}/x", "primary": false],
+                                                 mustExist: true, mustNotExist: false)
+        #expect(RoutesFileEditor.routes(replaced)[1].1["to"] == "https://{default}/x" && RoutesFileEditor.routes(replaced)[1].1["primary"] == false)
+        let removed = try RoutesFileEditor.edit(replaced, key: "https://{default}/", route: nil, mustExist: true, mustNotExist: false)
+        #expect(RoutesFileEditor.routes(removed).map(\.0) == ["https://www.{default}/", "https://{default}/blog"])
+    }
+
+    @Test func refusals() throws {
+        #expect(throws: RoutesFileEditor.EditError.self) {
+            try RoutesFileEditor.edit(file, key: "https://{default}/", route: ["type": "upstream", "upstream": "app:http"], mustExist: false, mustNotExist: true)
+        }
+        #expect(throws: RoutesFileEditor.EditError.self) {
+            try RoutesFileEditor.edit(file, key: "https://{default}/nope", route: nil, mustExist: true, mustNotExist: false)
+        }
+        #expect(throws: RoutesFileEditor.EditError.self) {
+            try RoutesFileEditor.edit("- a\n- b\n", key: "x", route: nil, mustExist: false, mustNotExist: false)
+        }
+        #expect(try RoutesFileEditor.edit(nil, key: "http://{default}/", route: ["type": "upstream", "upstream": "app:http"], mustExist: false, mustNotExist: true)
+            .contains("http://{default}/"))
+    }
+}
+
+@Suite struct RoutesFileEditorSequenceTests {
+    @Test func createUpdateDelete() throws {
+        var f = "\"https://{default}/\": {type: upstream, upstream: \"app:http\"}\n"
+        f = try RoutesFileEditor.edit(f, key: "https://{default}/old/", route: ["type": "redirect", "to": "https://{default}/"], mustExist: false, mustNotExist: true)
+        f = try RoutesFileEditor.edit(f, key: "https://{default}/old/", route: ["type": "redirect", "to": "https://{default}/?from=old"], mustExist: true, mustNotExist: false)
+        f = try RoutesFileEditor.edit(f, key: "https://{default}/old/", route: nil, mustExist: true, mustNotExist: false)
+        #expect(RoutesFileEditor.routes(f).map(\.0) == ["https://{default}/"], "\(f)")
+    }
+}

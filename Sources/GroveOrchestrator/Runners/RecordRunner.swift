@@ -35,6 +35,7 @@ public enum DefaultRunners {
         r["environment.source-operation"] = SourceOperationRunner(repositories: repositories, deployer: deployer)
         r["environment.operation"] = RuntimeOperationRunner(deployer: deployer)
         for verb in ["create", "update", "delete"] {
+            r["environment.route.\(verb)"] = RouteChangeRunner(repositories: repositories, deployer: deployer)
             r["environment.domain.\(verb)"] = DomainChangeRunner(repositories: repositories, deployer: deployer)
         }
         for t in ["project.variable.create", "project.variable.update", "project.variable.delete",

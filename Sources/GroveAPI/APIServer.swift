@@ -113,6 +113,7 @@ public struct APIServer {
         CertificateHandlers.register(&r, s)
         OperationHandlers.register(&r, s)
         RouteWriteHandlers.register(&r, s)
+        LogHandlers.register(&r, s)
         return r
     }
 }

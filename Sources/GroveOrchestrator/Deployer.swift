@@ -199,7 +199,7 @@ public actor Deployer {
                     if status != 0 { throw ActivityFailure("Environment redeployment failed: the deploy hook of \(app.name) exited with status \(status)") }
                 }
             }
-            try await router.set(key, .init(routes: table.routes, upstreams: upstreams, certificates: certificates))
+            try await router.set(key, .init(routes: table.routes, upstreams: upstreams, certificates: certificates, logDir: logDir))
         } catch {
             for s in started { await supervisor.stop(s.key, grace: .seconds(2)) }
             throw error
@@ -371,7 +371,8 @@ public actor Deployer {
                         upstreams[a.app] = .init(port: port, hostDir: hostDir, locations: WebLocation.from(app.web, php: php), phpDocumentRoot: php ? docRoot : nil)
                     }
                     if let project = try? await store.project(id: p), let (table, certificates) = try? await routing(project: project, env: env, routes: config.routes) {
-                        try? await router.set(key, .init(routes: table.routes, upstreams: upstreams, certificates: certificates))
+                        let logDir = (options.dataDir as NSString).appendingPathComponent("logs/\(p)/\(envId)")
+                        try? await router.set(key, .init(routes: table.routes, upstreams: upstreams, certificates: certificates, logDir: logDir))
                     }
                 }
                 logger.info("restored deployment", metadata: ["environment": "\(key)", "ok": "\(ok)"])

@@ -71,3 +71,11 @@ extension Deployer {
                                        logName: "operation", extraEnvironment: ["PLATFORM_OPERATION_PARAMETERS": JSON(parameters).serialized()], log: log)
     }
 }
+
+extension Deployer {
+    /// Where an environment's logs are written: `<app>.log`, `<app>--<worker>.log`, deploy, post-deploy, cron,
+    /// operation, source-operation, and the router's access and error logs.
+    public nonisolated func logDirectory(projectId: String, environmentId: String) -> String {
+        (options.dataDir as NSString).appendingPathComponent("logs/\(projectId)/\(environmentId)")
+    }
+}

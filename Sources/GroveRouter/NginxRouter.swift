@@ -35,8 +35,10 @@ public actor NginxRouter {
         public var routes: [ServedRoute]
         public var upstreams: [String: Upstream]
         public var certificates: [SiteCertificate]
-        public init(routes: [ServedRoute], upstreams: [String: Upstream], certificates: [SiteCertificate] = []) {
-            self.routes = routes; self.upstreams = upstreams; self.certificates = certificates
+        /// Where the environment's access.log and error.log go (buffered); nil: not logged.
+        public var logDir: String?
+        public init(routes: [ServedRoute], upstreams: [String: Upstream], certificates: [SiteCertificate] = [], logDir: String? = nil) {
+            self.routes = routes; self.upstreams = upstreams; self.certificates = certificates; self.logDir = logDir
         }
     }
 
@@ -266,6 +268,9 @@ public actor NginxRouter {
                     }
                 } else {
                     conf += "  server {\n    listen \(listen);\n    server_name \(host);\n"
+                }
+                if let dir = site.logDir {
+                    conf += "    access_log \(dir)/access.log combined buffer=32k flush=1s;\n    error_log \(dir)/error.log warn;\n"
                 }
                 var hasRoot = false
                 var named = Set<String>()

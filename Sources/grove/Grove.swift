@@ -12,7 +12,7 @@ struct Grove: AsyncParsableCommand {
             Push.self, ProjectSetRemote.self, EnvironmentCheckout.self, RepoLs.self, RepoCat.self, RepoLog.self,
             EnvironmentURL.self, RouteList.self, RouteGet.self, AppList.self, AppConfigGet.self,
             DomainAdd.self, DomainList.self, DomainDelete.self, CertificateAdd.self, CertificateList.self, CertificateDelete.self,
-            SourceOperationList.self, SourceOperationRun.self, OperationList.self, OperationRun.self,
+            SourceOperationList.self, SourceOperationRun.self, OperationList.self, OperationRun.self, LogCommand.self,
             AuthAPITokenLogin.self, AuthInfo.self, AuthLogout.self,
             OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
             ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,

@@ -98,5 +98,17 @@ struct OperationTests {
         (cs, co) = try CLI.run(["source-operation:run", "-p", pid, "bump", "--variable", "env:GREETING=hello"], env: cli)
         #expect(cs == 0 && co.contains("Bump by source operation"), "\(co)")
         #expect(try s.fetch(pid, path: "/bumped.txt").1 == "hello from app\n")
+
+        // Logs: the source operation's output, the app's own, the router's access log (flushed within a second).
+        (cs, co) = try CLI.run(["log", "-p", pid, "source-operation"], env: cli)
+        #expect(cs == 0 && co.contains("nothing to commit"), "\(co)")
+        (cs, co) = try CLI.run(["log", "-p", pid, "app", "--lines", "5"], env: cli)
+        #expect(cs == 0 && co.contains("GET /bumped.txt"), "\(co)")
+        try await waitFor(timeout: 10) { try CLI.run(["log", "-p", pid, "access"], env: cli).1.contains("\"GET /data/op.txt HTTP/1.1\" 200") }
+        (cs, co) = try CLI.run(["log", "-p", pid, "nope"], env: cli)
+        #expect(cs != 0 && co.contains("No nope log"), "\(co)")
+        let logs = try await http.get(env + "/logs").json.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        #expect(["access", "app", "operation", "source-operation"].allSatisfy(logs.contains), "\(logs)")
+        #expect(try await http.get(env + "/logs/..%2Fx").status == 400)
     }
 }

@@ -35,6 +35,9 @@ web:
       mkdir -p /tmp/n && printf 'worker_processes 1; daemon off; pid /tmp/n/pid; error_log /tmp/n/err; events {} http { access_log off; client_body_temp_path /tmp/n; proxy_temp_path /tmp/n; fastcgi_temp_path /tmp/n; uwsgi_temp_path /tmp/n; scgi_temp_path /tmp/n; server { listen 127.0.0.1:%s; location / { return 200 "hello\\n"; } } }' "$PORT" > /tmp/n/conf
       exec /usr/sbin/nginx -p /tmp/n -c /tmp/n/conf
 YAML
+# Plain http on both sides (an https-only route would answer http with a redirect).
+mkdir -p "$work/app/.platform"
+echo '"http://{default}/": {type: upstream, upstream: "app:http"}' > "$work/app/.platform/routes.yaml"
 git -C "$work/app" add -A && git -C "$work/app" -c user.email=b@b -c user.name=b commit -qm app
 git -C "$work/app" push -q "${api/http:\/\//http://grove:$token@}/$pid.git" main 2>/dev/null
 host="main-$pid.localhost"

@@ -29,6 +29,8 @@ public actor Deployer {
         var env: [String: String]
         var cwd: String?
         var logPath: String
+        /// The size limits its cgroup holds it to (re-created when a deployment is restored).
+        var limits: ResourceLimits? = nil
     }
 
     struct Deployment: Codable, Sendable {
@@ -73,7 +75,16 @@ public actor Deployer {
     let logger: Logger
     var current: [String: Deployment] = [:]
 
-    public init(store: any Store, repositories: Repositories, sandbox: Sandbox, router: NginxRouter, options: Options, logger: Logger) {
+    let cgroups: Cgroups
+
+    public init(store: any Store, repositories: Repositories, sandbox: Sandbox, router: NginxRouter, options: Options, logger: Logger,
+                cgroups: Cgroups = .detect()) {
+        self.cgroups = cgroups
+        if cgroups.mode == .unavailable {
+            logger.notice("resources: no writable cgroups on this host; applications' size limits are not enforced")
+        } else {
+            logger.info("resources: cgroup \(cgroups.mode.rawValue) limits applications to their size")
+        }
         self.store = store
         self.repositories = repositories
         self.sandbox = sandbox
@@ -151,6 +162,17 @@ public actor Deployer {
                     var e = baseEnv
                     e["PORT"] = String(port)
                     var binds: [(host: String, inside: String)] = []
+                    // socket_family unix: the app listens on $SOCKET, in a run directory nginx and the sandbox share.
+                    var socketPath: String?
+                    if app.web.socketFamily == "unix", app.web.commands.start != nil {
+                        let runDir = (options.dataDir as NSString).appendingPathComponent("run/\(projectId)/\(environmentId)/\(app.name)-\(generation)")
+                        try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+                        let path = runDir + "/app.sock"
+                        try? FileManager.default.removeItem(atPath: path)
+                        binds.append((runDir, runDir))
+                        e["SOCKET"] = path
+                        socketPath = path
+                    }
                     let start: String
                     let inside = sandbox.appPath(hostPath: artifact.path)
                     let docRoot = app.web.locations.first(where: { $0.path == "/" })?.location.root.map { inside + "/" + $0 } ?? inside
@@ -168,30 +190,32 @@ public actor Deployer {
                         start = "\(fpm) --nodaemonize --allow-to-run-as-root --fpm-config \(runDir)/php-fpm.conf"
                     }
                     let script = Self.withEnvironmentFile(app.web.commands.preStart.map { $0 + "\n" } ?? "") + start
-                    let argv = sandbox.command(script, app: artifact.path, writableApp: false, mounts: mounts, extraBinds: binds)
+                    let instKey = "\(key)/\(app.name)/web/\(generation)"
+                    let (limitArgv, limitNote, limits) = try limited(instKey, size: app.size, runtime: app.type.name)
+                    let argv = limitArgv + sandbox.command(script, app: artifact.path, writableApp: false, mounts: mounts, extraBinds: binds)
                     let php = app.web.commands.start == nil
                     upstreams[app.name] = .init(port: port, hostDir: artifact.path, locations: WebLocation.from(app.web, php: php),
-                                                phpDocumentRoot: php ? docRoot : nil)
-                    let instKey = "\(key)/\(app.name)/web/\(generation)"
-                    try await log("  Starting \(app.name) (web) on port \(port)")
+                                                phpDocumentRoot: php ? docRoot : nil, socket: socketPath)
+                    try await log("  Starting \(app.name) (web) on \(socketPath.map { "socket " + $0 } ?? "port \(port)")\(limitNote)")
                     let spec = AppSupervisor.Spec(argv: argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: logPath)
                     try await supervisor.start(instKey, spec)
                     started.append(RunningApp(app: app.name, kind: "web", key: instKey, port: port, artifact: artifact.key, spec: argv, env: e,
-                                              cwd: spec.cwd, logPath: logPath))
-                    try await waitForPort(port, key: instKey, app: app.name, logPath: logPath)
+                                              cwd: spec.cwd, logPath: logPath, limits: limits))
+                    try await waitForPort(port, socket: socketPath, key: instKey, app: app.name, logPath: logPath)
                 }
                 for (name, worker) in app.workers.sorted(by: { $0.key < $1.key }) {
                     guard let start = worker.commands.start else { continue }
                     var e = baseEnv
                     for (k, v) in worker.variables["env"] ?? [:] { e[k] = v.stringValue ?? v.serialized() }
-                    let argv = sandbox.command(Self.withEnvironmentFile("") + start, app: artifact.path, writableApp: false, mounts: mounts)
                     let instKey = "\(key)/\(app.name)/worker-\(name)/\(generation)"
+                    let (limitArgv, limitNote, limits) = try limited(instKey, size: worker.size, runtime: app.type.name)
+                    let argv = limitArgv + sandbox.command(Self.withEnvironmentFile("") + start, app: artifact.path, writableApp: false, mounts: mounts)
                     let wlog = logDir + "/\(app.name)--\(name).log"
-                    try await log("  Starting worker \(app.name)--\(name)")
+                    try await log("  Starting worker \(app.name)--\(name)\(limitNote)")
                     let spec = AppSupervisor.Spec(argv: argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: wlog)
                     try await supervisor.start(instKey, spec)
                     started.append(RunningApp(app: app.name, kind: "worker:\(name)", key: instKey, port: nil, artifact: artifact.key, spec: argv, env: e,
-                                              cwd: spec.cwd, logPath: wlog))
+                                              cwd: spec.cwd, logPath: wlog, limits: limits))
                 }
                 if let hook = app.hooks.deploy, deployHooks {
                     try await log("  Executing deploy hook for application \(app.name)")
@@ -201,11 +225,11 @@ public actor Deployer {
             }
             try await router.set(key, .init(routes: table.routes, upstreams: upstreams, certificates: certificates, logDir: logDir))
         } catch {
-            for s in started { await supervisor.stop(s.key, grace: .seconds(2)) }
+            for s in started { await stopInstance(s.key, grace: .seconds(2)) }
             throw error
         }
         // The new version serves; retire the old one.
-        for old in previous?.apps ?? [] { await supervisor.stop(old.key, grace: .seconds(10)) }
+        for old in previous?.apps ?? [] { await stopInstance(old.key, grace: .seconds(10)) }
         let routeLines = table.routes.map { r -> String in
             switch r.target {
             case .upstream(let app): return "  \(r.url) is served by application `\(app)`"
@@ -250,7 +274,7 @@ public actor Deployer {
     }
 
     func stopAll(_ key: String) async {
-        for a in current[key]?.apps ?? [] { await supervisor.stop(a.key, grace: .seconds(5)) }
+        for a in current[key]?.apps ?? [] { await stopInstance(a.key, grace: .seconds(5)) }
         current[key] = nil
         try? await router.set(key, nil)
         try? FileManager.default.removeItem(atPath: statePath(key))
@@ -354,6 +378,8 @@ public actor Deployer {
                     // Same ports as before the stop (PHP-FPM's configuration names its port); they were freed with the processes.
                     let a = d.apps[i]
                     if let port = a.port { upstreams[a.app] = .init(port: port) }
+                    if let limits = a.limits { _ = try? cgroups.prefix(Cgroups.name(for: a.key), limits) }
+                    if let sock = a.env["SOCKET"] { try? FileManager.default.removeItem(atPath: sock) }
                     do { try await supervisor.start(a.key, .init(argv: a.spec, env: a.env, cwd: a.cwd, logPath: a.logPath)) } catch {
                         logger.error("cannot restore \(a.key): \(error)")
                         ok = false
@@ -368,7 +394,8 @@ public actor Deployer {
                         let inside = sandbox.appPath(hostPath: hostDir)
                         let php = app.web.commands.start == nil
                         let docRoot = app.web.locations.first(where: { $0.path == "/" })?.location.root.map { inside + "/" + $0 } ?? inside
-                        upstreams[a.app] = .init(port: port, hostDir: hostDir, locations: WebLocation.from(app.web, php: php), phpDocumentRoot: php ? docRoot : nil)
+                        upstreams[a.app] = .init(port: port, hostDir: hostDir, locations: WebLocation.from(app.web, php: php), phpDocumentRoot: php ? docRoot : nil,
+                                                 socket: a.env["SOCKET"])
                     }
                     if let project = try? await store.project(id: p), let (table, certificates) = try? await routing(project: project, env: env, routes: config.routes) {
                         let logDir = (options.dataDir as NSString).appendingPathComponent("logs/\(p)/\(envId)")
@@ -382,7 +409,22 @@ public actor Deployer {
 
     public func shutdown() async {
         await supervisor.stopAll()
+        for d in current.values { for a in d.apps { cgroups.remove(Cgroups.name(for: a.key)) } }
         await router.stop()
+    }
+
+    // MARK: resources
+
+    /// The argv prefix that holds an instance to its `size` (nothing for AUTO or without cgroups), and a log note.
+    func limited(_ instanceKey: String, size: String, runtime: String) throws -> ([String], String, ResourceLimits?) {
+        guard let limits = ResourceLimits.forSize(size, profile: ResourceLimits.profile(forRuntime: runtime)) else { return ([], "", nil) }
+        guard cgroups.mode != .unavailable else { return ([], " (size \(size) not enforced: no writable cgroups)", nil) }
+        return (try cgroups.prefix(Cgroups.name(for: instanceKey), limits), " (size \(size): \(limits))", limits)
+    }
+
+    func stopInstance(_ key: String, grace: Duration) async {
+        await supervisor.stop(key, grace: grace)
+        cgroups.remove(Cgroups.name(for: key))
     }
 
     // MARK: routing
@@ -462,16 +504,17 @@ public actor Deployer {
         "if [ -f \"$PLATFORM_APP_DIR/.environment\" ]; then . \"$PLATFORM_APP_DIR/.environment\"; fi\n" + rest
     }
 
-    func waitForPort(_ port: Int, key: String, app: String, logPath: String) async throws {
+    func waitForPort(_ port: Int, socket: String? = nil, key: String, app: String, logPath: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
+        let what = socket.map { "socket \($0) (SOCKET)" } ?? "port \(port) (PORT)"
         while ContinuousClock.now < deadline {
-            if Exec.accepts(port: port) { return }
+            if let socket { if Exec.accepts(socket: socket) { return } } else if Exec.accepts(port: port) { return }
             if let r = await supervisor.restarts(key), r > 0 {
-                throw ActivityFailure("Environment redeployment failed: \(app)'s start command exited before it listened on port \(port):\n\(tail(logPath))")
+                throw ActivityFailure("Environment redeployment failed: \(app)'s start command exited before it listened on \(what):\n\(tail(logPath))")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw ActivityFailure("Environment redeployment failed: \(app) did not listen on port \(port) (PORT) within 60 s:\n\(tail(logPath))")
+        throw ActivityFailure("Environment redeployment failed: \(app) did not listen on \(what) within 60 s:\n\(tail(logPath))")
     }
 
     func tail(_ path: String, lines: Int = 15) -> String {

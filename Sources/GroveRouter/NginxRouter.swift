@@ -1,4 +1,5 @@
 import Foundation
+import GroveConfig
 import GroveRuntime
 import GroveTLS
 import Logging
@@ -198,6 +199,26 @@ public actor NginxRouter {
 
     struct ServerKey: Hashable { var scheme: String; var host: String }
 
+    /// A route's `cache` and `ssi` settings as nginx directives. Responses are cached as their Cache-Control or
+    /// Expires say, or for `default_ttl` when they say nothing; the key holds the listed request headers and
+    /// cookies (`*`: all of them). `X-Platform-Cache` tells HIT or MISS, as on Platform.sh.
+    static func cacheDirectives(_ route: RouteConfig?) -> String {
+        var out = ""
+        if route?.ssi == true { out += "      ssi on;\n" }
+        guard let c = route?.cache, c.enabled else { return out }
+        var key = "$scheme$host$request_uri"
+        for h in c.headers { key += "|$http_" + h.lowercased().replacingOccurrences(of: "-", with: "_") }
+        if c.cookies.contains("*") {
+            key += "|$http_cookie"
+        } else {
+            for name in c.cookies { key += "|$cookie_" + name.replacingOccurrences(of: "-", with: "_") }
+        }
+        out += "      proxy_cache grove_cache;\n      proxy_cache_key \"\(key)\";\n"
+        if c.defaultTTL > 0 { out += "      proxy_cache_valid 200 301 302 404 \(c.defaultTTL)s;\n" }
+        out += "      add_header X-Platform-Cache $upstream_cache_status;\n"
+        return out
+    }
+
     func writeConfig() throws {
         generation += 1
         let listen = "\(host):\(port)"
@@ -215,6 +236,7 @@ public actor NginxRouter {
           uwsgi_temp_path \(prefix)/tmp/uwsgi;
           scgi_temp_path \(prefix)/tmp/scgi;
           server_names_hash_bucket_size 128;
+          proxy_cache_path \(prefix)/cache levels=1:2 keys_zone=grove_cache:16m max_size=1g inactive=60m use_temp_path=off;
           client_max_body_size 250m;
           proxy_http_version 1.1;
           proxy_set_header Connection "";
@@ -284,7 +306,7 @@ public actor NginxRouter {
                         let php = up.phpDocumentRoot.map { (scriptRoot: $0, pass: upstreamName(app)) }
                         conf += LocationConfig.render(routePath: r.path, locations: up.locations, hostDir: hostDir, named: name, php: php)
                         if named.insert(name).inserted {
-                            conf += php == nil ? "    location \(name) { proxy_pass http://\(upstreamName(app)); }\n"
+                            conf += php == nil ? "    location \(name) {\n\(Self.cacheDirectives(r.route))      proxy_pass http://\(upstreamName(app));\n    }\n"
                                 : "    location \(name) { return 404; }\n"
                         }
                         continue
@@ -297,6 +319,7 @@ public actor NginxRouter {
                     switch r.target {
                     case .upstream(let app):
                         if site.upstreams[app] != nil {
+                            conf += Self.cacheDirectives(r.route)
                             conf += "      proxy_pass http://u_\(safe)_\(app.replacingOccurrences(of: "-", with: "_"));\n"
                         } else {
                             conf += "      default_type text/plain; return 502 \"Application \(app) is not running.\\n\";\n"

@@ -234,6 +234,58 @@ enum OpenAPISpec {
         add(envBase + "/routes/{routeId}", "get", op("get-projects-environments-routes", "Get a route's info (the id is the URL-encoded URL)", tag: "Routing",
                                                      params: [P, E, param("routeId")], response: ref("Route")))
 
+        // Route edits are commits to .platform/routes.yaml.
+        let routeInput = object([("type", enumOf(["upstream", "redirect", "proxy"])), ("to", str), ("upstream", str), ("primary", nbool), ("id", nstr),
+                                 ("production_url", str), ("attributes", strMap), ("tls", anyObject), ("cache", anyObject), ("ssi", anyObject),
+                                 ("redirects", anyObject)], required: ["type"])
+        add(envBase + "/routes", "post", op("create-projects-environments-routes", "Create a route (commits to .platform/routes.yaml)", tag: "Routing",
+                                            params: [P, E], body: routeInput, status: "201", response: result(ref("Route"))))
+        add(envBase + "/routes/{routeId}", "patch", op("update-projects-environments-routes", "Update a route (commits)", tag: "Routing",
+                                                       params: [P, E, param("routeId")], body: routeInput, response: result(ref("Route"))))
+        add(envBase + "/routes/{routeId}", "delete", op("delete-projects-environments-routes", "Delete a route (commits)", tag: "Routing",
+                                                        params: [P, E, param("routeId")], response: result(nil)))
+
+        // Domains and certificates.
+        let domainInput = object([("name", str), ("attributes", strMap), ("is_default", bool), ("replacement_for", str)], required: ["name"])
+        let domainPatch = object([("attributes", strMap), ("is_default", bool)], required: [])
+        for (scope, suffix, params) in [("/projects/{projectId}/domains", "", [P]), (envBase + "/domains", "-environments", [P, E])] {
+            add(scope, "get", op("list-projects\(suffix)-domains", "Get list of domains", tag: "Domain Management", params: params, response: array(ref("Domain"))))
+            add(scope, "post", op("create-projects\(suffix)-domains", "Add a domain", tag: "Domain Management", params: params, body: domainInput,
+                                  status: "201", response: result(ref("Domain"))))
+            let D = param("domainId")
+            add(scope + "/{domainId}", "get", op("get-projects\(suffix)-domains", "Get a domain", tag: "Domain Management", params: params + [D], response: ref("Domain")))
+            add(scope + "/{domainId}", "patch", op("update-projects\(suffix)-domains", "Update a domain", tag: "Domain Management", params: params + [D],
+                                                   body: domainPatch, response: result(ref("Domain"))))
+            add(scope + "/{domainId}", "delete", op("delete-projects\(suffix)-domains", "Delete a domain", tag: "Domain Management", params: params + [D],
+                                                    response: result(nil)))
+        }
+        let certBase = "/projects/{projectId}/certificates", C = param("certificateId")
+        add(certBase, "get", op("list-projects-certificates", "Get list of SSL certificates", tag: "Cert Management", params: [P], response: array(ref("Certificate"))))
+        add(certBase, "post", op("create-projects-certificates", "Add an SSL certificate", tag: "Cert Management", params: [P],
+                                 body: object([("certificate", str), ("key", str), ("chain", array(str)), ("is_invalid", bool)], required: ["certificate", "key"]),
+                                 status: "201", response: result(ref("Certificate"))))
+        add(certBase + "/{certificateId}", "get", op("get-projects-certificates", "Get an SSL certificate", tag: "Cert Management", params: [P, C], response: ref("Certificate")))
+        add(certBase + "/{certificateId}", "patch", op("update-projects-certificates", "Update an SSL certificate", tag: "Cert Management", params: [P, C],
+                                                       body: object([("chain", array(str)), ("is_invalid", bool)], required: []), response: result(ref("Certificate"))))
+        add(certBase + "/{certificateId}", "delete", op("delete-projects-certificates", "Delete an SSL certificate", tag: "Cert Management", params: [P, C],
+                                                        response: result(nil)))
+
+        // Operations and logs.
+        add(envBase + "/source-operations", "get", op("list-projects-environments-source-operations", "List source operations", tag: "Source Operations",
+                                                      params: [P, E], response: array(object([("id", str), ("app", str), ("operation", str), ("command", str)]))))
+        add(envBase + "/source-operation", "post", op("run-source-operation", "Trigger a source operation", tag: "Source Operations", params: [P, E],
+                                                      body: object([("operation", str), ("variables", ["type": "object", "additionalProperties": strMap])], required: ["operation"]),
+                                                      response: result(nil)))
+        add(envBase + "/deployments/{deploymentId}/operations", "post", op("run-operation", "Execute a runtime operation", tag: "Runtime Operations",
+                                                                           params: [P, E, param("deploymentId")],
+                                                                           body: object([("service", str), ("operation", str), ("parameters", array(str))], required: ["service", "operation"]),
+                                                                           response: result(nil)))
+        add(envBase + "/logs", "get", op("list-projects-environments-logs", "List an environment's logs (Grove)", tag: "Logs", params: [P, E],
+                                         response: array(object([("name", str), ("size", int), ("updated_at", nstr)]))))
+        add(envBase + "/logs/{name}", "get", op("get-projects-environments-logs", "Read a log's last lines, or what follows an offset (Grove)", tag: "Logs",
+                                                params: [P, E, param("name"), param("lines", in: "query", int), param("since", in: "query", int)],
+                                                response: object([("name", str), ("offset", int), ("lines", array(str))])))
+
         // Repository read API.
         add("/projects/{projectId}/git/refs", "get", op("list-projects-git-refs", "Get list of repository refs", tag: "Repository", params: [P], response: array(ref("GitRef"))))
         add("/projects/{projectId}/git/refs/{repositoryRefId}", "get", op("get-projects-git-refs", "Get a ref object (escape the ref: heads%2Fmain)", tag: "Repository",
@@ -292,6 +344,13 @@ enum OpenAPISpec {
         s["Route"] = ["type": "object", "additionalProperties": true, "required": ["id", "type", "attributes", "tls"],
                       "properties": .object(JSONObject([("id", str), ("type", enumOf(["upstream", "redirect", "proxy"])), ("primary", nbool),
                                                         ("attributes", strMap), ("tls", anyObject), ("original_url", str), ("url", str)]))]
+        s["Domain"] = ["type": "object", "required": ["id", "type", "name", "attributes", "created_at", "updated_at"],
+                       "properties": .object(JSONObject([("id", str), ("type", enumOf(["prod", "replacement"])), ("project", str), ("name", str),
+                                                         ("registered_name", str), ("attributes", strMap), ("is_default", bool), ("replacement_for", str),
+                                                         ("created_at", ts), ("updated_at", ts), ("_links", ref("Links"))]))]
+        s["Certificate"] = object([("id", str), ("created_at", ts), ("updated_at", ts), ("certificate", str), ("chain", array(str)),
+                                   ("is_provisioned", bool), ("is_invalid", bool), ("is_root", bool), ("domains", array(str)), ("auth_type", array(str)),
+                                   ("issuer", array(object([("oid", str), ("alias", str), ("value", str)]))), ("expires_at", ts), ("_links", ref("Links"))])
         s["GitBlob"] = object([("sha", str), ("size", int), ("encoding", enumOf(["base64", "utf-8"])), ("content", str)])
         s["Region"] = object([("id", str), ("label", str), ("zone", str), ("selection_label", str), ("project_label", str), ("timezone", str),
                               ("available", bool), ("private", bool), ("endpoint", str), ("provider", anyObject), ("datacenter", anyObject),

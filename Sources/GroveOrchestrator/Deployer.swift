@@ -372,11 +372,22 @@ public actor Deployer {
                     try? FileManager.default.removeItem(atPath: dir + "/" + p + "/" + f)
                     continue
                 }
+                // The routes as this start serves them (the router's ports may have changed): the applications
+                // get them in PLATFORM_ROUTES, the deployment API shows them.
+                let config = try? await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: p, commit: d.commit))
+                var routing: (RouteTable, [NginxRouter.SiteCertificate])?
+                if let config, let project = try? await store.project(id: p) {
+                    routing = try? await self.routing(project: project, env: env, routes: config.routes)
+                }
+                if let (table, _) = routing {
+                    let routes = Data(table.platformRoutes.bytes).base64EncodedString()
+                    for i in d.apps.indices where d.apps[i].env["PLATFORM_ROUTES"] != nil { d.apps[i].env["PLATFORM_ROUTES"] = routes }
+                    d.routesJSON = table.platformRoutes.serialized()
+                }
                 var upstreams: [String: NginxRouter.Upstream] = [:]
                 var ok = true
-                for i in d.apps.indices {
+                for a in d.apps {
                     // Same ports as before the stop (PHP-FPM's configuration names its port); they were freed with the processes.
-                    let a = d.apps[i]
                     if let port = a.port { upstreams[a.app] = .init(port: port) }
                     if let limits = a.limits { _ = try? cgroups.prefix(Cgroups.name(for: a.key), limits) }
                     if let sock = a.env["SOCKET"] { try? FileManager.default.removeItem(atPath: sock) }
@@ -384,10 +395,10 @@ public actor Deployer {
                         logger.error("cannot restore \(a.key): \(error)")
                         ok = false
                     }
-                    d.apps[i] = a
                 }
                 current[key] = d
-                if let config = try? await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: p, commit: d.commit)) {
+                save(key, d)
+                if let config {
                     for a in d.apps where a.port != nil {
                         guard let app = config.application(a.app), let port = a.port else { continue }
                         let hostDir = (builder.root as NSString).appendingPathComponent("\(a.artifact)/app")
@@ -397,7 +408,7 @@ public actor Deployer {
                         upstreams[a.app] = .init(port: port, hostDir: hostDir, locations: WebLocation.from(app.web, php: php), phpDocumentRoot: php ? docRoot : nil,
                                                  socket: a.env["SOCKET"])
                     }
-                    if let project = try? await store.project(id: p), let (table, certificates) = try? await routing(project: project, env: env, routes: config.routes) {
+                    if let (table, certificates) = routing {
                         let logDir = (options.dataDir as NSString).appendingPathComponent("logs/\(p)/\(envId)")
                         try? await router.set(key, .init(routes: table.routes, upstreams: upstreams, certificates: certificates, logDir: logDir))
                     }

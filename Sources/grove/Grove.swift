@@ -16,7 +16,8 @@ struct Grove: AsyncParsableCommand {
             AuthAPITokenLogin.self, AuthInfo.self, AuthLogout.self,
             OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
             ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,
-            EnvironmentList.self, EnvironmentInfo.self, EnvironmentBranch.self,
+            EnvironmentList.self, EnvironmentInfo.self, EnvironmentBranch.self, EnvironmentActivate.self, EnvironmentDeactivate.self,
+            EnvironmentRedeploy.self, EnvironmentPause.self, EnvironmentResume.self,
             VariableCreate.self, VariableList.self, VariableGet.self, VariableUpdate.self, VariableDelete.self,
             ActivityList.self, ActivityGet.self, ActivityLog.self, ActivityCancel.self,
         ]

@@ -232,6 +232,10 @@ struct RuntimeLifecycleTests {
         await s.stop()
         try await s.launch()
         try await waitFor { try s.fetch(pid, path: "/note").1 == "kept" }
+        // The router's ports changed with the restart: the restored routes name the new ones.
+        let again = try await s.login()
+        let restored = try await again.get("/projects/\(pid)/environments/main/deployments/current").json
+        #expect(restored["routes"]?["https://main-\(pid).localhost:\(s.routerTLSPort)/"] != nil, "\(restored["routes"] ?? .null)")
     }
 }
 
@@ -334,6 +338,16 @@ struct LifecycleActionTests {
         a = try await act("redeploy")
         let log = try await http.get("/projects/\(pid)/activities/\(a["id"]?.stringValue ?? "")").json["log"]?.stringValue ?? ""
         #expect(log.contains("post-deploy-ran") && !log.contains("deploy-hook-ran") && log.contains("Reusing the build"), "\(log)")
+        // The CLI follows the same links.
+        let cli = ["GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken, "GROVE_CONFIG_DIR": s.dataDir + "-cli"]
+        var (cs, co) = try CLI.run(["environment:pause", "-p", pid, "-e", "dev"], env: cli)
+        let pausedStatus = try s.fetch(pid, environment: "dev").0
+        #expect(cs == 0 && pausedStatus == 404, "\(co)")
+        (cs, co) = try CLI.run(["environment:pause", "-p", pid, "-e", "dev"], env: cli)
+        #expect(cs != 0 && co.contains("Operation not available"), "\(co)")
+        (cs, co) = try CLI.run(["environment:resume", "-p", pid, "-e", "dev"], env: cli)
+        let resumedBody = try s.fetch(pid, environment: "dev").1
+        #expect(cs == 0 && resumedBody.contains("up"), "\(co)")
         a = try await act("deactivate")
         #expect(try await http.get("/projects/\(pid)/environments/dev").json["status"] == "inactive")
         #expect(try s.fetch(pid, environment: "dev").0 == 404)

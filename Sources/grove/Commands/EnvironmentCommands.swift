@@ -59,3 +59,55 @@ struct EnvironmentBranch: AsyncParsableCommand {
         if !noWait, let activity = reply["_embedded"]?["activities"]?.arrayValue?.first { try await Session.wait(for: activity, client: client) }
     }
 }
+
+/// `environment:activate|deactivate|redeploy|pause|resume`: follows the action's `_links` entry, as the
+/// official CLI does, so a refusal names why the action is unavailable.
+enum LifecycleAction {
+    static func perform(_ action: String, _ common: CommonOptions, noWait: Bool) async throws {
+        let client = try Session.client()
+        let project = try await Session.project(common, client)
+        let envId = Session.environmentId(common, project: project)
+        let env = try await client.get("/projects/\(Output.text(project["id"]))/environments/\(Session.segment(envId))")
+        guard let href = env["_links"]?["#" + action]?["href"]?.stringValue else {
+            throw CLIError("Operation not available: \(action) is not possible on \(envId) (status \(Output.text(env["status"])), a running activity, or your role).")
+        }
+        let reply = try await client.post(href)
+        print("\(action.prefix(1).uppercased() + action.dropFirst()) of \(envId) started.")
+        if !noWait, let activity = reply["_embedded"]?["activities"]?.arrayValue?.first { try await Session.wait(for: activity, client: client) }
+    }
+}
+
+struct EnvironmentActivate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:activate", abstract: "Activate an environment: deploy its code.")
+    @OptionGroup var common: CommonOptions
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws { try await LifecycleAction.perform("activate", common, noWait: noWait) }
+}
+
+struct EnvironmentDeactivate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:deactivate", abstract: "Deactivate an environment: stop it, keep its branch.")
+    @OptionGroup var common: CommonOptions
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws { try await LifecycleAction.perform("deactivate", common, noWait: noWait) }
+}
+
+struct EnvironmentRedeploy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:redeploy", abstract: "Redeploy an environment (same build, post_deploy hooks).", aliases: ["redeploy"])
+    @OptionGroup var common: CommonOptions
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws { try await LifecycleAction.perform("redeploy", common, noWait: noWait) }
+}
+
+struct EnvironmentPause: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:pause", abstract: "Pause an environment: stop its applications, keep code and data.")
+    @OptionGroup var common: CommonOptions
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws { try await LifecycleAction.perform("pause", common, noWait: noWait) }
+}
+
+struct EnvironmentResume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:resume", abstract: "Resume a paused environment.")
+    @OptionGroup var common: CommonOptions
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws { try await LifecycleAction.perform("resume", common, noWait: noWait) }
+}

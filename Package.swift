@@ -44,6 +44,9 @@ let package = Package(
             dependencies: ["GroveModel", "GroveConfig", "GroveGit", "GroveRuntime", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        .target(name: "GroveVolumes", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "GroveServices", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", "GroveVolumes", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
         .target(
             name: "GroveTLS",
             dependencies: [
@@ -57,7 +60,7 @@ let package = Package(
         .target(
             name: "GroveOrchestrator",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveGit", "GroveConfig", "GroveRuntime", "GroveBuild", "GroveRouter",
+                "GroveModel", "GroveStore", "GroveGit", "GroveConfig", "GroveRuntime", "GroveBuild", "GroveRouter", "GroveServices", "GroveVolumes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -66,7 +69,7 @@ let package = Package(
         .target(
             name: "GroveAPI",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveServices", "GroveVolumes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -3,6 +3,8 @@ import GroveGit
 import GroveModel
 import GroveRouter
 import GroveRuntime
+import GroveServices
+import GroveVolumes
 import GroveOrchestrator
 import GroveStore
 import Hummingbird
@@ -27,6 +29,8 @@ public struct APIServer {
         /// The router's HTTPS port on the same host; nil: https routes are served over http.
         public var routerTLSPort: Int? = 8443
         public var baseDomain = "localhost"
+        /// Bytes of a btrfs image to loop-mount for volumes when the data dir's filesystem has no copy-on-write (root only).
+        public var volumeImageSize: UInt64?
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -52,7 +56,17 @@ public struct APIServer {
         }
         var deployOptions = Deployer.Options(dataDir: options.dataDir)
         deployOptions.baseDomain = options.baseDomain
-        let deployer = Deployer(store: store, repositories: repositories, sandbox: sandbox, router: router, options: deployOptions, logger: logger)
+        let volumes: VolumeStore
+        do {
+            volumes = try await VolumeStore.open(root: (options.dataDir as NSString).appendingPathComponent("volumes"), imageSize: options.volumeImageSize, logger: logger)
+        } catch {
+            await router.stop()
+            await store.close()
+            throw error
+        }
+        let services = ServiceManager(dataDir: options.dataDir, volumes: volumes, sandbox: sandbox, logger: logger)
+        let deployer = Deployer(store: store, repositories: repositories, sandbox: sandbox, router: router, options: deployOptions, logger: logger,
+                                services: services)
         await deployer.restore()
         let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),
                                         options: orchestratorOptions, logger: logger)

@@ -18,6 +18,13 @@ enum DeploymentHandlers {
             }
             return .json(.ok, d)
         }
+        // Grove's addition: the credentials applications see (Platform.sh shows them over SSH, to contributors).
+        r.get(base + "/relationships") { req in
+            let (p, l, e) = try await load(req, s)
+            try s.requireRole(.contributor, l, on: e)
+            let rels = await s.deployer?.relationships(projectId: p.id, environmentId: e.id) ?? [:]
+            return .json(.ok, .object(JSONObject(rels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
+        }
         r.get(base + "/routes") { req in
             let (p, _, e) = try await load(req, s)
             return .json(.ok, .array(try await routes(p, e, s)))
@@ -80,7 +87,7 @@ enum DeploymentHandlers {
             ("access", .array([])),
             ("subscription", .object(JSONObject([("plan", .string(p.plan)), ("environments", .int(Int64(p.environmentsLimit))),
                                                  ("storage", .int(Int64(p.storage))), ("user_licenses", .int(Int64(p.userLicenses)))]))),
-            ("services", .object(JSONObject())),
+            ("services", view.services),
             ("routes", view.routes),
             ("webapps", view.webapps),
             ("workers", .object(JSONObject())),

@@ -52,7 +52,7 @@ public final class ServerContext: Sendable {
     /// Stops every application of a project's environments (the project is going away).
     func undeployProject(_ projectId: String) async {
         guard let deployer else { return }
-        for e in (try? await store.environments(projectId: projectId)) ?? [] { await deployer.undeploy(projectId: projectId, environmentId: e.id) }
+        for e in (try? await store.environments(projectId: projectId)) ?? [] { await deployer.undeploy(projectId: projectId, environmentId: e.id, keepData: false) }
     }
 
     /// Where this process answers on loopback, for its own git hooks.

@@ -5,6 +5,7 @@ import GroveGit
 import GroveModel
 import GroveRouter
 import GroveRuntime
+import GroveServices
 import GroveStore
 import Logging
 
@@ -41,6 +42,7 @@ public actor Deployer {
         /// `PLATFORM_ROUTES` as served, the applications' configurations, when it went live.
         var routesJSON: String?
         var webappsJSON: String?
+        var servicesJSON: String? = nil
         var createdAt: String?
         var crons: [Cron]?
     }
@@ -63,6 +65,8 @@ public actor Deployer {
         public let routes: JSON
         /// Application name -> its configuration with the build's tree id.
         public let webapps: JSON
+        /// Service name -> type, disk, size, configuration.
+        public let services: JSON
     }
 
     let store: any Store
@@ -77,9 +81,13 @@ public actor Deployer {
 
     let cgroups: Cgroups
 
+    /// The environments' managed services; nil when the server runs without volumes.
+    public let services: ServiceManager?
+
     public init(store: any Store, repositories: Repositories, sandbox: Sandbox, router: NginxRouter, options: Options, logger: Logger,
-                cgroups: Cgroups = .detect()) {
+                cgroups: Cgroups = .detect(), services: ServiceManager? = nil) {
         self.cgroups = cgroups
+        self.services = services
         if cgroups.mode == .unavailable {
             logger.notice("resources: no writable cgroups on this host; applications' size limits are not enforced")
         } else {
@@ -124,6 +132,10 @@ public actor Deployer {
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
 
         let userVars = try await userVariables(project: project, env: env)
+        if !config.services.isEmpty {
+            guard services != nil else { throw ActivityFailure("This server runs without managed services; \(config.services.map(\.name).joined(separator: ", ")) cannot start.") }
+            do { try await ServiceManager.check(config.services) } catch { throw ActivityFailure("\(error)") }
+        }
         // Build every application first: nothing starts unless all builds succeed.
         var artifacts: [String: Builder.Artifact] = [:]
         for app in config.applications {
@@ -148,6 +160,16 @@ public actor Deployer {
         let routesJSON = Data(table.platformRoutes.bytes).base64EncodedString()
 
         try await log("Redeploying environment \(environmentId)")
+        if let services {
+            do {
+                try await services.ensure(projectId: projectId, environmentId: environmentId, services: config.services, log: log)
+            } catch let e as ServiceFailure { throw ActivityFailure(e.description) }
+        }
+        var serviceRelationships: [String: [String: JSON]] = [:]
+        for app in config.applications {
+            serviceRelationships[app.name] = await services?.relationships(projectId: projectId, environmentId: environmentId,
+                                                                           cluster: "\(projectId)-\(env.machineName)", relationships: app.relationships) ?? [:]
+        }
         var started: [RunningApp] = []
         do {
             var ports: [String: Int] = [:]
@@ -155,7 +177,8 @@ public actor Deployer {
             var upstreams: [String: NginxRouter.Upstream] = [:]
             for app in config.applications {
                 guard let artifact = artifacts[app.name] else { continue }
-                let baseEnv = runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: ports, user: userVars)
+                let baseEnv = runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: ports, user: userVars,
+                                                 services: serviceRelationships[app.name] ?? [:])
                 let mounts = try mountBinds(projectId: projectId, environmentId: environmentId, app: app)
                 let logPath = logDir + "/\(app.name).log"
                 if let port = ports[app.name] {
@@ -245,7 +268,7 @@ public actor Deployer {
             doc["tree_id"] = JSON(artifacts[app.name]?.key)
             webapps[app.name] = .object(doc)
         }
-        let deployment = Deployment(commit: commit, generation: generation, apps: started, routes: routeLines,
+        var deployment = Deployment(commit: commit, generation: generation, apps: started, routes: routeLines,
                                     routesJSON: table.platformRoutes.serialized(), webappsJSON: JSON.object(webapps).serialized(),
                                     createdAt: Timestamp.now(),
                                     crons: config.applications.flatMap { app in
@@ -253,12 +276,19 @@ public actor Deployer {
                                             Cron(app: app.name, name: $0.name, spec: $0.spec, start: $0.start, timeout: $0.timeout, timezone: app.timezone)
                                         }
                                     })
+        var serviceDocs = JSONObject()
+        for svc in config.services {
+            serviceDocs[svc.name] = .object(JSONObject([("type", .string(svc.type.description)), ("disk", svc.disk.map { JSON.int(Int64($0)) } ?? .null),
+                                                        ("size", .string(svc.size)), ("configuration", svc.configuration)]))
+        }
+        deployment.servicesJSON = JSON.object(serviceDocs).serialized()
         current[key] = deployment
         save(key, deployment)
         for app in config.applications {
             guard let hook = app.hooks.postDeploy, let artifact = artifacts[app.name] else { continue }
             try await log("  Executing post_deploy hook for application \(app.name)")
-            let e = runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: [:], user: userVars)
+            let e = runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: [:], user: userVars,
+                                       services: serviceRelationships[app.name] ?? [:])
             let status = try await runHook(hook, app: app, artifact: artifact, env: e, mounts: try mountBinds(projectId: projectId, environmentId: environmentId, app: app),
                                            logPath: logDir + "/post-deploy.log", log: log)
             if status != 0 { try await log("  W: the post_deploy hook of \(app.name) exited with status \(status)") }
@@ -268,9 +298,16 @@ public actor Deployer {
     }
 
     /// Stops an environment's applications and removes its routes (deactivate, delete).
-    public func undeploy(projectId: String, environmentId: String) async {
+    public func undeploy(projectId: String, environmentId: String, keepData: Bool = true) async {
         let key = Self.envKey(projectId, environmentId)
         await stopAll(key)
+        if keepData {
+            await services?.stop(projectId: projectId, environmentId: environmentId)
+        } else {
+            do { try await services?.destroy(projectId: projectId, environmentId: environmentId) } catch {
+                logger.error("cannot delete the data of \(key): \(error)")
+            }
+        }
     }
 
     func stopAll(_ key: String) async {
@@ -351,7 +388,18 @@ public actor Deployer {
         guard let d = current[Self.envKey(projectId, environmentId)] else { return nil }
         return View(commit: d.commit, createdAt: d.createdAt ?? Timestamp.now(),
                     routes: d.routesJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()),
-                    webapps: d.webappsJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()))
+                    webapps: d.webappsJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()),
+                    services: d.servicesJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()))
+    }
+
+    /// Each running application's `PLATFORM_RELATIONSHIPS`, decoded: app -> relationship -> endpoints.
+    public func relationships(projectId: String, environmentId: String) -> [String: JSON] {
+        var out: [String: JSON] = [:]
+        for a in current[Self.envKey(projectId, environmentId)]?.apps ?? [] where a.kind == "web" || out[a.app] == nil {
+            guard let b64 = a.env["PLATFORM_RELATIONSHIPS"], let data = Data(base64Encoded: b64), let j = try? JSON.parse(Array(data)) else { continue }
+            out[a.app] = j
+        }
+        return out
     }
 
     /// The URLs an environment serves, for the API and CLI.
@@ -383,6 +431,22 @@ public actor Deployer {
                     let routes = Data(table.platformRoutes.bytes).base64EncodedString()
                     for i in d.apps.indices where d.apps[i].env["PLATFORM_ROUTES"] != nil { d.apps[i].env["PLATFORM_ROUTES"] = routes }
                     d.routesJSON = table.platformRoutes.serialized()
+                }
+                // Services first (their data kept), then the applications with relationships to where they now listen.
+                if let services, let config, let project = try? await store.project(id: p) {
+                    do {
+                        try await services.ensure(projectId: p, environmentId: envId, services: config.services) { _ in }
+                    } catch {
+                        logger.error("cannot restore the services of \(key): \(error)")
+                    }
+                    var ports: [String: Int] = [:]
+                    for a in d.apps { if let port = a.port { ports[a.app] = port } }
+                    for i in d.apps.indices where d.apps[i].env["PLATFORM_RELATIONSHIPS"] != nil {
+                        guard let app = config.application(d.apps[i].app) else { continue }
+                        let rels = await services.relationships(projectId: p, environmentId: envId, cluster: "\(p)-\(env.machineName)",
+                                                                relationships: app.relationships)
+                        d.apps[i].env["PLATFORM_RELATIONSHIPS"] = Self.relationships(project: project, env: env, app: app, ports: ports, services: rels)
+                    }
                 }
                 var upstreams: [String: NginxRouter.Upstream] = [:]
                 var ok = true
@@ -420,6 +484,7 @@ public actor Deployer {
 
     public func shutdown() async {
         await supervisor.stopAll()
+        await services?.shutdown()
         for d in current.values { for a in d.apps { cgroups.remove(Cgroups.name(for: a.key)) } }
         await router.stop()
     }
@@ -593,7 +658,7 @@ public actor Deployer {
     }
 
     func runtimeEnvironment(project: Project, env: Environment, app: ApplicationConfig, artifact: Builder.Artifact, routes: String,
-                            ports: [String: Int], user: UserVariables) -> [String: String] {
+                            ports: [String: Int], user: UserVariables, services: [String: JSON]) -> [String: String] {
         let inside = sandbox.appPath(hostPath: artifact.path)
         var e = artifact.runtime.environment(app: inside)
         let vars = variables(user, app: app, visibility: .runtime)
@@ -615,9 +680,15 @@ public actor Deployer {
         e["PLATFORM_ROUTES"] = routes
         e["PLATFORM_VARIABLES"] = Data(JSON.object(vars.platform).bytes).base64EncodedString()
         e["PLATFORM_SMTP_HOST"] = ""
-        // Relationships to other applications of the environment; services arrive with their providers.
+        e["PLATFORM_RELATIONSHIPS"] = Self.relationships(project: project, env: env, app: app, ports: ports, services: services)
+        return e
+    }
+
+    /// `PLATFORM_RELATIONSHIPS` (base64 JSON): the app's relationships to services and to the environment's other applications.
+    static func relationships(project: Project, env: Environment, app: ApplicationConfig, ports: [String: Int], services: [String: JSON]) -> String {
         var rels = JSONObject()
-        for (name, r) in app.relationships.sorted(by: { $0.key < $1.key }) {
+        for (name, value) in services.sorted(by: { $0.key < $1.key }) { rels[name] = value }
+        for (name, r) in app.relationships.sorted(by: { $0.key < $1.key }) where services[name] == nil {
             guard let port = ports[r.service] else { continue }
             rels[name] = .array([.object(JSONObject([
                 ("scheme", "http"), ("host", "127.0.0.1"), ("hostname", "127.0.0.1"), ("ip", "127.0.0.1"), ("instance_ips", ["127.0.0.1"]),
@@ -626,7 +697,6 @@ public actor Deployer {
                 ("cluster", .string("\(project.id)-\(env.machineName)")), ("public", false), ("host_mapped", false), ("epoch", 0),
             ]))])
         }
-        e["PLATFORM_RELATIONSHIPS"] = Data(JSON.object(rels).bytes).base64EncodedString()
-        return e
+        return Data(JSON.object(rels).bytes).base64EncodedString()
     }
 }

@@ -79,3 +79,20 @@ extension Deployer {
         (options.dataDir as NSString).appendingPathComponent("logs/\(projectId)/\(environmentId)")
     }
 }
+
+extension Deployer {
+    /// Gives `child` copies of `parent`'s service data (replacing any it had); nothing when the parent has none.
+    public func cloneData(projectId: String, from parent: String, to child: String, log: @escaping @Sendable (String) async throws -> Void) async throws {
+        guard let services, await services.hasData(projectId: projectId, environmentId: parent) else {
+            try await log("  The parent \(parent) has no service data to copy.")
+            return
+        }
+        do {
+            try await services.clone(projectId: projectId, from: parent, to: child, log: log)
+        } catch {
+            // A half-cloned environment is worse than an empty one: remove what was copied.
+            try? await services.destroy(projectId: projectId, environmentId: child)
+            throw ActivityFailure("Copying \(parent)'s data failed; \(child) has none: \(error)")
+        }
+    }
+}

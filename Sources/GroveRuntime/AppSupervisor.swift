@@ -54,6 +54,9 @@ public actor AppSupervisor {
         }
     }
 
+    /// The process currently running under `key`.
+    public func pid(_ key: String) -> pid_t? { instances[key]?.pid }
+
     /// How often the process has exited since it was started, nil for an unknown key.
     public func restarts(_ key: String) -> Int? { instances[key]?.restarts }
 

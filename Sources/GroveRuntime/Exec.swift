@@ -83,6 +83,21 @@ public enum Exec {
     }
 
     /// The first descendant of `pid` whose command name is `name` (children as /proc lists them).
+    /// `pid` and every process below it, parents before children.
+    public static func tree(of pid: pid_t) -> [pid_t] {
+        var out: [pid_t] = []
+        var queue = [pid]
+        while !queue.isEmpty {
+            let p = queue.removeFirst()
+            out.append(p)
+            for t in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(p)/task")) ?? [] {
+                let kids = (try? String(contentsOfFile: "/proc/\(p)/task/\(t)/children", encoding: .utf8)) ?? ""
+                queue += kids.split(separator: " ").compactMap { pid_t($0) }
+            }
+        }
+        return out
+    }
+
     public static func descendant(of pid: pid_t, named name: String) -> pid_t? {
         var queue = [pid]
         while !queue.isEmpty {

@@ -66,12 +66,21 @@ public struct Sandbox: Sendable {
         guard mode == .bubblewrap, let bwrap else {
             return ["/bin/bash", "-c", script]
         }
-        var argv = [bwrap] + rootBinds + ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        var argv = [bwrap] + rootBinds + ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
                     "--unshare-pid", "--die-with-parent", "--new-session"]
         for h in hidden where FileManager.default.fileExists(atPath: h) && !h.hasPrefix("/tmp/") { argv += ["--tmpfs", h] }
         argv += [writableApp ? "--bind" : "--ro-bind", app, Self.appDir]
         for m in mounts { argv += ["--bind", m.host, Self.appDir + "/" + m.inApp] }
-        for b in extraBinds { argv += ["--bind", b.host, b.inside] }
+        for b in extraBinds {
+            // Directories bubblewrap makes on the way to a bind are private (0700); services dropping to their own
+            // user must be able to walk them.
+            var path = ""
+            for part in b.inside.split(separator: "/").dropLast() {
+                path += "/" + part
+                argv += ["--perms", "0755", "--dir", path]
+            }
+            argv += ["--bind", b.host, b.inside]
+        }
         argv += ["--chdir", Self.appDir, "/bin/bash", "-c", script]
         return argv
     }

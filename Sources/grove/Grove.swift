@@ -13,6 +13,7 @@ struct Grove: AsyncParsableCommand {
             EnvironmentURL.self, RouteList.self, RouteGet.self, AppList.self, AppConfigGet.self,
             DomainAdd.self, DomainList.self, DomainDelete.self, CertificateAdd.self, CertificateList.self, CertificateDelete.self,
             SourceOperationList.self, SourceOperationRun.self, OperationList.self, OperationRun.self, LogCommand.self,
+            ServiceList.self, Relationships.self, DbSql.self, DbDump.self,
             AuthAPITokenLogin.self, AuthInfo.self, AuthLogout.self,
             OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
             ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,

@@ -13,7 +13,7 @@ struct GitPushTests {
       commands:
         start: python -m http.server $PORT
     """
-    static let services = "db:\n  type: postgresql:16\n  disk: 512\n"
+    static let services = "db:\n  type: postgresql:15\n  disk: 512\n"
     static let routes = "\"https://{default}/\":\n  type: upstream\n  upstream: \"app:http\"\n"
 
     func project(_ s: TestServer) async throws -> (HTTP, String, GitWorkTree) {

@@ -31,11 +31,12 @@ public struct EnvironmentBranchRunner: ActivityRunner {
         }
         child.headCommit = try await git.head(of: childId) ?? parent.headCommit
         let cloneData = p["clone_parent"]?.boolValue ?? true
-        try await ctx.step(
-            cloneData
-                ? "Code, services and data are not copied yet: this Grove version records the environment only."
-                : "Starting without the parent's data (clone_parent: false).",
-            percent: 60)
+        if cloneData, let deployer {
+            try await ctx.step("Copying the data of \(parentId) to \(childId).", percent: 40)
+            try await deployer.cloneData(projectId: projectId, from: parentId, to: childId) { try await ctx.log($0) }
+        } else {
+            try await ctx.step("Starting without the parent's data (clone_parent: false).", percent: 40)
+        }
         // The child serves its parent's code from the start (the same builds are reused).
         if let head = child.headCommit, let deployer {
             let config = try await EnvironmentPushRunner.loadConfig(ctx, repositories: repositories, commit: head)

@@ -17,7 +17,7 @@ public struct EnvironmentDeleteRunner: ActivityRunner {
             return
         }
         try await ctx.step("Deleting environment \(envId).", percent: 50)
-        await deployer?.undeploy(projectId: projectId, environmentId: envId)
+        await deployer?.undeploy(projectId: projectId, environmentId: envId, keepData: false)
         // The branch goes with its environment, so a later push of that name starts afresh.
         let git = GitWriter(repositories: repositories, projectId: projectId)
         if let head = try await git.head(of: envId) {

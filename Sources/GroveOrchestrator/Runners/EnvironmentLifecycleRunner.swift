@@ -29,6 +29,10 @@ public struct EnvironmentLifecycleRunner: ActivityRunner {
         case .activate, .redeploy, .resume:
             let verb = action == .activate ? "Activating" : action == .resume ? "Resuming" : "Redeploying"
             try await ctx.step("\(verb) environment \(envId).", percent: 20)
+            // Activation starts from a fresh copy of the parent's data, as a new branch does.
+            if action == .activate, let parent = env.parent, let deployer {
+                try await deployer.cloneData(projectId: projectId, from: parent, to: envId) { try await ctx.log($0) }
+            }
             let head = try await GitWriter(repositories: repositories, projectId: projectId).head(of: envId) ?? env.headCommit
             if let head, let deployer {
                 let config = try await EnvironmentPushRunner.loadConfig(ctx, repositories: repositories, commit: head)

@@ -52,6 +52,10 @@ public struct EnvironmentPushRunner: ActivityRunner {
         }
 
         let deploy = env.status == .active || activate
+        if activate, env.status == .inactive, env.cloneParentOnCreate, let parent = env.parent, let deployer {
+            try await ctx.step("Copying the data of \(parent) to \(env.id).", percent: 20)
+            try await deployer.cloneData(projectId: projectId, from: parent, to: env.id) { try await ctx.log($0) }
+        }
         if deploy {
             try await ctx.step("Processing activity: \(describe(config))", percent: 30)
             if let deployer {
@@ -109,8 +113,8 @@ public struct BranchDeletedRunner: ActivityRunner {
         guard let envId = p["environment"]?.stringValue else { throw ActivityFailure("The activity names no environment.") }
         guard p["branch_deleted"]?.boolValue == true else {
             // Deactivated through the API: the applications stop, the branch and its code stay.
-            try await ctx.step("Deactivating environment \(envId).", percent: 40)
-            await deployer?.undeploy(projectId: projectId, environmentId: envId)
+            try await ctx.step("Deactivating environment \(envId): its applications stop and its service data is deleted.", percent: 40)
+            await deployer?.undeploy(projectId: projectId, environmentId: envId, keepData: false)
             guard var env = try await ctx.store.environment(projectId: projectId, id: envId) else { return }
             env.status = .inactive
             env.updatedAt = Timestamp.now()
@@ -120,14 +124,14 @@ public struct BranchDeletedRunner: ActivityRunner {
         }
         let old = p["old_commit"]?.stringValue ?? GitWriter.zero
         let git = GitWriter(repositories: repositories, projectId: projectId)
-        try await ctx.step("Branch \(envId) deleted: deactivating environment \(envId).", percent: 40)
+        try await ctx.step("Branch \(envId) deleted: deactivating environment \(envId) (its service data is deleted).", percent: 40)
         if let head = try await git.head(of: envId) {
             guard head == old || old == GitWriter.zero else {
                 throw ActivityFailure("Branch \(envId) was pushed again after its deletion; the environment stays as it is.")
             }
             try await git.deleteBranch(envId, expected: head)
         }
-        await deployer?.undeploy(projectId: projectId, environmentId: envId)
+        await deployer?.undeploy(projectId: projectId, environmentId: envId, keepData: false)
         guard var env = try await ctx.store.environment(projectId: projectId, id: envId) else { return }
         env.status = .inactive
         env.headCommit = nil

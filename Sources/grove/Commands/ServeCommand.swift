@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("router-tls-port"), help: "Port the router serves https routes on, same host as --router-listen (0: a free one; 'off': https routes over plain http).")
     var routerTLSPort = "8443"
 
+    @Option(name: .customLong("volume-image"), help: "Size of a btrfs image (e.g. 20G) loop-mounted for service volumes when the data dir has no copy-on-write filesystem (root only).")
+    var volumeImage: String?
+
     @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
     var baseDomain = "localhost"
 
@@ -67,11 +70,25 @@ struct ServeCommand: AsyncParsableCommand {
             opts.routerTLSPort = tp
         }
         opts.baseDomain = baseDomain
+        if let volumeImage {
+            guard let bytes = Self.bytes(volumeImage), bytes >= 128 << 20 else { throw ValidationError("--volume-image takes a size of at least 128M, e.g. 20G") }
+            opts.volumeImageSize = bytes
+        }
         do {
             try await APIServer.run(opts, logger: logger)
         } catch let e as StoreError {
             throw CLIError("Cannot open the store: \(e)")
         }
+    }
+}
+
+extension ServeCommand {
+    /// "20G", "512M", "1T" or plain bytes.
+    static func bytes(_ s: String) -> UInt64? {
+        let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        guard let last = s.uppercased().last else { return nil }
+        if let unit = units[last] { return UInt64(s.dropLast()).map { $0 * unit } }
+        return UInt64(s)
     }
 }
 

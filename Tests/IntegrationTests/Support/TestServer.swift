@@ -30,6 +30,8 @@ final class TestServer: @unchecked Sendable {
     let backend: Backend
     let databaseURL: String?
     let stepDelayMs: Int
+    /// More `grove serve` options (e.g. `--volume-image 1G`).
+    var extraArgs: [String] = []
     private(set) var process: Spawned?
     private(set) var baseURL = ""
     /// The router (nginx) port, where environments answer as `<env>-<project>.localhost`.
@@ -41,10 +43,11 @@ final class TestServer: @unchecked Sendable {
     private var lastOutput = ""
     var initialToken = ""
 
-    static func start(_ backend: Backend, stepDelayMs: Int = 0) async throws -> TestServer {
+    static func start(_ backend: Backend, stepDelayMs: Int = 0, extraArgs: [String] = []) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grove-test-\(UUID().uuidString.prefix(8))").path
         let url: String? = backend == .postgres ? try await PostgresHarness.shared.newDatabase() : nil
         let s = TestServer(dataDir: dir, backend: backend, databaseURL: url, stepDelayMs: stepDelayMs)
+        s.extraArgs = extraArgs
         try await s.launch()
         s.initialToken = (try String(contentsOfFile: dir + "/initial-api-token", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)
         return s
@@ -62,10 +65,11 @@ final class TestServer: @unchecked Sendable {
         var args = ["serve", "--listen", "127.0.0.1:0", "--router-listen", "127.0.0.1:0", "--router-tls-port", "0", "--data-dir", dataDir, "--log-level", "warning"]
         if let databaseURL { args += ["--database-url", databaseURL] }
         if stepDelayMs > 0 { args += ["--activity-step-delay", String(stepDelayMs)] }
+        args += extraArgs
         let p = try Spawn.start(Paths.groveBinary, args)
         process = p
         ServerRegistry.shared.add(p.pid)
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             let text = p.output
             if let r = text.range(of: #"API listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression),
@@ -109,7 +113,7 @@ final class TestServer: @unchecked Sendable {
             p.signal(SIGTERM)
             var waited = 0
             while p.exitStatus() == nil {
-                if waited > 300 { p.signal(SIGKILL); _ = p.wait(); break }
+                if waited > 1500 { p.signal(SIGKILL); _ = p.wait(); break }
                 usleep(20_000)
                 waited += 1
             }
@@ -117,6 +121,8 @@ final class TestServer: @unchecked Sendable {
             ServerRegistry.shared.remove(p.pid)
             process = nil
         }
+        // A volume image the server could not unmount (it was killed) must not pin the directory.
+        if FileManager.default.fileExists(atPath: dataDir + "/volumes.img") { _ = try? Spawn.run("/bin/umount", ["-l", dataDir + "/volumes"]) }
         try? FileManager.default.removeItem(atPath: dataDir)
     }
 

@@ -1,0 +1,255 @@
+import Foundation
+import GroveConfig
+import GroveModel
+import GroveRuntime
+import GroveVolumes
+import Logging
+
+/// Runs each environment's managed services: one server per service, its data on a volume, in its sandbox,
+/// restarted with backoff. Branching clones the parent's volumes (copy-on-write where the filesystem allows).
+public actor ServiceManager {
+    public struct Running: Sendable {
+        public let name: String
+        public let type: TypeAndVersion
+        public let port: Int
+        public let volume: String
+        let runDir: String
+        let state: ServiceState
+        let engine: any ServiceEngine
+        let key: String
+        let config: ServiceConfig
+    }
+
+    public let volumes: VolumeStore
+    let sandbox: Sandbox
+    let supervisor: AppSupervisor
+    let dataDir: String
+    let logger: Logger
+    private var running: [String: [String: Running]] = [:]
+
+    public init(dataDir: String, volumes: VolumeStore, sandbox: Sandbox, logger: Logger) {
+        self.dataDir = dataDir
+        self.volumes = volumes
+        self.sandbox = sandbox
+        self.supervisor = AppSupervisor(logger: logger)
+        self.logger = logger
+    }
+
+    static func envKey(_ p: String, _ e: String) -> String { p + "/" + e }
+
+    /// The engine for a service type, or why this host cannot run it.
+    static func engine(for config: ServiceConfig) async throws -> any ServiceEngine {
+        let v = config.type.version
+        switch config.type.name {
+        case "postgresql": return try PostgresEngine.locate(version: v)
+        case "mariadb", "mysql": return try await MariaDBEngine.locate(type: config.type.name, version: v)
+        case "redis", "redis-persistent", "valkey": return try RedisEngine.locate(type: config.type.name, version: v)
+        case "memcached": return try MemcachedEngine.locate(version: v)
+        default: throw ServiceFailure("\(config.type) cannot run on Grove yet: supported service types are postgresql, mariadb, mysql, redis, redis-persistent, valkey and memcached")
+        }
+    }
+
+    /// Checks, before anything changes, that every service can run here.
+    public static func check(_ services: [ServiceConfig]) async throws {
+        for s in services { _ = try await engine(for: s) }
+    }
+
+    public func volumeId(_ p: String, _ e: String, _ service: String) -> String { "\(p)/\(e)/\(service)" }
+
+    func statePath(_ volume: String) -> String { volumes.path(volume) + "/grove-service.json" }
+
+    func readState(_ volume: String) -> ServiceState? {
+        guard let data = FileManager.default.contents(atPath: statePath(volume)) else { return nil }
+        return try? JSONDecoder().decode(ServiceState.self, from: data)
+    }
+
+    /// Starts what is missing, keeps what runs with the same type and version, stops what the configuration
+    /// dropped (its volume is kept). A version change the data cannot follow is refused before anything stops.
+    public func ensure(projectId: String, environmentId: String, services: [ServiceConfig],
+                       log: @escaping @Sendable (String) async throws -> Void) async throws {
+        let key = Self.envKey(projectId, environmentId)
+        var current = running[key] ?? [:]
+        // Refuse first: downgrades and major changes of stateful services.
+        for s in services {
+            let vol = volumeId(projectId, environmentId, s.name)
+            guard let state = readState(vol) else { continue }
+            if state.type != s.type.name, !(Set([state.type, s.type.name]).isSubset(of: ["mariadb", "mysql"])) {
+                throw ServiceFailure("Service \(s.name) holds \(state.type) data; it cannot become \(s.type.name). Use a new service name.")
+            }
+            if MariaDBEngine.compare(s.type.version, state.version) < 0 {
+                throw ServiceFailure("Service \(s.name) runs \(state.type):\(state.version); downgrading it to \(s.type.version) is refused.")
+            }
+            if s.type.name == "postgresql", s.type.version != state.version {
+                throw ServiceFailure("Service \(s.name) holds PostgreSQL \(state.version) data; upgrading it in place to \(s.type.version) is not supported (dump, and restore into a new service).")
+            }
+        }
+        for s in services {
+            if let r = current[s.name], r.type == s.type {
+                // Same server: apply what the configuration asks (new databases, users, grants).
+                try await r.engine.provision(run: r.runDir, port: r.port, state: r.state, config: s)
+                continue
+            }
+            if let r = current[s.name] { await stop(r) }
+            let r = try await start(projectId: projectId, environmentId: environmentId, config: s, log: log)
+            current[s.name] = r
+            running[key] = current
+        }
+        for (name, r) in current where !services.contains(where: { $0.name == name }) {
+            try await log("  Stopping service \(name): no longer configured (its data is kept)")
+            await stop(r)
+            current[name] = nil
+        }
+        running[key] = current
+    }
+
+    func start(projectId: String, environmentId: String, config: ServiceConfig, log: @escaping @Sendable (String) async throws -> Void) async throws -> Running {
+        let engine = try await Self.engine(for: config)
+        let vol = volumeId(projectId, environmentId, config.name)
+        let runDir = (dataDir as NSString).appendingPathComponent("run/services/\(projectId)/\(environmentId)/\(config.name)")
+        try? FileManager.default.removeItem(atPath: runDir)
+        try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+        chmod(runDir, 0o777)
+        let hostData = volumes.path(vol)
+        let inside = sandbox.appPath(hostPath: hostData)
+        var state: ServiceState
+        if let existing = readState(vol) {
+            state = existing
+            state.version = config.type.version
+        } else {
+            try await log("  Creating service \(config.name) (\(config.type)) on a \(volumes.driver.rawValue) volume")
+            if !volumes.exists(vol) { try await volumes.create(vol) }
+            chmod(hostData, 0o755)
+            state = try await engine.initialize(data: inside, hostData: hostData, run: runDir, config: config)
+        }
+        try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: statePath(vol)))
+        let port = try Exec.freePort()
+        let script = engine.start(data: inside, run: runDir, port: port, config: config)
+        let argv = sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)])
+        let logDir = (dataDir as NSString).appendingPathComponent("logs/\(projectId)/\(environmentId)")
+        try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
+        let logPath = logDir + "/\(config.name).service.log"
+        let key = "\(projectId)/\(environmentId)/service/\(config.name)/\(port)"
+        try await log("  Starting service \(config.name) (\(config.type)) on port \(port)")
+        try await supervisor.start(key, .init(argv: argv, env: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
+                                              cwd: sandbox.mode == .plain ? hostData : nil, logPath: logPath))
+        let deadline = ContinuousClock.now + .seconds(90)
+        var ready = false
+        while ContinuousClock.now < deadline {
+            if Exec.accepts(port: port) { ready = true; break }
+            if let n = await supervisor.restarts(key), n > 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let r = Running(name: config.name, type: config.type, port: port, volume: vol, runDir: runDir, state: state, engine: engine, key: key, config: config)
+        guard ready else {
+            await stop(r)
+            throw ServiceFailure("Service \(config.name) (\(config.type)) did not start:\n\(tail(logPath))")
+        }
+        // Accepting TCP comes a moment before accepting logins; provisioning retries briefly.
+        var lastError: (any Error)?
+        for _ in 0..<40 {
+            do {
+                try await engine.provision(run: runDir, port: port, state: state, config: config)
+                lastError = nil
+                break
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        if let lastError {
+            await stop(r)
+            throw ServiceFailure("Service \(config.name) (\(config.type)) started but could not be set up: \(lastError)")
+        }
+        return r
+    }
+
+    func tail(_ path: String) -> String {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").suffix(15).joined(separator: "\n")
+    }
+
+    func stop(_ r: Running) async {
+        await supervisor.stop(r.key, grace: .seconds(20))
+    }
+
+    /// Stops an environment's services, keeping their data (pause).
+    public func stop(projectId: String, environmentId: String) async {
+        let key = Self.envKey(projectId, environmentId)
+        for r in (running[key] ?? [:]).values { await stop(r) }
+        running[key] = nil
+    }
+
+    /// Stops an environment's services and deletes their data (deactivate, delete).
+    public func destroy(projectId: String, environmentId: String) async throws {
+        await stop(projectId: projectId, environmentId: environmentId)
+        let dir = volumes.path("\(projectId)/\(environmentId)")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            try await volumes.delete("\(projectId)/\(environmentId)/\(name)")
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Whether an environment has service data.
+    public func hasData(projectId: String, environmentId: String) -> Bool {
+        !((try? FileManager.default.contentsOfDirectory(atPath: volumes.path("\(projectId)/\(environmentId)"))) ?? []).isEmpty
+    }
+
+    /// The child's volumes become clones of the parent's (existing child data is replaced). Running parent
+    /// services stay up: a btrfs snapshot is one atomic point in time; other drivers flush the server and hold
+    /// it still (SIGSTOP) for the copy, so every clone is crash-consistent.
+    public func clone(projectId: String, from parent: String, to child: String, log: @escaping @Sendable (String) async throws -> Void) async throws {
+        await stop(projectId: projectId, environmentId: child)
+        try await destroy(projectId: projectId, environmentId: child)
+        let dir = volumes.path("\(projectId)/\(parent)")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+        let parentRunning = running[Self.envKey(projectId, parent)] ?? [:]
+        for name in names {
+            let started = ContinuousClock.now
+            let from = "\(projectId)/\(parent)/\(name)", to = "\(projectId)/\(child)/\(name)"
+            if let r = parentRunning[name], !volumes.driver.atomic {
+                await r.engine.flush(run: r.runDir, port: r.port, state: r.state)
+                let pids = await supervisor.pid(r.key).map { Exec.tree(of: $0) } ?? []
+                for p in pids { kill(p, SIGSTOP) }
+                do { try await volumes.clone(from: from, to: to) } catch {
+                    for p in pids.reversed() { kill(p, SIGCONT) }
+                    throw error
+                }
+                for p in pids.reversed() { kill(p, SIGCONT) }
+            } else {
+                try await volumes.clone(from: from, to: to)
+            }
+            let ms = (ContinuousClock.now - started).components
+            try await log("  Cloned service \(name) from \(parent) (\(volumes.driver.rawValue), \(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000) ms)")
+        }
+    }
+
+    /// `PLATFORM_RELATIONSHIPS` entries for an application's relationships to this environment's services.
+    public func relationships(projectId: String, environmentId: String, cluster: String,
+                              relationships: [String: ApplicationConfig.Relationship]) -> [String: JSON] {
+        let envServices = running[Self.envKey(projectId, environmentId)] ?? [:]
+        var out: [String: JSON] = [:]
+        for (name, rel) in relationships {
+            guard let r = envServices[rel.service] else { continue }
+            let endpointName = rel.endpoint ?? r.config.endpoints.first ?? r.type.name
+            let ep = r.engine.endpoint(endpointName, state: r.state, port: r.port)
+            out[name] = .array([.object(JSONObject([
+                ("username", JSON(ep.credential?.username)), ("password", JSON(ep.credential?.password)),
+                ("scheme", .string(ep.scheme)), ("host", "127.0.0.1"), ("hostname", .string("\(r.name).internal")), ("ip", "127.0.0.1"),
+                ("port", .int(Int64(r.port))), ("path", JSON(ep.credential?.path)), ("query", .object(ep.query)), ("fragment", .null),
+                ("rel", .string(ep.rel)), ("service", .string(r.name)), ("type", .string(r.type.description)), ("cluster", .string(cluster)),
+                ("public", false), ("host_mapped", false), ("epoch", 0), ("instance_ips", ["127.0.0.1"]),
+            ]))])
+        }
+        return out
+    }
+
+    /// What runs for an environment: name -> (type, port).
+    public func services(projectId: String, environmentId: String) -> [Running] {
+        (running[Self.envKey(projectId, environmentId)] ?? [:]).values.sorted { $0.name < $1.name }
+    }
+
+    public func shutdown() async {
+        await supervisor.stopAll(grace: .seconds(20))
+        running = [:]
+        await volumes.close()
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+
+/// Where services keep their data: one directory per (project, environment, service), cloned for a new branch
+/// by the best means the filesystem offers. btrfs snapshots are atomic and take the same time whatever the size;
+/// reflink copies share blocks but walk every file; plain copies move every byte.
+public struct VolumeStore: Sendable {
+    public enum Driver: String, Sendable {
+        case btrfs, reflink, copy
+        /// Whether a clone is one atomic point in time (no write pause needed for consistency).
+        public var atomic: Bool { self == .btrfs }
+        public var copyOnWrite: Bool { self != .copy }
+    }
+
+    public let root: String
+    public let driver: Driver
+
+    public init(root: String, driver: Driver) { self.root = root; self.driver = driver }
+
+    /// Opens (creating) `root` and picks its driver. `imageSize` (bytes): when `root` is on a filesystem without
+    /// copy-on-write and this process is root, a btrfs image beside it is created (once) and loop-mounted there.
+    public static func open(root: String, imageSize: UInt64? = nil, logger: Logger) async throws -> VolumeStore {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var driver = try await detect(root)
+        if driver != .btrfs, let imageSize {
+            guard geteuid() == 0 else { throw VolumeError("--volume-image needs root (to loop-mount a btrfs image); run without it for \(driver.rawValue) volumes") }
+            try await mountImage(root: root, size: imageSize, logger: logger)
+            driver = try await detect(root)
+            guard driver == .btrfs else { throw VolumeError("the btrfs image at \(root).img did not mount as btrfs") }
+        }
+        let note = driver.copyOnWrite ? "" : " (no copy-on-write: branching copies every byte; see --volume-image)"
+        logger.info("volumes: \(driver.rawValue) driver at \(root)\(note)")
+        return VolumeStore(root: root, driver: driver)
+    }
+
+    static func detect(_ root: String) async throws -> Driver {
+        if try await Command.run("/usr/bin/stat", ["-f", "-c", "%T", root]).text == "btrfs" { return .btrfs }
+        // Reflinks: try one on a probe file.
+        let probe = root + "/.reflink-probe"
+        FileManager.default.createFile(atPath: probe, contents: Data("probe".utf8))
+        defer {
+            try? FileManager.default.removeItem(atPath: probe)
+            try? FileManager.default.removeItem(atPath: probe + ".2")
+        }
+        let out = try await Command.run("/bin/cp", ["--reflink=always", probe, probe + ".2"])
+        return out.status == 0 ? .reflink : .copy
+    }
+
+    static func mountImage(root: String, size: UInt64, logger: Logger) async throws {
+        let image = root + ".img"
+        if !FileManager.default.fileExists(atPath: image) {
+            guard let mkfs = ["/usr/sbin/mkfs.btrfs", "/sbin/mkfs.btrfs", "/usr/bin/mkfs.btrfs"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+                throw VolumeError("mkfs.btrfs is missing: apt-get install btrfs-progs")
+            }
+            guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, off_t(size)) == 0 else {
+                throw VolumeError("cannot create \(image) of \(size) bytes")
+            }
+            let out = try await Command.run(mkfs, ["-q", image])
+            guard out.status == 0 else { throw VolumeError("mkfs.btrfs \(image) failed: \(out.text)") }
+            logger.info("volumes: created a \(size / (1 << 20)) MB btrfs image at \(image)")
+        }
+        let out = try await Command.run("/bin/mount", ["-o", "loop", image, root])
+        guard out.status == 0 else { throw VolumeError("cannot loop-mount \(image) on \(root): \(out.text)") }
+    }
+
+    /// Unmounts a loop-mounted image (on shutdown); nothing for other drivers.
+    public func close() async {
+        guard FileManager.default.fileExists(atPath: root + ".img") else { return }
+        _ = try? await Command.run("/bin/umount", [root])
+    }
+
+    public func path(_ id: String) -> String { (root as NSString).appendingPathComponent(id) }
+
+    public func exists(_ id: String) -> Bool { FileManager.default.fileExists(atPath: path(id)) }
+
+    /// An empty volume (a btrfs subvolume, or a directory).
+    public func create(_ id: String) async throws {
+        let p = path(id)
+        try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if driver == .btrfs {
+            let out = try await Command.run(try btrfs(), ["subvolume", "create", p])
+            guard out.status == 0 else { throw VolumeError("btrfs subvolume create \(p): \(out.text)") }
+        } else {
+            try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: false)
+        }
+    }
+
+    /// `to` becomes a copy of `from` (which must exist; `to` must not).
+    public func clone(from: String, to: String) async throws {
+        let src = path(from), dst = path(to)
+        guard FileManager.default.fileExists(atPath: src) else { throw VolumeError("no volume \(from)") }
+        guard !FileManager.default.fileExists(atPath: dst) else { throw VolumeError("volume \(to) already exists") }
+        try FileManager.default.createDirectory(atPath: (dst as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let out: Command.Output
+        switch driver {
+        case .btrfs: out = try await Command.run(try btrfs(), ["subvolume", "snapshot", src, dst])
+        case .reflink: out = try await Command.run("/bin/cp", ["-a", "--reflink=always", src, dst])
+        case .copy: out = try await Command.run("/bin/cp", ["-a", src, dst])
+        }
+        guard out.status == 0 else {
+            try? await delete(to)
+            throw VolumeError("cloning \(from) to \(to) failed: \(out.text)")
+        }
+    }
+
+    /// Removes a volume and everything in it; nothing when it does not exist.
+    public func delete(_ id: String) async throws {
+        let p = path(id)
+        guard FileManager.default.fileExists(atPath: p) else { return }
+        if driver == .btrfs {
+            let out = try await Command.run(try btrfs(), ["subvolume", "delete", p])
+            if out.status == 0 { return }
+        }
+        try FileManager.default.removeItem(atPath: p)
+    }
+
+    /// Bytes used under a volume (apparent size of its files).
+    public func size(_ id: String) -> UInt64 {
+        guard let e = FileManager.default.enumerator(atPath: path(id)) else { return 0 }
+        var total: UInt64 = 0
+        while let f = e.nextObject() as? String {
+            if let s = (try? FileManager.default.attributesOfItem(atPath: path(id) + "/" + f))?[.size] as? UInt64 { total += s }
+        }
+        return total
+    }
+
+    func btrfs() throws -> String {
+        guard let b = ["/usr/bin/btrfs", "/bin/btrfs", "/usr/sbin/btrfs", "/sbin/btrfs"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw VolumeError("the btrfs tool is missing: apt-get install btrfs-progs")
+        }
+        return b
+    }
+}
+
+public struct VolumeError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import GroveClient
+import GroveModel
+
+struct ServiceList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "service:list", abstract: "List the services an environment runs.", aliases: ["services"])
+    @OptionGroup var common: CommonOptions
+    func run() async throws {
+        let client = try Session.client()
+        let (path, _) = try await environmentPath(common, client)
+        let services = try await client.get(path + "/deployments/current")["services"]?.objectValue ?? JSONObject()
+        let rows = services.sorted { $0.key < $1.key }.map { [$0.key, Output.text($0.value["type"]), Output.text($0.value["disk"]), Output.text($0.value["size"])] }
+        Output.print(["Name", "Type", "Disk (MB)", "Size"], rows, format: common.format, json: .object(services))
+    }
+}
+
+/// An application's relationships as it sees them in `PLATFORM_RELATIONSHIPS`.
+func appRelationships(_ common: CommonOptions, _ client: APIClient, app: String?) async throws -> JSONObject {
+    let (path, env) = try await environmentPath(common, client)
+    let all = try await client.get(path + "/relationships").objectValue ?? JSONObject()
+    if let app {
+        guard let rels = all[app]?.objectValue else { throw CLIError("Application \(app) does not run on \(env).") }
+        return rels
+    }
+    let apps = Array(all)
+    guard apps.count == 1, let only = apps.first?.value.objectValue else {
+        throw CLIError(apps.isEmpty ? "No application runs on \(env)." : "Several applications run on \(env): pass --app.")
+    }
+    return only
+}
+
+struct Relationships: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:relationships", abstract: "Show an application's relationships (PLATFORM_RELATIONSHIPS).",
+                                                    aliases: ["relationships", "rel"])
+    @OptionGroup var common: CommonOptions
+    @Option(name: [.customShort("A"), .customLong("app")]) var app: String?
+    func run() async throws {
+        let rels = try await appRelationships(common, try Session.client(), app: app)
+        print(JSON.object(rels).serialized(pretty: true))
+    }
+}
+
+/// One relationship's first endpoint, chosen by name or by the kind of client that can use it.
+func pickRelationship(_ rels: JSONObject, name: String?, schemes: [String]) throws -> (String, JSON) {
+    if let name {
+        guard let ep = rels[name]?.arrayValue?.first else { throw CLIError("No relationship \(name); relationships: \(rels.map(\.key).sorted().joined(separator: ", ")).") }
+        return (name, ep)
+    }
+    let matching = rels.filter { r in schemes.contains(r.value.arrayValue?.first?["scheme"]?.stringValue ?? "") }
+    guard matching.count == 1, let first = matching.first, let ep = first.value.arrayValue?.first else {
+        throw CLIError(matching.isEmpty ? "No database relationship (\(schemes.joined(separator: ", ")))." : "Several database relationships: pass --relationship.")
+    }
+    return (first.key, ep)
+}
+
+/// The client command line for a relationship: psql, mariadb or redis-cli with its credentials.
+func clientCommand(_ ep: JSON, dump: Bool) throws -> (argv: [String], env: [String: String]) {
+    let host = Output.text(ep["host"]), port = Output.text(ep["port"]), user = Output.text(ep["username"]), path = Output.text(ep["path"])
+    switch ep["scheme"]?.stringValue {
+    case "pgsql":
+        return ([dump ? "pg_dump" : "psql", "-h", host, "-p", port, "-U", user, "-d", path] + (dump ? ["--no-owner"] : []), ["PGPASSWORD": Output.text(ep["password"])])
+    case "mysql":
+        return ([dump ? "mariadb-dump" : "mariadb", "--no-defaults", "-h", host, "-P", port, "-u", user, "-p" + Output.text(ep["password"])] + (dump ? ["--single-transaction"] : []) + [path], [:])
+    case "redis":
+        guard !dump else { throw CLIError("db:dump takes SQL databases; use redis-cli --rdb for Redis.") }
+        return (["redis-cli", "-h", host, "-p", port], [:])
+    default:
+        throw CLIError("\(Output.text(ep["scheme"])) relationships have no database client here.")
+    }
+}
+
+func execClient(_ argv: [String], env: [String: String], stdin: String?) throws -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = argv
+    p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+    if let stdin {
+        let pipe = Pipe()
+        p.standardInput = pipe
+        try p.run()
+        pipe.fileHandleForWriting.write(Data(stdin.utf8))
+        try pipe.fileHandleForWriting.close()
+    } else {
+        try p.run()
+    }
+    p.waitUntilExit()
+    return p.terminationStatus
+}
+
+struct DbSql: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "db:sql", abstract: "Run SQL (or a client shell) on a database relationship: psql, mariadb or redis-cli.", aliases: ["sql"])
+    @OptionGroup var common: CommonOptions
+    @Option(name: [.customShort("A"), .customLong("app")]) var app: String?
+    @Option(name: [.customShort("r"), .customLong("relationship")]) var relationship: String?
+    @Argument(help: "A query to run; without it, an interactive client.") var query: String?
+    func run() async throws {
+        let rels = try await appRelationships(common, try Session.client(), app: app)
+        let (_, ep) = try pickRelationship(rels, name: relationship, schemes: ["pgsql", "mysql", "redis"])
+        var (argv, env) = try clientCommand(ep, dump: false)
+        if let query {
+            switch ep["scheme"]?.stringValue {
+            case "pgsql": argv += ["-c", query]
+            case "mysql": argv += ["-e", query]
+            default: argv += query.split(separator: " ").map(String.init)
+            }
+        }
+        let status = try execClient(argv, env: env, stdin: nil)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct DbDump: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "db:dump", abstract: "Dump a database relationship (pg_dump or mariadb-dump) to standard output or a file.")
+    @OptionGroup var common: CommonOptions
+    @Option(name: [.customShort("A"), .customLong("app")]) var app: String?
+    @Option(name: [.customShort("r"), .customLong("relationship")]) var relationship: String?
+    @Option(name: [.customShort("f"), .customLong("file")], help: "Write the dump here instead of standard output.") var file: String?
+    func run() async throws {
+        let rels = try await appRelationships(common, try Session.client(), app: app)
+        let (name, ep) = try pickRelationship(rels, name: relationship, schemes: ["pgsql", "mysql"])
+        var (argv, env) = try clientCommand(ep, dump: true)
+        if let file { argv = ["sh", "-c", "exec \"$@\" > \(shellQuote(file))", "dump"] + argv }
+        let status = try execClient(argv, env: env, stdin: nil)
+        if status != 0 { throw ExitCode(status) }
+        if let file { FileHandle.standardError.write(Data("Dumped \(name) to \(file).\n".utf8)) }
+    }
+
+    func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}

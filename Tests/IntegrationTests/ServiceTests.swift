@@ -1,0 +1,161 @@
+import Foundation
+import GroveModel
+import Testing
+
+/// PostgreSQL, MariaDB and Redis per environment, reached through PLATFORM_RELATIONSHIPS, and copied to branches.
+@Suite("Managed services and branch data", .serialized)
+struct ServiceTests {
+    static let app = """
+    name: app
+    type: python:3.11
+    relationships:
+      database: "db:postgresql"
+      cache: "cache:redis"
+      mysql: "mdb:mysql"
+    web:
+      commands:
+        start: python3 server.py
+    """
+    static let services = """
+    db:
+      type: postgresql:15
+      disk: 512
+    cache:
+      type: redis-persistent:7.0
+      disk: 256
+    mdb:
+      type: mariadb:10.11
+      disk: 512
+    """
+    /// Reads every service from inside the sandbox with the distribution's clients and the relationship credentials.
+    static let server = """
+    import os, json, base64, subprocess, http.server
+    rels = json.loads(base64.b64decode(os.environ["PLATFORM_RELATIONSHIPS"]))
+    def run(argv, env=None):
+        return subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ, **(env or {}))).stdout.strip()
+    def read():
+        d, c, m = rels["database"][0], rels["cache"][0], rels["mysql"][0]
+        return {
+            "pg": run(["psql", "-h", d["host"], "-p", str(d["port"]), "-U", d["username"], "-d", d["path"], "-qAtc",
+                       "select coalesce(string_agg(v, ',' order by v), '') from t"], {"PGPASSWORD": d["password"]}),
+            "redis": run(["redis-cli", "-h", c["host"], "-p", str(c["port"]), "get", "k"]),
+            "maria": run(["mariadb", "--no-defaults", "-h", m["host"], "-P", str(m["port"]), "-u", m["username"], "-p" + m["password"], m["path"],
+                          "-N", "-e", "select coalesce(group_concat(v order by v), '') from t"]),
+        }
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def do_GET(self):
+            body = json.dumps(rels if self.path == "/rels" else read()).encode()
+            self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers(); self.wfile.write(body)
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+    """
+
+    /// Writes through the host's clients with the credentials an environment's app sees.
+    func write(_ rels: JSON, _ value: String, createTables: Bool = false) throws {
+        let d = try #require(rels["database"]?.arrayValue?.first), c = try #require(rels["cache"]?.arrayValue?.first), m = try #require(rels["mysql"]?.arrayValue?.first)
+        let pgSQL = (createTables ? "create table t (v text); " : "") + "insert into t values ('\(value)')"
+        var (st, out) = try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", "127.0.0.1", "-p", "\(d["port"]?.intValue ?? 0)",
+                                                       "-U", d["username"]?.stringValue ?? "", "-d", d["path"]?.stringValue ?? "", "-qAtc", pgSQL])
+        #expect(st == 0, "psql: \(out)")
+        (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-p", "\(c["port"]?.intValue ?? 0)", "set", "k", value])
+        #expect(st == 0 && out.contains("OK"), "redis: \(out)")
+        let mySQL = (createTables ? "create table t (v varchar(50)); " : "") + "insert into t values ('\(value)')"
+        (st, out) = try Spawn.run("/usr/bin/mariadb", ["--no-defaults", "-h", "127.0.0.1", "-P", "\(m["port"]?.intValue ?? 0)", "-u", m["username"]?.stringValue ?? "",
+                                                       "-p" + (m["password"]?.stringValue ?? ""), m["path"]?.stringValue ?? "", "-e", mySQL])
+        #expect(st == 0, "mariadb: \(out)")
+    }
+
+    func json(_ s: TestServer, _ pid: String, _ env: String, _ path: String = "/") throws -> JSON {
+        let (code, body) = try s.fetch(pid, environment: env, path: path)
+        #expect(code == 200, "\(body)")
+        return (try? JSON.parse(body)) ?? .null
+    }
+
+    func branchWithData(extraArgs: [String], driver: String) async throws {
+        let s = try await TestServer.start(.sqlite, extraArgs: extraArgs)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, ".platform/services.yaml": Self.services, "server.py": Self.server])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(out.contains("Starting service db (postgresql:15)") && out.contains("on a \(driver) volume"), "\(out)")
+
+        // The documented relationship shape.
+        let rels = try json(s, pid, "main", "/rels")
+        let db = try #require(rels["database"]?.arrayValue?.first)
+        #expect(db["scheme"] == "pgsql" && db["username"] == "main" && db["path"] == "main" && db["rel"] == "postgresql" && db["service"] == "db")
+        #expect(db["type"] == "postgresql:15" && db["host"] == "127.0.0.1" && db["query"]?["is_master"] == true && db["public"] == false)
+        #expect(db["cluster"]?.stringValue?.hasPrefix(pid) == true && db["epoch"] == 0 && db["instance_ips"]?.arrayValue?.count == 1)
+        #expect(rels["cache"]?.arrayValue?.first?["scheme"] == "redis" && rels["mysql"]?.arrayValue?.first?["scheme"] == "mysql" && rels["mysql"]?.arrayValue?.first?["path"] == "main")
+
+        try write(rels, "from-main", createTables: true)
+        var seen = try json(s, pid, "main")
+        #expect(seen["pg"] == "from-main" && seen["redis"] == "from-main" && seen["maria"] == "from-main", "\(seen)")
+
+        // The CLI: services, relationships, SQL and dumps through the relationship.
+        let cli = ["GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken, "GROVE_CONFIG_DIR": s.dataDir + "-cli"]
+        var (cs, co) = try CLI.run(["service:list", "-p", pid, "--format", "csv"], env: cli)
+        #expect(cs == 0 && co.contains("db,postgresql:15,512,AUTO") && co.contains("mdb,mariadb:10.11,512"), "\(co)")
+        (cs, co) = try CLI.run(["relationships", "-p", pid], env: cli)
+        #expect(cs == 0 && co.contains("\"scheme\" : \"pgsql\"") || co.contains("\"scheme\": \"pgsql\""), "\(co)")
+        (cs, co) = try CLI.run(["db:sql", "-p", pid, "-r", "database", "select 'row:' || v from t"], env: cli)
+        #expect(cs == 0 && co.contains("row:from-main"), "\(co)")
+        (cs, co) = try CLI.run(["db:dump", "-p", pid, "-r", "mysql"], env: cli)
+        #expect(cs == 0 && co.contains("INSERT INTO `t`") && co.contains("('from-main')"), "\(co)")
+        (cs, co) = try CLI.run(["db:sql", "-p", pid], env: cli)
+        #expect(cs != 0 && co.contains("Several database relationships"), "\(co)")
+
+        // A new active branch starts with a copy of main's data; its writes stay its own.
+        (st, out) = try tree.push(["-o", "environment.status=active", "HEAD:refs/heads/feature"])
+        #expect(st == 0, "\(out)")
+        #expect(out.contains("Cloned service db from main (\(driver)"), "\(out)")
+        seen = try json(s, pid, "feature")
+        #expect(seen["pg"] == "from-main" && seen["redis"] == "from-main" && seen["maria"] == "from-main", "\(seen)")
+        let featureRels = try json(s, pid, "feature", "/rels")
+        #expect(featureRels["database"]?.arrayValue?.first?["port"] != db["port"])
+        try write(featureRels, "from-feature")
+        seen = try json(s, pid, "feature")
+        #expect(seen["pg"] == "from-feature,from-main" && seen["redis"] == "from-feature" && seen["maria"] == "from-feature,from-main", "\(seen)")
+        seen = try json(s, pid, "main")
+        #expect(seen["pg"] == "from-main" && seen["redis"] == "from-main" && seen["maria"] == "from-main", "\(seen)")
+
+        // Deactivating deletes the branch's data; activating copies main's again.
+        var r = try await http.post("/projects/\(pid)/environments/feature/deactivate")
+        _ = try await waitForActivity(http, try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first))
+        #expect(!FileManager.default.fileExists(atPath: s.dataDir + "/volumes/\(pid)/feature/db"))
+        r = try await http.post("/projects/\(pid)/environments/feature/activate")
+        let a = try await waitForActivity(http, try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first))
+        #expect(a["result"] == "success", "\(a)")
+        seen = try json(s, pid, "feature")
+        #expect(seen["pg"] == "from-main" && seen["maria"] == "from-main", "\(seen)")
+
+        // Services come back after a restart, with their data.
+        await s.stop()
+        try await s.launch()
+        try await waitFor(timeout: 60) { (try? JSON.parse(s.fetch(pid, environment: "main").1))?["pg"] == "from-main" }
+    }
+
+    @Test("rows and keys written in main are in a new branch, the branch's writes stay there (plain copies)")
+    func branchDataCopy() async throws {
+        try await branchWithData(extraArgs: [], driver: "copy")
+    }
+
+    @Test("the same on a loop-mounted btrfs image: snapshots", .enabled(if: geteuid() == 0))
+    func branchDataBtrfs() async throws {
+        try await branchWithData(extraArgs: ["--volume-image", "1G"], driver: "btrfs")
+    }
+
+    @Test("a service version this host cannot run refuses the push and changes nothing")
+    func unavailableVersion() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (_, _, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": "name: app\ntype: python:3.11\nrelationships:\n  database: \"db:postgresql\"\nweb:\n  commands:\n    start: python3 server.py\n",
+                         ".platform/services.yaml": "db:\n  type: postgresql:17\n  disk: 512\n", "server.py": Self.server])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0 && out.contains("postgresql:17 cannot run on this host"), "\(out)")
+        #expect(try tree.remoteHead("main") == nil)
+    }
+}

@@ -100,10 +100,10 @@ public actor NginxRouter {
             if master == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
         for _ in 0..<200 {
-            if Exec.accepts(port: port) { break }
+            if Exec.accepts(port: port), tlsPort.map({ Exec.accepts(port: $0) }) ?? true { break }
             try await Task.sleep(for: .milliseconds(25))
         }
-        guard Exec.accepts(port: port) else { throw RuntimeError("nginx did not start: \((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "")") }
+        guard Exec.accepts(port: port), tlsPort.map({ Exec.accepts(port: $0) }) ?? true else { throw RuntimeError("nginx did not start: \((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "")") }
         let tls = tlsPort.map { " and https://\(host):\($0)" } ?? ""
         logger.info("router: nginx on http://\(host):\(port)\(tls)")
     }
@@ -145,7 +145,20 @@ public actor NginxRouter {
 
     public func site(_ key: String) -> Site? { sites[key] }
 
+    /// Reloads gracefully; if nginx does not take the new configuration (its master gone, a listener lost),
+    /// it is restarted once on the same ports, which serves the current configuration or fails clearly.
     func reload() async throws {
+        do {
+            try await reloadOnce()
+        } catch {
+            let alive = master.map { kill($0, 0) == 0 } ?? false
+            logger.warning("router: reload failed (master \(alive ? "alive" : "gone")); restarting nginx: \(error)")
+            await stop()
+            try await start()
+        }
+    }
+
+    func reloadOnce() async throws {
         guard let master else { throw RuntimeError("the router is not running (install nginx-light)") }
         try writeConfig()
         kill(master, SIGHUP)

@@ -44,7 +44,7 @@ let package = Package(
             dependencies: ["GroveModel", "GroveConfig", "GroveGit", "GroveRuntime", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "GroveVolumes", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "GroveVolumes", dependencies: ["GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "GroveServices", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", "GroveVolumes", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(
@@ -93,6 +93,7 @@ let package = Package(
         .testTarget(name: "GroveConfigTests", dependencies: ["GroveConfig"], swiftSettings: strict),
         .testTarget(name: "GroveRouterTests", dependencies: ["GroveRouter", "GroveConfig"], swiftSettings: strict),
         .testTarget(name: "GroveTLSTests", dependencies: ["GroveTLS"], swiftSettings: strict),
+        .testTarget(name: "GroveVolumesTests", dependencies: ["GroveVolumes", "GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -37,7 +37,7 @@ git -C "$work/app" add -A && git -C "$work/app" -c user.email=b@b -c user.name=b
 
 now() { date +%s.%N; }
 serving() { # host
-  for _ in $(seq 600); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $1" "http://127.0.0.1:$rport/")" = 200 ] && return 0; sleep 0.02; done; return 1
+  for _ in $(seq 600); do [ "$(curl -s -k -L -o /dev/null -w '%{http_code}' -H "Host: $1" "http://127.0.0.1:$rport/")" = 200 ] && return 0; sleep 0.02; done; return 1
 }
 declare -a cold hit own
 for r in $(seq "$RUNS"); do

@@ -5,6 +5,7 @@ import Logging
 public struct ResourceLimits: Sendable, Equatable, Codable, CustomStringConvertible {
     public var cpu: Double
     public var memoryMB: Int
+    public init(cpu: Double, memoryMB: Int) { self.cpu = cpu; self.memoryMB = memoryMB }
 
     public enum Profile: String, Sendable { case highCPU = "HIGH_CPU", balanced = "BALANCED", highMemory = "HIGH_MEMORY" }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GroveConfig
 import GroveModel
+import GroveRuntime
 
 /// What a service keeps in its volume beside its data: who may connect, decided once at first start, so a
 /// clone (a branch) shares its parent's credentials as it shares its data.
@@ -58,27 +59,8 @@ struct ServiceUser: Sendable {
 
 /// Small helpers for service administration commands.
 enum Shell {
-    struct Output: Sendable {
-        let status: Int32
-        let text: String
-    }
-
-    static func run(_ argv: [String], environment: [String: String]? = nil) async throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        if let environment { p.environment = environment }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        p.standardInput = FileHandle.nullDevice
-        return try await withCheckedThrowingContinuation { c in
-            p.terminationHandler = { proc in
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                c.resume(returning: Output(status: proc.terminationStatus, text: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
-            }
-            do { try p.run() } catch { c.resume(throwing: error) }
-        }
+    static func run(_ argv: [String], environment: [String: String]? = nil) async throws -> AdminCommand.Output {
+        try await AdminCommand.run(argv, environment: environment)
     }
 
     static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }

@@ -205,6 +205,8 @@ public actor ServiceManager {
         for name in names {
             let started = ContinuousClock.now
             let from = "\(projectId)/\(parent)/\(name)", to = "\(projectId)/\(child)/\(name)"
+            // A flush before an atomic snapshot is not needed for consistency, but it keeps the clone's recovery short.
+            if let r = parentRunning[name], volumes.driver.atomic { await r.engine.flush(run: r.runDir, port: r.port, state: r.state) }
             if let r = parentRunning[name], !volumes.driver.atomic {
                 await r.engine.flush(run: r.runDir, port: r.port, state: r.state)
                 let pids = await supervisor.pid(r.key).map { Exec.tree(of: $0) } ?? []

@@ -1,4 +1,5 @@
 import Foundation
+import GroveRuntime
 import Logging
 
 /// Where services keep their data: one directory per (project, environment, service), cloned for a new branch
@@ -34,7 +35,7 @@ public struct VolumeStore: Sendable {
     }
 
     static func detect(_ root: String) async throws -> Driver {
-        if try await Command.run("/usr/bin/stat", ["-f", "-c", "%T", root]).text == "btrfs" { return .btrfs }
+        if try await AdminCommand.run(["/usr/bin/stat", "-f", "-c", "%T", root]).text == "btrfs" { return .btrfs }
         // Reflinks: try one on a probe file.
         let probe = root + "/.reflink-probe"
         FileManager.default.createFile(atPath: probe, contents: Data("probe".utf8))
@@ -42,7 +43,7 @@ public struct VolumeStore: Sendable {
             try? FileManager.default.removeItem(atPath: probe)
             try? FileManager.default.removeItem(atPath: probe + ".2")
         }
-        let out = try await Command.run("/bin/cp", ["--reflink=always", probe, probe + ".2"])
+        let out = try await AdminCommand.run(["/bin/cp", "--reflink=always", probe, probe + ".2"])
         return out.status == 0 ? .reflink : .copy
     }
 
@@ -55,18 +56,18 @@ public struct VolumeStore: Sendable {
             guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, off_t(size)) == 0 else {
                 throw VolumeError("cannot create \(image) of \(size) bytes")
             }
-            let out = try await Command.run(mkfs, ["-q", image])
+            let out = try await AdminCommand.run([mkfs, "-q", image])
             guard out.status == 0 else { throw VolumeError("mkfs.btrfs \(image) failed: \(out.text)") }
             logger.info("volumes: created a \(size / (1 << 20)) MB btrfs image at \(image)")
         }
-        let out = try await Command.run("/bin/mount", ["-o", "loop", image, root])
+        let out = try await AdminCommand.run(["/bin/mount", "-o", "loop", image, root])
         guard out.status == 0 else { throw VolumeError("cannot loop-mount \(image) on \(root): \(out.text)") }
     }
 
     /// Unmounts a loop-mounted image (on shutdown); nothing for other drivers.
     public func close() async {
         guard FileManager.default.fileExists(atPath: root + ".img") else { return }
-        _ = try? await Command.run("/bin/umount", [root])
+        _ = try? await AdminCommand.run(["/bin/umount", root])
     }
 
     public func path(_ id: String) -> String { (root as NSString).appendingPathComponent(id) }
@@ -78,7 +79,7 @@ public struct VolumeStore: Sendable {
         let p = path(id)
         try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if driver == .btrfs {
-            let out = try await Command.run(try btrfs(), ["subvolume", "create", p])
+            let out = try await AdminCommand.run([try btrfs(), "subvolume", "create", p])
             guard out.status == 0 else { throw VolumeError("btrfs subvolume create \(p): \(out.text)") }
         } else {
             try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: false)
@@ -91,11 +92,11 @@ public struct VolumeStore: Sendable {
         guard FileManager.default.fileExists(atPath: src) else { throw VolumeError("no volume \(from)") }
         guard !FileManager.default.fileExists(atPath: dst) else { throw VolumeError("volume \(to) already exists") }
         try FileManager.default.createDirectory(atPath: (dst as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let out: Command.Output
+        let out: AdminCommand.Output
         switch driver {
-        case .btrfs: out = try await Command.run(try btrfs(), ["subvolume", "snapshot", src, dst])
-        case .reflink: out = try await Command.run("/bin/cp", ["-a", "--reflink=always", src, dst])
-        case .copy: out = try await Command.run("/bin/cp", ["-a", src, dst])
+        case .btrfs: out = try await AdminCommand.run([try btrfs(), "subvolume", "snapshot", src, dst])
+        case .reflink: out = try await AdminCommand.run(["/bin/cp", "-a", "--reflink=always", src, dst])
+        case .copy: out = try await AdminCommand.run(["/bin/cp", "-a", src, dst])
         }
         guard out.status == 0 else {
             try? await delete(to)
@@ -108,7 +109,7 @@ public struct VolumeStore: Sendable {
         let p = path(id)
         guard FileManager.default.fileExists(atPath: p) else { return }
         if driver == .btrfs {
-            let out = try await Command.run(try btrfs(), ["subvolume", "delete", p])
+            let out = try await AdminCommand.run([try btrfs(), "subvolume", "delete", p])
             if out.status == 0 { return }
         }
         try FileManager.default.removeItem(atPath: p)

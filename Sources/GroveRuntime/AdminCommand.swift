@@ -1,16 +1,19 @@
 import Foundation
 
-/// Runs a short administrative command (btrfs, cp, mount) and collects its output.
-enum Command {
-    struct Output: Sendable {
-        let status: Int32
-        let text: String
+/// Runs a short administrative command (btrfs, cp, initdb, psql, ...) to completion and collects its output.
+public enum AdminCommand {
+    public struct Output: Sendable {
+        public let status: Int32
+        /// Standard output and error together, trimmed.
+        public let text: String
     }
 
-    static func run(_ exe: String, _ args: [String]) async throws -> Output {
+    public static func run(_ argv: [String], environment: [String: String]? = nil) async throws -> Output {
+        guard let exe = argv.first else { throw RuntimeError("no command to run") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
+        p.arguments = Array(argv.dropFirst())
+        if let environment { p.environment = environment }
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe

@@ -1,4 +1,5 @@
 import Foundation
+import GroveGit
 import GroveModel
 import GroveStore
 
@@ -36,6 +37,9 @@ enum EnvironmentHandlers {
                 guard EnvironmentRules.stateAllows(action, environment: e, isDefault: e.id == p.defaultBranch, hasRunningActivity: busy) else {
                     throw APIError.badRequest("Operation not available: \(action.rawValue) is not possible while \(e.id) is \(e.status.rawValue).")
                 }
+                if action == .merge || action == .synchronize {
+                    return try await mergeOrSynchronize(action, req, s, p, l, e)
+                }
                 guard [.activate, .deactivate, .redeploy, .pause, .resume].contains(action) else {
                     throw APIError.notImplemented("The \(action.rawValue) operation is not available in this Grove version yet.")
                 }
@@ -47,6 +51,53 @@ enum EnvironmentHandlers {
                 return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: true), activities: [s.render.activity(activity, canCancel: true)]))
             }
         }
+    }
+
+    /// Merge (child into parent; queued on the parent, which redeploys) and synchronize (parent into child).
+    /// Conflicts and unmerged commits are refused here, before any activity, when they can already be seen.
+    static func mergeOrSynchronize(_ action: EnvironmentAction, _ req: APIRequest, _ s: ServerContext, _ p: Project, _ l: ProjectAccessLevel,
+                                   _ e: Environment) async throws -> APIResponse {
+        guard let parentId = e.parent, let parent = try await s.store.environment(projectId: p.id, id: parentId) else {
+            throw APIError.badRequest("\(e.id) has no parent to \(action.rawValue) with.")
+        }
+        guard parent.status == .active else { throw APIError.badRequest("The parent \(parent.id) is \(parent.status.rawValue); activate it first.") }
+        let git = GitWriter(repositories: s.repositories, projectId: p.id)
+        let childHead = try await git.head(of: e.id), parentHead = try await git.head(of: parent.id)
+        var params = JSONObject([("environment", .string(e.id)), ("parent", .string(parent.id))])
+        let user = try req.requireUser()
+        let activity: Activity
+        if action == .merge {
+            try s.requireRole(.contributor, l, on: parent)
+            _ = try BodyReader(try req.jsonObject(), allowed: ["resources"])
+            guard let childHead else { throw APIError.badRequest("\(e.id) has no code to merge.") }
+            if let parentHead, !(try await git.isAncestor(childHead, of: parentHead)), !(try await git.isAncestor(parentHead, of: childHead)) {
+                let probe = "refs/grove/probe/\(Identifier.short())"
+                let result = try await git.merge(ours: parentHead, theirs: childHead, message: "probe", author: .init(name: "Grove", email: "grove@localhost"), holdRef: probe)
+                await git.deleteRef(probe)
+                if case .conflicts(let files) = result {
+                    throw APIError.conflict("Merging \(e.id) into \(parent.id) conflicts in: \(files.joined(separator: ", ")). Merge \(parent.id) into \(e.id), resolve, push, and try again.")
+                }
+            }
+            activity = s.makeActivity(type: "environment.merge", project: p, environment: parent, user: user, action: "merged \(e.id) into", parameters: params)
+        } else {
+            let b = try BodyReader(try req.jsonObject(), allowed: ["synchronize_code", "rebase", "synchronize_data", "synchronize_resources"])
+            let code = try b.bool("synchronize_code") ?? false, data = try b.bool("synchronize_data") ?? false, rebase = try b.bool("rebase") ?? false
+            _ = try b.bool("synchronize_resources")
+            guard code || data else { throw APIError.badRequest("Nothing to synchronize: set synchronize_code and/or synchronize_data.") }
+            if code, !rebase, let childHead, let parentHead, !(try await git.isAncestor(parentHead, of: childHead)),
+               !(try await git.isAncestor(childHead, of: parentHead)) {
+                throw APIError.badRequest("\(e.id) has commits \(parent.id) does not have: synchronize with rebase, or merge it first.", field: "rebase")
+            }
+            params["synchronize_code"] = .bool(code)
+            params["synchronize_data"] = .bool(data)
+            params["rebase"] = .bool(rebase)
+            activity = s.makeActivity(type: "environment.synchronize", project: p, environment: e, user: user,
+                                      action: "synchronized \(code && data ? "code and data" : code ? "code" : "data") of", parameters: params)
+        }
+        var a = activity
+        a.environments = action == .merge ? [parent.id, e.id] : [e.id, parent.id]
+        try await s.store.insertActivity(a)
+        return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: true), activities: [s.render.activity(a, canCancel: true)]))
     }
 
     static func busyEnvironments(_ p: Project, _ s: ServerContext) async throws -> Set<String> {

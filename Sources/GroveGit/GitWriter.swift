@@ -137,3 +137,50 @@ extension GitWriter {
         _ = try await ChildProcess.run(repositories.gitPath, ["-C", dir, "remote", "remove", "origin"], environment: Repositories.baseEnvironment)
     }
 }
+
+extension GitWriter {
+    /// Whether `ancestor` is reachable from `commit`.
+    public func isAncestor(_ ancestor: String, of commit: String) async throws -> Bool {
+        try await git(["merge-base", "--is-ancestor", ancestor, commit]).status == 0
+    }
+
+    public enum MergeResult: Sendable, Equatable {
+        case merged(commit: String)
+        case conflicts([String])
+    }
+
+    /// A merge commit of `theirs` into `ours` made without a work tree (`git merge-tree`), kept by `holdRef`;
+    /// or the conflicting paths.
+    public func merge(ours: String, theirs: String, message: String, author: Author, holdRef: String) async throws -> MergeResult {
+        let out = try await git(["merge-tree", "--write-tree", "--name-only", "--no-messages", ours, theirs])
+        let lines = String(decoding: out.stdout, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let tree = lines.first, tree.count == 40 else {
+            throw RepositoryError("git merge-tree failed: \(String(decoding: out.stderr, as: UTF8.self))")
+        }
+        if out.status == 1 { return .conflicts(Array(Set(lines.dropFirst().filter { !$0.isEmpty })).sorted()) }
+        guard out.status == 0 else { throw RepositoryError("git merge-tree failed: \(String(decoding: out.stderr, as: UTF8.self))") }
+        let commit = try checked(try await git(["commit-tree", tree, "-p", ours, "-p", theirs, "-m", message], extraEnvironment: author.environment), "git commit-tree")
+        _ = try checked(try await git(["update-ref", holdRef, commit], extraEnvironment: [:]), "git update-ref")
+        return .merged(commit: commit)
+    }
+
+    /// `branch`'s own commits replayed onto `onto` in a scratch clone under `scratch`, kept by `holdRef`; or the
+    /// conflicting paths (nothing is kept then).
+    public func rebase(branch: String, onto: String, scratch: String, author: Author, holdRef: String) async throws -> MergeResult {
+        try? FileManager.default.removeItem(atPath: scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try await cloneBranch(branch, into: scratch, author: author)
+        let env = Repositories.baseEnvironment.merging(author.environment) { $1 }
+        func inClone(_ args: [String]) async throws -> ChildProcess.Output {
+            try await ChildProcess.run(repositories.gitPath, ["-C", scratch] + args, environment: env)
+        }
+        _ = try checked(try await inClone(["fetch", "--quiet", "--no-tags", repositories.path(for: projectId), onto]), "git fetch")
+        let out = try await inClone(["rebase", "--quiet", "FETCH_HEAD"])
+        if out.status != 0 {
+            let conflicted = String(decoding: try await inClone(["diff", "--name-only", "--diff-filter=U"]).stdout, as: UTF8.self)
+                .split(separator: "\n").map(String.init)
+            return .conflicts(conflicted.isEmpty ? ["(rebase failed: \(String(decoding: out.stderr, as: UTF8.self).prefix(200)))"] : conflicted)
+        }
+        return .merged(commit: try await importHead(from: scratch, holdRef: holdRef))
+    }
+}

@@ -304,6 +304,7 @@ public actor Deployer {
         if keepData {
             await services?.stop(projectId: projectId, environmentId: environmentId)
         } else {
+            deleteMounts(projectId: projectId, environmentId: environmentId)
             do { try await services?.destroy(projectId: projectId, environmentId: environmentId) } catch {
                 logger.error("cannot delete the data of \(key): \(error)")
             }

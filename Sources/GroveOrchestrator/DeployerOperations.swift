@@ -3,6 +3,7 @@ import GroveBuild
 import GroveConfig
 import GroveGit
 import GroveModel
+import GroveRuntime
 
 /// Commands run on demand: source operations (on a writable checkout, producing commits) and runtime
 /// operations (beside the running application).
@@ -83,6 +84,7 @@ extension Deployer {
 extension Deployer {
     /// Gives `child` copies of `parent`'s service data (replacing any it had); nothing when the parent has none.
     public func cloneData(projectId: String, from parent: String, to child: String, log: @escaping @Sendable (String) async throws -> Void) async throws {
+        try await cloneMounts(projectId: projectId, from: parent, to: child, log: log)
         guard let services, await services.hasData(projectId: projectId, environmentId: parent) else {
             try await log("  The parent \(parent) has no service data to copy.")
             return
@@ -94,5 +96,27 @@ extension Deployer {
             try? await services.destroy(projectId: projectId, environmentId: child)
             throw ActivityFailure("Copying \(parent)'s data failed; \(child) has none: \(error)")
         }
+    }
+}
+
+extension Deployer {
+    func mountsDirectory(_ projectId: String, _ environmentId: String) -> String {
+        (options.dataDir as NSString).appendingPathComponent("mounts/\(projectId)/\(environmentId)")
+    }
+
+    /// The child's mounts become a copy of the parent's (reflinks where the filesystem has them).
+    func cloneMounts(projectId: String, from parent: String, to child: String, log: @escaping @Sendable (String) async throws -> Void) async throws {
+        let src = mountsDirectory(projectId, parent), dst = mountsDirectory(projectId, child)
+        try? FileManager.default.removeItem(atPath: dst)
+        guard FileManager.default.fileExists(atPath: src) else { return }
+        try FileManager.default.createDirectory(atPath: (dst as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let out = try await AdminCommand.run(["/bin/cp", "-a", "--reflink=auto", src, dst])
+        guard out.status == 0 else { throw ActivityFailure("Copying \(parent)'s mounts failed: \(out.text)") }
+        try await log("  Copied the mounts of \(parent)")
+    }
+
+    /// Deletes an environment's mounts (deactivate, delete).
+    func deleteMounts(projectId: String, environmentId: String) {
+        try? FileManager.default.removeItem(atPath: mountsDirectory(projectId, environmentId))
     }
 }

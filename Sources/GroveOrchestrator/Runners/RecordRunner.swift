@@ -33,6 +33,8 @@ public enum DefaultRunners {
             "environment.delete": EnvironmentDeleteRunner(repositories: repositories, deployer: deployer),
         ]
         r["environment.source-operation"] = SourceOperationRunner(repositories: repositories, deployer: deployer)
+        r["environment.merge"] = MergeRunner(repositories: repositories, deployer: deployer)
+        r["environment.synchronize"] = SynchronizeRunner(repositories: repositories, deployer: deployer)
         r["environment.operation"] = RuntimeOperationRunner(deployer: deployer)
         for verb in ["create", "update", "delete"] {
             r["environment.route.\(verb)"] = RouteChangeRunner(repositories: repositories, deployer: deployer)

@@ -63,7 +63,7 @@ struct EnvironmentBranch: AsyncParsableCommand {
 /// `environment:activate|deactivate|redeploy|pause|resume`: follows the action's `_links` entry, as the
 /// official CLI does, so a refusal names why the action is unavailable.
 enum LifecycleAction {
-    static func perform(_ action: String, _ common: CommonOptions, noWait: Bool) async throws {
+    static func perform(_ action: String, _ common: CommonOptions, noWait: Bool, body: JSON? = nil) async throws {
         let client = try Session.client()
         let project = try await Session.project(common, client)
         let envId = Session.environmentId(common, project: project)
@@ -71,7 +71,7 @@ enum LifecycleAction {
         guard let href = env["_links"]?["#" + action]?["href"]?.stringValue else {
             throw CLIError("Operation not available: \(action) is not possible on \(envId) (status \(Output.text(env["status"])), a running activity, or your role).")
         }
-        let reply = try await client.post(href)
+        let reply = try await client.post(href, body)
         print("\(action.prefix(1).uppercased() + action.dropFirst()) of \(envId) started.")
         if !noWait, let activity = reply["_embedded"]?["activities"]?.arrayValue?.first { try await Session.wait(for: activity, client: client) }
     }
@@ -110,4 +110,26 @@ struct EnvironmentResume: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
     func run() async throws { try await LifecycleAction.perform("resume", common, noWait: noWait) }
+}
+
+struct EnvironmentMerge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:merge", abstract: "Merge an environment's code into its parent, which redeploys.", aliases: ["merge"])
+    @OptionGroup var common: CommonOptions
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws { try await LifecycleAction.perform("merge", common, noWait: noWait) }
+}
+
+struct EnvironmentSynchronize: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:synchronize", abstract: "Bring the parent's code and/or data into an environment.", aliases: ["sync"])
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "What to synchronize: code, data, or both (default: both).") var what: [String] = []
+    @Flag(name: .customLong("rebase"), help: "Replay the environment's own commits onto the parent's instead of refusing.") var rebase = false
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws {
+        let parts = what.isEmpty ? ["code", "data"] : what
+        guard parts.allSatisfy({ $0 == "code" || $0 == "data" }) else { throw CLIError("Synchronize code, data, or both.") }
+        let body = JSONObject([("synchronize_code", .bool(parts.contains("code"))), ("synchronize_data", .bool(parts.contains("data"))),
+                               ("rebase", .bool(rebase)), ("synchronize_resources", false)])
+        try await LifecycleAction.perform("synchronize", common, noWait: noWait, body: .object(body))
+    }
 }

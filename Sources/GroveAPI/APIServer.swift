@@ -128,6 +128,7 @@ public struct APIServer {
         OperationHandlers.register(&r, s)
         RouteWriteHandlers.register(&r, s)
         LogHandlers.register(&r, s)
+        BackupHandlers.register(&r, s)
         return r
     }
 }

@@ -40,6 +40,7 @@ enum EnvironmentHandlers {
                 if action == .merge || action == .synchronize {
                     return try await mergeOrSynchronize(action, req, s, p, l, e)
                 }
+                if action == .backup { return try await BackupHandlers.create(req, s, p, e) }
                 guard [.activate, .deactivate, .redeploy, .pause, .resume].contains(action) else {
                     throw APIError.notImplemented("The \(action.rawValue) operation is not available in this Grove version yet.")
                 }

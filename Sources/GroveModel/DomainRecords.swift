@@ -66,3 +66,29 @@ public struct TLSCertificate: Codable, Sendable, Equatable {
         self.createdAt = createdAt; self.updatedAt = createdAt
     }
 }
+
+/// A snapshot of an environment's service data and mounts, with the commit it ran.
+public struct Backup: Codable, Sendable, Equatable {
+    public var projectId: String
+    public var environmentId: String
+    public var id: String
+    public var commitId: String?
+    public var safe: Bool
+    public var status: String
+    public var sizeOfVolumes: Int64
+    public var sizeUsed: Int64
+    public var restorable: Bool
+    public var automated: Bool
+    public var attributes: [String: String]
+    /// How the data is kept: the volume driver's snapshot or copy.
+    public var method: String
+    public var createdAt: String
+    public var updatedAt: String
+    public var expiresAt: String?
+
+    public init(projectId: String, environmentId: String, id: String, commitId: String?, safe: Bool, method: String, createdAt: String) {
+        self.projectId = projectId; self.environmentId = environmentId; self.id = id; self.commitId = commitId; self.safe = safe
+        status = "CREATED"; sizeOfVolumes = 0; sizeUsed = 0; restorable = true; automated = false; attributes = [:]
+        self.method = method; self.createdAt = createdAt; updatedAt = createdAt; expiresAt = nil
+    }
+}

@@ -120,3 +120,54 @@ extension Deployer {
         try? FileManager.default.removeItem(atPath: mountsDirectory(projectId, environmentId))
     }
 }
+
+extension Deployer {
+    static func backupPrefix(_ projectId: String, _ backupId: String) -> String { "_backups/\(projectId)/\(backupId)" }
+
+    func backupMounts(_ projectId: String, _ backupId: String) -> String {
+        (options.dataDir as NSString).appendingPathComponent("backups/\(projectId)/\(backupId)/mounts")
+    }
+
+    /// Snapshots an environment's service volumes and mounts as backup `backupId`; returns the bytes kept.
+    public func backup(projectId: String, environmentId: String, backupId: String, safe: Bool,
+                       log: @escaping @Sendable (String) async throws -> Void) async throws -> UInt64 {
+        var total: UInt64 = 0
+        if let services {
+            total += try await services.snapshot(projectId: projectId, environmentId: environmentId, to: Self.backupPrefix(projectId, backupId),
+                                                 safe: safe, log: log)
+        }
+        let src = mountsDirectory(projectId, environmentId), dst = backupMounts(projectId, backupId)
+        if FileManager.default.fileExists(atPath: src) {
+            try FileManager.default.createDirectory(atPath: (dst as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let out = try await AdminCommand.run(["/bin/cp", "-a", "--reflink=auto", src, dst])
+            guard out.status == 0 else { throw ActivityFailure("Copying the mounts failed: \(out.text)") }
+            try await log("  Backed up the mounts")
+        }
+        return total
+    }
+
+    /// Replaces `environmentId`'s service data and mounts with backup `backupId`'s.
+    public func restoreBackup(projectId: String, backupId: String, into environmentId: String,
+                              log: @escaping @Sendable (String) async throws -> Void) async throws {
+        if let services {
+            try await services.restore(projectId: projectId, environmentId: environmentId, from: Self.backupPrefix(projectId, backupId), log: log)
+        }
+        let src = backupMounts(projectId, backupId), dst = mountsDirectory(projectId, environmentId)
+        try? FileManager.default.removeItem(atPath: dst)
+        if FileManager.default.fileExists(atPath: src) {
+            try FileManager.default.createDirectory(atPath: (dst as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let out = try await AdminCommand.run(["/bin/cp", "-a", "--reflink=auto", src, dst])
+            guard out.status == 0 else { throw ActivityFailure("Restoring the mounts failed: \(out.text)") }
+            try await log("  Restored the mounts")
+        }
+    }
+
+    /// Deletes a backup's data.
+    public func deleteBackup(projectId: String, backupId: String) async {
+        try? await services?.deleteVolumes(under: Self.backupPrefix(projectId, backupId))
+        try? FileManager.default.removeItem(atPath: (backupMounts(projectId, backupId) as NSString).deletingLastPathComponent)
+    }
+
+    /// How backups are kept on this server.
+    public nonisolated var backupMethod: String { (services?.volumes.driver.atomic ?? false) ? "snapshot" : "copy" }
+}

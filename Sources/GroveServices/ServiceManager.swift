@@ -20,7 +20,7 @@ public actor ServiceManager {
         let config: ServiceConfig
     }
 
-    public let volumes: VolumeStore
+    public nonisolated let volumes: VolumeStore
     let sandbox: Sandbox
     let supervisor: AppSupervisor
     let dataDir: String
@@ -199,29 +199,66 @@ public actor ServiceManager {
     public func clone(projectId: String, from parent: String, to child: String, log: @escaping @Sendable (String) async throws -> Void) async throws {
         await stop(projectId: projectId, environmentId: child)
         try await destroy(projectId: projectId, environmentId: child)
-        let dir = volumes.path("\(projectId)/\(parent)")
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
-        let parentRunning = running[Self.envKey(projectId, parent)] ?? [:]
+        try await copyVolumes(projectId: projectId, environmentId: parent, from: "\(projectId)/\(parent)", to: "\(projectId)/\(child)",
+                              holdStill: false, verb: "Cloned", origin: "from \(parent)", log: log)
+    }
+
+    /// Copies an environment's volumes under `prefix` (a backup). `safe` holds the servers still for the copy
+    /// whatever the driver; otherwise only drivers without atomic snapshots do. Returns the bytes copied.
+    @discardableResult
+    public func snapshot(projectId: String, environmentId: String, to prefix: String, safe: Bool,
+                         log: @escaping @Sendable (String) async throws -> Void) async throws -> UInt64 {
+        try await copyVolumes(projectId: projectId, environmentId: environmentId, from: "\(projectId)/\(environmentId)", to: prefix,
+                              holdStill: safe, verb: "Backed up", origin: "", log: log)
+    }
+
+    /// Replaces an environment's data with the volumes under `prefix` (the environment's services stop first;
+    /// the next deploy starts them on the restored data).
+    public func restore(projectId: String, environmentId: String, from prefix: String, log: @escaping @Sendable (String) async throws -> Void) async throws {
+        await stop(projectId: projectId, environmentId: environmentId)
+        try await destroy(projectId: projectId, environmentId: environmentId)
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: volumes.path(prefix))) ?? []).sorted() {
+            try await volumes.clone(from: "\(prefix)/\(name)", to: "\(projectId)/\(environmentId)/\(name)")
+            try await log("  Restored service \(name) (\(volumes.driver.rawValue))")
+        }
+    }
+
+    /// Deletes the volumes under `prefix` and the prefix itself.
+    public func deleteVolumes(under prefix: String) async throws {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: volumes.path(prefix))) ?? [] {
+            try await volumes.delete("\(prefix)/\(name)")
+        }
+        try? FileManager.default.removeItem(atPath: volumes.path(prefix))
+    }
+
+    func copyVolumes(projectId: String, environmentId: String, from: String, to: String, holdStill: Bool, verb: String, origin: String,
+                     log: @escaping @Sendable (String) async throws -> Void) async throws -> UInt64 {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: volumes.path(from))) ?? []).sorted()
+        let live = running[Self.envKey(projectId, environmentId)] ?? [:]
+        var total: UInt64 = 0
         for name in names {
             let started = ContinuousClock.now
-            let from = "\(projectId)/\(parent)/\(name)", to = "\(projectId)/\(child)/\(name)"
-            // A flush before an atomic snapshot is not needed for consistency, but it keeps the clone's recovery short.
-            if let r = parentRunning[name], volumes.driver.atomic { await r.engine.flush(run: r.runDir, port: r.port, state: r.state) }
-            if let r = parentRunning[name], !volumes.driver.atomic {
+            let src = "\(from)/\(name)", dst = "\(to)/\(name)"
+            if let r = live[name] {
+                // A flush keeps recovery short even where the copy is atomic.
                 await r.engine.flush(run: r.runDir, port: r.port, state: r.state)
+            }
+            if let r = live[name], holdStill || !volumes.driver.atomic {
                 let pids = await supervisor.pid(r.key).map { Exec.tree(of: $0) } ?? []
                 for p in pids { kill(p, SIGSTOP) }
-                do { try await volumes.clone(from: from, to: to) } catch {
+                do { try await volumes.clone(from: src, to: dst) } catch {
                     for p in pids.reversed() { kill(p, SIGCONT) }
                     throw error
                 }
                 for p in pids.reversed() { kill(p, SIGCONT) }
             } else {
-                try await volumes.clone(from: from, to: to)
+                try await volumes.clone(from: src, to: dst)
             }
+            total += volumes.size(dst)
             let ms = (ContinuousClock.now - started).components
-            try await log("  Cloned service \(name) from \(parent) (\(volumes.driver.rawValue), \(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000) ms)")
+            try await log("  \(verb) service \(name)\(origin.isEmpty ? "" : " " + origin) (\(volumes.driver.rawValue), \(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000) ms)")
         }
+        return total
     }
 
     /// `PLATFORM_RELATIONSHIPS` entries for an application's relationships to this environment's services.

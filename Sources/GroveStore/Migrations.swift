@@ -36,6 +36,10 @@ enum Migrations {
             "CREATE TABLE domains (project_id TEXT NOT NULL, environment_id TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (project_id, environment_id, name))",
             "CREATE TABLE certificates (project_id TEXT NOT NULL, id TEXT NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (project_id, id))",
         ]),
+        Migration(version: 3, name: "backups", statements: [
+            "CREATE TABLE backups (project_id TEXT NOT NULL, environment_id TEXT NOT NULL, id TEXT NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (project_id, id))",
+            "CREATE INDEX backups_environment ON backups (project_id, environment_id, created_at)",
+        ]),
     ]
 
     static func apply(to db: any SQLDatabase) async throws {

@@ -194,7 +194,7 @@ public struct SQLStore: Store {
     public func deleteProject(id: String) async throws {
         let p: [SQLValue] = [.text(id)]
         try await exec("DELETE FROM activity_log WHERE activity_id IN (SELECT id FROM activities WHERE project_id = ?)", p)
-        for table in ["activities", "variables", "environments", "project_grants", "domains", "certificates"] {
+        for table in ["activities", "variables", "environments", "project_grants", "domains", "certificates", "backups"] {
             try await exec("DELETE FROM \(table) WHERE project_id = ?", p)
         }
         try await exec("DELETE FROM projects WHERE id = ?", p)
@@ -251,6 +251,23 @@ public struct SQLStore: Store {
     }
     public func allDomains(projectId: String) async throws -> [Domain] {
         try await many("SELECT data FROM domains WHERE project_id = ? ORDER BY environment_id, name", [.text(projectId)])
+    }
+
+    // MARK: backups
+
+    public func insertBackup(_ b: Backup) async throws {
+        try await exec("INSERT INTO backups (project_id, environment_id, id, created_at, data) VALUES (?, ?, ?, ?, ?)",
+                       [.text(b.projectId), .text(b.environmentId), .text(b.id), .text(b.createdAt), try encode(b)])
+    }
+    public func deleteBackup(projectId: String, id: String) async throws {
+        try await exec("DELETE FROM backups WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+    }
+    public func backup(projectId: String, id: String) async throws -> Backup? {
+        try await one("SELECT data FROM backups WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+    }
+    public func backups(projectId: String, environmentId: String) async throws -> [Backup] {
+        try await many("SELECT data FROM backups WHERE project_id = ? AND environment_id = ? ORDER BY created_at DESC, id DESC",
+                       [.text(projectId), .text(environmentId)])
     }
 
     // MARK: certificates

@@ -100,6 +100,12 @@ public protocol Store: Sendable {
     func certificate(projectId: String, id: String) async throws -> TLSCertificate?
     func certificates(projectId: String) async throws -> [TLSCertificate]
 
+    func insertBackup(_ b: Backup) async throws
+    func deleteBackup(projectId: String, id: String) async throws
+    func backup(projectId: String, id: String) async throws -> Backup?
+    /// Newest first.
+    func backups(projectId: String, environmentId: String) async throws -> [Backup]
+
     /// The organization, the user's membership in it and the user's grant on the project, in one round trip.
     func accessRecords(organizationId: String, projectId: String, userId: String) async throws
         -> (organization: Organization?, member: OrganizationMember?, grant: ProjectGrant?)

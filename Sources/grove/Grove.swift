@@ -14,6 +14,7 @@ struct Grove: AsyncParsableCommand {
             DomainAdd.self, DomainList.self, DomainDelete.self, CertificateAdd.self, CertificateList.self, CertificateDelete.self,
             SourceOperationList.self, SourceOperationRun.self, OperationList.self, OperationRun.self, LogCommand.self,
             ServiceList.self, Relationships.self, DbSql.self, DbDump.self,
+            BackupCreate.self, BackupList.self, BackupGet.self, BackupRestore.self, BackupDelete.self,
             AuthAPITokenLogin.self, AuthInfo.self, AuthLogout.self,
             OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
             ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,

@@ -26,7 +26,6 @@ public struct EnvironmentPushRunner: ActivityRunner {
 
     public func run(_ ctx: ActivityContext) async throws {
         let p = ctx.activity.parameters
-        let projectId = ctx.activity.projectId
         guard let envId = p["environment"]?.stringValue, let new = p["new_commit"]?.stringValue else {
             throw ActivityFailure("The activity does not name the environment and commit.")
         }

@@ -34,6 +34,9 @@ public enum DefaultRunners {
         ]
         r["environment.source-operation"] = SourceOperationRunner(repositories: repositories, deployer: deployer)
         r["environment.merge"] = MergeRunner(repositories: repositories, deployer: deployer)
+        r["environment.backup"] = BackupRunner(repositories: repositories, deployer: deployer)
+        r["environment.restore"] = RestoreRunner(repositories: repositories, deployer: deployer)
+        r["environment.backup.delete"] = RecordRunner()
         r["environment.synchronize"] = SynchronizeRunner(repositories: repositories, deployer: deployer)
         r["environment.operation"] = RuntimeOperationRunner(deployer: deployer)
         for verb in ["create", "update", "delete"] {

@@ -184,3 +184,17 @@ extension GitWriter {
         return .merged(commit: try await importHead(from: scratch, holdRef: holdRef))
     }
 }
+
+extension GitWriter {
+    /// Runs `body`, then deletes `holdRef` (which kept a commit alive until a branch pointed at it), whatever happened.
+    public func releasing<T: Sendable>(_ holdRef: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            await deleteRef(holdRef)
+            return result
+        } catch {
+            await deleteRef(holdRef)
+            throw error
+        }
+    }
+}

@@ -39,13 +39,9 @@ public struct MergeRunner: ActivityRunner {
                 new = commit
             }
         }
-        do {
+        try await git.releasing(hold) {
             try await EnvironmentPushRunner(repositories: repositories, deployer: deployer).apply(ctx, environment: parent, old: ours, new: new, activate: false)
-        } catch {
-            await git.deleteRef(hold)
-            throw error
         }
-        await git.deleteRef(hold)
     }
 }
 
@@ -95,7 +91,7 @@ public struct SynchronizeRunner: ActivityRunner {
                 throw ActivityFailure("\(child) has commits \(parent) does not have: synchronize with rebase, or merge it first.")
             }
         }
-        do {
+        try await git.releasing(hold) {
             if syncData, let deployer {
                 try await ctx.step("Replacing \(child)'s data with a copy of \(parent)'s", percent: 30)
                 try await deployer.cloneData(projectId: projectId, from: parent, to: child) { try await ctx.log($0) }
@@ -108,11 +104,7 @@ public struct SynchronizeRunner: ActivityRunner {
                 let config = try await EnvironmentPushRunner.loadConfig(ctx, repositories: repositories, commit: head)
                 try await deployer.deploy(projectId: projectId, environmentId: child, commit: head, config: config, deployHooks: false) { try await ctx.log($0) }
             }
-        } catch {
-            await git.deleteRef(hold)
-            throw error
         }
-        await git.deleteRef(hold)
         try await ctx.log("\(child) is synchronized with \(parent).")
     }
 }

@@ -48,18 +48,14 @@ public struct SourceOperationRunner: ActivityRunner {
         }
         let hold = "refs/grove/pending/\(ctx.activity.id)"
         let new = try await git.importHead(from: dir, holdRef: hold)
-        do {
+        try await git.releasing(hold) {
             if new == head {
                 try await ctx.log("The source operation made no commits: nothing to deploy.")
             } else {
                 for c in try await git.newCommits(from: head, to: new) { try await ctx.log("  New commit \(c.sha.prefix(7)): \(c.subject)") }
                 try await EnvironmentPushRunner(repositories: repositories, deployer: deployer).apply(ctx, environment: envId, old: head, new: new, activate: false)
             }
-        } catch {
-            await git.deleteRef(hold)
-            throw error
         }
-        await git.deleteRef(hold)
     }
 }
 

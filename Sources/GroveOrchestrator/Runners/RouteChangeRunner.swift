@@ -35,12 +35,8 @@ public struct RouteChangeRunner: ActivityRunner {
         let commit = try await git.commitFile(parent: head, path: RoutesFileEditor.path, content: content,
                                               message: "\(words[verb] ?? "Update") route \(key)", author: author, holdRef: hold)
         try await ctx.log("  New commit \(commit.prefix(7)): \(words[verb] ?? "Update") route \(key)")
-        do {
+        try await git.releasing(hold) {
             try await EnvironmentPushRunner(repositories: repositories, deployer: deployer).apply(ctx, environment: envId, old: head, new: commit, activate: false)
-        } catch {
-            await git.deleteRef(hold)
-            throw error
         }
-        await git.deleteRef(hold)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GroveConfig
 import GroveModel
+import GroveRuntime
 
 /// Redis (`redis`: memory only; `redis-persistent`: append-only file in the volume) and Valkey where installed.
 struct RedisEngine: ServiceEngine {
@@ -15,7 +16,8 @@ struct RedisEngine: ServiceEngine {
         return RedisEngine(server: server, persistent: type == "redis-persistent" || type == "valkey")
     }
 
-    func initialize(data: String, hostData: String, run: String, config: ServiceConfig) async throws -> ServiceState {
+    func initialize(data: String, hostData: String, run: String, config: ServiceConfig,
+                    sandboxed: @Sendable (String) async throws -> AdminCommand.Output) async throws -> ServiceState {
         ServiceState(type: config.type.name, version: config.type.version, endpoints: [config.endpoints.first ?? "redis": .init(username: nil, password: nil, path: nil, privileges: [:])])
     }
 
@@ -48,7 +50,8 @@ struct MemcachedEngine: ServiceEngine {
         return MemcachedEngine(server: "/usr/bin/memcached")
     }
 
-    func initialize(data: String, hostData: String, run: String, config: ServiceConfig) async throws -> ServiceState {
+    func initialize(data: String, hostData: String, run: String, config: ServiceConfig,
+                    sandboxed: @Sendable (String) async throws -> AdminCommand.Output) async throws -> ServiceState {
         ServiceState(type: "memcached", version: config.type.version, endpoints: ["memcached": .init(username: nil, password: nil, path: nil, privileges: [:])])
     }
 

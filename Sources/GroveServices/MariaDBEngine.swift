@@ -1,6 +1,7 @@
 import Foundation
 import GroveConfig
 import GroveModel
+import GroveRuntime
 
 /// MariaDB from the distribution serving `mariadb` and `mysql` services. The installed server must be at
 /// least the requested version (a newer server reads an older one's data; the reverse is refused).
@@ -40,10 +41,11 @@ struct MariaDBEngine: ServiceEngine {
         (config.configuration["schemas"]?.arrayValue ?? []).compactMap(\.stringValue).nonEmpty ?? ["main"]
     }
 
-    func initialize(data: String, hostData: String, run: String, config: ServiceConfig) async throws -> ServiceState {
+    func initialize(data: String, hostData: String, run: String, config: ServiceConfig,
+                    sandboxed: @Sendable (String) async throws -> AdminCommand.Output) async throws -> ServiceState {
         await ServiceUser.chown(hostData, to: user)
-        let out = try await Shell.run([installDB, "--no-defaults", "--datadir=\(hostData)/mysql", "--user=\(user?.name ?? NSUserName())",
-                                       "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
+        let out = try await sandboxed("exec \(installDB) --no-defaults --datadir=\(data)/mysql --user=\(user?.name ?? NSUserName()) "
+                                      + "--auth-root-authentication-method=normal --skip-test-db --skip-name-resolve")
         guard out.status == 0 else { throw ServiceFailure("mariadb-install-db failed: \(out.text)") }
         await ServiceUser.chown(hostData, to: user)
         var endpoints: [String: ServiceState.Credential] = [:]

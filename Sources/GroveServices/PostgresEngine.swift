@@ -1,6 +1,7 @@
 import Foundation
 import GroveConfig
 import GroveModel
+import GroveRuntime
 
 /// PostgreSQL from the distribution (`/usr/lib/postgresql/<major>/bin`). Local (socket) connections are for
 /// Grove's own administration; applications connect over TCP with a password.
@@ -21,12 +22,11 @@ struct PostgresEngine: ServiceEngine {
         (config.configuration["databases"]?.arrayValue ?? []).compactMap(\.stringValue).nonEmpty ?? ["main"]
     }
 
-    func initialize(data: String, hostData: String, run: String, config: ServiceConfig) async throws -> ServiceState {
+    func initialize(data: String, hostData: String, run: String, config: ServiceConfig,
+                    sandboxed: @Sendable (String) async throws -> AdminCommand.Output) async throws -> ServiceState {
         await ServiceUser.chown(hostData, to: user)
-        var argv = [bin + "/initdb", "-D", hostData + "/pgdata", "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
-                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]
-        if let user { argv = ["/usr/bin/setpriv", "--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups"] + argv }
-        let out = try await Shell.run(argv)
+        let out = try await sandboxed("exec \(ServiceUser.prefix(user))\(bin)/initdb -D \(data)/pgdata -U postgres --auth-local=trust --auth-host=scram-sha-256 "
+                                      + "-E UTF8 --locale=C.UTF-8 --no-sync")
         guard out.status == 0 else { throw ServiceFailure("initdb failed: \(out.text)") }
         var endpoints: [String: ServiceState.Credential] = [:]
         let dbs = databases(config)

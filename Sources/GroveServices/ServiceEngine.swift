@@ -21,8 +21,11 @@ public struct ServiceState: Codable, Sendable, Equatable {
 /// One kind of service: how to check the host can run it, initialize its data, start it, make its databases
 /// and users, and flush it before a copy.
 protocol ServiceEngine: Sendable {
-    /// Data and run directories as the service process sees them (inside its sandbox).
-    func initialize(data: String, hostData: String, run: String, config: ServiceConfig) async throws -> ServiceState
+    /// Data and run directories as the service process sees them (inside its sandbox). `sandboxed` runs a shell
+    /// script in the service's sandbox (its volume writable), where the host's directories above the data dir
+    /// do not get in the way of the service's own user.
+    func initialize(data: String, hostData: String, run: String, config: ServiceConfig,
+                    sandboxed: @Sendable (String) async throws -> AdminCommand.Output) async throws -> ServiceState
     /// The shell script that runs the server in the foreground.
     func start(data: String, run: String, port: Int, config: ServiceConfig) -> String
     /// Creates what the configuration and the state name (idempotent: runs at every start).

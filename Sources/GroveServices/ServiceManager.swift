@@ -119,7 +119,11 @@ public actor ServiceManager {
             try await log("  Creating service \(config.name) (\(config.type)) on a \(volumes.driver.rawValue) volume")
             if !volumes.exists(vol) { try await volumes.create(vol) }
             chmod(hostData, 0o755)
-            state = try await engine.initialize(data: inside, hostData: hostData, run: runDir, config: config)
+            let sandbox = self.sandbox
+            state = try await engine.initialize(data: inside, hostData: hostData, run: runDir, config: config) { script in
+                try await AdminCommand.run(sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)]),
+                                           environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"])
+            }
         }
         try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: statePath(vol)))
         let port = try Exec.freePort()
@@ -132,7 +136,8 @@ public actor ServiceManager {
         try await log("  Starting service \(config.name) (\(config.type)) on port \(port)")
         try await supervisor.start(key, .init(argv: argv, env: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
                                               cwd: sandbox.mode == .plain ? hostData : nil, logPath: logPath))
-        let deadline = ContinuousClock.now + .seconds(90)
+        let startedAt = ContinuousClock.now
+        let deadline = startedAt + .seconds(90)
         var ready = false
         while ContinuousClock.now < deadline {
             if Exec.accepts(port: port) { ready = true; break }
@@ -144,6 +149,8 @@ public actor ServiceManager {
             await stop(r)
             throw ServiceFailure("Service \(config.name) (\(config.type)) did not start:\n\(tail(logPath))")
         }
+        let took = (ContinuousClock.now - startedAt).components
+        try await log("  Service \(config.name) accepts connections (\(took.seconds * 1000 + took.attoseconds / 1_000_000_000_000_000) ms)")
         // Accepting TCP comes a moment before accepting logins; provisioning retries briefly.
         var lastError: (any Error)?
         for _ in 0..<40 {
@@ -237,12 +244,12 @@ public actor ServiceManager {
         let live = running[Self.envKey(projectId, environmentId)] ?? [:]
         var total: UInt64 = 0
         for name in names {
-            let started = ContinuousClock.now
             let src = "\(from)/\(name)", dst = "\(to)/\(name)"
             if let r = live[name] {
                 // A flush keeps recovery short even where the copy is atomic.
                 await r.engine.flush(run: r.runDir, port: r.port, state: r.state)
             }
+            let started = ContinuousClock.now
             if let r = live[name], holdStill || !volumes.driver.atomic {
                 let pids = await supervisor.pid(r.key).map { Exec.tree(of: $0) } ?? []
                 for p in pids { kill(p, SIGSTOP) }

@@ -129,6 +129,7 @@ public struct APIServer {
         RouteWriteHandlers.register(&r, s)
         LogHandlers.register(&r, s)
         BackupHandlers.register(&r, s)
+        SystemHandlers.register(&r, s)
         return r
     }
 }

@@ -171,3 +171,19 @@ extension Deployer {
     /// How backups are kept on this server.
     public nonisolated var backupMethod: String { (services?.volumes.driver.atomic ?? false) ? "snapshot" : "copy" }
 }
+
+extension Deployer {
+    /// What this server runs on, for `grove system:info`: sandbox, volume driver, cgroups, router ports.
+    public func systemInfo() async -> JSONObject {
+        JSONObject([
+            ("sandbox", .string(sandbox.mode.rawValue)),
+            ("volume_driver", JSON(services?.volumes.driver.rawValue)),
+            ("copy_on_write", .bool(services?.volumes.driver.copyOnWrite ?? false)),
+            ("volumes", JSON(services?.volumes.root)),
+            ("cgroups", .string(cgroups.mode.rawValue)),
+            ("router_http_port", .int(Int64(await router.port))),
+            ("router_https_port", await router.tlsPort.map { JSON.int(Int64($0)) } ?? .null),
+            ("base_domain", .string(options.baseDomain)),
+        ])
+    }
+}

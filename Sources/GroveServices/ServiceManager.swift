@@ -27,7 +27,10 @@ public actor ServiceManager {
     let logger: Logger
     private var running: [String: [String: Running]] = [:]
 
-    public init(dataDir: String, volumes: VolumeStore, sandbox: Sandbox, logger: Logger) {
+    let cgroups: Cgroups
+
+    public init(dataDir: String, volumes: VolumeStore, sandbox: Sandbox, logger: Logger, cgroups: Cgroups = .detect()) {
+        self.cgroups = cgroups
         self.dataDir = dataDir
         self.volumes = volumes
         self.sandbox = sandbox
@@ -128,12 +131,23 @@ public actor ServiceManager {
         try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: statePath(vol)))
         let port = try Exec.freePort()
         let script = engine.start(data: inside, run: runDir, port: port, config: config)
-        let argv = sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)])
+        var argv = sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)])
+        // An explicit size holds the server to Platform.sh's profile: databases HIGH_MEMORY, caches BALANCED.
+        let profile: ResourceLimits.Profile = ["redis", "redis-persistent", "valkey", "memcached"].contains(config.type.name) ? .balanced : .highMemory
+        var limitNote = ""
+        if let limits = ResourceLimits.forSize(config.size, profile: profile) {
+            if cgroups.mode == .unavailable {
+                limitNote = " (size \(config.size) not enforced: no writable cgroups)"
+            } else {
+                argv = try cgroups.prefix(Cgroups.name(for: "\(projectId)/\(environmentId)/service/\(config.name)"), limits) + argv
+                limitNote = " (size \(config.size): \(limits))"
+            }
+        }
         let logDir = (dataDir as NSString).appendingPathComponent("logs/\(projectId)/\(environmentId)")
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
         let logPath = logDir + "/\(config.name).service.log"
         let key = "\(projectId)/\(environmentId)/service/\(config.name)/\(port)"
-        try await log("  Starting service \(config.name) (\(config.type)) on port \(port)")
+        try await log("  Starting service \(config.name) (\(config.type)) on port \(port)\(limitNote)")
         try await supervisor.start(key, .init(argv: argv, env: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
                                               cwd: sandbox.mode == .plain ? hostData : nil, logPath: logPath))
         let startedAt = ContinuousClock.now
@@ -176,6 +190,7 @@ public actor ServiceManager {
 
     func stop(_ r: Running) async {
         await supervisor.stop(r.key, grace: .seconds(20))
+        cgroups.remove(Cgroups.name(for: "\(r.volume.split(separator: "/").prefix(2).joined(separator: "/"))/service/\(r.name)"))
     }
 
     /// Stops an environment's services, keeping their data (pause).
@@ -295,6 +310,9 @@ public actor ServiceManager {
 
     public func shutdown() async {
         await supervisor.stopAll(grace: .seconds(20))
+        for r in running.values.flatMap(\.values) {
+            cgroups.remove(Cgroups.name(for: "\(r.volume.split(separator: "/").prefix(2).joined(separator: "/"))/service/\(r.name)"))
+        }
         running = [:]
         await volumes.close()
     }

@@ -146,6 +146,45 @@ struct ServiceTests {
         try await branchWithData(extraArgs: ["--volume-image", "1G"], driver: "btrfs")
     }
 
+    func branchUnderLoad(extraArgs: [String]) async throws {
+        let s = try await TestServer.start(.sqlite, extraArgs: extraArgs)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": "name: app\ntype: python:3.11\nrelationships:\n  database: \"db:postgresql\"\nweb:\n  commands:\n    start: python3 -m http.server $PORT --bind 127.0.0.1\n",
+                         ".platform/services.yaml": "db:\n  type: postgresql:15\n  disk: 1024\n"])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let d = try #require(try await http.get("/projects/\(pid)/environments/main/relationships").json["app"]?["database"]?.arrayValue?.first)
+        let bin = "/usr/lib/postgresql/15/bin"
+        let auth = ["PGPASSWORD=\(d["password"]?.stringValue ?? "")"]
+        let conn = ["-h", "127.0.0.1", "-p", "\(d["port"]?.intValue ?? 0)", "-U", "main"]
+        (st, out) = try Spawn.run("/usr/bin/env", auth + [bin + "/pgbench", "-q", "-i", "-s", "2"] + conn + ["main"])
+        #expect(st == 0, "\(out)")
+        // Writes go on while the branch is cloned.
+        let load = try Spawn.start("/usr/bin/env", auth + [bin + "/pgbench", "-c", "1", "-T", "8", "-n"] + conn + ["main"])
+        try await Task.sleep(for: .seconds(2))
+        (st, out) = try tree.push(["-o", "environment.status=active", "HEAD:refs/heads/feature"])
+        #expect(st == 0 && out.contains("Cloned service db from main"), "\(out)")
+        load.signal(SIGKILL)
+        _ = load.wait()
+        let f = try #require(try await http.get("/projects/\(pid)/environments/feature/relationships").json["app"]?["database"]?.arrayValue?.first)
+        let fport = "\(f["port"]?.intValue ?? 0)"
+        let admin = ["-h", s.dataDir + "/run/services/\(pid)/feature/db", "-p", fport, "-U", "postgres"]
+        (st, out) = try Spawn.run(bin + "/pg_amcheck", admin + ["--install-missing", "--heapallindexed", "--parent-check", "-d", "main"])
+        #expect(st == 0, "amcheck: \(out)")
+        (st, out) = try Spawn.run("/bin/sh", ["-c", "PGPASSWORD='\(f["password"]?.stringValue ?? "")' \(bin)/pg_dump -h 127.0.0.1 -p \(fport) -U main main > /dev/null"])
+        #expect(st == 0, "pg_dump: \(out)")
+        (st, out) = try Spawn.run("/usr/bin/env", auth + [bin + "/psql", "-h", "127.0.0.1", "-p", fport, "-U", "main", "-d", "main", "-qAtc", "select count(*) from pgbench_accounts"])
+        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "200000", "\(out)")
+    }
+
+    @Test("a PostgreSQL under continuous writes is branched: the clone passes amcheck and a full pg_dump (plain copies, writes held still)")
+    func branchUnderLoadCopy() async throws { try await branchUnderLoad(extraArgs: []) }
+
+    @Test("the same on btrfs snapshots", .enabled(if: geteuid() == 0))
+    func branchUnderLoadBtrfs() async throws { try await branchUnderLoad(extraArgs: ["--volume-image", "1G"]) }
+
     @Test("a service version this host cannot run refuses the push and changes nothing")
     func unavailableVersion() async throws {
         let s = try await TestServer.start(.sqlite)

@@ -54,3 +54,12 @@ struct AdminGrant: AsyncParsableCommand {
         await store.close()
     }
 }
+
+struct SystemInfo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "system:info", abstract: "How the server runs: store, sandbox, volume driver, cgroups, router.")
+    @OptionGroup var common: CommonOptions
+    func run() async throws {
+        let client = try Session.client()
+        try Output.properties(try await client.get("/grove/system"), format: common.format)
+    }
+}

@@ -133,3 +133,25 @@ struct EnvironmentSynchronize: AsyncParsableCommand {
         try await LifecycleAction.perform("synchronize", common, noWait: noWait, body: .object(body))
     }
 }
+
+struct EnvironmentDelete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:delete", abstract: "Delete an environment: deactivate it (its data is deleted), then remove it and its branch.")
+    @OptionGroup var common: CommonOptions
+    @Flag(name: [.customShort("y"), .customLong("yes")], help: "Do not ask for confirmation.") var yes = false
+    func run() async throws {
+        let client = try Session.client()
+        let project = try await Session.project(common, client)
+        guard let envId = common.environment else { throw CLIError("Name the environment to delete with -e.") }
+        let path = "/projects/\(Output.text(project["id"]))/environments/\(Session.segment(envId))"
+        if !yes {
+            FileHandle.standardError.write(Data("Delete \(envId), its data and its branch? [y/N] ".utf8))
+            guard readLine()?.lowercased().hasPrefix("y") == true else { throw CLIError("Nothing deleted.") }
+        }
+        if try await client.get(path)["status"]?.stringValue != "inactive" {
+            try await LifecycleAction.perform("deactivate", common, noWait: false)
+        }
+        let reply = try await client.delete(path)
+        print("Deleting \(envId).")
+        for a in reply["_embedded"]?["activities"]?.arrayValue ?? [] { try await Session.wait(for: a, client: client) }
+    }
+}

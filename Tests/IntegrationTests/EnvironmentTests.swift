@@ -66,9 +66,10 @@ struct EnvironmentTests {
         #expect(try await http.get(e).json["title"]?.stringValue == "Production")
         let child = try await http.post(e + "/branch", ["name": "dev"])
         _ = try await waitForActivity(http, try #require(child.json["_embedded"]?["activities"]?.arrayValue?.first))
-        // Only inactive environments can be deleted; operations of later versions answer 501 instead of pretending.
+        // Only inactive environments can be deleted; a merge without code is refused with the reason.
         #expect(try await http.delete("/projects/\(pid)/environments/dev").status == 400)
-        #expect(try await http.post("/projects/\(pid)/environments/dev/merge").status == 501)
+        let merge = try await http.post("/projects/\(pid)/environments/dev/merge")
+        #expect(merge.status == 400 && merge.text.contains("no code to merge"), "\(merge.text)")
         #expect(try await http.post("/projects/\(pid)/environments/main/activate").status == 400)
         let deact = try await http.post("/projects/\(pid)/environments/dev/deactivate")
         #expect(deact.status == 200)

@@ -32,3 +32,37 @@ import Testing
         #expect(Cgroups.name(for: "p/main/app/web/3") == "p_main_app_web_3")
     }
 }
+
+/// The reflink driver on a real XFS filesystem (a loop-mounted image; root only).
+@Suite(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/mkfs.xfs")))
+struct ReflinkVolumeTests {
+    func run(_ argv: [String]) async throws -> AdminCommand.Output { try await AdminCommand.run(argv) }
+
+    @Test func xfsVolumesCloneByReflink() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xfs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/mnt", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(FileManager.default.createFile(atPath: dir + "/img", contents: nil) && truncate(dir + "/img", 400 << 20) == 0)
+        var out = try await run(["/usr/sbin/mkfs.xfs", "-q", "-m", "reflink=1", dir + "/img"])
+        try #require(out.status == 0, "\(out.text)")
+        out = try await run(["/bin/mount", "-o", "loop", dir + "/img", dir + "/mnt"])
+        try #require(out.status == 0, "\(out.text)")
+        do {
+            let store = try await VolumeStore.open(root: dir + "/mnt/volumes", logger: Logger(label: "test"))
+            #expect(store.driver == .reflink)
+            try await store.create("p/main/db")
+            // 100 MB in the parent: the clone shares its blocks, so free space barely moves.
+            out = try await run(["/bin/dd", "if=/dev/urandom", "of=" + store.path("p/main/db") + "/data", "bs=1M", "count=100", "status=none"])
+            #expect(out.status == 0)
+            let before = try FileManager.default.attributesOfFileSystem(forPath: dir + "/mnt")[.systemFreeSize] as? Int64 ?? 0
+            try await store.clone(from: "p/main/db", to: "p/dev/db")
+            let after = try FileManager.default.attributesOfFileSystem(forPath: dir + "/mnt")[.systemFreeSize] as? Int64 ?? 0
+            #expect(before - after < 10 << 20, "the clone took \(before - after) bytes")
+            #expect(store.size("p/dev/db") == 100 << 20)
+        } catch {
+            _ = try? await run(["/bin/umount", dir + "/mnt"])
+            throw error
+        }
+        _ = try await run(["/bin/umount", dir + "/mnt"])
+    }
+}

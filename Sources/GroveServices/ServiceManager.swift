@@ -88,8 +88,13 @@ public actor ServiceManager {
         }
         for s in services {
             if let r = current[s.name], r.type == s.type {
-                // Same server: apply what the configuration asks (new databases, users, grants).
-                try await r.engine.provision(run: r.runDir, port: r.port, state: r.state, config: s)
+                // Same server: apply what a changed configuration asks (new databases, users, grants); an unchanged
+                // one was applied when the server started, so a push does not pay for it again.
+                if r.config.configuration != s.configuration {
+                    try await r.engine.provision(run: r.runDir, port: r.port, state: r.state, config: s)
+                    current[s.name] = Running(name: r.name, type: r.type, port: r.port, volume: r.volume, runDir: r.runDir, state: r.state,
+                                              engine: r.engine, key: r.key, config: s)
+                }
                 continue
             }
             if let r = current[s.name] { await stop(r) }

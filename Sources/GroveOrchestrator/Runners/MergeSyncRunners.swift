@@ -23,7 +23,7 @@ public struct MergeRunner: ActivityRunner {
             try await ctx.log("\(parent) already contains every commit of \(child): nothing to merge.")
             return
         }
-        let author = try await SynchronizeRunner.author(ctx)
+        let author = try await ctx.commitAuthor()
         let hold = "refs/grove/pending/\(ctx.activity.id)"
         let new: String
         if try await git.isAncestor(ours, of: theirs) {
@@ -54,11 +54,6 @@ public struct SynchronizeRunner: ActivityRunner {
     public init(repositories: Repositories, deployer: Deployer?) { self.repositories = repositories; self.deployer = deployer }
     public var resumable: Bool { false }
 
-    static func author(_ ctx: ActivityContext) async throws -> GitWriter.Author {
-        let user = try await ctx.activity.userId.asyncFlatMap { try await ctx.store.user(id: $0) }
-        return GitWriter.Author(name: user?.displayName ?? "Grove", email: user?.email ?? "grove@localhost")
-    }
-
     public func run(_ ctx: ActivityContext) async throws {
         let p = ctx.activity.parameters
         let projectId = ctx.activity.projectId
@@ -81,7 +76,7 @@ public struct SynchronizeRunner: ActivityRunner {
                 try await ctx.step("Rebasing \(child)'s commits onto \(parent)", percent: 10)
                 guard let deployer else { throw ActivityFailure("This worker has no runtime.") }
                 let scratch = (deployer.dataDir as NSString).appendingPathComponent("tmp/rebase-\(ctx.activity.id)")
-                switch try await git.rebase(branch: child, onto: parent, scratch: scratch, author: try await Self.author(ctx), holdRef: hold) {
+                switch try await git.rebase(branch: child, onto: parent, scratch: scratch, author: try await ctx.commitAuthor(), holdRef: hold) {
                 case .conflicts(let files): throw ActivityFailure("Rebasing \(child) onto \(parent) conflicts in: \(files.joined(separator: ", ")); nothing changed.")
                 case .merged(let commit):
                     try await ctx.log("  \(child) rebased: \(c.prefix(7)) -> \(commit.prefix(7))")

@@ -29,8 +29,7 @@ public struct SourceOperationRunner: ActivityRunner {
         let apps = config.applications.filter { $0.sourceOperations[operation] != nil }
         guard !apps.isEmpty else { throw ActivityFailure("No application of \(head.prefix(7)) defines the source operation \(operation).") }
 
-        let user = try await ctx.activity.userId.asyncFlatMap { try await ctx.store.user(id: $0) }
-        let author = GitWriter.Author(name: user?.displayName ?? "Grove", email: user?.email ?? "grove@localhost")
+        let author = try await ctx.commitAuthor()
         let dir = (deployer.dataDir as NSString).appendingPathComponent("tmp/source-operations/\(ctx.activity.id)")
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: (dir as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -90,5 +89,13 @@ extension Optional {
         case .some(let w): return try await f(w)
         case .none: return nil
         }
+    }
+}
+
+extension ActivityContext {
+    /// Who commits the platform makes on the caller's behalf are written as: the activity's user, or Grove.
+    func commitAuthor() async throws -> GitWriter.Author {
+        let user = try await activity.userId.asyncFlatMap { try await store.user(id: $0) }
+        return GitWriter.Author(name: user?.displayName ?? "Grove", email: user?.email ?? "grove@localhost")
     }
 }

@@ -27,8 +27,7 @@ public struct RouteChangeRunner: ActivityRunner {
         do {
             content = try RoutesFileEditor.edit(existing, key: key, route: route, mustExist: verb != "create", mustNotExist: verb == "create")
         } catch let e as RoutesFileEditor.EditError { throw ActivityFailure(e.description) }
-        let user = try await ctx.activity.userId.asyncFlatMap { try await ctx.store.user(id: $0) }
-        let author = GitWriter.Author(name: user?.displayName ?? "Grove", email: user?.email ?? "grove@localhost")
+        let author = try await ctx.commitAuthor()
         let words = ["create": "Add", "update": "Update", "delete": "Remove"]
         let hold = "refs/grove/pending/\(ctx.activity.id)"
         try await ctx.step("Committing \(RoutesFileEditor.path)", percent: 10)

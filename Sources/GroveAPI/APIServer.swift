@@ -31,6 +31,8 @@ public struct APIServer {
         public var baseDomain = "localhost"
         /// Bytes of a btrfs image to loop-mount for volumes when the data dir's filesystem has no copy-on-write (root only).
         public var volumeImageSize: UInt64?
+        /// How often automated backup schedules are checked.
+        public var backupCheckPeriod: Duration = .seconds(60)
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -72,6 +74,8 @@ public struct APIServer {
                                         options: orchestratorOptions, logger: logger)
         let crons = CronScheduler(store: store, deployer: deployer, logger: logger)
         await crons.start()
+        let backups = BackupScheduler(store: store, logger: logger, period: options.backupCheckPeriod)
+        await backups.start()
         let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
                                     dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
                                     repositories: repositories, deployer: deployer)
@@ -101,6 +105,7 @@ public struct APIServer {
         )
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         await crons.stop()
+        await backups.stop()
         await deployer.shutdown()
         // A fresh task: the service group may leave this one cancelled, and the drivers refuse work from cancelled tasks.
         await Task { await store.close() }.value

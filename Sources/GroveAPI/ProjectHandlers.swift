@@ -246,6 +246,12 @@ enum ProjectHandlers {
                 if !current.isNull && !v.isNull && current.typeName != v.typeName {
                     throw APIError.badRequest("must be a \(current.typeName), not \(v.typeName)", field: k)
                 }
+                if k == "data_retention", case .object(let types) = v {
+                    for (type, policy) in types {
+                        guard EnvironmentType(rawValue: type) != nil else { throw APIError.badRequest("is not an environment type", field: "data_retention.\(type)") }
+                        if case .failure(let e) = BackupRetention.parse(policy) { throw APIError.badRequest(e.reason, field: "data_retention.\(type)") }
+                    }
+                }
                 p.settings[k] = v
             }
             p.updatedAt = Timestamp.now()

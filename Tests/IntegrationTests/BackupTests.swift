@@ -58,4 +58,66 @@ struct BackupTests {
         #expect(left.count == 1 && left.first?["safe"] == false && left.first?["id"]?.stringValue != id)
         #expect(!FileManager.default.fileExists(atPath: s.dataDir + "/volumes/_backups/\(pid)/\(id)"))
     }
+
+    @Test("automated backups follow the project's data_retention schedule and expire; manual backups beyond manual_count are replaced")
+    func automatedBackupsAndRetention() async throws {
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--backup-check-interval", "1"])
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": """
+            name: app
+            type: python:3.11
+            web:
+              commands:
+                start: python3 -m http.server $PORT --bind 127.0.0.1
+            mounts:
+              data:
+                source: local
+                source_path: data
+            """])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let settings = "/projects/\(pid)/settings"
+        let env = "/projects/\(pid)/environments/main"
+
+        // Bad policies are refused and change nothing.
+        let before = try await http.get(settings).json["data_retention"]
+        var r = try await http.patch(settings, ["data_retention": ["production": ["max_backups": 4, "default_config": ["manual_count": 1, "schedule": [["interval": "3 days", "count": 2]]]]]])
+        #expect(r.status == 400 && r.text.contains("interval"), "\(r.text)")
+        r = try await http.patch(settings, ["data_retention": ["preview": ["max_backups": 4, "default_config": ["manual_count": 1, "schedule": []]]]])
+        #expect(r.status == 400 && r.text.contains("data_retention.preview"), "\(r.text)")
+        #expect(try await http.get(settings).json["data_retention"] == before)
+
+        r = try await http.patch(settings, ["data_retention": ["production": ["max_backups": 4, "default_config": ["manual_count": 1, "schedule": [["interval": "3s", "count": 2]]]]]])
+        #expect(r.status == 200, "\(r.text)")
+
+        // The scheduler takes a live backup every 3 s; the third one expires the first.
+        var firstId: String?
+        var completed: [JSON] = []
+        try await waitFor(timeout: 60) {
+            completed = try await http.get("/projects/\(pid)/activities?type=environment.backup&state=complete").json.arrayValue ?? []
+            let list = try await http.get(env + "/backups").json.arrayValue ?? []
+            if firstId == nil { firstId = list.first?["id"]?.stringValue }
+            return completed.count >= 3
+        }
+        let automated = try await http.get(env + "/backups").json.arrayValue ?? []
+        #expect(!automated.isEmpty && automated.count <= 2, "\(automated)")
+        #expect(automated.allSatisfy { $0["automated"] == true && $0["safe"] == false && $0["expires_at"]?.stringValue != nil })
+        #expect(!automated.contains { $0["id"]?.stringValue == firstId }, "the oldest automated backup expired")
+        #expect(completed.allSatisfy { $0["result"] == "success" }, "\(completed)")
+
+        // Stop the schedule; manual backups keep only the newest one.
+        r = try await http.patch(settings, ["data_retention": ["production": ["max_backups": 4, "default_config": ["manual_count": 1, "schedule": []]]]])
+        #expect(r.status == 200)
+        var manual: [String] = []
+        for _ in 0..<2 {
+            r = try await http.post(env + "/backup", ["safe": true])
+            let a = try await waitForActivity(http, try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first))
+            #expect(a["result"] == "success", "\(a)")
+            manual.append(try #require(a["parameters"]?["backup_name"]?.stringValue))
+        }
+        let left = (try await http.get(env + "/backups").json.arrayValue ?? []).filter { $0["automated"] == false }
+        #expect(left.map { $0["id"]?.stringValue } == [manual[1]], "\(left)")
+    }
 }

@@ -32,8 +32,26 @@ public struct BackupRunner: ActivityRunner {
                        method: deployer.backupMethod, createdAt: Timestamp.now())
         b.sizeOfVolumes = Int64(bytes)
         b.sizeUsed = Int64(bytes)
+        b.automated = p["automated"]?.boolValue ?? false
+        let project = try await ctx.store.project(id: projectId)
+        let policy = project.flatMap { BackupRetention.policy(settings: $0.settings, type: env.type) }
+        if b.automated, let policy, policy.automatedLifetime > 0 {
+            b.expiresAt = Timestamp.format(Date().addingTimeInterval(policy.automatedLifetime))
+        }
         try await ctx.store.insertBackup(b)
         try await ctx.log("Backup \(backupId) of \(envId) created (\(bytes / 1024) KiB, \(b.method)).")
+        if let policy { try await Self.applyRetention(policy, ctx: ctx, deployer: deployer, environmentId: envId) }
+    }
+
+    /// Deletes the environment's backups its type's data_retention policy no longer keeps.
+    static func applyRetention(_ policy: BackupRetention, ctx: ActivityContext, deployer: Deployer, environmentId: String) async throws {
+        let all = try await ctx.store.backups(projectId: ctx.activity.projectId, environmentId: environmentId)
+        let entries = all.compactMap { b in Timestamp.parse(b.createdAt).map { BackupRetention.Entry(id: b.id, created: $0, automated: b.automated) } }
+        for id in policy.expired(entries).sorted() {
+            await deployer.deleteBackup(projectId: ctx.activity.projectId, backupId: id)
+            try await ctx.store.deleteBackup(projectId: ctx.activity.projectId, id: id)
+            try await ctx.log("Backup \(id) removed by the data retention policy (\(policy.summary)).")
+        }
     }
 }
 

@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("volume-image"), help: "Size of a btrfs image (e.g. 20G) loop-mounted for service volumes when the data dir has no copy-on-write filesystem (root only).")
     var volumeImage: String?
 
+    @Option(name: .customLong("backup-check-interval"), help: "Seconds between checks of the projects' automated backup schedules (data_retention).")
+    var backupCheckInterval = 60
+
     @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
     var baseDomain = "localhost"
 
@@ -70,6 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
             opts.routerTLSPort = tp
         }
         opts.baseDomain = baseDomain
+        guard backupCheckInterval > 0 else { throw ValidationError("--backup-check-interval takes a positive number of seconds") }
+        opts.backupCheckPeriod = .seconds(backupCheckInterval)
         if let volumeImage {
             guard let bytes = Self.bytes(volumeImage), bytes >= 128 << 20 else { throw ValidationError("--volume-image takes a size of at least 128M, e.g. 20G") }
             opts.volumeImageSize = bytes

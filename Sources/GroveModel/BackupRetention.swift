@@ -64,13 +64,14 @@ public struct BackupRetention: Sendable, Equatable {
         return Double(n) * seconds
     }
 
+    static let anchor = 4 * 3600.0
+
     /// Automated backups happen at multiples of the smallest interval counted from 04:00 UTC
     /// (Platform.sh's nightly slot). Returns the latest slot at or before `now`.
     public func latestSlot(before now: Date) -> Date? {
         guard let step = schedule.first?.interval else { return nil }
-        let anchor = 4 * 3600.0
-        let t = now.timeIntervalSince1970 - anchor
-        return Date(timeIntervalSince1970: (t / step).rounded(.down) * step + anchor)
+        let t = now.timeIntervalSince1970 - Self.anchor
+        return Date(timeIntervalSince1970: (t / step).rounded(.down) * step + Self.anchor)
     }
 
     /// Whether an automated backup is due: a slot has passed since both the newest automated backup and
@@ -102,12 +103,11 @@ public struct BackupRetention: Sendable, Equatable {
         var keep = Set<String>()
         let automated = newestFirst.filter(\.automated)
         for slot in schedule {
-            var kept = 0
-            var lastKept: Date?
-            for b in automated where kept < slot.count {
-                // A tenth of slack: backups queued behind other activities land a little late.
-                if let lastKept, lastKept.timeIntervalSince(b.created) < slot.interval * 0.9 { continue }
-                keep.insert(b.id); kept += 1; lastKept = b.created
+            // The newest backup of each of the `count` latest intervals (counted from the 04:00 UTC anchor) that have one.
+            var buckets = Set<Int64>()
+            for b in automated where buckets.count < slot.count {
+                let bucket = Int64(((b.created.timeIntervalSince1970 - Self.anchor) / slot.interval).rounded(.down))
+                if buckets.insert(bucket).inserted { keep.insert(b.id) }
             }
         }
         for b in newestFirst.filter({ !$0.automated }).prefix(manualCount) { keep.insert(b.id) }

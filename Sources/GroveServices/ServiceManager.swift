@@ -85,6 +85,10 @@ public actor ServiceManager {
             if s.type.name == "postgresql", s.type.version != state.version {
                 throw ServiceFailure("Service \(s.name) holds PostgreSQL \(state.version) data; upgrading it in place to \(s.type.version) is not supported (dump, and restore into a new service).")
             }
+            if let disk = s.disk, let usage = await volumes.usage(vol), usage.exclusive > Self.bytes(disk) {
+                throw ServiceFailure("Service \(s.name) holds \(usage.exclusive >> 20) MB of its own data; its disk cannot shrink to \(disk) MB "
+                                     + "(\(s.file):\(s.line)). Delete data first, or keep disk at \((usage.exclusive >> 20) + 1) MB or more.")
+            }
         }
         for s in services {
             if let r = current[s.name], r.type == s.type {
@@ -92,15 +96,19 @@ public actor ServiceManager {
                 // one was applied when the server started, so a push does not pay for it again.
                 if r.config.configuration != s.configuration {
                     try await r.engine.provision(run: r.runDir, port: r.port, state: r.state, config: s)
-                    current[s.name] = Running(name: r.name, type: r.type, port: r.port, volume: r.volume, runDir: r.runDir, state: r.state,
-                                              engine: r.engine, key: r.key, config: s)
                 }
+                if r.config.disk != s.disk { try await volumes.limit(r.volume, bytes: s.disk.map(Self.bytes)) }
+                let updated = Running(name: r.name, type: r.type, port: r.port, volume: r.volume, runDir: r.runDir, state: r.state,
+                                      engine: r.engine, key: r.key, config: s)
+                current[s.name] = updated
+                try await reportDisk(updated, started: false, log: log)
                 continue
             }
             if let r = current[s.name] { await stop(r) }
             let r = try await start(projectId: projectId, environmentId: environmentId, config: s, log: log)
             current[s.name] = r
             running[key] = current
+            try await reportDisk(r, started: true, log: log)
         }
         for (name, r) in current where !services.contains(where: { $0.name == name }) {
             try await log("  Stopping service \(name): no longer configured (its data is kept)")
@@ -134,6 +142,7 @@ public actor ServiceManager {
             }
         }
         try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: statePath(vol)))
+        try await volumes.limit(vol, bytes: config.disk.map(Self.bytes))
         let port = try Exec.freePort()
         let script = engine.start(data: inside, run: runDir, port: port, config: config)
         var argv = sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)])
@@ -166,6 +175,10 @@ public actor ServiceManager {
         let r = Running(name: config.name, type: config.type, port: port, volume: vol, runDir: runDir, state: state, engine: engine, key: key, config: config)
         guard ready else {
             await stop(r)
+            if let usage = await volumes.usage(vol), usage.full {
+                throw ServiceFailure("Service \(config.name) (\(config.type)) did not start: its disk is full (\(usage.exclusive >> 20) MB of \(config.disk ?? 0) MB). "
+                                     + "Raise disk in \(config.file) (line \(config.line)).\n\(tail(logPath))")
+            }
             throw ServiceFailure("Service \(config.name) (\(config.type)) did not start:\n\(tail(logPath))")
         }
         let took = (ContinuousClock.now - startedAt).components
@@ -187,6 +200,26 @@ public actor ServiceManager {
             throw ServiceFailure("Service \(config.name) (\(config.type)) started but could not be set up: \(lastError)")
         }
         return r
+    }
+
+    static func bytes(_ megabytes: Int) -> UInt64 { UInt64(max(megabytes, 0)) << 20 }
+
+    /// Says in the deploy log when a service's disk is full or nearly so (writes fail with "Disk quota exceeded"),
+    /// and when its size cannot be enforced here.
+    func reportDisk(_ r: Running, started: Bool, log: @escaping @Sendable (String) async throws -> Void) async throws {
+        guard let disk = r.config.disk else { return }
+        guard volumes.quotas else {
+            if started { try await log("  Service \(r.name): disk \(disk) MB is not enforced on the \(volumes.driver.rawValue) volume driver (btrfs as root enforces it)") }
+            return
+        }
+        guard let usage = await volumes.usage(r.volume) else { return }
+        let used = usage.exclusive >> 20
+        if usage.full {
+            try await log("  Service \(r.name)'s disk is full: \(used) MB of \(disk) MB used; its writes fail with \"Disk quota exceeded\". "
+                          + "Raise disk in \(r.config.file) (line \(r.config.line)) or delete data.")
+        } else if usage.exclusive * 10 >= Self.bytes(disk) * 9 {
+            try await log("  Service \(r.name)'s disk is nearly full: \(used) MB of \(disk) MB used")
+        }
     }
 
     func tail(_ path: String) -> String {

@@ -15,8 +15,10 @@ public struct VolumeStore: Sendable {
 
     public let root: String
     public let driver: Driver
+    /// Whether `limit` holds volumes to a size: btrfs quota groups, enabled at open when running as root.
+    public let quotas: Bool
 
-    public init(root: String, driver: Driver) { self.root = root; self.driver = driver }
+    public init(root: String, driver: Driver, quotas: Bool = false) { self.root = root; self.driver = driver; self.quotas = quotas }
 
     /// Opens (creating) `root` and picks its driver. `imageSize` (bytes): when `root` is on a filesystem without
     /// copy-on-write and this process is root, a btrfs image beside it is created (once) and loop-mounted there.
@@ -29,9 +31,16 @@ public struct VolumeStore: Sendable {
             driver = try await detect(root)
             guard driver == .btrfs else { throw VolumeError("the btrfs image at \(root).img did not mount as btrfs") }
         }
+        var quotas = false
+        if driver == .btrfs, geteuid() == 0 {
+            let store = VolumeStore(root: root, driver: driver)
+            let out = try await AdminCommand.run([try store.btrfs(), "quota", "enable", root])
+            quotas = out.status == 0
+            if !quotas { logger.warning("volumes: btrfs quotas unavailable, service disk sizes are not enforced: \(out.text)") }
+        }
         let note = driver.copyOnWrite ? "" : " (no copy-on-write: branching copies every byte; see --volume-image)"
-        logger.info("volumes: \(driver.rawValue) driver at \(root)\(note)")
-        return VolumeStore(root: root, driver: driver)
+        logger.info("volumes: \(driver.rawValue) driver at \(root)\(quotas ? " with disk quotas" : "")\(note)")
+        return VolumeStore(root: root, driver: driver, quotas: quotas)
     }
 
     static func detect(_ root: String) async throws -> Driver {
@@ -123,6 +132,36 @@ public struct VolumeStore: Sendable {
             if let s = (try? FileManager.default.attributesOfItem(atPath: path(id) + "/" + f))?[.size] as? UInt64 { total += s }
         }
         return total
+    }
+
+    /// Limits the bytes a volume holds on its own (btrfs exclusive bytes), so a snapshot of a large parent
+    /// starts with its whole allowance and only its own writes count; nil lifts the limit. Snapshots inherit it.
+    public func limit(_ id: String, bytes: UInt64?) async throws {
+        guard quotas else { return }
+        let out = try await AdminCommand.run([try btrfs(), "qgroup", "limit", "-e", bytes.map { String($0) } ?? "none", path(id)])
+        guard out.status == 0 else { throw VolumeError("cannot limit volume \(id) to \(bytes.map { "\($0) bytes" } ?? "no limit"): \(out.text)") }
+    }
+
+    public struct Usage: Sendable, Equatable {
+        /// Bytes only this volume holds (what the limit counts), bytes it refers to (shared included), and the limit.
+        public var exclusive: UInt64
+        public var referenced: UInt64
+        public var limit: UInt64?
+        /// Within 5% (at least 16 MiB) of the limit: the next sizeable write fails with "Disk quota exceeded".
+        public var full: Bool { limit.map { exclusive + max(16 << 20, $0 / 20) >= $0 } ?? false }
+    }
+
+    /// The volume's quota accounting; nil without quotas.
+    public func usage(_ id: String) async -> Usage? {
+        guard quotas, let tool = try? btrfs(), let out = try? await AdminCommand.run([tool, "qgroup", "show", "-re", "--raw", "--sync", "-f", path(id)]),
+              out.status == 0 else { return nil }
+        // "0/257  94355456  52412416  none  52428800  b": id, referenced, exclusive, max referenced, max exclusive.
+        for line in out.text.split(separator: "\n") {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count >= 5, f[0].contains("/"), let rfer = UInt64(f[1]), let excl = UInt64(f[2]) else { continue }
+            return Usage(exclusive: excl, referenced: rfer, limit: UInt64(f[4]))
+        }
+        return nil
     }
 
     func btrfs() throws -> String {

@@ -39,16 +39,17 @@ struct BackupRetentionTests {
     }
 
     @Test func keepsTheNewestOfEachIntervalTheNewestManualOnesAndAtMostMax() throws {
-        let p = try Self.policy(#"{"max_backups": 6, "default_config": {"manual_count": 2, "schedule": [{"interval": "1d", "count": 3}, {"interval": "1w", "count": 2}]}}"#)
+        let p = try Self.policy(#"{"max_backups": 6, "default_config": {"manual_count": 2, "schedule": [{"interval": "1d", "count": 3}, {"interval": "1w", "count": 3}]}}"#)
         let day = 86400.0
         let t0 = Date(timeIntervalSince1970: 1_000 * day)
         // Daily automated backups for 10 days (a0 oldest … a9 newest), a few seconds late each time.
         var entries = (0..<10).map { BackupRetention.Entry(id: "a\($0)", created: t0.addingTimeInterval(Double($0) * day + Double($0 % 3)), automated: true) }
         entries += (0..<3).map { BackupRetention.Entry(id: "m\($0)", created: t0.addingTimeInterval(Double($0) * day + 100), automated: false) }
         let expired = p.expired(entries)
-        // Daily: a9 a8 a7; weekly: a9 and the first at least ~a week older, a2; manual: m2 m1 → 6 kept.
+        // Daily: a9 a8 a7. Weekly (weeks counted from 04:00 UTC of epoch day 0): a9, a8 (the newest of days
+        // 1002–1008), a1 (the newest of the week before). Manual: m2 m1. Six, as max_backups allows.
         let kept = Set(entries.map(\.id)).subtracting(expired)
-        #expect(kept == ["a9", "a8", "a7", "a2", "m2", "m1"], "\(kept.sorted())")
+        #expect(kept == ["a9", "a8", "a7", "a1", "m2", "m1"], "\(kept.sorted())")
         // A tighter max drops the oldest automated ones first.
         var tight = p
         tight.maxBackups = 4

@@ -98,13 +98,14 @@ struct BackupTests {
         try await waitFor(timeout: 60) {
             completed = try await http.get("/projects/\(pid)/activities?type=environment.backup&state=complete").json.arrayValue ?? []
             let list = try await http.get(env + "/backups").json.arrayValue ?? []
-            if firstId == nil { firstId = list.first?["id"]?.stringValue }
+            if firstId == nil { firstId = list.min { ($0["created_at"]?.stringValue ?? "") < ($1["created_at"]?.stringValue ?? "") }?["id"]?.stringValue }
             return completed.count >= 3
         }
         let automated = try await http.get(env + "/backups").json.arrayValue ?? []
         #expect(!automated.isEmpty && automated.count <= 2, "\(automated)")
         #expect(automated.allSatisfy { $0["automated"] == true && $0["safe"] == false && $0["expires_at"]?.stringValue != nil })
-        #expect(!automated.contains { $0["id"]?.stringValue == firstId }, "the oldest automated backup expired")
+        let ids = automated.compactMap { $0["id"]?.stringValue }
+        #expect(firstId != nil && !ids.contains(firstId ?? ""), "the oldest automated backup \(firstId ?? "?") expired: \(ids)")
         #expect(completed.allSatisfy { $0["result"] == "success" }, "\(completed)")
 
         // Stop the schedule; manual backups keep only the newest one.

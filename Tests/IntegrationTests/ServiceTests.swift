@@ -146,6 +146,55 @@ struct ServiceTests {
         try await branchWithData(extraArgs: ["--volume-image", "1G"], driver: "btrfs")
     }
 
+    @Test("disk is enforced on btrfs: a full disk fails writes and says so on deploy; raising it frees writes; shrinking below the data is refused",
+          .enabled(if: geteuid() == 0))
+    func diskQuota() async throws {
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--volume-image", "2G"])
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        let app = "name: app\ntype: python:3.11\nrelationships:\n  database: \"db:postgresql\"\nweb:\n  commands:\n    start: python3 -m http.server $PORT --bind 127.0.0.1\n"
+        try tree.commit([".platform.app.yaml": app, ".platform/services.yaml": "db:\n  type: postgresql:15\n  disk: 256\n"])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let psql: @Sendable ([String]) async throws -> (Int32, String) = { statements in
+            let d = try #require(try await http.get("/projects/\(pid)/environments/main/relationships").json["app"]?["database"]?.arrayValue?.first)
+            return try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", "127.0.0.1", "-p", "\(d["port"]?.intValue ?? 0)",
+                                                  "-U", "main", "-d", "main", "-v", "ON_ERROR_STOP=1", "-qAt"] + statements.flatMap { ["-c", $0] })
+        }
+        // Committed batches, so the space stays used after the write that fails.
+        let fill = ["create table if not exists big (v text)", "do $$ begin for b in 1..25 loop "
+            + "insert into big select repeat(md5(i::text), 40) from generate_series(1, 10000) i; commit; end loop; end $$"]
+        (st, out) = try await psql(fill)
+        #expect(st != 0 && out.contains("Disk quota exceeded"), "\(out)")
+
+        // The next deploy says the disk is full, and where to raise it.
+        try tree.commit(["note.txt": "redeploy\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0 && out.contains("disk is full") && out.contains("services.yaml"), "\(out)")
+
+        try tree.commit([".platform/services.yaml": "db:\n  type: postgresql:15\n  disk: 1536\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        var filled = false
+        try await waitFor(timeout: 60) {
+            // A WAL write that hit the limit may have restarted the server: retry until it is back.
+            let r = try await psql(["drop table if exists big"])
+            guard r.0 == 0 else { return false }
+            let f = try await psql(fill)
+            filled = f.0 == 0
+            return filled
+        }
+        #expect(filled)
+
+        // Shrinking below what the service holds is refused before anything changes.
+        try tree.commit([".platform/services.yaml": "db:\n  type: postgresql:15\n  disk: 256\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0 && out.contains("cannot shrink to 256 MB"), "\(out)")
+        (st, out) = try await psql(["select count(*) from big"])
+        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "250000", "\(out)")
+    }
+
     func branchUnderLoad(extraArgs: [String]) async throws {
         let s = try await TestServer.start(.sqlite, extraArgs: extraArgs)
         defer { s.stopNow() }

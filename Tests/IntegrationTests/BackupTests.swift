@@ -120,5 +120,16 @@ struct BackupTests {
         }
         let left = (try await http.get(env + "/backups").json.arrayValue ?? []).filter { $0["automated"] == false }
         #expect(left.map { $0["id"]?.stringValue } == [manual[1]], "\(left)")
+
+        // Bad input: a backup restored through another project, a branch from an inactive environment.
+        let (_, other, otherTree) = try await GitPushTests().project(s)
+        defer { otherTree.remove() }
+        try otherTree.commit(["README": "x\n"])
+        _ = try otherTree.push(["HEAD:refs/heads/main"])
+        r = try await http.post("/projects/\(other)/environments/main/backups/\(manual[1])/restore", [:])
+        #expect(r.status == 404 && r.json["code"] == 404, "\(r.text)")
+        _ = try tree.push(["HEAD:refs/heads/idle"])
+        r = try await http.post("/projects/\(pid)/environments/idle/branch", ["name": "child"])
+        #expect(r.status == 400 && r.text.contains("only an active environment can be branched"), "\(r.text)")
     }
 }

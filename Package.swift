@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "GroveAPI",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveServices", "GroveVolumes",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveServices", "GroveVolumes", "GroveCredentials",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -79,6 +79,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "GroveCredentials", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(name: "GroveClient", dependencies: ["GroveModel"], swiftSettings: strict),
         .executableTarget(
             name: "grove",
@@ -89,6 +90,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "GroveCredentialsTests", dependencies: ["GroveCredentials"], swiftSettings: strict),
         .testTarget(name: "GroveModelTests", dependencies: ["GroveModel"], swiftSettings: strict),
         .testTarget(name: "GroveConfigTests", dependencies: ["GroveConfig"], swiftSettings: strict),
         .testTarget(name: "GroveRouterTests", dependencies: ["GroveRouter", "GroveConfig"], swiftSettings: strict),

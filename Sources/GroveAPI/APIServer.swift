@@ -33,6 +33,9 @@ public struct APIServer {
         public var volumeImageSize: UInt64?
         /// How often automated backup schedules are checked.
         public var backupCheckPeriod: Duration = .seconds(60)
+        /// smtp://[user:password@]host[:port][?from=address] for invitations and reminders; nil: mail goes to the log.
+        public var smtpURL: String?
+        public var invitationLifetime: TimeInterval = 7 * 86400
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -78,7 +81,8 @@ public struct APIServer {
         await backups.start()
         let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
                                     dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
-                                    repositories: repositories, deployer: deployer)
+                                    repositories: repositories, deployer: deployer,
+                                    mailer: try Mailer(url: options.smtpURL, logger: logger), invitationLifetime: options.invitationLifetime)
         try context.hooks.install()
         let responder = GroveResponder(routes: makeRoutes(context), server: context)
         let app = Application(
@@ -135,6 +139,12 @@ public struct APIServer {
         LogHandlers.register(&r, s)
         BackupHandlers.register(&r, s)
         SystemHandlers.register(&r, s)
+        AccessHandlers.register(&r, s)
+        TeamHandlers.register(&r, s)
+        SSHKeyHandlers.register(&r, s)
+        MFAHandlers.register(&r, s)
+        InvitationHandlers.register(&r, s)
+        ProfileHandlers.register(&r, s)
         return r
     }
 }

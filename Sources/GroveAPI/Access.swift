@@ -28,7 +28,28 @@ struct AccessResolver {
         if let g = records.grant, case .success(let granted) = ProjectAccessLevel.parse(permissions: g.permissions) {
             level = level.merged(with: granted)
         }
+        return level.merged(with: try await teamLevel(userId: user.id, projectId: project.id))
+    }
+
+    /// What the user's teams with access to the project grant (the union of their project permissions).
+    func teamLevel(userId: String, projectId: String) async throws -> ProjectAccessLevel {
+        var level = ProjectAccessLevel.none
+        for m in try await store.list(TeamMember.self, ref: userId) {
+            guard try await store.get(TeamProjectAccess.self, id: m.teamId + "/" + projectId) != nil,
+                  let team = try await store.get(Team.self, id: m.teamId),
+                  case .success(let granted) = ProjectAccessLevel.parse(permissions: team.projectPermissions) else { continue }
+            level = level.merged(with: granted)
+        }
         return level
+    }
+
+    /// Projects reachable through the user's teams.
+    func teamProjectIds(userId: String) async throws -> Set<String> {
+        var out = Set<String>()
+        for m in try await store.list(TeamMember.self, ref: userId) {
+            for a in try await store.list(TeamProjectAccess.self, parent: m.teamId) { out.insert(a.projectId) }
+        }
+        return out
     }
 
     /// Every project the user can see, with the access level on each.
@@ -42,8 +63,9 @@ struct AccessResolver {
                 if l.canSeeProject { out[p.id] = (p, l) }
             }
         }
-        for g in try await store.grants(userId: user.id) where out[g.projectId] == nil {
-            if let p = try await store.project(id: g.projectId) {
+        let granted = Set(try await store.grants(userId: user.id).map(\.projectId)).union(try await teamProjectIds(userId: user.id))
+        for id in granted.sorted() where out[id] == nil {
+            if let p = try await store.project(id: id) {
                 let l = try await level(user: user, project: p)
                 if l.canSeeProject { out[p.id] = (p, l) }
             }

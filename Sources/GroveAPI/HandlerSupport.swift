@@ -13,24 +13,33 @@ extension ServerContext {
         let pid = id ?? req.param("projectId")
         guard let p = try await store.project(id: pid) else { throw APIError.notFound("Project \(pid)") }
         let level = try await access.level(user: user, project: p)
-        guard level.canSeeProject else { throw APIError.notFound("Project \(pid)") }
+        guard level.permits(.view) else { throw APIError.notFound("Project \(pid)") }
+        try await requireMFAIfEnforced(req, organizationId: p.organizationId)
         return (p, level)
     }
 
+    /// Members of an organization that enforces two-factor authentication reach its resources only with a token
+    /// obtained with a second factor.
+    func requireMFAIfEnforced(_ req: APIRequest, organizationId: String) async throws {
+        guard try await store.get(MFAEnforcement.self, id: organizationId)?.enforced == true, !req.amr.contains("mfa") else { return }
+        let name = try await store.organization(id: organizationId)?.label ?? organizationId
+        throw APIError.forbidden("The organization \(name) requires two-factor authentication: enroll with `grove auth:mfa`, then log in again with a code.")
+    }
+
     func requireProjectAdmin(_ level: ProjectAccessLevel) throws {
-        guard level.isAdmin else { throw APIError.forbidden("This action requires the admin role on the project.") }
+        guard level.permits(.administer) else { throw APIError.forbidden("This action requires the admin role on the project.") }
     }
 
     /// The environment when the caller holds a role on its type; 404 otherwise.
     func visibleEnvironment(_ project: Project, _ level: ProjectAccessLevel, id: String) async throws -> Environment {
-        guard let e = try await store.environment(projectId: project.id, id: id), level.role(on: e.type) != nil else {
+        guard let e = try await store.environment(projectId: project.id, id: id), level.permits(.environment(.viewer, e.type)) else {
             throw APIError.notFound("Environment \(id)")
         }
         return e
     }
 
     func requireRole(_ role: EnvironmentRole, _ level: ProjectAccessLevel, on e: Environment) throws {
-        guard level.allows(role, on: e.type) else {
+        guard level.permits(.environment(role, e.type)) else {
             throw APIError.forbidden("This action requires the \(role.rawValue) role on \(e.type.rawValue) environments.")
         }
     }

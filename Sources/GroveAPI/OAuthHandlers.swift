@@ -1,6 +1,7 @@
 import Foundation
 import GroveModel
 import GroveStore
+import HTTPTypes
 
 /// `POST /oauth2/token` and `POST /oauth2/revoke` (clients.md §1).
 enum OAuthHandlers {
@@ -41,7 +42,8 @@ enum OAuthHandlers {
             guard let user = try await s.user(forAPIToken: secret) else {
                 return oauthError(400, "invalid_grant", "The API token is invalid.")
             }
-            return .json(.ok, try await issue(for: user, grant: "api_token", withRefresh: false, s))
+            // An API token of a user with a second factor counts as both (Platform.sh lets such tokens through MFA enforcement).
+            return .json(.ok, try await issue(for: user, grant: "api_token", mfa: try await MFAHandlers.enrolled(s, user.id), withRefresh: false, s))
         case "password":
             guard let name = p["username"], let password = p["password"] else {
                 return oauthError(400, "invalid_request", "The username and password parameters are required.")
@@ -51,7 +53,13 @@ enum OAuthHandlers {
             guard let user = found, !user.deactivated, let hash = user.passwordHash, Credentials.verifyPassword(password, hash: hash) else {
                 return oauthError(400, "invalid_grant", "The user name or password is incorrect.")
             }
-            return .json(.ok, try await issue(for: user, grant: "password", withRefresh: true, s))
+            let code = p["totp"] ?? HTTPField.Name("X-Drupal-TFA").flatMap { req.headers[$0] }
+            switch try await MFAHandlers.verify(s, userId: user.id, code: code) {
+            case .missing: return oauthError(400, "invalid_grant", "A two-factor code is required: send the current TOTP code (or a recovery code) as totp.")
+            case .wrong: return oauthError(400, "invalid_grant", "The two-factor code is incorrect or was already used.")
+            case .accepted: return .json(.ok, try await issue(for: user, grant: "password", mfa: true, withRefresh: true, s))
+            case .notEnrolled: return .json(.ok, try await issue(for: user, grant: "password", mfa: false, withRefresh: true, s))
+            }
         case "refresh_token":
             guard let secret = p["refresh_token"], !secret.isEmpty else {
                 return oauthError(400, "invalid_request", "The refresh_token parameter is required.")
@@ -64,19 +72,20 @@ enum OAuthHandlers {
             guard let exp = Timestamp.parse(rt.expiresAt), exp > Date(), let user = try await s.store.user(id: rt.userId), !user.deactivated else {
                 return oauthError(400, "invalid_grant", "The refresh token has expired.")
             }
-            return .json(.ok, try await issue(for: user, grant: rt.grant, withRefresh: true, s))
+            let parts = rt.grant.split(separator: ":").map(String.init)
+            return .json(.ok, try await issue(for: user, grant: parts.first ?? rt.grant, mfa: parts.contains("mfa"), withRefresh: true, s))
         default:
             return oauthError(400, "unsupported_grant_type", "The grant type '\(grant)' is not supported; use api_token, password or refresh_token.")
         }
     }
 
-    static func issue(for user: User, grant: String, withRefresh: Bool, _ s: ServerContext) async throws -> JSON {
+    static func issue(for user: User, grant: String, mfa: Bool, withRefresh: Bool, _ s: ServerContext) async throws -> JSON {
         let now = Int64(Date().timeIntervalSince1970)
-        let amr: String = grant == "password" ? "pwd" : "api_token"
+        let amr: [JSON] = [.string(grant == "password" ? "pwd" : "api_token")] + (mfa ? ["mfa"] : [])
         let claims = JSONObject([
             ("iss", .string(s.publicURL)), ("sub", .string(user.id)), ("iat", .int(now)), ("nbf", .int(now)),
             ("exp", .int(now + Int64(s.accessTokenLifetime))), ("jti", .string(Identifier.uuid())),
-            ("amr", .array([.string(amr)])), ("auth_time", .int(now)), ("grant", .string(grant)), ("scp", .array([])),
+            ("amr", .array(amr)), ("auth_time", .int(now)), ("grant", .string(grant)), ("scp", .array([])),
         ])
         var out = JSONObject([
             ("access_token", .string(s.signer.sign(claims))), ("expires_in", .int(Int64(s.accessTokenLifetime))),
@@ -86,7 +95,7 @@ enum OAuthHandlers {
             let secret = Identifier.secret()
             let created = Date()
             try await s.store.insertRefreshToken(RefreshToken(
-                id: Identifier.uuid(), tokenHash: Credentials.sha256Hex(secret), userId: user.id, grant: grant,
+                id: Identifier.uuid(), tokenHash: Credentials.sha256Hex(secret), userId: user.id, grant: mfa ? grant + ":mfa" : grant,
                 expiresAt: Timestamp.format(created.addingTimeInterval(TimeInterval(s.refreshTokenLifetime))), createdAt: Timestamp.format(created)))
             out["refresh_token"] = .string(secret)
         }

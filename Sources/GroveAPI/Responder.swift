@@ -56,6 +56,7 @@ struct GroveResponder: HTTPResponder {
         }
         var user: User?
         var grant: String?
+        var amr: [String] = []
         var cacheKey: String?
         var version: UInt64?
         if route.authenticated {
@@ -64,7 +65,9 @@ struct GroveResponder: HTTPResponder {
             // Repository views change with pushes, which bypass the store, so they are never cached.
             if request.method == .get, !route.template.hasPrefix("/projects/{projectId}/git/"), let cache = server.responseCache,
                let v = server.store.changeVersion, let sub = claims["sub"]?.stringValue {
-                let key = sub + " " + path + "?" + (request.uri.query ?? "")
+                // Tokens with and without a second factor may see different things.
+                let mfa = claims["amr"]?.arrayValue?.contains(.string("mfa")) == true
+                let key = sub + (mfa ? "+mfa " : " ") + path + "?" + (request.uri.query ?? "")
                 if let cached = cache.get(key, version: v) {
                     return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: cached))
                 }
@@ -72,9 +75,11 @@ struct GroveResponder: HTTPResponder {
                 version = v
             }
             (user, grant) = try await authenticate(claims)
+            amr = claims["amr"]?.arrayValue?.compactMap(\.stringValue) ?? []
         }
-        let api = APIRequest(method: request.method, path: path, params: params, query: QueryString.parse(request.uri.query),
+        var api = APIRequest(method: request.method, path: path, params: params, query: QueryString.parse(request.uri.query),
                              headers: request.headers, body: body, user: user, grant: grant)
+        api.amr = amr
         let result = try await route.handler(api)
         if let cacheKey, let version, case .json(.ok, let json) = result {
             let buffer = ByteBuffer(bytes: json.bytes)

@@ -13,6 +13,8 @@ public struct APIRequest: Sendable {
     public let body: [UInt8]
     public let user: User?
     public let grant: String?
+    /// The access token's authentication methods (`pwd`, `api_token`, `mfa`).
+    public var amr: [String] = []
 
     public func param(_ name: String) -> String { params[name] ?? "" }
     public func queryValue(_ name: String) -> String? { query.first { $0.0 == name }?.1 }

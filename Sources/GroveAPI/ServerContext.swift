@@ -26,10 +26,17 @@ public final class ServerContext: Sendable {
     /// The binary git hooks call back (this one).
     public let groveExecutable = GitHooks.currentExecutable
     private let internalURLBox = PublicURL(nil)
+    /// Invitations, MFA reminders.
+    public let mailer: Mailer
+    /// How long an invitation link stays valid.
+    public let invitationLifetime: TimeInterval
 
     public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
-                region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil) {
+                region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil,
+                mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400) {
         self.deployer = deployer
+        self.mailer = mailer ?? (try? Mailer(url: nil, logger: logger)) ?? Self.logOnlyMailer(logger)
+        self.invitationLifetime = invitationLifetime
         self.repositories = repositories ?? Repositories(dataDir: dataDir)
         self.hooks = GitHooks(dataDir: dataDir)
         self.responseCache = responseCache ? ResponseCache() : nil
@@ -41,6 +48,8 @@ public final class ServerContext: Sendable {
         self.publicURLBox = PublicURL(publicURL)
         self.region = region
     }
+
+    static func logOnlyMailer(_ logger: Logger) -> Mailer { Mailer(config: nil, logger: logger) }
 
     /// The base every `_links` href starts with, without a trailing slash.
     public var publicURL: String { publicURLBox.value }

@@ -71,10 +71,11 @@ enum UserHandlers {
                                 ("subscription_id", .string(p.subscriptionId)), ("owner", .string(p.ownerId)),
                                 ("organization_id", .string(p.organizationId))]))
         }
+        let keys = try await s.store.list(SSHKey.self, parent: u.id)
         return .json(.ok, .object(JSONObject([
             ("id", .string(u.id)), ("uuid", .string(u.id)), ("username", .string(u.username)), ("mail", .string(u.email)),
-            ("display_name", .string(u.displayName)), ("ssh_keys", .array([])), ("projects", .array(projects)),
-            ("has_key", false), ("created_at", .string(u.createdAt)),
+            ("display_name", .string(u.displayName)), ("ssh_keys", .array(keys.map { SSHKeyHandlers.render(s, $0) })), ("projects", .array(projects)),
+            ("has_key", .bool(!keys.isEmpty)), ("created_at", .string(u.createdAt)),
         ])))
     }
 

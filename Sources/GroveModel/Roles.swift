@@ -91,6 +91,40 @@ public struct ProjectAccessLevel: Sendable, Equatable {
     }
 }
 
+/// What a request asks to do in a project, for `ProjectAccessLevel.permits`.
+public enum ProjectAction: Sendable, Equatable {
+    /// See the project (some role on it).
+    case view
+    /// Project settings, access, integrations, certificates, project variables.
+    case administer
+    /// Act on environments of a type with at least this role (viewer: see; contributor: push, branch; admin: settings, actions).
+    case environment(EnvironmentRole, EnvironmentType)
+}
+
+extension ProjectAccessLevel {
+    /// The one authorization decision: whether this access allows `action`. Every project endpoint asks it.
+    public func permits(_ action: ProjectAction) -> Bool {
+        switch action {
+        case .view: return canSeeProject
+        case .administer: return isAdmin
+        case .environment(let needed, let type): return allows(needed, on: type)
+        }
+    }
+
+    /// The permissions after giving the project role `role` (admin replaces per-type roles, which it implies).
+    public func withProjectRole(_ role: ProjectRole) -> [String] {
+        role == .admin ? ["admin"] : ["viewer"] + environmentTypeRoles.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue):\($0.value.rawValue)" }
+    }
+
+    /// The permissions after setting (or, with nil, removing) the role on one environment type.
+    public func withRole(_ role: EnvironmentRole?, on type: EnvironmentType) -> [String] {
+        var roles = environmentTypeRoles
+        roles[type] = role
+        if projectRole == .admin { return ["admin"] }
+        return ["viewer"] + roles.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue):\($0.value.rawValue)" }
+    }
+}
+
 public struct PermissionParseError: Error, Sendable {
     public let permission: String
 }

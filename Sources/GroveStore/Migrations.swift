@@ -40,6 +40,13 @@ enum Migrations {
             "CREATE TABLE backups (project_id TEXT NOT NULL, environment_id TEXT NOT NULL, id TEXT NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (project_id, id))",
             "CREATE INDEX backups_environment ON backups (project_id, environment_id, created_at)",
         ]),
+        // Accounts records (teams, members, team access, SSH keys, invitations, MFA, addresses) share one table:
+        // each is looked up by id, by its parent (a team, an organization, a project) or by one reference (a user).
+        Migration(version: 4, name: "account documents", statements: [
+            "CREATE TABLE documents (kind TEXT NOT NULL, id TEXT NOT NULL, parent TEXT NOT NULL, ref TEXT NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id))",
+            "CREATE INDEX documents_parent ON documents (kind, parent, created_at)",
+            "CREATE INDEX documents_ref ON documents (kind, ref, created_at)",
+        ]),
     ]
 
     static func apply(to db: any SQLDatabase) async throws {

@@ -350,6 +350,33 @@ public struct SQLStore: Store {
         try await many("SELECT data FROM project_grants WHERE user_id = ? ORDER BY project_id", [.text(userId)])
     }
 
+    // MARK: account documents
+
+    public func insertDocument(_ d: StoredDocument) async throws {
+        try await exec("INSERT INTO documents (kind, id, parent, ref, created_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                       [.text(d.kind), .text(d.id), .text(d.parent), .text(d.ref), .text(d.createdAt), .text(d.data)])
+    }
+    public func putDocument(_ d: StoredDocument) async throws {
+        try await exec("""
+            INSERT INTO documents (kind, id, parent, ref, created_at, data) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (kind, id) DO UPDATE SET parent = excluded.parent, ref = excluded.ref, data = excluded.data
+            """, [.text(d.kind), .text(d.id), .text(d.parent), .text(d.ref), .text(d.createdAt), .text(d.data)])
+    }
+    public func deleteDocument(kind: String, id: String) async throws {
+        try await exec("DELETE FROM documents WHERE kind = ? AND id = ?", [.text(kind), .text(id)])
+    }
+    public func document(kind: String, id: String) async throws -> StoredDocument? {
+        try await db.query("SELECT kind, id, parent, ref, created_at, data FROM documents WHERE kind = ? AND id = ?", [.text(kind), .text(id)])
+            .first.flatMap(StoredDocument.init(row:))
+    }
+    public func documents(kind: String, parent: String?, ref: String?) async throws -> [StoredDocument] {
+        var sql = "SELECT kind, id, parent, ref, created_at, data FROM documents WHERE kind = ?"
+        var binds: [SQLValue] = [.text(kind)]
+        if let parent { sql += " AND parent = ?"; binds.append(.text(parent)) }
+        if let ref { sql += " AND ref = ?"; binds.append(.text(ref)) }
+        return try await db.query(sql + " ORDER BY created_at, id", binds).compactMap(StoredDocument.init(row:))
+    }
+
     // MARK: activities
 
     public func insertActivity(_ a: Activity) async throws {

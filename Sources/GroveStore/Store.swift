@@ -111,6 +111,13 @@ public protocol Store: Sendable {
         -> (organization: Organization?, member: OrganizationMember?, grant: ProjectGrant?)
 
     func putGrant(_ g: ProjectGrant) async throws
+    /// Account documents (see `DocumentRecord`): insert fails with `StoreError.conflict` when the id exists.
+    func insertDocument(_ d: StoredDocument) async throws
+    func putDocument(_ d: StoredDocument) async throws
+    func deleteDocument(kind: String, id: String) async throws
+    func document(kind: String, id: String) async throws -> StoredDocument?
+    /// Oldest first, by parent and/or reference.
+    func documents(kind: String, parent: String?, ref: String?) async throws -> [StoredDocument]
     func deleteGrant(projectId: String, userId: String) async throws
     func grant(projectId: String, userId: String) async throws -> ProjectGrant?
     func grants(projectId: String) async throws -> [ProjectGrant]

@@ -37,6 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("backup-check-interval"), help: "Seconds between checks of the projects' automated backup schedules (data_retention).")
     var backupCheckInterval = 60
 
+    @Option(name: .customLong("smtp-url"), help: "SMTP server for invitations and reminders: smtp://[user:password@]host[:port][?from=address] (default: mail is written to the log).")
+    var smtpURL: String?
+
+    @Option(name: .customLong("invitation-ttl"), help: "Seconds an invitation link stays valid (default 7 days).")
+    var invitationTTL = 7 * 86400
+
     @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
     var baseDomain = "localhost"
 
@@ -75,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
         opts.baseDomain = baseDomain
         guard backupCheckInterval > 0 else { throw ValidationError("--backup-check-interval takes a positive number of seconds") }
         opts.backupCheckPeriod = .seconds(backupCheckInterval)
+        opts.smtpURL = smtpURL
+        guard invitationTTL > 0 else { throw ValidationError("--invitation-ttl takes a positive number of seconds") }
+        opts.invitationLifetime = TimeInterval(invitationTTL)
         if let volumeImage {
             guard let bytes = Self.bytes(volumeImage), bytes >= 128 << 20 else { throw ValidationError("--volume-image takes a size of at least 128M, e.g. 20G") }
             opts.volumeImageSize = bytes

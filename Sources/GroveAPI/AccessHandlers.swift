@@ -1,0 +1,164 @@
+import Foundation
+import GroveModel
+import GroveStore
+
+/// The views of project grants: the project ACL (`/access`, roles admin/viewer), environment-type ACLs and their
+/// deprecated per-environment alias, and the user-access / project-access pairs (permission lists).
+/// All read and write the same grants through `GrantEditor`.
+enum AccessHandlers {
+    static func register(_ r: inout Routes, _ s: ServerContext) {
+        // Project ACL.
+        r.get("/projects/{projectId}/access") { req in
+            let (p, l) = try await s.visibleProject(req)
+            var out: [JSON] = []
+            for g in try await GrantEditor(s: s, project: p).entries() {
+                guard let level = try? ProjectAccessLevel.parse(permissions: g.permissions).get(), let role = level.projectRole else { continue }
+                out.append(try await projectEntry(s, p, userId: g.userId, role: role, canManage: l.isAdmin))
+            }
+            return .json(.ok, .array(out))
+        }
+        r.post("/projects/{projectId}/access") { req in
+            let (p, l) = try await s.visibleProject(req)
+            try s.requireProjectAdmin(l)
+            let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["user", "email", "role"])
+            guard let role = try body.enumValue("role", ProjectRole.self) else { throw APIError.badRequest("is required: admin or viewer", field: "role") }
+            let editor = GrantEditor(s: s, project: p)
+            let user = try await editor.user(in: body.object)
+            if try await s.store.grant(projectId: p.id, userId: user.id) != nil {
+                throw APIError.conflict("\(user.email) is already on the project's access list; PATCH /projects/\(p.id)/access/\(user.id) to change the role.")
+            }
+            try await editor.set(userId: user.id, permissions: ProjectAccessLevel.none.withProjectRole(role))
+            return .json(.created, resultEnvelope(try await projectEntry(s, p, userId: user.id, role: role, canManage: true), activities: [], code: 201))
+        }
+        r.get("/projects/{projectId}/access/{projectAccessId}") { req in
+            let (p, l) = try await s.visibleProject(req)
+            let (_, level) = try await grantEntry(s, p, req.param("projectAccessId"))
+            guard let role = level.projectRole else { throw APIError.notFound("Access \(req.param("projectAccessId"))") }
+            return .json(.ok, try await projectEntry(s, p, userId: req.param("projectAccessId"), role: role, canManage: l.isAdmin))
+        }
+        r.patch("/projects/{projectId}/access/{projectAccessId}") { req in
+            let (p, l) = try await s.visibleProject(req)
+            try s.requireProjectAdmin(l)
+            let id = req.param("projectAccessId")
+            let (_, level) = try await grantEntry(s, p, id)
+            let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["role"])
+            guard let role = try body.enumValue("role", ProjectRole.self) else { throw APIError.badRequest("is required: admin or viewer", field: "role") }
+            try await GrantEditor(s: s, project: p).set(userId: id, permissions: level.withProjectRole(role))
+            return .json(.ok, resultEnvelope(try await projectEntry(s, p, userId: id, role: role, canManage: true), activities: []))
+        }
+        r.delete("/projects/{projectId}/access/{projectAccessId}") { req in
+            let (p, l) = try await s.visibleProject(req)
+            try s.requireProjectAdmin(l)
+            let id = req.param("projectAccessId")
+            _ = try await grantEntry(s, p, id)
+            try await GrantEditor(s: s, project: p).set(userId: id, permissions: nil)
+            return .json(.ok, resultEnvelope(nil, activities: []))
+        }
+
+        // Environment-type ACLs, and the deprecated environment ACLs that act on the environment's type.
+        for (base, resolve) in [("/projects/{projectId}/environment-types/{environmentTypeId}/access", typeFromPath),
+                                ("/projects/{projectId}/environments/{environmentId}/access", typeOfEnvironment)] {
+            let entryId = base.hasSuffix("environments/{environmentId}/access") ? "environmentAccessId" : "environmentTypeAccessId"
+            r.get(base) { req in
+                let (p, l) = try await s.visibleProject(req)
+                let type = try await resolve(req, s, p, l)
+                var out: [JSON] = []
+                for g in try await s.store.grants(projectId: p.id) {
+                    guard let level = try? ProjectAccessLevel.parse(permissions: g.permissions).get(), let role = level.environmentTypeRoles[type] else { continue }
+                    out.append(try await typeEntry(s, p, type, userId: g.userId, role: role, canManage: l.isAdmin))
+                }
+                return .json(.ok, .array(out))
+            }
+            r.post(base) { req in
+                let (p, l) = try await s.visibleProject(req)
+                let type = try await resolve(req, s, p, l)
+                try s.requireProjectAdmin(l)
+                let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["user", "email", "role"])
+                guard let role = try body.enumValue("role", EnvironmentRole.self) else { throw APIError.badRequest("is required: admin, contributor or viewer", field: "role") }
+                let editor = GrantEditor(s: s, project: p)
+                let user = try await editor.user(in: body.object)
+                let (_, level) = try await grantEntry(s, p, user.id, required: false)
+                if level.environmentTypeRoles[type] != nil {
+                    throw APIError.conflict("\(user.email) already has a role on \(type.rawValue) environments; PATCH it instead.")
+                }
+                try await editor.set(userId: user.id, permissions: level.withRole(role, on: type))
+                return .json(.created, resultEnvelope(try await typeEntry(s, p, type, userId: user.id, role: role, canManage: true), activities: [], code: 201))
+            }
+            r.get(base + "/{\(entryId)}") { req in
+                let (p, l) = try await s.visibleProject(req)
+                let type = try await resolve(req, s, p, l)
+                let id = req.param(entryId)
+                let (_, level) = try await grantEntry(s, p, id)
+                guard let role = level.environmentTypeRoles[type] else { throw APIError.notFound("Access \(id)") }
+                return .json(.ok, try await typeEntry(s, p, type, userId: id, role: role, canManage: l.isAdmin))
+            }
+            r.patch(base + "/{\(entryId)}") { req in
+                let (p, l) = try await s.visibleProject(req)
+                let type = try await resolve(req, s, p, l)
+                try s.requireProjectAdmin(l)
+                let id = req.param(entryId)
+                let (_, level) = try await grantEntry(s, p, id)
+                guard level.environmentTypeRoles[type] != nil else { throw APIError.notFound("Access \(id)") }
+                let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["role"])
+                guard let role = try body.enumValue("role", EnvironmentRole.self) else { throw APIError.badRequest("is required: admin, contributor or viewer", field: "role") }
+                try await GrantEditor(s: s, project: p).set(userId: id, permissions: level.withRole(role, on: type))
+                return .json(.ok, resultEnvelope(try await typeEntry(s, p, type, userId: id, role: role, canManage: true), activities: []))
+            }
+            r.delete(base + "/{\(entryId)}") { req in
+                let (p, l) = try await s.visibleProject(req)
+                let type = try await resolve(req, s, p, l)
+                try s.requireProjectAdmin(l)
+                let id = req.param(entryId)
+                let (_, level) = try await grantEntry(s, p, id)
+                guard level.environmentTypeRoles[type] != nil else { throw APIError.notFound("Access \(id)") }
+                try await GrantEditor(s: s, project: p).set(userId: id, permissions: level.withRole(nil, on: type))
+                return .json(.ok, resultEnvelope(nil, activities: []))
+            }
+        }
+
+        UserAccessHandlers.register(&r, s)
+    }
+
+    static func typeFromPath(_ req: APIRequest, _ s: ServerContext, _ p: Project, _ l: ProjectAccessLevel) async throws -> EnvironmentType {
+        guard let t = EnvironmentType(rawValue: req.param("environmentTypeId")) else { throw APIError.notFound("Environment type \(req.param("environmentTypeId"))") }
+        return t
+    }
+
+    static func typeOfEnvironment(_ req: APIRequest, _ s: ServerContext, _ p: Project, _ l: ProjectAccessLevel) async throws -> EnvironmentType {
+        try await s.visibleEnvironment(p, l, id: req.param("environmentId")).type
+    }
+
+    /// The user's direct grant and what it allows; 404 when there is none (unless not `required`).
+    static func grantEntry(_ s: ServerContext, _ p: Project, _ userId: String, required: Bool = true) async throws -> (ProjectGrant?, ProjectAccessLevel) {
+        guard let g = try await GrantEditor(s: s, project: p).entry(userId) else {
+            if required { throw APIError.notFound("Access \(userId)") }
+            return (nil, .none)
+        }
+        return (g, (try? ProjectAccessLevel.parse(permissions: g.permissions).get()) ?? .none)
+    }
+
+    static func projectEntry(_ s: ServerContext, _ p: Project, userId: String, role: ProjectRole, canManage: Bool) async throws -> JSON {
+        let path = "/projects/\(p.id)/access/\(userId)"
+        var l = Links(base: s.publicURL)
+        l.add("self", path)
+        if canManage {
+            l.add("#edit", path, method: "patch")
+            l.add("#delete", path, method: "delete")
+        }
+        let email = try await s.store.user(id: userId)?.email
+        return .object(JSONObject([("id", .string(userId)), ("user", .string(userId)), ("email", JSON(email)), ("role", .string(role.rawValue)), ("_links", l.json)]))
+    }
+
+    static func typeEntry(_ s: ServerContext, _ p: Project, _ type: EnvironmentType, userId: String, role: EnvironmentRole, canManage: Bool) async throws -> JSON {
+        let path = "/projects/\(p.id)/environment-types/\(type.rawValue)/access/\(userId)"
+        var l = Links(base: s.publicURL)
+        l.add("self", path)
+        if canManage {
+            l.add("#edit", path, method: "patch")
+            l.add("#delete", path, method: "delete")
+        }
+        let email = try await s.store.user(id: userId)?.email
+        return .object(JSONObject([("id", .string(userId)), ("user", .string(userId)), ("email", JSON(email)), ("role", .string(role.rawValue)),
+                                   ("environment_type", .string(type.rawValue)), ("_links", l.json)]))
+    }
+}

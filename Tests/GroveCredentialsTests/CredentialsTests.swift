@@ -1,0 +1,65 @@
+import Foundation
+import GroveCredentials
+import Testing
+
+@Suite("TOTP codes and SSH public keys")
+struct CredentialsTests {
+    /// RFC 6238 appendix B, SHA-1 rows (8 digits there; the 6-digit code is the last 6 digits of the same value).
+    @Test(arguments: [(Int64(59), "94287082"), (1_111_111_109, "07081804"), (1_111_111_111, "14050471"), (1_234_567_890, "89005924"),
+                      (2_000_000_000, "69279037")])
+    func rfc6238Vectors(_ time: Int64, _ expected: String) {
+        let t = TOTP(secret: Array("12345678901234567890".utf8), digits: 8)
+        #expect(t.code(at: Date(timeIntervalSince1970: TimeInterval(time))) == expected)
+        let six = TOTP(secret: Array("12345678901234567890".utf8))
+        #expect(six.code(at: Date(timeIntervalSince1970: TimeInterval(time))) == String(expected.suffix(6)))
+    }
+
+    @Test func base32RoundTripAndDriftWindow() throws {
+        #expect(Base32.encode(Array("12345678901234567890".utf8)) == "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+        #expect(Base32.decode("gezd gnbv gy3t qojq gezd gnbv gy3t qojq") == Array("12345678901234567890".utf8))
+        #expect(Base32.decode("not base32!") == nil)
+        let t = TOTP.generate()
+        let now = Date()
+        #expect(TOTP(base32: t.base32Secret)?.secret == t.secret)
+        #expect(t.matchingStep(t.code(at: now), at: now) == t.timeStep(at: now))
+        #expect(t.matchingStep(t.code(at: now.addingTimeInterval(-30)), at: now) != nil)
+        #expect(t.matchingStep(t.code(at: now.addingTimeInterval(-95)), at: now) == nil)
+        #expect(t.matchingStep("12345", at: now) == nil && t.matchingStep("abcdef", at: now) == nil)
+        #expect(t.provisioningURI(issuer: "Grove", account: "a@b.c").hasPrefix("otpauth://totp/Grove:a@b.c?secret=\(t.base32Secret)"))
+    }
+
+    /// Keys made by ssh-keygen: parsed, and fingerprinted exactly as `ssh-keygen -l` prints.
+    @Test(arguments: [["-t", "ed25519"], ["-t", "rsa", "-b", "2048"], ["-t", "ecdsa", "-b", "384"]])
+    func sshKeysMatchSshKeygen(_ args: [String]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sshkey-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(run("/usr/bin/ssh-keygen", args + ["-q", "-N", "", "-C", "me@laptop", "-f", dir + "/k"]).status == 0)
+        let line = try String(contentsOfFile: dir + "/k.pub", encoding: .utf8)
+        let key = try SSHPublicKey(line)
+        #expect(key.comment == "me@laptop")
+        let printed = run("/usr/bin/ssh-keygen", ["-l", "-f", dir + "/k.pub"]).output
+        #expect(printed.split(separator: " ").dropFirst().first.map(String.init) == key.fingerprint, "\(printed)")
+        #expect(printed.hasPrefix("\(key.bits) "), "\(printed)")
+    }
+
+    @Test(arguments: ["", "ssh-ed25519", "ssh-dss AAAAB3NzaC1kc3MAAACBAP", "ssh-ed25519 !!!notbase64",
+                      "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIBg2hYOQTtgH1ukJFo6rOWAR2Vj8k5xKq8f3X1k6y0Aq",
+                      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBg2hYOQTtgH1ukJFo6rOWAR2Vj8k5xKq8f3X1k6y0A="])
+    func malformedKeysAreRefused(_ line: String) {
+        #expect(throws: SSHKeyError.self) { try SSHPublicKey(line) }
+    }
+
+    func run(_ exe: String, _ args: [String]) -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        do { try p.run() } catch { return (-1, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

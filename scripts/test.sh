@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] (Compiling|Write|Emitting|Wrapping|Linking|Merging|Planning)' || true
 test -x .build/debug/grove || { echo "build failed"; exit 1; }
+# Python oracles the tests call (pyotp for TOTP codes); schemathesis joins the same venv in conformance.sh.
+VENV=${GROVE_VENV:-.venv}
+[ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+"$VENV/bin/python3" -c "import pyotp" 2>/dev/null || "$VENV/bin/pip" install -q --disable-pip-version-check "pyotp>=2.9,<3"
+export GROVE_VENV=$(cd "$VENV" && pwd)
 log=$(mktemp)
 set +e
 # Tests that watch queued activities race the clock, so they run one at a time after the parallel run

@@ -1,0 +1,296 @@
+import Foundation
+import GroveModel
+import Testing
+
+/// Access control and accounts through a real `grove serve`: the role matrix, every view of the same grants,
+/// teams, SSH keys, TOTP (pyotp as the oracle) and invitations through a local SMTP sink.
+@Suite("Access and accounts")
+struct AccountsTests {
+    struct Caller: Sendable {
+        let name: String
+        let http: HTTP
+        let id: String
+    }
+
+    /// A project with main (production) and dev (development); users for each role; returns them with the admin.
+    func setup(_ s: TestServer) async throws -> (admin: HTTP, pid: String, callers: [String: Caller]) {
+        let admin = try await s.login()
+        let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
+        let b = try await admin.post("/projects/\(pid)/environments/main/branch", ["name": "dev"])
+        _ = try await waitForActivity(admin, try #require(b.json["_embedded"]?["activities"]?.arrayValue?.first))
+        var callers: [String: Caller] = [:]
+        let grants: [(String, [String]?)] = [("padmin", ["admin"]), ("viewer", ["viewer"]),
+                                             ("contributor", ["viewer", "production:viewer", "development:contributor"]), ("stranger", nil)]
+        for (name, perms) in grants {
+            let token = try s.createUser(email: "\(name)@example.com")
+            let http = try await s.login(token: token)
+            let id = try #require(try await http.get("/users/me").json["id"]?.stringValue)
+            if let perms {
+                let r = try await admin.post("/projects/\(pid)/user-access", .array([["user_id": .string(id), "permissions": JSON(perms)]]))
+                #expect(r.status == 204, "\(r.text)")
+            }
+            callers[name] = Caller(name: name, http: http, id: id)
+        }
+        return (admin, pid, callers)
+    }
+
+    @Test("role matrix: each role is allowed or refused per endpoint family as Platform.sh documents")
+    func roleMatrix() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (_, pid, callers) = try await setup(s)
+        let P = "/projects/\(pid)"
+        typealias Probe = (name: String, run: @Sendable (HTTP) async throws -> Int)
+        let probes: [Probe] = [
+            ("read project", { try await $0.get(P).status }),
+            ("edit project", { try await $0.patch(P, ["description": "x"]).status }),
+            ("project variables", { try await $0.post(P + "/variables", ["name": .string("V\(Int.random(in: 0...1_000_000))"), "value": "1"]).status }),
+            ("read access list", { try await $0.get(P + "/access").status }),
+            ("grant access", { try await $0.post(P + "/environment-types/staging/access", ["email": "padmin@example.com", "role": "viewer"]).status }),
+            ("read production", { try await $0.get(P + "/environments/main").status }),
+            ("edit production", { try await $0.patch(P + "/environments/main", ["title": "Main"]).status }),
+            ("back up production", { try await $0.post(P + "/environments/main/backup", ["safe": false]).status }),
+            ("read development", { try await $0.get(P + "/environments/dev").status }),
+            ("branch development", { try await $0.post(P + "/environments/dev/branch", ["name": .string("b\(Int.random(in: 0...1_000_000))")]).status }),
+            ("development variables", { try await $0.post(P + "/environments/dev/variables", ["name": .string("V\(Int.random(in: 0...1_000_000))"), "value": "1"]).status }),
+            ("read activities", { try await $0.get(P + "/activities").status }),
+        ]
+        // Expected status class per role: 2 = allowed, 403 = refused, 404 = not visible.
+        let expected: [String: [Int]] = [
+            "padmin": [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+            "viewer": [2, 403, 403, 2, 403, 404, 404, 404, 404, 404, 404, 2],
+            "contributor": [2, 403, 403, 2, 403, 2, 403, 403, 2, 2, 403, 2],
+            "stranger": [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ]
+        var table: [String] = []
+        for role in ["padmin", "viewer", "contributor", "stranger"] {
+            guard let c = callers[role], let want = expected[role] else { continue }
+            for (i, probe) in probes.enumerated() {
+                let got = try await probe.run(c.http)
+                let ok = want[i] == 2 ? (200..<300).contains(got) : got == want[i]
+                if !ok { table.append("\(role) / \(probe.name): got \(got), want \(want[i] == 2 ? "2xx" : String(want[i]))") }
+            }
+        }
+        #expect(table.isEmpty, "\(table.joined(separator: "\n"))")
+
+        // `_links` follow the same decision.
+        let main = try await callers["contributor"]!.http.get(P + "/environments/main").json
+        #expect(main["_links"]?["#edit"] == nil && main["_links"]?["#backup"] == nil)
+        let dev = try await callers["contributor"]!.http.get(P + "/environments/dev").json
+        #expect(dev["_links"]?["#branch"] != nil)
+        let asAdmin = try await callers["padmin"]!.http.get(P + "/environments/main").json
+        #expect(asAdmin["_links"]?["#edit"] != nil)
+    }
+
+    @Test("project ACL, environment-type ACL, the deprecated environment ACL and user-access are views of the same grants")
+    func accessViewsAgree() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (admin, pid, callers) = try await setup(s)
+        let P = "/projects/\(pid)"
+        let stranger = try #require(callers["stranger"])
+
+        var r = try await admin.post(P + "/access", ["email": "stranger@example.com", "role": "viewer"])
+        #expect(r.status == 201, "\(r.text)")
+        r = try await admin.post(P + "/environment-types/development/access", ["user": .string(stranger.id), "role": "contributor"])
+        #expect(r.status == 201, "\(r.text)")
+        var ua = try await admin.get(P + "/user-access/\(stranger.id)").json
+        #expect(ua["permissions"] == ["viewer", "development:contributor"], "\(ua)")
+        // The deprecated per-environment ACL is the environment type's.
+        let viaEnv = try await admin.get(P + "/environments/dev/access").json.arrayValue ?? []
+        #expect(viaEnv.contains { $0["user"]?.stringValue == stranger.id && $0["role"] == "contributor" }, "\(viaEnv)")
+        r = try await admin.patch(P + "/environments/dev/access/\(stranger.id)", ["role": "admin"])
+        #expect(r.status == 200, "\(r.text)")
+        #expect(try await admin.get(P + "/environment-types/development/access/\(stranger.id)").json["role"] == "admin")
+        #expect(try await stranger.http.patch(P + "/environments/dev", ["title": "Dev"]).status == 200)
+
+        // From the user's side.
+        let mine = try await stranger.http.get("/users/\(stranger.id)/project-access").json
+        #expect(mine["items"]?.arrayValue?.first?["project_id"]?.stringValue == pid, "\(mine)")
+        #expect(try await stranger.http.get("/users/\(callers["viewer"]!.id)/project-access").status == 403)
+        r = try await admin.patch("/users/\(stranger.id)/project-access/\(pid)", ["permissions": ["admin"]])
+        #expect(r.status == 204, "\(r.text)")
+        #expect(try await admin.get(P + "/access/\(stranger.id)").json["role"] == "admin")
+        let list = try await admin.get(P + "/user-access").json
+        #expect(list["_links"]?["ref:users:0"]?["href"]?.stringValue?.contains(stranger.id) == true, "\(list)")
+
+        // Bad input: a role that does not exist, an unknown permission, taking admin from the owner, a duplicate grant.
+        r = try await admin.post(P + "/access", ["email": "viewer@example.com", "role": "owner"])
+        #expect(r.status == 400 && r.text.contains("role"), "\(r.text)")
+        r = try await admin.patch(P + "/user-access/\(stranger.id)", ["permissions": ["production:superuser"]])
+        #expect(r.status == 400 && r.text.contains("production:superuser"), "\(r.text)")
+        let owner = try #require(try await admin.get("/users/me").json["id"]?.stringValue)
+        r = try await admin.delete(P + "/access/\(owner)")
+        #expect(r.status == 400 && r.text.contains("owner"), "\(r.text)")
+        r = try await admin.patch(P + "/user-access/\(owner)", ["permissions": ["viewer"]])
+        #expect(r.status == 400, "\(r.text)")
+        r = try await admin.post(P + "/user-access", .array([["user_id": .string(stranger.id), "permissions": ["viewer"]]]))
+        #expect(r.status == 409, "\(r.text)")
+        #expect(try await admin.get(P + "/access/\(stranger.id)").json["role"] == "admin", "nothing changed")
+
+        r = try await admin.delete("/users/\(stranger.id)/project-access/\(pid)")
+        #expect(r.status == 204)
+        #expect(try await stranger.http.get(P).status == 404)
+    }
+
+    @Test("teams: a member's access is the union of direct and team grants, both ways")
+    func teams() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (admin, pid, callers) = try await setup(s)
+        let stranger = try #require(callers["stranger"])
+        let org = try #require(try await admin.get("/projects/\(pid)").json["organization"]?.stringValue)
+        var r = try await admin.post("/teams", ["organization_id": .string(org), "label": "Developers", "project_permissions": ["viewer", "development:contributor"]])
+        #expect(r.status == 201, "\(r.text)")
+        let team = try #require(r.json["id"]?.stringValue)
+        #expect(try await admin.post("/teams", ["organization_id": .string(org), "label": "Bad", "project_permissions": ["root"]]).status == 400)
+        r = try await admin.post("/teams/\(team)/members", ["user_id": .string(stranger.id)])
+        #expect(r.status == 201, "\(r.text)")
+        #expect(try await stranger.http.get("/projects/\(pid)").status == 404, "a team without project access grants nothing")
+
+        r = try await admin.post("/projects/\(pid)/team-access", .array([["team_id": .string(team)]]))
+        #expect(r.status == 204, "\(r.text)")
+        #expect(try await stranger.http.get("/projects/\(pid)/environments/dev").status == 200)
+        #expect(try await stranger.http.get("/projects/\(pid)/environments/main").status == 404)
+        #expect(try await stranger.http.get("/projects").json["projects"]?.arrayValue?.contains { $0["id"]?.stringValue == pid } == true)
+        // A direct grant adds to the team's.
+        r = try await admin.post("/projects/\(pid)/environment-types/production/access", ["user": .string(stranger.id), "role": "viewer"])
+        #expect(r.status == 201, "\(r.text)")
+        #expect(try await stranger.http.get("/projects/\(pid)/environments/main").status == 200)
+
+        let fromTeam = try await admin.get("/teams/\(team)/project-access").json["items"]?.arrayValue ?? []
+        #expect(fromTeam.map { $0["project_id"]?.stringValue } == [pid])
+        let fromProject = try await admin.get("/projects/\(pid)/team-access").json["items"]?.arrayValue ?? []
+        #expect(fromProject.map { $0["team_id"]?.stringValue } == [team])
+        #expect(try await stranger.http.get("/users/\(stranger.id)/teams").json["items"]?.arrayValue?.first?["id"]?.stringValue == team)
+        #expect(try await admin.get("/ref/teams?in=\(team)").json[team]?["label"] == "Developers")
+        #expect(try await admin.get("/teams/\(team)").json["counts"]?["member_count"] == 1)
+        #expect(try await stranger.http.post("/teams/\(team)/members", ["user_id": .string(callers["viewer"]!.id)]).status == 403)
+
+        r = try await admin.delete("/teams/\(team)/project-access/\(pid)")
+        #expect(r.status == 204)
+        #expect(try await stranger.http.get("/projects/\(pid)/environments/dev").status == 404)
+        #expect(try await stranger.http.get("/projects/\(pid)/environments/main").status == 200, "the direct grant stays")
+        #expect(try await admin.delete("/teams/\(team)").status == 204)
+        #expect(try await admin.get("/teams/\(team)").status == 404)
+    }
+
+    @Test("SSH keys: OpenSSH keys validated and fingerprinted as ssh-keygen does; malformed and duplicate keys refused")
+    func sshKeys() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let dir = s.dataDir + "-ssh"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var (st, out) = try Spawn.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "laptop", "-f", dir + "/k"])
+        #expect(st == 0, "\(out)")
+        let pub = try String(contentsOfFile: dir + "/k.pub", encoding: .utf8)
+        (st, out) = try Spawn.run("/usr/bin/ssh-keygen", ["-l", "-f", dir + "/k.pub"])
+        let fingerprint = String(out.split(separator: " ")[1])
+
+        var r = try await http.post("/ssh_keys", ["value": .string(pub), "title": "Laptop"])
+        #expect(r.status == 201 && r.json["fingerprint"]?.stringValue == fingerprint && r.json["title"] == "Laptop", "\(r.text)")
+        let id = try #require(r.json["key_id"]?.intValue)
+        #expect(try await http.get("/ssh_keys/\(id)").json["value"]?.stringValue?.hasPrefix("ssh-ed25519 ") == true)
+        #expect(try await http.get("/me").json["ssh_keys"]?.arrayValue?.first?["key_id"]?.intValue == id)
+        r = try await http.post("/ssh_keys", ["value": .string(pub)])
+        #expect(r.status == 409, "\(r.text)")
+        r = try await http.post("/ssh_keys", ["value": "ssh-ed25519 AAAAnotakey"])
+        #expect(r.status == 400 && r.json["detail"]?["value"] != nil || r.text.contains("SSH key"), "\(r.text)")
+        #expect(try await http.get("/me").json["ssh_keys"]?.arrayValue?.count == 1, "nothing added")
+        let other = try await s.login(token: try s.createUser(email: "other@example.com"))
+        #expect(try await other.get("/ssh_keys/\(id)").status == 404)
+        #expect(try await other.post("/ssh_keys", ["value": .string(pub)]).status == 409, "a key belongs to one user")
+        #expect(try await http.delete("/ssh_keys/\(id)").status == 204)
+        #expect(try await http.get("/ssh_keys/\(id)").status == 404)
+    }
+
+    static func pyotp(_ secret: String) throws -> String {
+        let venv = ProcessInfo.processInfo.environment["GROVE_VENV"] ?? Paths.root.appendingPathComponent(".venv").path
+        let (st, out) = try Spawn.run(venv + "/bin/python3", ["-c", "import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())", secret])
+        guard st == 0 else { throw TestFailure("pyotp is needed (scripts/test.sh installs it into .venv): \(out)") }
+        return out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func passwordLogin(_ s: TestServer, _ user: String, _ password: String, totp: String? = nil) async throws -> HTTPResult {
+        var form = "grant_type=password&username=\(user)&password=\(password)"
+        if let totp { form += "&totp=\(totp)" }
+        return try await HTTP(base: s.baseURL).request("POST", "/oauth2/token", raw: Data(form.utf8), contentType: "application/x-www-form-urlencoded")
+    }
+
+    static func amr(_ token: String) throws -> [String] {
+        let parts = token.split(separator: ".")
+        var b64 = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b64.count % 4 != 0 { b64 += "=" }
+        let claims = try JSON.parse(Array(Data(base64Encoded: b64) ?? Data()))
+        return claims["amr"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    @Test("TOTP: enrollment confirmed with pyotp's code; logins then need a code; organizations can enforce it")
+    func totp() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let admin = try await s.login()
+        let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
+        let org = try #require(try await admin.get("/projects/\(pid)").json["organization"]?.stringValue)
+        var (st, out) = try s.admin(["admin:user-create", "--email", "mia@example.com", "--password", "correct horse", "--with-token"])
+        #expect(st == 0, "\(out)")
+        (st, out) = try s.admin(["admin:user-create", "--email", "ned@example.com", "--password", "battery staple", "--with-token"])
+        #expect(st == 0, "\(out)")
+        var login = try await Self.passwordLogin(s, "mia@example.com", "correct horse")
+        let mia = HTTP(base: s.baseURL, bearer: try #require(login.json["access_token"]?.stringValue))
+        let miaId = try #require(try await mia.get("/users/me").json["id"]?.stringValue)
+        let nedLogin = try await Self.passwordLogin(s, "ned@example.com", "battery staple")
+        let nedId = try #require(try await HTTP(base: s.baseURL, bearer: nedLogin.json["access_token"]?.stringValue ?? "").get("/users/me").json["id"]?.stringValue)
+        for u in [miaId, nedId] {
+            #expect(try await admin.post("/projects/\(pid)/user-access", .array([["user_id": .string(u), "permissions": ["viewer"], "auto_add_member": true]])).status == 204)
+        }
+        // The organization's owner signs in with API tokens only; mia becomes an organization admin to enforce MFA,
+        // which needs her own second factor first.
+        #expect(try await admin.patch("/organizations/\(org)/members/\(miaId)", ["permissions": ["admin"]]).status == 200)
+        var r = try await mia.post("/organizations/\(org)/mfa-enforcement/enable", [:])
+        #expect(r.status == 400 && r.text.contains("two-factor"), "\(r.text)")
+
+        let enrollment = try await mia.get("/users/\(miaId)/totp").json
+        let secret = try #require(enrollment["secret"]?.stringValue)
+        #expect(enrollment["provisioning_uri"]?.stringValue?.hasPrefix("otpauth://totp/") == true)
+        r = try await mia.post("/users/\(miaId)/totp", ["secret": .string(secret), "passcode": "000000"])
+        #expect(r.status == 400 && r.text.contains("passcode"), "\(r.text)")
+        r = try await mia.post("/users/\(miaId)/totp", ["secret": .string(secret), "passcode": .string(try Self.pyotp(secret))])
+        #expect(r.status == 200, "\(r.text)")
+        let codes = r.json["recovery_codes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(codes.count == 10)
+        #expect(try await mia.get("/users/\(miaId)/totp").status == 409)
+
+        // The token endpoint now demands a code.
+        login = try await Self.passwordLogin(s, "mia@example.com", "correct horse")
+        #expect(login.status == 400 && login.text.contains("two-factor code is required"), "\(login.text)")
+        login = try await Self.passwordLogin(s, "mia@example.com", "correct horse", totp: "123456")
+        #expect(login.status == 400 && login.text.contains("incorrect"), "\(login.text)")
+        login = try await Self.passwordLogin(s, "mia@example.com", "correct horse", totp: codes[0])
+        #expect(login.status == 200, "\(login.text)")
+        let strong = HTTP(base: s.baseURL, bearer: try #require(login.json["access_token"]?.stringValue))
+        #expect(try Self.amr(login.json["access_token"]?.stringValue ?? "").contains("mfa"))
+        login = try await Self.passwordLogin(s, "mia@example.com", "correct horse", totp: codes[0])
+        #expect(login.status == 400, "a recovery code works once")
+
+        // Enforcement: tokens without a second factor no longer reach the organization's projects.
+        r = try await strong.post("/organizations/\(org)/mfa-enforcement/enable", [:])
+        #expect(r.status == 204, "\(r.text)")
+        #expect(try await strong.get("/organizations/\(org)/mfa-enforcement").json["enforce_mfa"] == true)
+        #expect(try await strong.get("/projects/\(pid)").status == 200)
+        login = try await Self.passwordLogin(s, "ned@example.com", "battery staple")
+        let ned = HTTP(base: s.baseURL, bearer: try #require(login.json["access_token"]?.stringValue))
+        r = try await ned.get("/projects/\(pid)")
+        #expect(r.status == 403 && r.text.contains("two-factor"), "\(r.text)")
+        #expect(try await ned.post("/organizations/\(org)/mfa-enforcement/disable", [:]).status == 403, "only admins change it")
+        let remind = try await strong.post("/organizations/\(org)/mfa/remind", [:]).json
+        #expect(remind.objectValue?.contains { $0.value["message"] == "reminder sent" } == true, "\(remind)")
+        #expect(try await strong.delete("/users/\(miaId)/totp").status == 403, "cannot withdraw while enforced")
+        #expect(try await strong.post("/organizations/\(org)/mfa-enforcement/disable", [:]).status == 204)
+        #expect(try await ned.get("/projects/\(pid)").status == 200)
+        #expect(try await strong.delete("/users/\(miaId)/totp").status == 204)
+        #expect(try await Self.passwordLogin(s, "mia@example.com", "correct horse").status == 200)
+    }
+}

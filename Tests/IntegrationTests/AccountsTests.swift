@@ -293,4 +293,84 @@ struct AccountsTests {
         #expect(try await strong.delete("/users/\(miaId)/totp").status == 204)
         #expect(try await Self.passwordLogin(s, "mia@example.com", "correct horse").status == 200)
     }
+
+    @Test("invitations: mailed through an SMTP server, accepted through the link, expired and duplicate ones refused")
+    func invitations() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/smtp-sink.py").path, dir + "/mail", dir + "/port"])
+        defer { sink.signal(SIGKILL); _ = sink.wait() }
+        var port = ""
+        try await waitFor(timeout: 10) {
+            port = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
+            return !port.isEmpty
+        }
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--smtp-url", "smtp://grove:secret@127.0.0.1:\(port)?from=noreply@grove.test", "--invitation-ttl", "8"])
+        defer { s.stopNow() }
+        let admin = try await s.login()
+        let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
+        let org = try #require(try await admin.get("/projects/\(pid)").json["organization"]?.stringValue)
+        let mail: @Sendable (String) async throws -> String = { needle in
+            var text = ""
+            try await waitFor(timeout: 15) {
+                text = (try? String(contentsOfFile: dir + "/mail", encoding: .utf8)) ?? ""
+                return text.contains(needle)
+            }
+            return text
+        }
+        func token(in text: String, for email: String) throws -> String {
+            let message = try #require(text.components(separatedBy: "--END--").last { $0.contains("RCPT: " + email) })
+            let link = try #require(message.range(of: "/invitations/[A-Za-z0-9_-]+", options: .regularExpression))
+            return String(message[link].dropFirst("/invitations/".count))
+        }
+        let P = "/projects/\(pid)/invitations"
+
+        var r = try await admin.post(P, ["email": "Newbie@Example.com", "permissions": ["viewer", "development:contributor"]])
+        #expect(r.status == 201 && r.json["state"] == "pending" && r.json["email"] == "newbie@example.com", "\(r.text)")
+        let first = try token(in: try await mail("RCPT: newbie@example.com"), for: "newbie@example.com")
+        r = try await admin.post(P, ["email": "newbie@example.com", "role": "viewer"])
+        #expect(r.status == 409 && r.text.contains("force"), "\(r.text)")
+        r = try await admin.post(P, ["email": "newbie@example.com", "permissions": ["viewer", "development:contributor"], "force": true])
+        #expect(r.status == 201, "\(r.text)")
+        try await waitFor(timeout: 15) { ((try? String(contentsOfFile: dir + "/mail", encoding: .utf8)) ?? "").components(separatedBy: "RCPT: newbie@").count == 3 }
+        let text = try await mail("RCPT: newbie@example.com")
+        #expect(text.contains("Subject: Invitation to the project") && text.contains("From: Grove <noreply@grove.test>"), "\(text)")
+        let second = try token(in: text, for: "newbie@example.com")
+        #expect(second != first)
+        let states = (try await admin.get(P).json.arrayValue ?? []).compactMap { $0["state"]?.stringValue }.sorted()
+        #expect(states == ["cancelled", "pending"], "\(states)")
+
+        let anon = HTTP(base: s.baseURL)
+        #expect(try await anon.get("/invitations/\(first)").status == 410, "the replaced invitation is void")
+        #expect(try await anon.get("/invitations/\(second)").json["project_id"]?.stringValue == pid)
+        r = try await anon.post("/invitations/\(second)/accept", [:])
+        #expect(r.status == 400 && r.text.contains("password"), "\(r.text)")
+        r = try await anon.post("/invitations/\(second)/accept", ["password": "a long passphrase", "username": "newbie"])
+        #expect(r.status == 200, "\(r.text)")
+        let login = try await Self.passwordLogin(s, "newbie@example.com", "a long passphrase")
+        let newbie = HTTP(base: s.baseURL, bearer: try #require(login.json["access_token"]?.stringValue))
+        #expect(try await newbie.get("/projects/\(pid)").status == 200)
+        #expect(try await anon.post("/invitations/\(second)/accept", ["password": "a long passphrase"]).status == 410)
+
+        // An existing user is granted at once and told by mail.
+        _ = try s.createUser(email: "member@example.com")
+        r = try await admin.post("/organizations/\(org)/invitations", ["email": "member@example.com", "permissions": ["projects:list"]])
+        #expect(r.status == 201 && r.json["state"] == "accepted", "\(r.text)")
+        #expect(try await mail("RCPT: member@example.com").contains("You were added to the organization"))
+        #expect(try await admin.get("/organizations/\(org)/members").json["items"]?.arrayValue?.count == 3, "owner, newbie, member")
+
+        // Bad input: not an email, an unknown permission, a viewer inviting, an expired link.
+        #expect(try await admin.post(P, ["email": "not-an-email"]).status == 400)
+        #expect(try await admin.post("/organizations/\(org)/invitations", ["email": "x@example.com", "permissions": ["root"]]).status == 400)
+        #expect(try await newbie.post(P, ["email": "x@example.com"]).status == 403)
+        r = try await admin.post(P, ["email": "late@example.com"])
+        #expect(r.status == 201)
+        let late = try token(in: try await mail("RCPT: late@example.com"), for: "late@example.com")
+        try await Task.sleep(for: .seconds(9))
+        r = try await anon.post("/invitations/\(late)/accept", ["password": "a long passphrase"])
+        #expect(r.status == 410 && r.text.contains("expired"), "\(r.text)")
+        #expect((try await admin.get(P + "?filter[state]=expired").json.arrayValue ?? []).map { $0["email"] } == ["late@example.com"])
+        #expect(try await admin.get("/users/email=late@example.com").status == 404, "no account was made")
+    }
 }

@@ -23,6 +23,8 @@ struct Grove: AsyncParsableCommand {
             EnvironmentDelete.self, SystemInfo.self,
             VariableCreate.self, VariableList.self, VariableGet.self, VariableUpdate.self, VariableDelete.self,
             ActivityList.self, ActivityGet.self, ActivityLog.self, ActivityCancel.self,
+            UserList.self, UserAdd.self, UserGet.self, UserUpdate.self, UserDelete.self, TeamCreate.self, TeamList.self, TeamUserAdd.self,
+            TeamProjectAdd.self, OrganizationUserAdd.self, OrganizationUserList.self, SSHKeyAdd.self, SSHKeyList.self, SSHKeyDelete.self, AuthMFA.self,
         ]
     )
 }

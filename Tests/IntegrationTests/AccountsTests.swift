@@ -373,4 +373,55 @@ struct AccountsTests {
         #expect((try await admin.get(P + "?filter[state]=expired").json.arrayValue ?? []).map { $0["email"] } == ["late@example.com"])
         #expect(try await admin.get("/users/email=late@example.com").status == 404, "no account was made")
     }
+
+    @Test("CLI: user:*, team:*, organization:user:*, ssh-key:* and auth:mfa")
+    func cli() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let admin = try await s.login()
+        let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
+        let carolToken = try s.createUser(email: "carol@example.com")
+        _ = try s.createUser(email: "dave@example.com")
+        let env = ["GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken, "GROVE_CONFIG_DIR": s.dataDir + "-cli"]
+        func grove(_ args: [String], _ e: [String: String]? = nil) throws -> String {
+            let (st, out) = try CLI.run(args, env: e ?? env)
+            #expect(st == 0, "grove \(args.joined(separator: " ")): \(out)")
+            return out
+        }
+        #expect(try grove(["user:add", "carol@example.com", "-p", pid, "-r", "viewer", "-r", "development:c"]).contains("Added carol@example.com"))
+        #expect(try grove(["user:add", "ghost@example.com", "-p", pid]).contains("Invited ghost@example.com"))
+        var out = try grove(["user:list", "-p", pid, "--format", "csv"])
+        #expect(out.contains("carol@example.com") && out.contains("development:contributor"), "\(out)")
+        _ = try grove(["user:update", "carol@example.com", "-p", pid, "-r", "admin"])
+        #expect(try grove(["user:get", "carol@example.com", "-p", pid, "--format", "json"]).contains("\"admin\""))
+        let (bad, badOut) = try CLI.run(["user:update", "carol@example.com", "-p", pid, "-r", "production:boss"], env: env)
+        #expect(bad != 0 && badOut.contains("production:boss"), "\(badOut)")
+
+        #expect(try grove(["team:create", "Devs", "-r", "viewer", "-r", "development:admin"]).contains("Created team Devs"))
+        _ = try grove(["team:user:add", "Devs", "carol@example.com"])
+        _ = try grove(["team:project:add", "Devs", "-p", pid])
+        out = try grove(["team:list", "--format", "csv"])
+        #expect(out.contains("Devs") && out.contains("development:admin"), "\(out)")
+        #expect(try grove(["organization:user:add", "dave@example.com", "--permission", "projects:list"]).contains("Added dave@example.com"))
+        out = try grove(["organization:user:list", "--format", "csv"])
+        #expect(out.contains("carol@example.com") && out.contains("dave@example.com"), "\(out)")
+        _ = try grove(["user:delete", "carol@example.com", "-p", pid])
+        #expect(!(try grove(["user:list", "-p", pid, "--format", "csv"])).contains("carol@example.com"))
+
+        // Carol's own account: SSH keys and two-factor authentication.
+        let carol = ["GROVE_API_URL": s.baseURL, "GROVE_TOKEN": carolToken, "GROVE_CONFIG_DIR": s.dataDir + "-carol"]
+        let keyPath = s.dataDir + "-carol-key"
+        _ = try Spawn.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyPath])
+        defer { try? FileManager.default.removeItem(atPath: keyPath); try? FileManager.default.removeItem(atPath: keyPath + ".pub") }
+        out = try grove(["ssh-key:add", keyPath + ".pub", "--title", "work"], carol)
+        let keyId = try #require(out.range(of: "[0-9]+", options: .regularExpression).map { String(out[$0]) })
+        #expect(try grove(["ssh-key:list", "--format", "csv"], carol).contains("work"))
+        _ = try grove(["ssh-key:delete", keyId], carol)
+        #expect(!(try grove(["ssh-key:list", "--format", "csv"], carol)).contains("work"))
+
+        out = try grove(["auth:mfa"], carol)
+        let secret = try #require(out.range(of: "--secret [A-Z2-7]+", options: .regularExpression).map { String(out[$0].dropFirst(9)) })
+        out = try grove(["auth:mfa", "--secret", secret, "--code", try Self.pyotp(secret)], carol)
+        #expect(out.contains("Two-factor authentication is on") && out.components(separatedBy: "\n").filter { $0.hasPrefix("  ") && $0.contains("-") }.count == 10, "\(out)")
+    }
 }

@@ -30,6 +30,7 @@ for _ in $(seq 100); do api "$base/projects/$project/environments/main" | grep -
 api -X POST -d '{"name":"GREETING","value":"hi"}' "$base/projects/$project/variables" >/dev/null
 api -X POST -d '{"name":"LEVEL","value":"1"}' "$base/projects/$project/environments/main/variables" >/dev/null
 activity=$(api "$base/projects/$project/activities" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+team=$(api -X POST -d "{\"organization_id\":\"$org\",\"label\":\"Conformance\"}" "$base/teams" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 cat > "$work/schemathesis.toml" <<TOML
 [parameters]
 projectId = "$project"
@@ -40,6 +41,7 @@ user_id = "$user"
 subscription_id = "$subscription"
 activityId = "$activity"
 environmentTypeId = "production"
+team_id = "$team"
 TOML
 "$VENV/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
   -H "Authorization: Bearer $access" \

@@ -183,7 +183,7 @@ enum OpenAPISpec {
                                                           ("resources", anyObject)], required: ["name"]),
                                             status: "201", response: result(ref("Environment"))))
         for action in EnvironmentAction.allCases where action != .edit && action != .delete && action != .branch {
-            let available: Set<EnvironmentAction> = [.activate, .deactivate, .redeploy, .pause, .resume]
+            let available: Set<EnvironmentAction> = [.activate, .deactivate, .redeploy, .pause, .resume, .merge, .synchronize, .backup]
             let summary = available.contains(action) ? "\(action.rawValue.capitalizedFirst) an environment (an activity)"
                 : "\(action.rawValue.capitalizedFirst) an environment (not available in this version: 501)"
             add(envBase + "/" + action.rawValue, "post", op("\(action.rawValue)-environment", summary,
@@ -316,6 +316,8 @@ enum OpenAPISpec {
                                            response: object([("state", bool), ("type", str)])))
         add("/me/phone", "post", op("get-current-user-verification-status", "Is phone verification needed", tag: "Users", response: object([("state", bool)])))
 
+        for (path, method, operation) in accessOperations() { add(path, method, operation) }
+
         return .object(JSONObject([
             ("openapi", "3.0.3"),
             ("info", ["title": "Grove API", "version": .string(GroveVersion.string),
@@ -332,6 +334,7 @@ enum OpenAPISpec {
         let ts = str
         var s = JSONObject()
         s["Links"] = ["type": "object", "additionalProperties": link]
+        accessSchemas(into: &s)
         s["GitRef"] = object([("ref", str), ("object", object([("type", str), ("sha", str)])), ("sha", str)])
         let person = object([("date", str), ("name", str), ("email", str)], required: [])
         s["GitCommit"] = object([("sha", str), ("author", person), ("committer", person), ("message", str), ("tree", str), ("parents", array(str))])

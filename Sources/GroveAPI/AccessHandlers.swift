@@ -13,7 +13,7 @@ enum AccessHandlers {
             var out: [JSON] = []
             for g in try await GrantEditor(s: s, project: p).entries() {
                 guard let level = try? ProjectAccessLevel.parse(permissions: g.permissions).get(), let role = level.projectRole else { continue }
-                out.append(try await projectEntry(s, p, userId: g.userId, role: role, canManage: l.isAdmin))
+                out.append(try await projectEntry(s, p, userId: g.userId, role: role, canManage: l.permits(.administer)))
             }
             return .json(.ok, .array(out))
         }
@@ -34,7 +34,7 @@ enum AccessHandlers {
             let (p, l) = try await s.visibleProject(req)
             let (_, level) = try await grantEntry(s, p, req.param("projectAccessId"))
             guard let role = level.projectRole else { throw APIError.notFound("Access \(req.param("projectAccessId"))") }
-            return .json(.ok, try await projectEntry(s, p, userId: req.param("projectAccessId"), role: role, canManage: l.isAdmin))
+            return .json(.ok, try await projectEntry(s, p, userId: req.param("projectAccessId"), role: role, canManage: l.permits(.administer)))
         }
         r.patch("/projects/{projectId}/access/{projectAccessId}") { req in
             let (p, l) = try await s.visibleProject(req)
@@ -65,7 +65,7 @@ enum AccessHandlers {
                 var out: [JSON] = []
                 for g in try await s.store.grants(projectId: p.id) {
                     guard let level = try? ProjectAccessLevel.parse(permissions: g.permissions).get(), let role = level.environmentTypeRoles[type] else { continue }
-                    out.append(try await typeEntry(s, p, type, userId: g.userId, role: role, canManage: l.isAdmin))
+                    out.append(try await typeEntry(s, p, type, userId: g.userId, role: role, canManage: l.permits(.administer)))
                 }
                 return .json(.ok, .array(out))
             }
@@ -90,7 +90,7 @@ enum AccessHandlers {
                 let id = req.param(entryId)
                 let (_, level) = try await grantEntry(s, p, id)
                 guard let role = level.environmentTypeRoles[type] else { throw APIError.notFound("Access \(id)") }
-                return .json(.ok, try await typeEntry(s, p, type, userId: id, role: role, canManage: l.isAdmin))
+                return .json(.ok, try await typeEntry(s, p, type, userId: id, role: role, canManage: l.permits(.administer)))
             }
             r.patch(base + "/{\(entryId)}") { req in
                 let (p, l) = try await s.visibleProject(req)

@@ -24,9 +24,9 @@ enum ActivityHandlers {
     }
 
     static func canCancel(_ a: Activity, _ l: ProjectAccessLevel, _ envs: [String: Environment]) -> Bool {
-        if l.isAdmin { return true }
+        if l.permits(.administer) { return true }
         guard let id = a.environments.first, let e = envs[id] else { return false }
-        return l.allows(.contributor, on: e.type)
+        return l.permits(.environment(.contributor, e.type))
     }
 
     /// The activity, checked visible to the caller, with the project's environments (needed for role checks).

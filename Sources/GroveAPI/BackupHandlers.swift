@@ -9,12 +9,12 @@ enum BackupHandlers {
         r.get(base) { req in
             let (p, l) = try await s.visibleProject(req)
             let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
-            return .json(.ok, .array(try await s.store.backups(projectId: p.id, environmentId: e.id).map { render(s, $0, canManage: l.allows(.admin, on: e.type)) }))
+            return .json(.ok, .array(try await s.store.backups(projectId: p.id, environmentId: e.id).map { render(s, $0, canManage: l.permits(.environment(.admin, e.type))) }))
         }
         r.get(base + "/{backupId}") { req in
             let (p, l) = try await s.visibleProject(req)
             let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
-            return .json(.ok, render(s, try await find(s, p, e, req.param("backupId")), canManage: l.allows(.admin, on: e.type)))
+            return .json(.ok, render(s, try await find(s, p, e, req.param("backupId")), canManage: l.permits(.environment(.admin, e.type))))
         }
         r.delete(base + "/{backupId}") { req in
             let (p, l) = try await s.visibleProject(req)
@@ -57,7 +57,7 @@ enum BackupHandlers {
                 throw APIError.badRequest("only applies when environment_name names a new environment", field: "branch_from")
             }
             guard let target else { throw APIError.notFound("Environment \(targetName)") }
-            if created == nil { guard l.role(on: target.type) != nil else { throw APIError.notFound("Environment \(targetName)") } }
+            if created == nil { guard l.permits(.environment(.viewer, target.type)) else { throw APIError.notFound("Environment \(targetName)") } }
             try s.requireRole(.admin, l, on: target)
             guard target.status != .deleting else { throw APIError.badRequest("Environment \(target.id) is being deleted.") }
             var a = s.makeActivity(type: "environment.restore", project: p, environment: target, user: user, action: "restored backup \(b.id) into",

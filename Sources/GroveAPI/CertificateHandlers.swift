@@ -9,7 +9,7 @@ enum CertificateHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         r.get("/projects/{projectId}/certificates") { req in
             let (p, l) = try await s.visibleProject(req)
-            return .json(.ok, .array(try await s.store.certificates(projectId: p.id).map { render(s, $0, canManage: l.isAdmin) }))
+            return .json(.ok, .array(try await s.store.certificates(projectId: p.id).map { render(s, $0, canManage: l.permits(.administer)) }))
         }
         r.post("/projects/{projectId}/certificates") { req in
             let (p, l) = try await s.visibleProject(req)
@@ -33,7 +33,7 @@ enum CertificateHandlers {
         }
         r.get("/projects/{projectId}/certificates/{certificateId}") { req in
             let (p, l) = try await s.visibleProject(req)
-            return .json(.ok, render(s, try await find(s, p, req.param("certificateId")), canManage: l.isAdmin))
+            return .json(.ok, render(s, try await find(s, p, req.param("certificateId")), canManage: l.permits(.administer)))
         }
         r.patch("/projects/{projectId}/certificates/{certificateId}") { req in
             let (p, l) = try await s.visibleProject(req)

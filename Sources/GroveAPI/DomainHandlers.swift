@@ -8,7 +8,7 @@ enum DomainHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         r.get("/projects/{projectId}/domains") { req in
             let (p, l) = try await s.visibleProject(req)
-            return .json(.ok, .array(try await s.store.domains(projectId: p.id, environmentId: nil).map { render(s, $0, canManage: l.isAdmin) }))
+            return .json(.ok, .array(try await s.store.domains(projectId: p.id, environmentId: nil).map { render(s, $0, canManage: l.permits(.administer)) }))
         }
         r.post("/projects/{projectId}/domains") { req in
             let (p, l) = try await s.visibleProject(req)
@@ -17,7 +17,7 @@ enum DomainHandlers {
         }
         r.get("/projects/{projectId}/domains/{domainId}") { req in
             let (p, l) = try await s.visibleProject(req)
-            return .json(.ok, render(s, try await find(s, p, environment: nil, req.param("domainId")), canManage: l.isAdmin))
+            return .json(.ok, render(s, try await find(s, p, environment: nil, req.param("domainId")), canManage: l.permits(.administer)))
         }
         r.patch("/projects/{projectId}/domains/{domainId}") { req in
             let (p, l) = try await s.visibleProject(req)
@@ -36,7 +36,7 @@ enum DomainHandlers {
             let (p, l) = try await s.visibleProject(req)
             let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
             if write { try s.requireRole(.admin, l, on: e) }
-            return (p, e.type == .production ? nil : e, l.allows(.admin, on: e.type))
+            return (p, e.type == .production ? nil : e, l.permits(.environment(.admin, e.type)))
         }
         r.get(envPath) { req in
             let (p, e, manage) = try await scope(req, write: false)

@@ -8,7 +8,7 @@ enum EnvironmentHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         r.get("/projects/{projectId}/environments") { req in
             let (p, l) = try await s.visibleProject(req)
-            let envs = try await s.store.environments(projectId: p.id).filter { l.role(on: $0.type) != nil }
+            let envs = try await s.store.environments(projectId: p.id).filter { l.permits(.environment(.viewer, $0.type)) }
             let busy = try await busyEnvironments(p, s)
             return .json(.ok, .array(envs.map { s.render.environment($0, project: p, access: l, busy: busy.contains($0.id)) }))
         }

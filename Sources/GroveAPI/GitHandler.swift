@@ -36,7 +36,7 @@ struct GitHandler {
         guard access.canSeeProject, server.repositories.exists(projectId) else { return plain(.notFound, "Repository not found.\n") }
         // Pushing needs at least the contributor role on some environment type; which branches a role may
         // update is decided per ref by the pre-receive hook.
-        let mayPush = EnvironmentType.allCases.contains { access.allows(.contributor, on: $0) }
+        let mayPush = EnvironmentType.allCases.contains { access.permits(.environment(.contributor, $0)) }
         if service == .receivePack && !mayPush {
             return plain(.forbidden, "You have read-only access to \(projectId); pushing needs the contributor or admin role.\n")
         }

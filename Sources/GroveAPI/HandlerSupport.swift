@@ -75,10 +75,10 @@ extension ServerContext {
     }
 
     func canSeeActivity(_ a: Activity, level: ProjectAccessLevel, environments: [String: Environment]) -> Bool {
-        if level.isAdmin || a.environments.isEmpty { return true }
+        if level.permits(.administer) || a.environments.isEmpty { return true }
         return a.environments.contains { id in
-            if let e = environments[id] { return level.role(on: e.type) != nil }
-            if let t = a.payload["environment"]?["type"]?.stringValue, let type = EnvironmentType(rawValue: t) { return level.role(on: type) != nil }
+            if let e = environments[id] { return level.permits(.environment(.viewer, e.type)) }
+            if let t = a.payload["environment"]?["type"]?.stringValue, let type = EnvironmentType(rawValue: t) { return level.permits(.environment(.viewer, type)) }
             return false
         }
     }

@@ -129,6 +129,14 @@ extension OpenAPISpec {
                                                                       body: object([("user_ids", array(str))], required: []),
                                                                       response: ["type": "object", "additionalProperties": object([("code", int), ("message", str)])]))
 
+        // Federated login connections (none: Grove has no identity providers).
+        add("/users/{user_id}/connections", "get", op("list-login-connections", "List federated login connections", tag: "Connections", params: [U],
+                                                      response: object([("items", array(anyObject)), ("_links", listLinks)])))
+        add("/users/{user_id}/connections/{provider}", "get", op("get-login-connection", "Get a federated login connection", tag: "Connections",
+                                                                 params: [U, param("provider")], response: anyObject))
+        add("/users/{user_id}/connections/{provider}", "delete", op("delete-login-connection", "Delete a federated login connection", tag: "Connections",
+                                                                    params: [U, param("provider")], status: "204"))
+
         // Profiles.
         let UID = param("userId")
         add("/profiles", "get", op("list-profiles", "List user profiles", tag: "User Profiles", response: object([("count", int), ("profiles", array(ref("Profile"))), ("_links", listLinks)])))

@@ -56,6 +56,20 @@ enum ProfileHandlers {
             try await s.store.put(extras)
             return .json(.ok, try await render(s, u))
         }
+        // Federated login connections: Grove signs in with passwords and API tokens only, so there are none.
+        r.get("/users/{user_id}/connections") { req in
+            let u = try UserHandlers.own(req)
+            var l = Links(base: s.publicURL)
+            l.add("self", "/users/\(u.id)/connections")
+            return .json(.ok, .object(JSONObject([("items", .array([])), ("_links", l.json)])))
+        }
+        for method in ["get", "delete"] {
+            let h: Handler = { req in
+                _ = try UserHandlers.own(req)
+                throw APIError.notFound("Connection \(req.param("provider")): Grove has no federated login providers")
+            }
+            if method == "get" { r.get("/users/{user_id}/connections/{provider}", h) } else { r.delete("/users/{user_id}/connections/{provider}", h) }
+        }
         r.get("/profiles/{userId}/address") { req in
             let u = try await visible(req, s)
             return .json(.ok, address(try await s.store.get(Address.self, id: u.id)))

@@ -271,11 +271,11 @@ enum ProjectHandlers {
         }
         r.get("/projects/{projectId}/environment-types") { req in
             let (p, l) = try await s.visibleProject(req)
-            return .json(.ok, .array(EnvironmentType.allCases.filter { l.role(on: $0) != nil }.map { s.render.environmentType($0, projectId: p.id) }))
+            return .json(.ok, .array(EnvironmentType.allCases.filter { l.permits(.environment(.viewer, $0)) }.map { s.render.environmentType($0, projectId: p.id) }))
         }
         r.get("/projects/{projectId}/environment-types/{environmentTypeId}") { req in
             let (p, l) = try await s.visibleProject(req)
-            guard let t = EnvironmentType(rawValue: req.param("environmentTypeId")), l.role(on: t) != nil else {
+            guard let t = EnvironmentType(rawValue: req.param("environmentTypeId")), l.permits(.environment(.viewer, t)) else {
                 throw APIError.notFound("Environment type \(req.param("environmentTypeId"))")
             }
             return .json(.ok, s.render.environmentType(t, projectId: p.id))

@@ -37,7 +37,7 @@ struct PushService {
         for u in updates {
             guard let branch = u.branch else {
                 if u.ref.hasPrefix("refs/tags/") {
-                    if !EnvironmentType.allCases.contains(where: { access.allows(.contributor, on: $0) }) { refuse("You cannot push tags to \(project.id).") }
+                    if !EnvironmentType.allCases.contains(where: { access.permits(.environment(.contributor, $0)) }) { refuse("You cannot push tags to \(project.id).") }
                     continue
                 }
                 refuse("\(u.ref): only branches (refs/heads/*) and tags can be pushed.")
@@ -51,7 +51,7 @@ struct PushService {
             if let env, env.status == .deleting { refuse("Environment \(branch) is being deleted; wait for that to finish, then push again."); continue }
             if u.isDeletion {
                 if branch == project.defaultBranch { refuse("The default branch \(branch) cannot be deleted: it is the production environment."); continue }
-                if let env, !access.allows(.contributor, on: env.type) {
+                if let env, !access.permits(.environment(.contributor, env.type)) {
                     refuse("You need the contributor role on \(env.type.rawValue) environments to delete \(branch).")
                 }
                 continue
@@ -75,7 +75,7 @@ struct PushService {
                     refuse("The project's plan allows \(project.environmentsLimit) environments besides production; \(branch) would exceed it.")
                 }
             }
-            guard access.allows(.contributor, on: type) else {
+            guard access.permits(.environment(.contributor, type)) else {
                 refuse("You cannot push to \(branch): pushing to \(type.rawValue) environments needs the contributor role on them.")
                 continue
             }

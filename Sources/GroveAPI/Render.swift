@@ -12,14 +12,14 @@ struct Renderer {
         host = URL(string: base)?.host ?? "localhost"
     }
 
-    func user(_ u: User) -> JSON {
+    func user(_ u: User, mfa: Bool = false) -> JSON {
         var l = Links(base: base)
         l.add("self", "/users/\(u.id)")
         return .object(JSONObject([
             ("id", .string(u.id)), ("username", .string(u.username)), ("email", .string(u.email)),
             ("first_name", .string(u.firstName)), ("last_name", .string(u.lastName)), ("display_name", .string(u.displayName)),
             ("picture", ""), ("company", ""), ("website", ""), ("country", ""),
-            ("email_verified", .bool(u.emailVerified)), ("phone_number_verified", false), ("mfa_enabled", false),
+            ("email_verified", .bool(u.emailVerified)), ("phone_number_verified", false), ("mfa_enabled", .bool(mfa)),
             ("sso_enabled", false), ("deactivated", .bool(u.deactivated)), ("namespace", .string(u.username)),
             ("consented_at", .string(u.createdAt)), ("consent_method", "text"),
             ("created_at", .string(u.createdAt)), ("updated_at", .string(u.updatedAt)), ("_links", l.json),
@@ -118,7 +118,7 @@ struct Renderer {
         l.add("variables", path + "/variables")
         l.add("environment-types", path + "/environment-types")
         l.add("#ui", path)
-        if access.isAdmin {
+        if access.permits(.administer) {
             l.add("#edit", path, method: "patch")
             l.add("#delete", path, method: "delete")
             l.add("#manage-variables", path + "/variables")
@@ -163,7 +163,7 @@ struct Renderer {
         l.add("#activities", path + "/activities")
         l.add("#variables", path + "/variables")
         l.add("#settings", path + "/settings")
-        if access.allows(.admin, on: e.type) { l.add("#manage-variables", path + "/variables") }
+        if access.permits(.environment(.admin, e.type)) { l.add("#manage-variables", path + "/variables") }
         if let parent = e.parent { l.add("parent", "/projects/\(e.projectId)/environments/\(parent.pathSegment)") }
         for action in EnvironmentAction.allCases
         where EnvironmentRules.allowed(action, environment: e, isDefault: isDefault, hasRunningActivity: busy, access: access) {

@@ -98,7 +98,7 @@ enum TeamHandlers {
         r.get("/projects/{project_id}/team-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             let all = try await s.store.list(TeamProjectAccess.self, ref: p.id)
-            return .json(.ok, try accountsCollection(all, request: req, base: s.publicURL, cursor: \.teamId) { renderAccess(s, $0, p, canManage: l.isAdmin, fromTeam: false) })
+            return .json(.ok, try accountsCollection(all, request: req, base: s.publicURL, cursor: \.teamId) { renderAccess(s, $0, p, canManage: l.permits(.administer), fromTeam: false) })
         }
         r.post("/projects/{project_id}/team-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
@@ -119,7 +119,7 @@ enum TeamHandlers {
         r.get("/projects/{project_id}/team-access/{team_id}") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             guard let a = try await s.store.get(TeamProjectAccess.self, id: req.param("team_id") + "/" + p.id) else { throw APIError.notFound("Team access \(req.param("team_id"))") }
-            return .json(.ok, renderAccess(s, a, p, canManage: l.isAdmin, fromTeam: false))
+            return .json(.ok, renderAccess(s, a, p, canManage: l.permits(.administer), fromTeam: false))
         }
         r.delete("/projects/{project_id}/team-access/{team_id}") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))

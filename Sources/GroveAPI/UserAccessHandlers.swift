@@ -9,7 +9,7 @@ enum UserAccessHandlers {
         r.get("/projects/{project_id}/user-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             let all = try await GrantEditor(s: s, project: p).entries()
-            var body = try accountsCollection(all, request: req, base: s.publicURL, cursor: \.userId) { render(s, $0, p, canManage: l.isAdmin, fromUser: false) }
+            var body = try accountsCollection(all, request: req, base: s.publicURL, cursor: \.userId) { render(s, $0, p, canManage: l.permits(.administer), fromUser: false) }
             addUserRefs(&body, s, all.map(\.userId))
             return .json(.ok, body)
         }
@@ -34,7 +34,7 @@ enum UserAccessHandlers {
         r.get("/projects/{project_id}/user-access/{user_id}") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             guard let g = try await GrantEditor(s: s, project: p).entry(req.param("user_id")) else { throw APIError.notFound("User access \(req.param("user_id"))") }
-            return .json(.ok, render(s, g, p, canManage: l.isAdmin, fromUser: false))
+            return .json(.ok, render(s, g, p, canManage: l.permits(.administer), fromUser: false))
         }
         r.patch("/projects/{project_id}/user-access/{user_id}") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
@@ -80,7 +80,7 @@ enum UserAccessHandlers {
         r.get("/users/{user_id}/project-access/{project_id}") { req in
             let (p, l, userId) = try await projectOfUser(req, s, admin: false)
             guard let g = try await GrantEditor(s: s, project: p).entry(userId) else { throw APIError.notFound("Project access \(p.id)") }
-            return .json(.ok, render(s, g, p, canManage: l.isAdmin, fromUser: true))
+            return .json(.ok, render(s, g, p, canManage: l.permits(.administer), fromUser: true))
         }
         r.patch("/users/{user_id}/project-access/{project_id}") { req in
             let (p, _, userId) = try await projectOfUser(req, s, admin: true)

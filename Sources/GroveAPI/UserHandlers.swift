@@ -5,7 +5,10 @@ import GroveStore
 /// Users, API tokens, `/me`, and the `/ref/*` lookups the CLI follows.
 enum UserHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/users/me") { req in .json(.ok, s.render.user(try req.requireUser())) }
+        r.get("/users/me") { req in
+            let u = try req.requireUser()
+            return .json(.ok, s.render.user(u, mfa: try await MFAHandlers.enrolled(s, u.id)))
+        }
         r.get("/me") { req in try await legacyMe(req, s) }
         r.get("/users/email={email}") { req in
             try await visible(req, s, try await s.store.user(email: req.param("email")), what: "User with email \(req.param("email"))")
@@ -60,7 +63,7 @@ enum UserHandlers {
     static func visible(_ req: APIRequest, _ s: ServerContext, _ u: User?, what: String) async throws -> APIResponse {
         let caller = try req.requireUser()
         guard let u, try await sharesOrganization(caller, u, s) else { throw APIError.notFound(what) }
-        return .json(.ok, s.render.user(u))
+        return .json(.ok, s.render.user(u, mfa: try await MFAHandlers.enrolled(s, u.id)))
     }
 
     static func legacyMe(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
@@ -100,7 +103,7 @@ enum UserHandlers {
         for k in ["picture", "company", "website", "country"] { _ = try b.string(k) }
         u.updatedAt = Timestamp.now()
         try await s.store.updateUser(u)
-        return .json(.ok, s.render.user(u))
+        return .json(.ok, s.render.user(u, mfa: try await MFAHandlers.enrolled(s, u.id)))
     }
 
     static func createToken(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {

@@ -10,7 +10,7 @@ enum VariableHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         r.get("/projects/{projectId}/variables") { req in
             let (p, l) = try await s.visibleProject(req)
-            return .json(.ok, .array(try await s.store.variables(projectId: p.id, environmentId: nil).map { s.render.variable($0, inherited: false, canManage: l.isAdmin) }))
+            return .json(.ok, .array(try await s.store.variables(projectId: p.id, environmentId: nil).map { s.render.variable($0, inherited: false, canManage: l.permits(.administer)) }))
         }
         r.post("/projects/{projectId}/variables") { req in
             let (p, l) = try await s.visibleProject(req)
@@ -22,7 +22,7 @@ enum VariableHandlers {
             guard let v = try await s.store.variable(projectId: p.id, environmentId: nil, name: req.param("variableId")) else {
                 throw APIError.notFound("Variable \(req.param("variableId"))")
             }
-            return .json(.ok, s.render.variable(v, inherited: false, canManage: l.isAdmin))
+            return .json(.ok, s.render.variable(v, inherited: false, canManage: l.permits(.administer)))
         }
         r.patch("/projects/{projectId}/variables/{variableId}") { req in
             let (p, l) = try await s.visibleProject(req)
@@ -39,7 +39,7 @@ enum VariableHandlers {
         r.get(envPath) { req in
             let (p, l) = try await s.visibleProject(req)
             let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
-            let canManage = l.allows(.admin, on: e.type)
+            let canManage = l.permits(.environment(.admin, e.type))
             return .json(.ok, .array(try await environmentView(p, e, s).map { s.render.variable($0.0, inherited: $0.1, canManage: canManage) }))
         }
         r.post(envPath) { req in
@@ -54,7 +54,7 @@ enum VariableHandlers {
             guard let (v, inherited) = try await environmentView(p, e, s).first(where: { $0.0.name == req.param("variableId") }) else {
                 throw APIError.notFound("Variable \(req.param("variableId"))")
             }
-            return .json(.ok, s.render.variable(v, inherited: inherited, canManage: l.allows(.admin, on: e.type)))
+            return .json(.ok, s.render.variable(v, inherited: inherited, canManage: l.permits(.environment(.admin, e.type))))
         }
         r.patch(envPath + "/{variableId}") { req in
             let (p, l) = try await s.visibleProject(req)

@@ -50,7 +50,7 @@ public enum EnvironmentRules {
 
     public static func allowed(_ action: EnvironmentAction, environment e: Environment, isDefault: Bool, hasRunningActivity: Bool,
                                access: ProjectAccessLevel) -> Bool {
-        access.allows(action.requiredRole, on: e.type)
+        access.permits(.environment(action.requiredRole, e.type))
             && stateAllows(action, environment: e, isDefault: isDefault, hasRunningActivity: hasRunningActivity)
     }
 }

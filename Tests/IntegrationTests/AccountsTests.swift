@@ -133,9 +133,9 @@ struct AccountsTests {
         #expect(try await stranger.http.get(P).status == 404)
     }
 
-    @Test("teams: a member's access is the union of direct and team grants, both ways")
-    func teams() async throws {
-        let s = try await TestServer.start(.sqlite)
+    @Test("teams: a member's access is the union of direct and team grants, both ways", arguments: Backend.allCases)
+    func teams(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
         defer { s.stopNow() }
         let (admin, pid, callers) = try await setup(s)
         let stranger = try #require(callers["stranger"])
@@ -262,6 +262,7 @@ struct AccountsTests {
         let codes = r.json["recovery_codes"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(codes.count == 10)
         #expect(try await mia.get("/users/\(miaId)/totp").status == 409)
+        #expect(try await mia.get("/users/me").json["mfa_enabled"] == true)
 
         // The token endpoint now demands a code.
         login = try await Self.passwordLogin(s, "mia@example.com", "correct horse")

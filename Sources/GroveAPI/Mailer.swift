@@ -31,7 +31,8 @@ public struct Mailer: Sendable {
     /// Sends one message; failures are logged, never thrown: mail is a notification, not the operation.
     public func send(to recipient: String, subject: String, body: String) async {
         guard let config else {
-            logger.notice("mail (no --smtp-url; not sent) to \(recipient): \(subject)\n\(body)")
+            // Warning level: without a relay nobody receives this, so whoever runs the server must pass it on.
+            logger.warning("mail not sent (no --smtp-url) to \(recipient): \(subject)\n\(body)")
             return
         }
         do {

@@ -99,6 +99,7 @@ enum OrganizationHandlers {
         let org: Organization?
         if ref.hasPrefix("name=") { org = try await s.store.organization(name: String(ref.dropFirst(5))) } else { org = try await s.store.organization(id: ref) }
         guard let org, let m = try await s.access.membership(user: user, organization: org) else { throw APIError.notFound("Organization \(ref)") }
+        try await s.requireMFAIfEnforced(req, organizationId: org.id)
         return (org, m)
     }
 

@@ -176,6 +176,7 @@ enum TeamHandlers {
         guard let t = try await s.store.get(Team.self, id: req.param("team_id")),
               let o = try await s.store.organization(id: t.organizationId),
               try await s.access.membership(user: user, organization: o) != nil else { throw APIError.notFound("Team \(req.param("team_id"))") }
+        try await s.requireMFAIfEnforced(req, organizationId: o.id)
         return t
     }
 
@@ -185,6 +186,7 @@ enum TeamHandlers {
         guard let o = try await s.store.organization(id: organizationId), let m = try await s.access.membership(user: user, organization: o) else {
             throw APIError.notFound("Organization \(organizationId)")
         }
+        try await s.requireMFAIfEnforced(req, organizationId: o.id)
         guard m.owner || m.permissions.contains(.admin) || m.permissions.contains(.members) else {
             throw APIError.forbidden("Managing teams requires the members permission on the organization.")
         }

@@ -286,6 +286,7 @@ struct AccountsTests {
         r = try await ned.get("/projects/\(pid)")
         #expect(r.status == 403 && r.text.contains("two-factor"), "\(r.text)")
         #expect(try await ned.post("/organizations/\(org)/mfa-enforcement/disable", [:]).status == 403, "only admins change it")
+        #expect(try await ned.get("/organizations/\(org)/members").status == 403, "the organization's own resources too")
         let remind = try await strong.post("/organizations/\(org)/mfa/remind", [:]).json
         #expect(remind.objectValue?.contains { $0.value["message"] == "reminder sent" } == true, "\(remind)")
         #expect(try await strong.delete("/users/\(miaId)/totp").status == 403, "cannot withdraw while enforced")
@@ -307,7 +308,7 @@ struct AccountsTests {
             port = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
             return !port.isEmpty
         }
-        let s = try await TestServer.start(.sqlite, extraArgs: ["--smtp-url", "smtp://grove:secret@127.0.0.1:\(port)?from=noreply@grove.test", "--invitation-ttl", "8"])
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--smtp-url", "smtp://grove:secret@127.0.0.1:\(port)?from=noreply@grove.test", "--invitation-ttl", "3600"])
         defer { s.stopNow() }
         let admin = try await s.login()
         let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
@@ -365,14 +366,26 @@ struct AccountsTests {
         #expect(try await admin.post(P, ["email": "not-an-email"]).status == 400)
         #expect(try await admin.post("/organizations/\(org)/invitations", ["email": "x@example.com", "permissions": ["root"]]).status == 400)
         #expect(try await newbie.post(P, ["email": "x@example.com"]).status == 403)
-        r = try await admin.post(P, ["email": "late@example.com"])
+
+        // Without --smtp-url the mail, link included, is in the server log; links expire after --invitation-ttl.
+        let s2 = try await TestServer.start(.sqlite, extraArgs: ["--invitation-ttl", "1"])
+        defer { s2.stopNow() }
+        let admin2 = try await s2.login()
+        let pid2 = try #require(try await s2.createProject(admin2)["id"]?.stringValue)
+        r = try await admin2.post("/projects/\(pid2)/invitations", ["email": "late@example.com"])
         #expect(r.status == 201)
-        let late = try token(in: try await mail("RCPT: late@example.com"), for: "late@example.com")
-        try await Task.sleep(for: .seconds(9))
-        r = try await anon.post("/invitations/\(late)/accept", ["password": "a long passphrase"])
+        var late = ""
+        try await waitFor(timeout: 10) {
+            guard let range = s2.output.range(of: "/invitations/[A-Za-z0-9_-]+", options: .regularExpression) else { return false }
+            late = String(s2.output[range].dropFirst("/invitations/".count))
+            return true
+        }
+        #expect(s2.output.contains("mail not sent (no --smtp-url) to late@example.com"))
+        try await Task.sleep(for: .seconds(2))
+        r = try await HTTP(base: s2.baseURL).post("/invitations/\(late)/accept", ["password": "a long passphrase"])
         #expect(r.status == 410 && r.text.contains("expired"), "\(r.text)")
-        #expect((try await admin.get(P + "?filter[state]=expired").json.arrayValue ?? []).map { $0["email"] } == ["late@example.com"])
-        #expect(try await admin.get("/users/email=late@example.com").status == 404, "no account was made")
+        #expect((try await admin2.get("/projects/\(pid2)/invitations?filter[state]=expired").json.arrayValue ?? []).map { $0["email"] } == ["late@example.com"])
+        #expect(try await admin2.get("/users/email=late@example.com").status == 404, "no account was made")
     }
 
     @Test("CLI: user:*, team:*, organization:user:*, ssh-key:* and auth:mfa")

@@ -34,16 +34,23 @@ struct PushHookHandler {
             let (ok, messages) = try await service.check(updates, options: options, objectEnvironment: objectEnv)
             return json(.ok, .object(JSONObject([("ok", .bool(ok)), ("messages", JSON(messages))])))
         case "proc-receive":
+            // Branch updates are validated here, before anything moves (the objects are stored, unreferenced).
+            let (ok, messages) = try await service.check(updates, options: options, objectEnvironment: [:])
+            guard ok else {
+                let refused = updates.map { PushService.Planned(ref: $0.ref, activity: nil,
+                                                                 immediate: .failure(PushService.PushRefused(reason: "refused by Grove; see the messages above"))) }
+                return follow(refused, noWait: true, preamble: messages)
+            }
             let planned = try await service.plan(updates, options: options)
             await server.orchestrator.nudge()
-            return follow(planned, noWait: options.noWait)
+            return follow(planned, noWait: options.noWait, preamble: messages)
         default:
             return json(.notFound, ["error": "unknown hook"])
         }
     }
 
     /// Streams the activities' logs as `{"message"}` lines, then `{"results": [{ref, ok, reason}]}`.
-    func follow(_ planned: [PushService.Planned], noWait: Bool) -> Response {
+    func follow(_ planned: [PushService.Planned], noWait: Bool, preamble: [String] = []) -> Response {
         let store = server.store
         let body = ResponseBody { writer in
             func send(_ j: JSON) async throws {
@@ -51,6 +58,7 @@ struct PushHookHandler {
                 b.writeString(j.serialized() + "\n")
                 try await writer.write(b)
             }
+            for m in preamble { try await send(["message": .string(m)]) }
             var results: [JSON] = []
             for p in planned {
                 if let immediate = p.immediate {

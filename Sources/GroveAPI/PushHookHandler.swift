@@ -75,7 +75,8 @@ struct PushHookHandler {
                     continue
                 }
                 var last: Int64 = -1
-                let deadline = ContinuousClock.now + .seconds(3600)
+                let started = ContinuousClock.now
+                let deadline = started + .seconds(3600)
                 var final: Activity?
                 var lastLine = ""
                 while ContinuousClock.now < deadline {
@@ -88,7 +89,8 @@ struct PushHookHandler {
                     }
                     if let current, current.state.isFinished { final = current; break }
                     if current == nil { break }
-                    try await Task.sleep(for: .milliseconds(25))
+                    // Most push activities finish within a second: look often then, rarely later.
+                    try await Task.sleep(for: .milliseconds(ContinuousClock.now < started + .seconds(1) ? 5 : 50))
                 }
                 if let final, final.result == .success {
                     results.append(["ref": .string(p.ref), "ok": true])

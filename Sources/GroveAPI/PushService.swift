@@ -2,6 +2,7 @@ import Foundation
 import GroveConfig
 import GroveGit
 import GroveModel
+import GroveOrchestrator
 import GroveStore
 
 /// What a push means to the platform, called by the repository's hooks through `PushHookHandler`:
@@ -83,7 +84,7 @@ struct PushService {
             validated.insert(u.new)
             let files = CommitFiles(repositories: server.repositories, projectId: project.id, commit: u.new, objectEnvironment: objectEnvironment)
             do {
-                let config = try await ProjectConfig.load(from: files)
+                let config = try await ConfigCache.shared.config(commit: u.new, files: files)
                 for w in config.warnings { messages.append("W: \(w)") }
             } catch let e as ConfigError {
                 refuse("Invalid configuration in \(u.new.prefix(7)) (\(branch)); nothing was changed:")

@@ -16,13 +16,15 @@ public final class StreamingChild: @unchecked Sendable {
         let child = try ChildProcess.spawnPiped(exe, args, environment: environment)
         pid = child.pid
         inFD = child.stdin
+        // 1 MiB pipes (F_SETPIPE_SZ, Linux) let uploads and downloads run ahead of git instead of stepping 64 KiB at a time.
         let outFD = child.stdout, errFD = child.stderr
+        for fd in [inFD, outFD] { _ = fcntl(fd, 1031, Int32(1 << 20)) }
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
         output = stream
         Thread.detachNewThread {
-            var buf = [UInt8](repeating: 0, count: 65536)
+            var buf = [UInt8](repeating: 0, count: 1 << 18)
             while true {
-                let n = buf.withUnsafeMutableBytes { read(outFD, $0.baseAddress, 65536) }
+                let n = buf.withUnsafeMutableBytes { read(outFD, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
                 continuation.yield(Array(buf[0..<n]))

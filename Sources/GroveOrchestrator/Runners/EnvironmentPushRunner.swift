@@ -14,7 +14,7 @@ public struct EnvironmentPushRunner: ActivityRunner {
     /// The configuration of `commit`, its errors logged.
     static func loadConfig(_ ctx: ActivityContext, repositories: Repositories, commit: String) async throws -> ProjectConfig {
         do {
-            let config = try await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: ctx.activity.projectId, commit: commit))
+            let config = try await ConfigCache.shared.config(commit: commit, files: CommitFiles(repositories: repositories, projectId: ctx.activity.projectId, commit: commit))
             for w in config.warnings { try await ctx.log("W: \(w)") }
             return config
         } catch let e as ConfigError {

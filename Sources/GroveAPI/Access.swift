@@ -60,14 +60,14 @@ struct AccessResolver {
         for orgId in orgIds {
             for p in try await store.projects(organizationId: orgId) {
                 let l = try await level(user: user, project: p)
-                if l.canSeeProject { out[p.id] = (p, l) }
+                if l.permits(.view) { out[p.id] = (p, l) }
             }
         }
         let granted = Set(try await store.grants(userId: user.id).map(\.projectId)).union(try await teamProjectIds(userId: user.id))
         for id in granted.sorted() where out[id] == nil {
             if let p = try await store.project(id: id) {
                 let l = try await level(user: user, project: p)
-                if l.canSeeProject { out[p.id] = (p, l) }
+                if l.permits(.view) { out[p.id] = (p, l) }
             }
         }
         return out.values.sorted { $0.0.createdAt < $1.0.createdAt }

@@ -1,6 +1,7 @@
 import Foundation
 import GroveGit
 import GroveModel
+import GroveStore
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -33,7 +34,11 @@ struct GitHandler {
         }
         guard let project = try await server.store.project(id: projectId) else { return plain(.notFound, "Repository not found.\n") }
         let access = try await server.access.level(user: user, project: project)
-        guard access.canSeeProject, server.repositories.exists(projectId) else { return plain(.notFound, "Repository not found.\n") }
+        guard access.permits(.view), server.repositories.exists(projectId) else { return plain(.notFound, "Repository not found.\n") }
+        // Git authenticates with API tokens, which count as a second factor only for users who have one.
+        if try await server.store.get(MFAEnforcement.self, id: project.organizationId)?.enforced == true, try await !MFAHandlers.enrolled(server, user.id) {
+            return plain(.forbidden, "The organization of \(projectId) requires two-factor authentication: set it up with `grove auth:mfa`.\n")
+        }
         // Pushing needs at least the contributor role on some environment type; which branches a role may
         // update is decided per ref by the pre-receive hook.
         let mayPush = EnvironmentType.allCases.contains { access.permits(.environment(.contributor, $0)) }

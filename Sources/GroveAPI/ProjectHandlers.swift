@@ -69,7 +69,7 @@ enum ProjectHandlers {
                 let user = try req.requireUser()
                 var visible: [Subscription] = []
                 for sub in subs {
-                    if let pid = sub.projectId, let p = try await s.store.project(id: pid), try await s.access.level(user: user, project: p).canSeeProject {
+                    if let pid = sub.projectId, let p = try await s.store.project(id: pid), try await s.access.level(user: user, project: p).permits(.view) {
                         visible.append(sub)
                     }
                 }
@@ -138,7 +138,7 @@ enum ProjectHandlers {
             var list: [(Project, ProjectAccessLevel)] = []
             for p in try await s.store.projects(organizationId: o.id) {
                 let l = try await s.access.level(user: user, project: p)
-                if l.canSeeProject { list.append((p, l)) }
+                if l.permits(.view) { list.append((p, l)) }
             }
             return .json(.ok, try accountsCollection(list, request: req, base: s.publicURL, cursor: { $0.0.id },
                                                      render: { s.render.project($0.0, access: $0.1, organization: o) }))
@@ -197,7 +197,7 @@ enum ProjectHandlers {
             let user = try req.requireUser()
             var out = JSONObject()
             for id in req.queryValues("in") {
-                if let p = try await s.store.project(id: id), try await s.access.level(user: user, project: p).canSeeProject {
+                if let p = try await s.store.project(id: id), try await s.access.level(user: user, project: p).permits(.view) {
                     out[id] = s.render.projectReference(p)
                 } else { out[id] = .null }
             }

@@ -234,10 +234,15 @@ struct AccountsTests {
         let admin = try await s.login()
         let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
         let org = try #require(try await admin.get("/projects/\(pid)").json["organization"]?.stringValue)
+        func apiToken(_ out: String) -> String {
+            out.components(separatedBy: "API token (shown once): ").dropFirst().first?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
         var (st, out) = try s.admin(["admin:user-create", "--email", "mia@example.com", "--password", "correct horse", "--with-token"])
         #expect(st == 0, "\(out)")
+        let miaToken = apiToken(out)
         (st, out) = try s.admin(["admin:user-create", "--email", "ned@example.com", "--password", "battery staple", "--with-token"])
         #expect(st == 0, "\(out)")
+        let nedToken = apiToken(out)
         var login = try await Self.passwordLogin(s, "mia@example.com", "correct horse")
         let mia = HTTP(base: s.baseURL, bearer: try #require(login.json["access_token"]?.stringValue))
         let miaId = try #require(try await mia.get("/users/me").json["id"]?.stringValue)
@@ -287,6 +292,13 @@ struct AccountsTests {
         #expect(r.status == 403 && r.text.contains("two-factor"), "\(r.text)")
         #expect(try await ned.post("/organizations/\(org)/mfa-enforcement/disable", [:]).status == 403, "only admins change it")
         #expect(try await ned.get("/organizations/\(org)/members").status == 403, "the organization's own resources too")
+        // Git authenticates with API tokens: enough for an enrolled member, refused for the others.
+        let host = s.baseURL.replacingOccurrences(of: "http://", with: "")
+        let gitEnv = ["GIT_TERMINAL_PROMPT": "0", "HOME": FileManager.default.temporaryDirectory.path]
+        (st, out) = try Spawn.run("/usr/bin/git", ["ls-remote", "http://ned:\(nedToken)@\(host)/\(pid).git"], env: gitEnv)
+        #expect(st != 0 && out.contains("two-factor"), "\(out)")
+        (st, out) = try Spawn.run("/usr/bin/git", ["ls-remote", "http://mia:\(miaToken)@\(host)/\(pid).git"], env: gitEnv)
+        #expect(st == 0, "\(out)")
         let remind = try await strong.post("/organizations/\(org)/mfa/remind", [:]).json
         #expect(remind.objectValue?.contains { $0.value["message"] == "reminder sent" } == true, "\(remind)")
         #expect(try await strong.delete("/users/\(miaId)/totp").status == 403, "cannot withdraw while enforced")

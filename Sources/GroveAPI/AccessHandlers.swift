@@ -138,19 +138,16 @@ enum AccessHandlers {
     }
 
     static func projectEntry(_ s: ServerContext, _ p: Project, userId: String, role: ProjectRole, canManage: Bool) async throws -> JSON {
-        let path = "/projects/\(p.id)/access/\(userId)"
-        var l = Links(base: s.publicURL)
-        l.add("self", path)
-        if canManage {
-            l.add("#edit", path, method: "patch")
-            l.add("#delete", path, method: "delete")
-        }
-        let email = try await s.store.user(id: userId)?.email
-        return .object(JSONObject([("id", .string(userId)), ("user", .string(userId)), ("email", JSON(email)), ("role", .string(role.rawValue)), ("_links", l.json)]))
+        try await entry(s, path: "/projects/\(p.id)/access/\(userId)", userId: userId, role: role.rawValue, canManage: canManage)
     }
 
     static func typeEntry(_ s: ServerContext, _ p: Project, _ type: EnvironmentType, userId: String, role: EnvironmentRole, canManage: Bool) async throws -> JSON {
-        let path = "/projects/\(p.id)/environment-types/\(type.rawValue)/access/\(userId)"
+        try await entry(s, path: "/projects/\(p.id)/environment-types/\(type.rawValue)/access/\(userId)", userId: userId, role: role.rawValue,
+                        canManage: canManage, extra: [("environment_type", .string(type.rawValue))])
+    }
+
+    /// An ACL entry: `{id, user, email, role, ...extra, _links}` with edit/delete links for those who may manage it.
+    static func entry(_ s: ServerContext, path: String, userId: String, role: String, canManage: Bool, extra: [(String, JSON)] = []) async throws -> JSON {
         var l = Links(base: s.publicURL)
         l.add("self", path)
         if canManage {
@@ -158,7 +155,6 @@ enum AccessHandlers {
             l.add("#delete", path, method: "delete")
         }
         let email = try await s.store.user(id: userId)?.email
-        return .object(JSONObject([("id", .string(userId)), ("user", .string(userId)), ("email", JSON(email)), ("role", .string(role.rawValue)),
-                                   ("environment_type", .string(type.rawValue)), ("_links", l.json)]))
+        return .object(JSONObject([("id", .string(userId)), ("user", .string(userId)), ("email", JSON(email)), ("role", .string(role))] + extra + [("_links", l.json)]))
     }
 }

@@ -30,10 +30,7 @@ enum ProfileHandlers {
                 u.lastName = parts.count > 1 ? parts[1] : ""
             }
             if let username = try b.string("username", nonEmpty: true, maxLength: 64) {
-                guard username.range(of: "^[a-zA-Z0-9][a-zA-Z0-9._-]*$", options: .regularExpression) != nil else {
-                    throw APIError.badRequest("may hold only letters, digits, '.', '_' and '-'", field: "username")
-                }
-                if let other = try await s.store.user(username: username), other.id != u.id { throw APIError.conflict("The username \(username) is taken.") }
+                try await UserHandlers.checkUsername(username, for: u.id, s)
                 u.username = username
             }
             if let password = try b.string("password", nonEmpty: true, maxLength: 1024) {

@@ -66,6 +66,14 @@ enum UserHandlers {
         return .json(.ok, s.render.user(u, mfa: try await MFAHandlers.enrolled(s, u.id)))
     }
 
+    /// A username a user may take: letters, digits, '.', '_', '-', and nobody else's.
+    static func checkUsername(_ name: String, for userId: String, _ s: ServerContext) async throws {
+        guard name.range(of: "^[a-zA-Z0-9][a-zA-Z0-9._-]*$", options: .regularExpression) != nil else {
+            throw APIError.badRequest("may hold only letters, digits, '.', '_' and '-'", field: "username")
+        }
+        if let other = try await s.store.user(username: name), other.id != userId { throw APIError.conflict("The username \(name) is taken.") }
+    }
+
     static func legacyMe(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
         let u = try req.requireUser()
         let projects = try await s.access.visibleProjects(user: u).map { (p, _) -> JSON in
@@ -87,10 +95,7 @@ enum UserHandlers {
         let b = try BodyReader(try req.jsonObject(allowEmpty: false),
                                allowed: ["username", "first_name", "last_name", "email", "picture", "company", "website", "country"])
         if let name = try b.string("username", nonEmpty: true, maxLength: 64) {
-            guard name.range(of: "^[a-zA-Z0-9][a-zA-Z0-9._-]*$", options: .regularExpression) != nil else {
-                throw APIError.badRequest("may hold only letters, digits, '.', '_' and '-'", field: "username")
-            }
-            if let other = try await s.store.user(username: name), other.id != u.id { throw APIError.conflict("The username \(name) is taken.") }
+            try await checkUsername(name, for: u.id, s)
             u.username = name
         }
         if let email = try b.string("email", nonEmpty: true, maxLength: 254) {

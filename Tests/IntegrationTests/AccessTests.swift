@@ -49,7 +49,7 @@ struct AccessTests {
         let (st3, g3) = try s.admin(["admin:grant", "-p", pid, "--email", "carol@example.com", "--permission", "viewer",
                                       "--permission", "production:viewer", "--permission", "development:contributor", "--permission", "staging:viewer"])
         #expect(st3 == 0, "\(g3)")
-        try await waitFor(timeout: 5) {
+        try await waitFor {
             let ids = try await carol.get("/projects/\(pid)/environments").json.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
             return ids.contains("stage")
         }

@@ -134,11 +134,17 @@ final class TestServer: @unchecked Sendable {
     /// GET `http://host/path` through the router, following redirects (https with any certificate); (status, body).
     func fetch(host: String, path: String = "/", scheme: String = "http") throws -> (Int, String) {
         let port = scheme == "https" ? routerTLSPort : routerPort
-        let (_, out) = try Spawn.run("/usr/bin/curl", ["-s", "-k", "-L", "-m", "20", "-w", "\n%{http_code}",
-                                                       "--resolve", "\(host):\(routerPort):127.0.0.1", "--resolve", "\(host):\(routerTLSPort):127.0.0.1",
-                                                       "\(scheme)://\(host):\(port)\(path)"])
-        let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
-        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        var result = (0, "")
+        // A connection that fails outright (status 0) is tried again: CI machines stall processes for seconds.
+        for attempt in 0..<3 where result.0 == 0 {
+            if attempt > 0 { Thread.sleep(forTimeInterval: 1) }
+            let (_, out) = try Spawn.run("/usr/bin/curl", ["-s", "-k", "-L", "-m", "20", "-w", "\n%{http_code}",
+                                                           "--resolve", "\(host):\(routerPort):127.0.0.1", "--resolve", "\(host):\(routerTLSPort):127.0.0.1",
+                                                           "\(scheme)://\(host):\(port)\(path)"])
+            let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
+            result = (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        }
+        return result
     }
 
     /// Adds a user with `grove admin:user-create --with-token` and returns the API token it printed once.

@@ -16,19 +16,26 @@ struct AccessResolver {
     }
 
     func level(user: User, project: Project) async throws -> ProjectAccessLevel {
+        try await resolve(user: user, project: project).level
+    }
+
+    /// The user's access to the project and whether its organization enforces MFA, from one store round trip
+    /// (plus team lookups for users in teams).
+    func resolve(user: User, project: Project) async throws -> (level: ProjectAccessLevel, mfaEnforced: Bool) {
         var level = ProjectAccessLevel.none
         let records = try await store.accessRecords(organizationId: project.organizationId, projectId: project.id, userId: user.id)
         if let org = records.organization {
-            if org.ownerId == user.id { return ProjectAccessLevel(projectRole: .admin) }
+            if org.ownerId == user.id { return (ProjectAccessLevel(projectRole: .admin), records.mfaEnforced) }
             if let m = records.member {
-                if m.owner || m.permissions.contains(.admin) { return ProjectAccessLevel(projectRole: .admin) }
+                if m.owner || m.permissions.contains(.admin) { return (ProjectAccessLevel(projectRole: .admin), records.mfaEnforced) }
                 if m.permissions.contains(.projectsList) { level = ProjectAccessLevel(projectRole: .viewer) }
             }
         }
         if let g = records.grant, case .success(let granted) = ProjectAccessLevel.parse(permissions: g.permissions) {
             level = level.merged(with: granted)
         }
-        return level.merged(with: try await teamLevel(userId: user.id, projectId: project.id))
+        if records.inTeams { level = level.merged(with: try await teamLevel(userId: user.id, projectId: project.id)) }
+        return (level, records.mfaEnforced)
     }
 
     /// What the user's teams with access to the project grant (the union of their project permissions).

@@ -85,38 +85,40 @@ enum AccessHandlers {
                 return .json(.created, resultEnvelope(try await typeEntry(s, p, type, userId: user.id, role: role, canManage: true), activities: [], code: 201))
             }
             r.get(base + "/{\(entryId)}") { req in
-                let (p, l) = try await s.visibleProject(req)
-                let type = try await resolve(req, s, p, l)
-                let id = req.param(entryId)
-                let (_, level) = try await grantEntry(s, p, id)
-                guard let role = level.environmentTypeRoles[type] else { throw APIError.notFound("Access \(id)") }
-                return .json(.ok, try await typeEntry(s, p, type, userId: id, role: role, canManage: l.permits(.administer)))
+                let e = try await typeGrant(req, s, entryId, resolve, manage: false)
+                return .json(.ok, try await typeEntry(s, e.project, e.type, userId: e.userId, role: e.role, canManage: e.canManage))
             }
             r.patch(base + "/{\(entryId)}") { req in
-                let (p, l) = try await s.visibleProject(req)
-                let type = try await resolve(req, s, p, l)
-                try s.requireProjectAdmin(l)
-                let id = req.param(entryId)
-                let (_, level) = try await grantEntry(s, p, id)
-                guard level.environmentTypeRoles[type] != nil else { throw APIError.notFound("Access \(id)") }
+                let e = try await typeGrant(req, s, entryId, resolve, manage: true)
                 let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["role"])
                 guard let role = try body.enumValue("role", EnvironmentRole.self) else { throw APIError.badRequest("is required: admin, contributor or viewer", field: "role") }
-                try await GrantEditor(s: s, project: p).set(userId: id, permissions: level.withRole(role, on: type))
-                return .json(.ok, resultEnvelope(try await typeEntry(s, p, type, userId: id, role: role, canManage: true), activities: []))
+                try await GrantEditor(s: s, project: e.project).set(userId: e.userId, permissions: e.level.withRole(role, on: e.type))
+                return .json(.ok, resultEnvelope(try await typeEntry(s, e.project, e.type, userId: e.userId, role: role, canManage: true), activities: []))
             }
             r.delete(base + "/{\(entryId)}") { req in
-                let (p, l) = try await s.visibleProject(req)
-                let type = try await resolve(req, s, p, l)
-                try s.requireProjectAdmin(l)
-                let id = req.param(entryId)
-                let (_, level) = try await grantEntry(s, p, id)
-                guard level.environmentTypeRoles[type] != nil else { throw APIError.notFound("Access \(id)") }
-                try await GrantEditor(s: s, project: p).set(userId: id, permissions: level.withRole(nil, on: type))
+                let e = try await typeGrant(req, s, entryId, resolve, manage: true)
+                try await GrantEditor(s: s, project: e.project).set(userId: e.userId, permissions: e.level.withRole(nil, on: e.type))
                 return .json(.ok, resultEnvelope(nil, activities: []))
             }
         }
 
         UserAccessHandlers.register(&r, s)
+    }
+
+    typealias TypeResolver = @Sendable (APIRequest, ServerContext, Project, ProjectAccessLevel) async throws -> EnvironmentType
+
+    /// One environment-type ACL entry addressed by the path: the project, the type, the user and their role on it
+    /// (404 when they have none); `manage` requires the project admin role.
+    static func typeGrant(_ req: APIRequest, _ s: ServerContext, _ entryId: String, _ resolve: TypeResolver, manage: Bool) async throws
+        -> (project: Project, type: EnvironmentType, userId: String, level: ProjectAccessLevel, role: EnvironmentRole, canManage: Bool)
+    {
+        let (p, l) = try await s.visibleProject(req)
+        let type = try await resolve(req, s, p, l)
+        if manage { try s.requireProjectAdmin(l) }
+        let id = req.param(entryId)
+        let (_, level) = try await grantEntry(s, p, id)
+        guard let role = level.environmentTypeRoles[type] else { throw APIError.notFound("Access \(id)") }
+        return (p, type, id, level, role, l.permits(.administer))
     }
 
     static func typeFromPath(_ req: APIRequest, _ s: ServerContext, _ p: Project, _ l: ProjectAccessLevel) async throws -> EnvironmentType {

@@ -33,10 +33,10 @@ struct GitHandler {
                             body: .init(byteBuffer: ByteBuffer(string: "Authentication required: use an API token as the password.\n")))
         }
         guard let project = try await server.store.project(id: projectId) else { return plain(.notFound, "Repository not found.\n") }
-        let access = try await server.access.level(user: user, project: project)
+        let (access, mfaEnforced) = try await server.access.resolve(user: user, project: project)
         guard access.permits(.view), server.repositories.exists(projectId) else { return plain(.notFound, "Repository not found.\n") }
         // Git authenticates with API tokens, which count as a second factor only for users who have one.
-        if try await server.store.get(MFAEnforcement.self, id: project.organizationId)?.enforced == true, try await !MFAHandlers.enrolled(server, user.id) {
+        if mfaEnforced, try await !MFAHandlers.enrolled(server, user.id) {
             return plain(.forbidden, "The organization of \(projectId) requires two-factor authentication: set it up with `grove auth:mfa`.\n")
         }
         // Pushing needs at least the contributor role on some environment type; which branches a role may

@@ -12,16 +12,21 @@ extension ServerContext {
         let user = try req.requireUser()
         let pid = id ?? req.param("projectId")
         guard let p = try await store.project(id: pid) else { throw APIError.notFound("Project \(pid)") }
-        let level = try await access.level(user: user, project: p)
+        let (level, mfaEnforced) = try await access.resolve(user: user, project: p)
         guard level.permits(.view) else { throw APIError.notFound("Project \(pid)") }
-        try await requireMFAIfEnforced(req, organizationId: p.organizationId)
+        if mfaEnforced { try await requireMFA(req, organizationId: p.organizationId) }
         return (p, level)
     }
 
     /// Members of an organization that enforces two-factor authentication reach its resources only with a token
     /// obtained with a second factor.
     func requireMFAIfEnforced(_ req: APIRequest, organizationId: String) async throws {
-        guard try await store.get(MFAEnforcement.self, id: organizationId)?.enforced == true, !req.amr.contains("mfa") else { return }
+        guard try await store.get(MFAEnforcement.self, id: organizationId)?.enforced == true else { return }
+        try await requireMFA(req, organizationId: organizationId)
+    }
+
+    func requireMFA(_ req: APIRequest, organizationId: String) async throws {
+        guard !req.amr.contains("mfa") else { return }
         let name = try await store.organization(id: organizationId)?.label ?? organizationId
         throw APIError.forbidden("The organization \(name) requires two-factor authentication: enroll with `grove auth:mfa`, then log in again with a code.")
     }

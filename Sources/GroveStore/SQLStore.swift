@@ -312,23 +312,27 @@ public struct SQLStore: Store {
                        [.text(projectId), .text(environmentId ?? "")])
     }
 
-    public func accessRecords(organizationId: String, projectId: String, userId: String) async throws
-        -> (organization: Organization?, member: OrganizationMember?, grant: ProjectGrant?)
-    {
+    public func accessRecords(organizationId: String, projectId: String, userId: String) async throws -> AccessRecords {
         let rows = try await db.query("""
-            SELECT o.data AS org, m.data AS member, g.data AS grantdata FROM organizations o
+            SELECT o.data AS org, m.data AS member, g.data AS grantdata, e.data AS mfa,
+                   (SELECT COUNT(*) FROM documents t WHERE t.kind = 'team_member' AND t.ref = ?) AS teams
+            FROM organizations o
             LEFT JOIN org_members m ON m.organization_id = o.id AND m.user_id = ?
             LEFT JOIN project_grants g ON g.project_id = ? AND g.user_id = ?
+            LEFT JOIN documents e ON e.kind = 'mfa_enforcement' AND e.id = o.id
             WHERE o.id = ?
-            """, [.text(userId), .text(projectId), .text(userId), .text(organizationId)])
+            """, [.text(userId), .text(userId), .text(projectId), .text(userId), .text(organizationId)])
         guard let row = rows.first else {
-            return (nil, nil, try await grant(projectId: projectId, userId: userId))
+            return AccessRecords(organization: nil, member: nil, grant: try await grant(projectId: projectId, userId: userId), mfaEnforced: false,
+                                 inTeams: !(try await documents(kind: TeamMember.kind, parent: nil, ref: userId)).isEmpty)
         }
         func field<T: Decodable>(_ name: String, _ type: T.Type) throws -> T? {
             guard let text = row[name]?.string else { return nil }
             return try JSONValueDecoder.decode(T.self, from: text.utf8)
         }
-        return (try field("org", Organization.self), try field("member", OrganizationMember.self), try field("grantdata", ProjectGrant.self))
+        return AccessRecords(organization: try field("org", Organization.self), member: try field("member", OrganizationMember.self),
+                             grant: try field("grantdata", ProjectGrant.self), mfaEnforced: try field("mfa", MFAEnforcement.self)?.enforced ?? false,
+                             inTeams: (row["teams"]?.int ?? 0) > 0)
     }
 
     // MARK: grants

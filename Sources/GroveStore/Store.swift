@@ -107,8 +107,7 @@ public protocol Store: Sendable {
     func backups(projectId: String, environmentId: String) async throws -> [Backup]
 
     /// The organization, the user's membership in it and the user's grant on the project, in one round trip.
-    func accessRecords(organizationId: String, projectId: String, userId: String) async throws
-        -> (organization: Organization?, member: OrganizationMember?, grant: ProjectGrant?)
+    func accessRecords(organizationId: String, projectId: String, userId: String) async throws -> AccessRecords
 
     func putGrant(_ g: ProjectGrant) async throws
     /// Account documents (see `DocumentRecord`): insert fails with `StoreError.conflict` when the id exists.
@@ -161,5 +160,19 @@ extension Store {
             if let parent = c.parent { cursor = try await self.environment(projectId: projectId, id: parent) } else { cursor = nil }
         }
         return (chain, ids)
+    }
+}
+
+/// What decides one user's access to one project, read in one round trip: the organization, the user's membership,
+/// their grant, whether the organization enforces MFA, and whether the user is in any team (only then are team
+/// grants looked up).
+public struct AccessRecords: Sendable {
+    public var organization: Organization?
+    public var member: OrganizationMember?
+    public var grant: ProjectGrant?
+    public var mfaEnforced: Bool
+    public var inTeams: Bool
+    public init(organization: Organization?, member: OrganizationMember?, grant: ProjectGrant?, mfaEnforced: Bool, inTeams: Bool) {
+        self.organization = organization; self.member = member; self.grant = grant; self.mfaEnforced = mfaEnforced; self.inTeams = inTeams
     }
 }

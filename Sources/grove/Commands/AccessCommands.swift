@@ -118,8 +118,7 @@ struct TeamCreate: AsyncParsableCommand {
     @Option(name: [.customShort("r"), .customLong("role")], help: "admin, viewer, or TYPE:ROLE (repeatable; default viewer).") var roles: [String] = []
     func run() async throws {
         let client = try Session.client()
-        var ref = try await Session.organizationRef(org, client)
-        if ref.hasPrefix("name=") { ref = Output.text(try await client.get("/organizations/\(Session.segment(ref))")["id"]) }
+        let ref = try await organizationId(org, client)
         let team = try await client.post("/teams", .object(JSONObject([("organization_id", .string(ref)), ("label", .string(label)),
                                                                        ("project_permissions", JSON(try permissions(roles.isEmpty ? ["viewer"] : roles)))])))
         print("Created team \(label) (\(Output.text(team["id"]))).")
@@ -133,16 +132,19 @@ struct TeamList: AsyncParsableCommand {
     func run() async throws {
         let client = try Session.client()
         var path = "/teams"
-        if let org {
-            let ref = try await Session.organizationRef(org, client)
-            path += "?filter[organization_id]=" + (ref.hasPrefix("name=") ? Output.text(try await client.get("/organizations/\(Session.segment(ref))")["id"]) : ref)
-        }
+        if let org { path += "?filter[organization_id]=" + (try await organizationId(org, client)) }
         let items = try await client.get(path)["items"]?.arrayValue ?? []
         Output.print(["ID", "Label", "Permissions", "Members", "Projects"],
                      items.map { [Output.text($0["id"]), Output.text($0["label"]), ($0["project_permissions"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
                                   Output.text($0["counts"]?["member_count"]), Output.text($0["counts"]?["project_count"])] },
                      format: format, json: .array(items))
     }
+}
+
+/// An organization's id from `--org` (id or name), or your first organization's.
+func organizationId(_ org: String?, _ client: APIClient) async throws -> String {
+    let ref = try await Session.organizationRef(org, client)
+    return ref.hasPrefix("name=") ? Output.text(try await client.get("/organizations/\(Session.segment(ref))")["id"]) : ref
 }
 
 /// A team by id or label.

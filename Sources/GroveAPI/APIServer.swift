@@ -1,4 +1,5 @@
 import Foundation
+import GroveBuild
 import GroveGit
 import GroveModel
 import GroveRouter
@@ -36,19 +37,26 @@ public struct APIServer {
         /// smtp://[user:password@]host[:port][?from=address] for invitations and reminders; nil: mail goes to the log.
         public var smtpURL: String?
         public var invitationLifetime: TimeInterval = 7 * 86400
+        /// The key sealing secrets in the store (default: `GROVE_SECRET_KEY`, else `<data dir>/secret.key`).
+        public var secretKeyFile: String?
+        /// Processes one build may run at once, and MB its application directory and cache may hold.
+        public var buildMaxProcesses = BuildLimits.defaultProcesses
+        public var buildMaxOutputMB = Int(BuildLimits.defaultOutputBytes >> 20)
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
     public static func run(_ options: Options, logger: Logger) async throws {
-        try FileManager.default.createDirectory(atPath: options.dataDir, withIntermediateDirectories: true)
+        try DataDirectory.prepare(options.dataDir, logger: logger)
+        let sealer = try SecretSealer.load(keyFile: options.secretKeyFile, dataDir: options.dataDir)
         let dbURL = options.databaseURL ?? "sqlite:" + (options.dataDir as NSString).appendingPathComponent("grove.sqlite")
-        let store = try await StoreFactory.open(url: dbURL, logger: logger)
+        let store = try await StoreFactory.open(url: dbURL, logger: logger, sealer: sealer)
+        try DataDirectory.restrict(options.dataDir)
         logger.info("store ready", metadata: ["backend": "\(store.backendName)"])
         if let created = try await Bootstrap.firstStart(store: store, dataDir: options.dataDir) {
             print("First start: created user \(created.user.email) and organization '\(created.organization.name)'.")
             print("A one-time API token for it is in \(created.tokenPath) (mode 0600).")
         }
-        let secret = try await store.setMetaIfAbsent("jwt_secret", Identifier.secret(bytes: 48))
+        let secret = try await store.secretMeta("jwt_secret") { Identifier.secret(bytes: 48) }
         var orchestratorOptions = Orchestrator.Options()
         orchestratorOptions.stepDelay = options.stepDelay
         let repositories = Repositories(dataDir: options.dataDir)
@@ -61,6 +69,9 @@ public struct APIServer {
         }
         var deployOptions = Deployer.Options(dataDir: options.dataDir)
         deployOptions.baseDomain = options.baseDomain
+        deployOptions.sealer = sealer
+        deployOptions.buildLimits.processes = options.buildMaxProcesses
+        deployOptions.buildLimits.outputBytes = Int64(options.buildMaxOutputMB) << 20
         let volumes: VolumeStore
         do {
             volumes = try await VolumeStore.open(root: (options.dataDir as NSString).appendingPathComponent("volumes"), imageSize: options.volumeImageSize, logger: logger)
@@ -72,6 +83,7 @@ public struct APIServer {
         let services = ServiceManager(dataDir: options.dataDir, volumes: volumes, sandbox: sandbox, logger: logger)
         let deployer = Deployer(store: store, repositories: repositories, sandbox: sandbox, router: router, options: deployOptions, logger: logger,
                                 services: services)
+        await deployer.removeLeftovers()
         await deployer.restore()
         let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),
                                         options: orchestratorOptions, logger: logger)

@@ -10,6 +10,26 @@ struct BodyReader {
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw APIError.badRequest("unknown field; allowed fields are \(allowed.joined(separator: ", "))", field: unknown)
         }
+        // NUL ends strings in the C code below us (paths, PostgreSQL text, processes' environments): refused anywhere.
+        for (key, value) in object where Self.containsNUL(value) {
+            throw APIError.badRequest("must not contain NUL characters", field: key)
+        }
+    }
+
+    static func containsNUL(_ v: JSON) -> Bool {
+        switch v {
+        case .string(let s): return s.utf8.contains(0)
+        case .array(let a): return a.contains(where: containsNUL)
+        case .object(let o): return o.contains { $0.key.utf8.contains(0) || containsNUL($0.value) }
+        default: return false
+        }
+    }
+
+    /// Control characters other than tab and line breaks: never wanted in a name, a title or an address.
+    static func hasControlCharacters(_ s: String, allowLineBreaks: Bool = true) -> Bool {
+        s.unicodeScalars.contains { c in
+            (c.value < 0x20 && !(allowLineBreaks && (c == "\t" || c == "\n" || c == "\r"))) || c.value == 0x7F
+        }
     }
 
     func has(_ key: String) -> Bool { object[key] != nil }

@@ -34,7 +34,16 @@ struct GitHandler {
         }
         guard let project = try await server.store.project(id: projectId) else { return plain(.notFound, "Repository not found.\n") }
         let (access, mfaEnforced) = try await server.access.resolve(user: user, project: project)
-        guard access.permits(.view), server.repositories.exists(projectId) else { return plain(.notFound, "Repository not found.\n") }
+        guard access.permits(.view) else { return plain(.notFound, "Repository not found.\n") }
+        if !server.repositories.exists(projectId) {
+            // A push right after POST /projects: the repository appears when project.create runs, moments later.
+            let sub = try await server.store.subscription(id: project.subscriptionId)
+            if let status = sub?.status, status == .requested || status == .provisioning {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !server.repositories.exists(projectId) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            guard server.repositories.exists(projectId) else { return plain(.notFound, "Repository not found.\n") }
+        }
         // Git authenticates with API tokens, which count as a second factor only for users who have one.
         if mfaEnforced, try await !MFAHandlers.enrolled(server, user.id) {
             return plain(.forbidden, "The organization of \(projectId) requires two-factor authentication: set it up with `grove auth:mfa`.\n")

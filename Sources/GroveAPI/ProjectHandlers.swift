@@ -252,6 +252,7 @@ enum ProjectHandlers {
                         if case .failure(let e) = BackupRetention.parse(policy) { throw APIError.badRequest(e.reason, field: "data_retention.\(type)") }
                     }
                 }
+                if k == "build_resources" { try validateBuildResources(v) }
                 p.settings[k] = v
             }
             p.updatedAt = Timestamp.now()
@@ -282,6 +283,23 @@ enum ProjectHandlers {
         }
     }
 
+    /// The most one project's builds may be given (the `build_resources` capability): tenants raise their
+    /// builds' CPU and memory up to it, never past what the host can share.
+    static let maxBuildCPU = Double(max(1, ProcessInfo.processInfo.activeProcessorCount))
+    static let maxBuildMemoryMB = 8192
+
+    static func validateBuildResources(_ v: JSON) throws {
+        guard case .object(let o) = v else { throw APIError.badRequest("must be an object with cpu and memory", field: "build_resources") }
+        for key in o.keys where key != "cpu" && key != "memory" { throw APIError.badRequest("unknown field; allowed fields are cpu, memory", field: "build_resources.\(key)") }
+        guard let cpu = o["cpu"]?.doubleValue, cpu >= 0.1, cpu <= maxBuildCPU else {
+            throw APIError.badRequest("must be a number of CPUs from 0.1 to \(maxBuildCPU)", field: "build_resources.cpu")
+        }
+        _ = cpu
+        guard let mem = o["memory"]?.intValue, mem >= 256, mem <= maxBuildMemoryMB else {
+            throw APIError.badRequest("must be MB of memory from 256 to \(maxBuildMemoryMB)", field: "build_resources.memory")
+        }
+    }
+
     static func subscription(_ req: APIRequest, _ o: Organization, _ s: ServerContext) async throws -> Subscription {
         guard let sub = try await s.store.subscription(id: req.param("subscription_id")), sub.organizationId == o.id else {
             throw APIError.notFound("Subscription \(req.param("subscription_id"))")
@@ -307,7 +325,7 @@ enum ProjectHandlers {
         ("logs_forwarding", .object(JSONObject([("max_extra_payload_size", 0)]))),
         ("images", .object(JSONObject())),
         ("instance_limit", 1),
-        ("build_resources", .object(JSONObject([("enabled", false), ("max_cpu", 1), ("max_memory", 2048)]))),
+        ("build_resources", .object(JSONObject([("enabled", true), ("max_cpu", .double(maxBuildCPU)), ("max_memory", .int(Int64(maxBuildMemoryMB)))]))),
         ("data_retention", .object(JSONObject([("enabled", true)]))),
         ("integrations", .object(JSONObject([("enabled", false), ("config", .object(JSONObject())), ("allowed_integrations", .array([]))]))),
     ]))

@@ -84,8 +84,9 @@ enum VariableHandlers {
     }
 
     static func validateName(_ name: String) throws {
-        guard name.count <= 255, !name.contains(where: { $0.isWhitespace || $0 == "/" }) else {
-            throw APIError.badRequest("must not contain whitespace or '/' and be at most 255 characters", field: "name")
+        guard name.count <= 255, !name.contains(where: { $0.isWhitespace || $0 == "/" }),
+              !BodyReader.hasControlCharacters(name, allowLineBreaks: false) else {
+            throw APIError.badRequest("must not contain whitespace, control characters or '/' and be at most 255 characters", field: "name")
         }
     }
 

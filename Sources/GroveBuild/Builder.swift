@@ -19,11 +19,12 @@ public struct Builder: Sendable {
         /// Build-visible user variables: `PLATFORM_VARIABLES` content and `env:` ones.
         public var variables: JSONObject
         public var envVariables: [String: String]
+        public var limits: BuildLimits
 
         public init(app: ApplicationConfig, projectId: String, entropy: String, commit: String, treeId: String,
-                    variables: JSONObject, envVariables: [String: String]) {
+                    variables: JSONObject, envVariables: [String: String], limits: BuildLimits = BuildLimits()) {
             self.app = app; self.projectId = projectId; self.entropy = entropy; self.commit = commit; self.treeId = treeId
-            self.variables = variables; self.envVariables = envVariables
+            self.variables = variables; self.envVariables = envVariables; self.limits = limits
         }
     }
 
@@ -41,12 +42,15 @@ public struct Builder: Sendable {
     let repositories: Repositories
     let sandbox: Sandbox
 
-    public init(dataDir: String, repositories: Repositories, sandbox: Sandbox) {
+    public init(dataDir: String, repositories: Repositories, sandbox: Sandbox, cgroups: Cgroups = Cgroups(mode: .unavailable)) {
         root = (dataDir as NSString).appendingPathComponent("builds")
         cacheRoot = (dataDir as NSString).appendingPathComponent("build-cache")
         self.repositories = repositories
         self.sandbox = sandbox
+        self.cgroups = cgroups
     }
+
+    let cgroups: Cgroups
 
     public func key(for r: Request, runtime: LanguageRuntime) -> String {
         var h = SHA256()
@@ -97,19 +101,48 @@ public struct Builder: Sendable {
             env["PLATFORM_VARIABLES"] = Data(JSON.object(r.variables).bytes).base64EncodedString()
             for (k, v) in r.envVariables { env[k] = v }
             try Self.installShims(runtime: runtime, app: app)
+            // The build writes as the tenant user: the fresh checkout and the project's cache are handed to it.
+            if let tenant = sandbox.tenant, sandbox.mode == .bubblewrap {
+                try await tenant.own(app)
+                try await tenant.own(cache)
+            }
             let steps = Self.steps(r.app, runtime: runtime, appFiles: app)
+            let group = "build-\(key.prefix(16))-\(UInt32.random(in: 0...UInt32.max))"
+            let prefix = try cgroups.prefix(group, r.limits.resources)
+            defer { cgroups.remove(group) }
+            if !steps.isEmpty {
+                try await log(cgroups.mode == .unavailable ? "  W: no writable cgroups on this host: the build's CPU, memory and processes are not limited"
+                                                          : "  Build limits: \(r.limits.description)")
+            }
+            let limits = r.limits
             for (title, what, script) in steps {
                 try await log("  \(title)")
                 let logFile = dir + "/step.log"
                 try? fm.removeItem(atPath: logFile)
-                let argv = sandbox.command("set -e\n" + script, app: app, writableApp: true, extraBinds: [(cache, cache)])
-                let status = try await runStreaming(argv, env: env, cwd: app, logFile: logFile, log: log)
-                if status != 0 {
-                    throw BuildFailure("Error building project: \(what) of '\(r.app.name)' exited with status \(status)")
+                let argv = prefix + sandbox.command("set -e\n" + script, app: app, writableApp: true, extraBinds: [(cache, cache)])
+                let status = try await runStreaming(argv, env: env, cwd: app, logFile: logFile, log: log, watch: {
+                    guard let used = await Self.diskUsage([app, cache]), used > limits.outputBytes else { return nil }
+                    return "its output reached \(used >> 20) MB, over the build limit of \(limits.outputBytes >> 20) MB"
+                })
+                if let reason = status.stoppedBecause {
+                    throw BuildFailure("Error building project: \(what) of '\(r.app.name)' was stopped: \(reason)")
+                }
+                if status.code != 0 {
+                    let b = cgroups.breaches(group)
+                    if b.outOfMemory && (status.code == 137 || status.code == 9) {
+                        throw BuildFailure("Error building project: \(what) of '\(r.app.name)' was stopped: it used more than the build's \(limits.memoryMB) MB of memory (files in /tmp count); raise build_resources.memory in the project's settings")
+                    }
+                    let note = b.processLimit ? " (it reached the build's limit of \(limits.processes) processes)" : ""
+                    throw BuildFailure("Error building project: \(what) of '\(r.app.name)' exited with status \(status.code)\(note)")
                 }
             }
             // Mount points must exist in the read-only artifact for the sandbox to mount over them.
-            for path in r.app.mounts.keys { try? fm.createDirectory(atPath: app + "/" + path, withIntermediateDirectories: true) }
+            // The build ran tenant code: a mount path it turned into a link must not lead the host elsewhere.
+            for path in r.app.mounts.keys.sorted() {
+                do { try ContainedDirectory.make(path, under: app) } catch {
+                    throw BuildFailure("Error building project: mount \(path) of '\(r.app.name)': \(error)")
+                }
+            }
             _ = fm.createFile(atPath: dir + "/.grove-ready", contents: Data(key.utf8))
             try await log("  Build of '\(r.app.name)' done (build \(key.prefix(12))).")
             return Artifact(key: key, path: app, reused: false, runtime: runtime)
@@ -193,12 +226,29 @@ public struct Builder: Sendable {
         }
     }
 
-    /// Runs a step, relaying its output to the log line by line while it runs.
+    /// How a step ended: its exit code, or why Grove stopped it.
+    public struct StepStatus: Sendable {
+        public var code: Int32
+        public var stoppedBecause: String?
+    }
+
+    /// Bytes under `paths` (one filesystem each), or nil when `du` cannot tell.
+    static func diskUsage(_ paths: [String]) async -> Int64? {
+        guard let out = try? await AdminCommand.run(["/usr/bin/du", "-s", "-c", "-x", "-B1"] + paths), out.status == 0 || !out.text.isEmpty,
+              let last = out.text.split(separator: "\n").last, let n = Int64(last.split(separator: "\t").first ?? "") else { return nil }
+        return n
+    }
+
+    /// Runs a step, relaying its output to the log line by line while it runs. `watch` is asked every 2 s whether the
+    /// step must stop (a reason) and the step's processes are killed when it answers one.
     public func runStreaming(_ argv: [String], env: [String: String], cwd: String?, logFile: String,
-                      log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
+                             log: @escaping @Sendable (String) async throws -> Void,
+                             watch: (@Sendable () async -> String?)? = nil) async throws -> StepStatus {
         let pid = try Exec.spawn(argv, env: env, cwd: cwd, logPath: logFile)
         let exit = ExitBox()
         Task { exit.set(await Exec.wait(pid)) }
+        var stopped: String?
+        var ticks = 0
         var offset: UInt64 = 0
         var partial = ""
         func drain() async throws {
@@ -217,10 +267,15 @@ public struct Builder: Sendable {
             if Task.isCancelled { kill(-pid, SIGKILL) }
             try? await Task.sleep(for: .milliseconds(200))
             try await drain()
+            ticks += 1
+            if let watch, stopped == nil, ticks % 10 == 0, let reason = await watch() {
+                stopped = reason
+                kill(-pid, SIGKILL)
+            }
         }
         try await drain()
         if !partial.isEmpty { try await log("    " + partial) }
-        return exit.get() ?? 1
+        return StepStatus(code: exit.get() ?? 1, stoppedBecause: stopped)
     }
 }
 

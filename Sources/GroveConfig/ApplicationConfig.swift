@@ -303,12 +303,17 @@ extension ApplicationConfig {
         for (path, n) in mm.pairs {
             _ = mm.node(path)
             let clean = path.split(separator: "/").joined(separator: "/")
-            guard !clean.isEmpty, RepoPath.resolve(clean, in: "") == clean else {
+            guard !clean.isEmpty, RepoPath.resolve(clean, in: "") == clean, !RepoPath.hasControlCharacters(clean) else {
                 sink.error(n, mm.keyPath(path), "mount paths are directories inside the application, not \(path)")
                 continue
             }
             if let legacy = n.string, legacy.hasPrefix("shared:files/") {
-                out[clean] = Mount(source: "local", sourcePath: String(legacy.dropFirst("shared:files/".count)).split(separator: "/").joined(separator: "/"), service: nil)
+                let sub = String(legacy.dropFirst("shared:files/".count))
+                guard let sp = RepoPath.contained(sub) else {
+                    sink.error(n, mm.keyPath(path), "\(legacy) leaves the mount's storage; name a directory inside it")
+                    continue
+                }
+                out[clean] = Mount(source: "local", sourcePath: sp, service: nil)
                 continue
             }
             guard let mr = MapReader(n, path: mm.keyPath(path), sink: sink) else { continue }
@@ -317,7 +322,14 @@ extension ApplicationConfig {
             if let src, !sources.contains(src) {
                 sink.error(mr.node("source") ?? n, mr.keyPath("source"), "\(src) is not a mount source here; use one of \(sources.sorted().joined(separator: ", "))")
             }
-            let sp = mr.string("source_path").map { $0.split(separator: "/").joined(separator: "/") } ?? clean
+            // source_path names a directory of the mount's own storage: the host creates and binds it, so it may
+            // not climb out with `..` (an absolute path is taken from the storage's top).
+            var sp = clean
+            if let given = mr.string("source_path") {
+                if let c = RepoPath.contained(given) { sp = c } else {
+                    sink.error(mr.node("source_path") ?? n, mr.keyPath("source_path"), "\(given) leaves the mount's storage; name a directory inside it")
+                }
+            }
             let service = mr.string("service")
             if src == "service" && service == nil { sink.error(n, mr.keyPath("service"), "is required when source is service") }
             mr.finish()
@@ -362,7 +374,12 @@ extension ApplicationConfig {
 
     static func readLocation(_ lm: MapReader, isRule: Bool, sink: IssueSink) -> Location {
         var loc = Location(headers: [:], rules: [])
-        if !isRule { loc.root = lm.string("root") } else if lm.has("root") { sink.error(lm.node["root"] ?? lm.node, lm.keyPath("root"), "cannot be set in a rule") }
+        if !isRule, let root = lm.string("root") {
+            // Served by the router from the host: the root must stay inside the application.
+            if let c = RepoPath.contained(root) { loc.root = c } else {
+                sink.error(lm.node("root") ?? lm.node, lm.keyPath("root"), "\(root) leaves the application's directory")
+            }
+        } else if !isRule { loc.root = nil } else if lm.has("root") { sink.error(lm.node["root"] ?? lm.node, lm.keyPath("root"), "cannot be set in a rule") }
         if let p = lm.node("passthru") {
             switch p.value {
             case .bool(let b): loc.passthru = b ? .on : .off

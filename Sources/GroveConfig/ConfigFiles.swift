@@ -5,14 +5,23 @@ public protocol ConfigFiles: Sendable {
     func allPaths() async throws -> [String]
     /// A file's content, or nil when there is no such file.
     func read(_ path: String) async throws -> [UInt8]?
+    /// The paths that are symbolic links in the tree (a mount or web root through one would lead the host elsewhere).
+    func symlinks() async throws -> Set<String>
+}
+
+extension ConfigFiles {
+    public func symlinks() async throws -> Set<String> { [] }
 }
 
 /// A tree held in memory: path -> content.
 public struct InMemoryFiles: ConfigFiles {
     public var files: [String: String]
-    public init(_ files: [String: String]) { self.files = files }
+    /// Paths that are symbolic links (their content in `files` is the link's target).
+    public var links: Set<String>
+    public init(_ files: [String: String], links: Set<String> = []) { self.files = files; self.links = links }
     public func allPaths() async throws -> [String] { files.keys.sorted() }
     public func read(_ path: String) async throws -> [UInt8]? { files[path].map { Array($0.utf8) } }
+    public func symlinks() async throws -> Set<String> { links }
 }
 
 /// Repository-relative path arithmetic: joins, resolves `.` and `..`, refuses to leave the repository.
@@ -37,6 +46,28 @@ enum RepoPath {
         return parts.joined(separator: "/")
     }
 
+    /// `path` (relative, or absolute from its base's top) normalised below its base; nil when `..` climbs out or it
+    /// holds control characters. "" is the base itself.
+    static func contained(_ path: String) -> String? {
+        guard !hasControlCharacters(path) else { return nil }
+        return resolve(path.hasPrefix("/") ? path : "/" + path, in: "")
+    }
+
+    static func hasControlCharacters(_ s: String) -> Bool {
+        s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+
+    /// The first of `path` and its parent directories that is in `links`.
+    static func symlink(on path: String, in links: Set<String>) -> String? {
+        guard !links.isEmpty else { return nil }
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix = prefix.isEmpty ? String(part) : prefix + "/" + part
+            if links.contains(prefix) { return prefix }
+        }
+        return nil
+    }
+
     static func join(_ a: String, _ b: String) -> String {
         if a.isEmpty { return b }
         if b.isEmpty { return a }
@@ -54,4 +85,5 @@ public struct OverlayFiles: ConfigFiles {
         if let o = overrides[path] { return Array(o.utf8) }
         return try await base.read(path)
     }
+    public func symlinks() async throws -> Set<String> { try await base.symlinks().subtracting(overrides.keys) }
 }

@@ -19,7 +19,12 @@ public struct ProjectConfig: Sendable {
     public func service(_ name: String) -> ServiceConfig? { services.first { $0.name == name } }
 
     /// Reads and validates the tree's configuration. Throws `ConfigError` listing every error found.
+    /// Runs on `ConfigExecutor`, with the sizes `YAMLLimits` sets.
     public static func load(from files: any ConfigFiles) async throws -> ProjectConfig {
+        try await withTaskExecutorPreference(ConfigExecutor.shared) { try await read(files) }
+    }
+
+    private static func read(_ files: any ConfigFiles) async throws -> ProjectConfig {
         let paths = try await files.allPaths()
         let sink = IssueSink()
         var reader = YAMLReader(files: files, paths: paths, sink: sink)
@@ -114,9 +119,27 @@ public struct ProjectConfig: Sendable {
                                          document: ["type": "upstream", "upstream": .string(app.name + ":http")])]
         }
         config.crossCheck(sink)
+        config.checkLinks(try await files.symlinks(), sink)
         config.warnings = sink.warnings
         if !sink.errors.isEmpty { throw ConfigError(sink.errors) }
         return config
+    }
+
+    /// Mounts and web roots are directories the host binds or serves: none may be, or lie under, a symbolic link
+    /// of the repository, which would point the host somewhere else.
+    func checkLinks(_ links: Set<String>, _ sink: IssueSink) {
+        guard !links.isEmpty else { return }
+        for app in applications {
+            for path in app.mounts.keys.sorted() {
+                if let link = RepoPath.symlink(on: RepoPath.join(app.root, path), in: links) {
+                    sink.error(file: app.file, line: app.line, key: "mounts.\(path)", "\(link) is a symbolic link in the repository; a mount must be a plain directory")
+                }
+            }
+            for (path, loc) in app.web.locations {
+                guard let root = loc.root, let link = RepoPath.symlink(on: RepoPath.join(app.root, root), in: links) else { continue }
+                sink.error(file: app.file, line: app.line, key: "web.locations.\(path).root", "\(link) is a symbolic link in the repository; a web root must be a plain directory")
+            }
+        }
     }
 
     /// Names must resolve: relationships to services/apps and their endpoints, routes to apps, mounts to services.

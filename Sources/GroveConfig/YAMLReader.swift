@@ -11,6 +11,9 @@ struct YAMLReader {
     private var missing: Set<String> = []
     private var directories: Set<String> = []
     private var parsed: [String: Node] = [:]
+    /// Bytes read so far across files and includes, against `YAMLLimits.maxTotalBytes`.
+    private var bytesRead = 0
+    private let budget = ConversionBudget()
 
     static let maxIncludeDepth = 8
 
@@ -39,6 +42,7 @@ struct YAMLReader {
         let text: String
         do {
             guard let bytes = try await files.read(path) else { missing.insert(path); return }
+            guard account(bytes.count, path: path) else { missing.insert(path); return }
             guard let t = String(validating: bytes, as: UTF8.self) else {
                 sink.error(file: path, line: nil, "is not valid UTF-8 text")
                 missing.insert(path)
@@ -51,6 +55,11 @@ struct YAMLReader {
             return
         }
         texts[path] = text
+        if let v = YAMLLimits.violation(in: text) {
+            sink.error(file: path, line: v.line, v.message)
+            missing.insert(path)
+            return
+        }
         let node: Node
         do {
             guard let n = try Yams.compose(yaml: text) else {
@@ -73,12 +82,27 @@ struct YAMLReader {
             if yaml {
                 await fetch(target, includeBase: RepoPath.directory(of: target), depth: depth + 1)
             } else if texts[target] == nil, !missing.contains(target) {
-                if let b = try? await files.read(target) { texts[target] = String(decoding: b, as: UTF8.self); rawBytes[target] = b } else { missing.insert(target) }
+                if let b = try? await files.read(target), account(b.count, path: target) {
+                    texts[target] = String(decoding: b, as: UTF8.self)
+                    rawBytes[target] = b
+                } else {
+                    missing.insert(target)
+                }
             }
         }
     }
 
     private var rawBytes: [String: [UInt8]] = [:]
+
+    /// Counts a file's bytes against the total; false (and an error, once) when the total is exceeded.
+    private mutating func account(_ count: Int, path: String) -> Bool {
+        bytesRead += count
+        guard bytesRead > YAMLLimits.maxTotalBytes else { return true }
+        if bytesRead - count <= YAMLLimits.maxTotalBytes {
+            sink.error(file: path, line: nil, "the configuration files read reach \(bytesRead) bytes; together they are limited to \(YAMLLimits.maxTotalBytes) bytes")
+        }
+        return false
+    }
 
     /// Include targets named in a document: (path, whether it is parsed as YAML).
     private static func includes(in node: Node, base: String) -> [(String, Bool)] {
@@ -125,6 +149,13 @@ struct YAMLReader {
 
     private func convert(_ node: Node, file: String, base: String, chain: inout [String]) -> ConfigNode {
         let line = node.mark?.line ?? 0
+        // Includes and merge keys multiply what files hold; past the budget everything converts to null at once.
+        guard budget.spend() else {
+            if budget.report() {
+                sink.error(file: file, line: line, "the configuration expands to more than \(YAMLLimits.maxConvertedNodes) values with its includes and merge keys")
+            }
+            return ConfigNode(.null, file: file, line: line)
+        }
         let tag = node.tag.rawValue
         if tag == "!include" { return include(node, file: file, line: line, base: base, chain: &chain) }
         if tag == "!archive" {
@@ -145,6 +176,9 @@ struct YAMLReader {
         case .mapping(let m):
             var own: [(key: String, node: ConfigNode)] = []
             var merged: [(key: String, node: ConfigNode)] = []
+            // Sets beside the ordered pairs keep duplicate checks linear in the number of keys.
+            var ownKeys = Set<String>()
+            var mergedKeys = Set<String>()
             for (k, v) in m {
                 if k.tag.rawValue == Tag.Name.merge.rawValue {
                     let sources = v.sequence.map { Array($0) } ?? [v]
@@ -154,18 +188,18 @@ struct YAMLReader {
                             sink.error(file: file, line: c.line, key: "<<", "a merge key takes a mapping or a list of mappings")
                             continue
                         }
-                        for pair in p where !merged.contains(where: { $0.key == pair.key }) { merged.append(pair) }
+                        for pair in p where mergedKeys.insert(pair.key).inserted { merged.append(pair) }
                     }
                     continue
                 }
                 let key = k.string ?? "\(k.any)"
-                if own.contains(where: { $0.key == key }) {
+                guard ownKeys.insert(key).inserted else {
                     sink.error(file: file, line: k.mark?.line, key: key, "duplicate key")
                     continue
                 }
                 own.append((key, convert(v, file: file, base: base, chain: &chain)))
             }
-            for pair in merged where !own.contains(where: { $0.key == pair.key }) { own.append(pair) }
+            for pair in merged where !ownKeys.contains(pair.key) { own.append(pair) }
             return ConfigNode(.map(own), file: file, line: line)
         case .alias:
             return ConfigNode(.null, file: file, line: line)
@@ -229,5 +263,22 @@ struct YAMLReader {
             return Double(text.replacingOccurrences(of: "_", with: "")).map { .double($0) } ?? .string(text)
         default: return .string(text)
         }
+    }
+}
+
+/// How many more nodes conversion may produce for one configuration; shared by every file of it.
+final class ConversionBudget {
+    private var remaining = YAMLLimits.maxConvertedNodes
+    private var reported = false
+
+    func spend() -> Bool {
+        remaining -= 1
+        return remaining >= 0
+    }
+
+    /// True the first time only, so the limit is reported once.
+    func report() -> Bool {
+        defer { reported = true }
+        return !reported
     }
 }

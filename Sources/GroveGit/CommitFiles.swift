@@ -22,10 +22,19 @@ public struct CommitFiles: ConfigFiles {
         return try await ChildProcess.run(repositories.gitPath, ["--git-dir=" + repositories.path(for: projectId)] + args, environment: env)
     }
 
-    public func allPaths() async throws -> [String] {
-        let out = try await git(["ls-tree", "-r", "-z", "--name-only", commit])
+    public func allPaths() async throws -> [String] { try await entries().map(\.path) }
+
+    public func symlinks() async throws -> Set<String> { Set(try await entries().filter { $0.mode == "120000" }.map(\.path)) }
+
+    /// Every blob of the tree with its mode (`<mode> <type> <object>\t<path>`, NUL-terminated).
+    func entries() async throws -> [(mode: Substring, path: String)] {
+        let out = try await git(["ls-tree", "-r", "-z", commit])
         guard out.status == 0 else { throw RepositoryError("cannot list \(commit): \(String(decoding: out.stderr, as: UTF8.self))") }
-        return out.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return out.stdout.split(separator: 0).compactMap { record in
+            let line = String(decoding: record, as: UTF8.self)
+            guard let tab = line.firstIndex(of: "\t"), let space = line.firstIndex(of: " ") else { return nil }
+            return (line[..<space], String(line[line.index(after: tab)...]))
+        }
     }
 
     public func read(_ path: String) async throws -> [UInt8]? {

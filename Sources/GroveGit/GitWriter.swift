@@ -115,8 +115,11 @@ extension GitWriter {
     }
 
     /// Brings the commits of a work tree's HEAD into the repository under `holdRef` (no hooks run); returns the commit.
-    public func importHead(from workTree: String, holdRef: String) async throws -> String {
-        _ = try checked(try await git(["fetch", "--quiet", "--no-tags", workTree, "+HEAD:" + holdRef], extraEnvironment: [:]), "git fetch")
+    /// `uploadPack`: the command serving the work tree's side (e.g. run as the user who owns it: the tree was written
+    /// by tenant code, and git reading a repository someone else controls is what safe.directory guards against).
+    public func importHead(from workTree: String, holdRef: String, uploadPack: String? = nil) async throws -> String {
+        let via = uploadPack.map { ["--upload-pack", $0] } ?? []
+        _ = try checked(try await git(["fetch", "--quiet", "--no-tags"] + via + [workTree, "+HEAD:" + holdRef], extraEnvironment: [:]), "git fetch")
         return try checked(try await git(["rev-parse", holdRef], extraEnvironment: [:]), "git rev-parse")
     }
 

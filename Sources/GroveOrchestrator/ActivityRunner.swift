@@ -5,7 +5,14 @@ import GroveStore
 /// after a restart an interrupted activity of that type runs again from the start.
 public protocol ActivityRunner: Sendable {
     var resumable: Bool { get }
+    /// True for activities that only log a change already in the store (variables, settings): they touch no
+    /// runtime, so they run in a lane of their own and never hold an environment's deployments behind them.
+    var recordOnly: Bool { get }
     func run(_ context: ActivityContext) async throws
+}
+
+extension ActivityRunner {
+    public var recordOnly: Bool { false }
 }
 
 /// Thrown when a user cancelled the activity; the worker records it as cancelled.

@@ -17,6 +17,10 @@ public actor Deployer {
     public struct Options: Sendable {
         public var dataDir: String
         public var baseDomain = "localhost"
+        /// Seals deployment records: they hold the environment's variables, sensitive ones included.
+        public var sealer: SecretSealer?
+        /// Build limits before a project's `build_resources` (operator flags of `grove serve`).
+        public var buildLimits = BuildLimits()
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -96,7 +100,7 @@ public actor Deployer {
         self.store = store
         self.repositories = repositories
         self.sandbox = sandbox
-        self.builder = Builder(dataDir: options.dataDir, repositories: repositories, sandbox: sandbox)
+        self.builder = Builder(dataDir: options.dataDir, repositories: repositories, sandbox: sandbox, cgroups: cgroups)
         self.supervisor = AppSupervisor(logger: logger)
         self.router = router
         self.options = options
@@ -142,7 +146,7 @@ public actor Deployer {
             let tree = try await git.treeId(commit: commit, path: app.root) ?? commit
             let vars = variables(userVars, app: app, visibility: .build)
             let request = Builder.Request(app: app, projectId: projectId, entropy: project.entropy, commit: commit, treeId: tree,
-                                          variables: vars.platform, envVariables: vars.env)
+                                          variables: vars.platform, envVariables: vars.env, limits: BuildLimits.from(settings: project.settings, defaults: options.buildLimits))
             artifacts[app.name] = try await builder.build(request, log: log)
         }
         guard !config.applications.isEmpty else {
@@ -181,6 +185,7 @@ public actor Deployer {
                                                  services: serviceRelationships[app.name] ?? [:])
                 let mounts = try mountBinds(projectId: projectId, environmentId: environmentId, app: app)
                 let logPath = logDir + "/\(app.name).log"
+                handToTenant(log: logPath)
                 if let port = ports[app.name] {
                     var e = baseEnv
                     e["PORT"] = String(port)
@@ -188,8 +193,7 @@ public actor Deployer {
                     // socket_family unix: the app listens on $SOCKET, in a run directory nginx and the sandbox share.
                     var socketPath: String?
                     if app.web.socketFamily == "unix", app.web.commands.start != nil {
-                        let runDir = (options.dataDir as NSString).appendingPathComponent("run/\(projectId)/\(environmentId)/\(app.name)-\(generation)")
-                        try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+                        let runDir = try tenantRunDirectory(projectId: projectId, environmentId: environmentId, name: "\(app.name)-\(generation)")
                         let path = runDir + "/app.sock"
                         try? FileManager.default.removeItem(atPath: path)
                         binds.append((runDir, runDir))
@@ -203,8 +207,7 @@ public actor Deployer {
                         start = s
                     } else {
                         // PHP without a start command: PHP-FPM on the port, speaking FastCGI to the router.
-                        let runDir = (options.dataDir as NSString).appendingPathComponent("run/\(projectId)/\(environmentId)/\(app.name)-\(generation)")
-                        try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+                        let runDir = try tenantRunDirectory(projectId: projectId, environmentId: environmentId, name: "\(app.name)-\(generation)")
                         try Self.phpFPMConfig(port: port).write(toFile: runDir + "/php-fpm.conf", atomically: true, encoding: .utf8)
                         guard let fpm = Self.phpFPM else {
                             throw ActivityFailure("Unable to build application '\(app.name)': php-fpm is not installed on this host (apt-get install php-fpm)")
@@ -234,6 +237,7 @@ public actor Deployer {
                     let (limitArgv, limitNote, limits) = try limited(instKey, size: worker.size, runtime: app.type.name)
                     let argv = limitArgv + sandbox.command(Self.withEnvironmentFile("") + start, app: artifact.path, writableApp: false, mounts: mounts)
                     let wlog = logDir + "/\(app.name)--\(name).log"
+                    handToTenant(log: wlog)
                     try await log("  Starting worker \(app.name)--\(name)\(limitNote)")
                     let spec = AppSupervisor.Spec(argv: argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: wlog)
                     try await supervisor.start(instKey, spec)
@@ -361,7 +365,7 @@ public actor Deployer {
         try? FileManager.default.removeItem(atPath: stepLog)
         let builder = self.builder
         let status = try await withThrowingTaskGroup(of: Int32?.self) { group in
-            group.addTask { try await builder.runStreaming(argv, env: env, cwd: cwd, logFile: stepLog, log: log) }
+            group.addTask { try await builder.runStreaming(argv, env: env, cwd: cwd, logFile: stepLog, log: log).code }
             group.addTask { try await Task.sleep(for: .seconds(timeout)); return nil }
             let first = try await group.next() ?? nil
             group.cancelAll()
@@ -414,7 +418,8 @@ public actor Deployer {
             for f in (try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + p)) ?? [] where f.hasSuffix(".json") {
                 let stem = String(f.dropLast(5))
                 let key = p + "/" + (stem.removingPercentEncoding ?? stem)
-                guard let data = FileManager.default.contents(atPath: dir + "/" + p + "/" + f),
+                guard let sealed = FileManager.default.contents(atPath: dir + "/" + p + "/" + f),
+                      let data = try? options.sealer.map({ try $0.unseal(data: sealed) }) ?? sealed,
                       var d = try? JSONDecoder().decode(Deployment.self, from: data) else { continue }
                 guard let envId = key.split(separator: "/", maxSplits: 1).last.map(String.init),
                       let env = try? await store.environment(projectId: p, id: envId), env.status == .active else {
@@ -550,7 +555,7 @@ public actor Deployer {
     func save(_ key: String, _ d: Deployment) {
         let path = statePath(key)
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if let data = try? JSONEncoder().encode(d) {
+        if let plain = try? JSONEncoder().encode(d), let data = try? options.sealer.map({ try $0.seal(data: plain) }) ?? plain {
             _ = FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
         }
     }
@@ -612,14 +617,35 @@ public actor Deployer {
         return status
     }
 
+    /// The user tenant code runs as (nil when Grove is not root).
+    public var tenant: SandboxUser? { sandbox.mode == .bubblewrap ? sandbox.tenant : nil }
+
+    /// An application's log file belongs to the tenant user: programs that reopen their standard error by path
+    /// (PHP-FPM's `/proc/self/fd/2`) must be allowed to. The logs directory itself is not in any sandbox.
+    func handToTenant(log path: String) {
+        guard let tenant else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { return }
+        fchown(fd, tenant.uid, tenant.gid)
+        close(fd)
+    }
+
+    /// A directory the router and an application share (its unix socket, PHP-FPM's configuration), owned by the tenant.
+    func tenantRunDirectory(projectId: String, environmentId: String, name: String) throws -> String {
+        let base = (options.dataDir as NSString).appendingPathComponent("run/\(projectId)/\(environmentId)")
+        do { return try ContainedDirectory.make(name, under: base, owner: tenant) } catch { throw ActivityFailure("\(error)") }
+    }
+
     func mountBinds(projectId: String, environmentId: String, app: ApplicationConfig) throws -> [(host: String, inApp: String)] {
         guard sandbox.mode == .bubblewrap else { return [] }
         var out: [(String, String)] = []
         for (path, m) in app.mounts.sorted(by: { $0.key < $1.key }) {
             let base = (options.dataDir as NSString).appendingPathComponent("mounts/\(projectId)/\(environmentId)/\(app.name)/\(m.source)")
-            let host = base + "/" + m.sourcePath
-            try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
-            out.append((host, path))
+            do {
+                out.append((try ContainedDirectory.make(m.sourcePath, under: base, owner: tenant), path))
+            } catch {
+                throw ActivityFailure("Mount \(path) of \(app.name): \(error)")
+            }
         }
         return out
     }

@@ -30,7 +30,8 @@ extension Deployer {
         }
         let tree = try await git.treeId(commit: commit, path: app.root) ?? commit
         let artifact = try await builder.build(Builder.Request(app: app, projectId: projectId, entropy: project.entropy, commit: commit, treeId: tree,
-                                                               variables: vars.platform, envVariables: vars.env), log: log)
+                                                               variables: vars.platform, envVariables: vars.env,
+                                                               limits: BuildLimits.from(settings: project.settings, defaults: options.buildLimits)), log: log)
         let inside = sandbox.appPath(hostPath: artifact.path)
         var e = artifact.runtime.environment(app: inside)
         for (k, v) in vars.env { e[k] = v }

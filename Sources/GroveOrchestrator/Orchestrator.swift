@@ -23,9 +23,13 @@ public actor Orchestrator {
     private var loop: Task<Void, Never>?
     private var stopping = false
 
+    /// Types whose runners only record (see `ActivityRunner.recordOnly`).
+    let recordTypes: [String]
+
     public init(store: any Store, runners: [String: any ActivityRunner], options: Options = Options(), logger: Logger) {
         self.store = store
         self.runners = runners
+        self.recordTypes = runners.filter { $0.value.recordOnly }.map(\.key).sorted()
         self.options = options
         self.logger = logger
     }
@@ -96,10 +100,10 @@ public actor Orchestrator {
     func tickOnce() async {
         guard !stopping else { return }
         do {
-            let pending = try await store.pendingActivities(limit: 500)
+            let pending = try await store.pendingQueueHeads(recordTypes: recordTypes, limit: 1000)
             var seen = Set<String>()
             for a in pending {
-                let key = a.queueKey
+                let key = recordTypes.contains(a.type) ? a.queueKey + "#records" : a.queueKey
                 guard seen.insert(key).inserted, running[key] == nil else { continue }
                 var claimed = a
                 let now = Timestamp.now()
@@ -118,7 +122,11 @@ public actor Orchestrator {
         }
     }
 
-    private func finished(_ key: String) { running[key] = nil }
+    /// A queue freed: its next activity starts now, not at the next poll.
+    private func finished(_ key: String) {
+        running[key] = nil
+        Task { await self.tick() }
+    }
 
     static func execute(_ activity: Activity, store: any Store, runner: (any ActivityRunner)?, stepDelay: Duration, logger: Logger) async {
         let last = (try? await store.logItems(activityId: activity.id).last?.seq) ?? nil

@@ -5,7 +5,9 @@ import Logging
 public struct ResourceLimits: Sendable, Equatable, Codable, CustomStringConvertible {
     public var cpu: Double
     public var memoryMB: Int
-    public init(cpu: Double, memoryMB: Int) { self.cpu = cpu; self.memoryMB = memoryMB }
+    /// Processes and threads the group may hold at once (nil: no limit of its own).
+    public var pids: Int?
+    public init(cpu: Double, memoryMB: Int, pids: Int? = nil) { self.cpu = cpu; self.memoryMB = memoryMB; self.pids = pids }
 
     public enum Profile: String, Sendable { case highCPU = "HIGH_CPU", balanced = "BALANCED", highMemory = "HIGH_MEMORY" }
 
@@ -51,13 +53,47 @@ public struct Cgroups: Sendable {
         (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil && access(dir, W_OK) == 0
     }
 
-    /// The directories a group `name` lives in.
+    /// The directories a group `name` lives in (v1: memory, cpu, then pids where that hierarchy is mounted).
     func directories(_ name: String) -> [String] {
         switch mode {
         case .v2: return [root + "/grove/" + name]
-        case .v1: return [root + "/memory/grove/" + name, root + "/cpu/grove/" + name]
+        case .v1:
+            let pids = FileManager.default.fileExists(atPath: root + "/pids/pids.max") || FileManager.default.fileExists(atPath: root + "/pids/cgroup.procs")
+            return [root + "/memory/grove/" + name, root + "/cpu/grove/" + name] + (pids ? [root + "/pids/grove/" + name] : [])
         case .unavailable: return []
         }
+    }
+
+    /// What stopped a group's processes, read after they ended: the memory limit (an OOM kill) or the process limit.
+    public struct Breaches: Sendable {
+        public var outOfMemory = false
+        public var processLimit = false
+    }
+
+    public func breaches(_ name: String) -> Breaches {
+        var b = Breaches()
+        func counter(_ file: String, _ key: String) -> Int {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return 0 }
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2, parts[0] == key { return Int(parts[1]) ?? 0 }
+            }
+            return 0
+        }
+        let dirs = directories(name)
+        switch mode {
+        case .v2:
+            guard let d = dirs.first else { return b }
+            b.outOfMemory = counter(d + "/memory.events", "oom_kill") > 0
+            b.processLimit = counter(d + "/pids.events", "max") > 0
+        case .v1:
+            guard let d = dirs.first else { return b }
+            b.outOfMemory = counter(d + "/memory.oom_control", "oom_kill") > 0
+                || (Int((try? String(contentsOfFile: d + "/memory.failcnt", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0) > 0
+            if dirs.count > 2 { b.processLimit = counter(dirs[2] + "/pids.events", "max") > 0 }
+        case .unavailable: break
+        }
+        return b
     }
 
     /// Creates (or updates) the group and returns the argv prefix that moves a command into it.
@@ -71,14 +107,18 @@ public struct Cgroups: Sendable {
         switch mode {
         case .v2:
             // The grove group must hand the controllers down to its children.
-            try? "+memory +cpu".write(toFile: root + "/cgroup.subtree_control", atomically: false, encoding: .utf8)
-            try? "+memory +cpu".write(toFile: root + "/grove/cgroup.subtree_control", atomically: false, encoding: .utf8)
+            try? "+memory +cpu +pids".write(toFile: root + "/cgroup.subtree_control", atomically: false, encoding: .utf8)
+            try? "+memory +cpu +pids".write(toFile: root + "/grove/cgroup.subtree_control", atomically: false, encoding: .utf8)
             try write("\(bytes)", dirs[0] + "/memory.max")
+            // Without swap, the limit holds for tmpfs pages (a sandbox's /tmp) too.
+            try? write("0", dirs[0] + "/memory.swap.max")
             try write("\(quota) \(period)", dirs[0] + "/cpu.max")
+            if let pids = limits.pids { try write("\(pids)", dirs[0] + "/pids.max") }
         case .v1:
             try write("\(bytes)", dirs[0] + "/memory.limit_in_bytes")
             try write("\(period)", dirs[1] + "/cpu.cfs_period_us")
             try write("\(quota)", dirs[1] + "/cpu.cfs_quota_us")
+            if dirs.count > 2 { try write(limits.pids.map(String.init) ?? "max", dirs[2] + "/pids.max") }
         case .unavailable: return []
         }
         let join = dirs.map { "echo $$ > '\($0)/cgroup.procs'" }.joined(separator: " && ")

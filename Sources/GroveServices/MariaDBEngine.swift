@@ -63,7 +63,7 @@ struct MariaDBEngine: ServiceEngine {
         return ServiceState(type: config.type.name, version: config.type.version, endpoints: endpoints)
     }
 
-    func start(data: String, run: String, port: Int, config: ServiceConfig) -> String {
+    func start(data: String, run: String, port: Int, config: ServiceConfig, state: ServiceState) -> String {
         "exec \(ServiceUser.prefix(user))\(server) --no-defaults --datadir=\(data)/mysql --port=\(port) --bind-address=127.0.0.1 --socket=\(run)/mysqld.sock "
             + "--pid-file=\(run)/mysqld.pid --skip-name-resolve --innodb-buffer-pool-size=64M --tmpdir=\(run) --log-error=\(run)/error.log"
     }

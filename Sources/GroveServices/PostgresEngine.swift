@@ -43,7 +43,7 @@ struct PostgresEngine: ServiceEngine {
         return ServiceState(type: "postgresql", version: config.type.version, endpoints: endpoints)
     }
 
-    func start(data: String, run: String, port: Int, config: ServiceConfig) -> String {
+    func start(data: String, run: String, port: Int, config: ServiceConfig, state: ServiceState) -> String {
         "exec \(ServiceUser.prefix(user))\(bin)/postgres -D \(data)/pgdata -p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(run) -c dynamic_shared_memory_type=mmap"
     }
 

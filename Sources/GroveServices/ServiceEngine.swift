@@ -27,7 +27,7 @@ protocol ServiceEngine: Sendable {
     func initialize(data: String, hostData: String, run: String, config: ServiceConfig,
                     sandboxed: @Sendable (String) async throws -> AdminCommand.Output) async throws -> ServiceState
     /// The shell script that runs the server in the foreground.
-    func start(data: String, run: String, port: Int, config: ServiceConfig) -> String
+    func start(data: String, run: String, port: Int, config: ServiceConfig, state: ServiceState) -> String
     /// Creates what the configuration and the state name (idempotent: runs at every start).
     func provision(run: String, port: Int, state: ServiceState, config: ServiceConfig) async throws
     /// Asks the server to put its data on disk (before a copy that is not an atomic snapshot).

@@ -137,15 +137,16 @@ public actor ServiceManager {
             chmod(hostData, 0o755)
             let sandbox = self.sandbox
             state = try await engine.initialize(data: inside, hostData: hostData, run: runDir, config: config) { script in
-                try await AdminCommand.run(sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)]),
+                try await AdminCommand.run(sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)], asTenant: false),
                                            environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"])
             }
         }
-        try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: statePath(vol)))
+        // The state holds the service's passwords: readable by Grove's user only.
+        _ = FileManager.default.createFile(atPath: statePath(vol), contents: try JSONEncoder().encode(state), attributes: [.posixPermissions: 0o600])
         try await volumes.limit(vol, bytes: config.disk.map(Self.bytes))
         let port = try Exec.freePort()
-        let script = engine.start(data: inside, run: runDir, port: port, config: config)
-        var argv = sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)])
+        let script = engine.start(data: inside, run: runDir, port: port, config: config, state: state)
+        var argv = sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)], asTenant: false)
         // An explicit size holds the server to Platform.sh's profile: databases HIGH_MEMORY, caches BALANCED.
         let profile: ResourceLimits.Profile = ["redis", "redis-persistent", "valkey", "memcached"].contains(config.type.name) ? .balanced : .highMemory
         var limitNote = ""

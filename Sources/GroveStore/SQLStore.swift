@@ -4,14 +4,16 @@ import GroveModel
 /// The `Store` on any `SQLDatabase`. Records are kept as JSON documents beside the columns used to find them.
 public struct SQLStore: Store {
     public let db: any SQLDatabase
+    /// Seals secrets before they are written; nil only for tools that never touch them.
+    public let sealer: SecretSealer?
 
-    public init(db: any SQLDatabase) { self.db = db }
+    public init(db: any SQLDatabase, sealer: SecretSealer? = nil) { self.db = db; self.sealer = sealer }
 
     public var backendName: String { db.dialect.rawValue }
     public var changeVersion: UInt64? { db.changeVersion }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T {
-        try await db.transaction { tx in try await body(SQLStore(db: tx)) }
+        try await db.transaction { tx in try await body(SQLStore(db: tx, sealer: sealer)) }
     }
 
     public func close() async { await db.close() }
@@ -56,6 +58,51 @@ public struct SQLStore: Store {
     public func setMetaIfAbsent(_ key: String, _ value: String) async throws -> String {
         try await exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [.text(key), .text(value)])
         return try await meta(key) ?? value
+    }
+
+    public func secretMeta(_ key: String, generate: @Sendable () -> String) async throws -> String {
+        let sealer = try requireSealer()
+        let stored = try await setMetaIfAbsent(key, try sealer.seal(generate()))
+        let plain = try sealer.unseal(stored)
+        if !SecretSealer.isSealed(stored) {
+            // Written in plain text by an older Grove: sealed in place.
+            try await exec("UPDATE meta SET value = ? WHERE key = ?", [.text(try sealer.seal(plain)), .text(key)])
+        }
+        return plain
+    }
+
+    private func requireSealer() throws -> SecretSealer {
+        guard let sealer else { throw StoreError.engine("this store was opened without the secret key") }
+        return sealer
+    }
+
+    /// A variable as stored: a sensitive value sealed.
+    private func stored(_ v: Variable) throws -> SQLValue {
+        guard v.isSensitive, !SecretSealer.isSealed(v.value) else { return try encode(v) }
+        var sealed = v
+        sealed.value = try requireSealer().seal(v.value)
+        return try encode(sealed)
+    }
+
+    private func opened(_ v: Variable) throws -> Variable {
+        guard SecretSealer.isSealed(v.value) else { return v }
+        var plain = v
+        plain.value = try requireSealer().unseal(v.value)
+        return plain
+    }
+
+    private func stored(_ c: TLSCertificate) throws -> SQLValue {
+        guard !SecretSealer.isSealed(c.key), let sealer else { return try encode(c) }
+        var sealed = c
+        sealed.key = try sealer.seal(c.key)
+        return try encode(sealed)
+    }
+
+    private func opened(_ c: TLSCertificate) throws -> TLSCertificate {
+        guard SecretSealer.isSealed(c.key) else { return c }
+        var plain = c
+        plain.key = try requireSealer().unseal(c.key)
+        return plain
     }
 
     // MARK: users
@@ -274,42 +321,46 @@ public struct SQLStore: Store {
 
     public func insertCertificate(_ c: TLSCertificate) async throws {
         try await exec("INSERT INTO certificates (project_id, id, created_at, data) VALUES (?, ?, ?, ?)",
-                       [.text(c.projectId), .text(c.id), .text(c.createdAt), try encode(c)])
+                       [.text(c.projectId), .text(c.id), .text(c.createdAt), try stored(c)])
     }
     public func updateCertificate(_ c: TLSCertificate) async throws {
-        try await exec("UPDATE certificates SET data = ? WHERE project_id = ? AND id = ?", [try encode(c), .text(c.projectId), .text(c.id)])
+        try await exec("UPDATE certificates SET data = ? WHERE project_id = ? AND id = ?", [try stored(c), .text(c.projectId), .text(c.id)])
     }
     public func deleteCertificate(projectId: String, id: String) async throws {
         try await exec("DELETE FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
     }
     public func certificate(projectId: String, id: String) async throws -> TLSCertificate? {
-        try await one("SELECT data FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+        let c: TLSCertificate? = try await one("SELECT data FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+        return try c.map(opened)
     }
     public func certificates(projectId: String) async throws -> [TLSCertificate] {
-        try await many("SELECT data FROM certificates WHERE project_id = ? ORDER BY created_at, id", [.text(projectId)])
+        let cs: [TLSCertificate] = try await many("SELECT data FROM certificates WHERE project_id = ? ORDER BY created_at, id", [.text(projectId)])
+        return try cs.map(opened)
     }
 
     // MARK: variables
 
     public func insertVariable(_ v: Variable) async throws {
         try await exec("INSERT INTO variables (project_id, environment_id, name, data) VALUES (?, ?, ?, ?)",
-                       [.text(v.projectId), .text(v.environmentId ?? ""), .text(v.name), try encode(v)])
+                       [.text(v.projectId), .text(v.environmentId ?? ""), .text(v.name), try stored(v)])
     }
     public func updateVariable(_ v: Variable) async throws {
         try await exec("UPDATE variables SET data = ? WHERE project_id = ? AND environment_id = ? AND name = ?",
-                       [try encode(v), .text(v.projectId), .text(v.environmentId ?? ""), .text(v.name)])
+                       [try stored(v), .text(v.projectId), .text(v.environmentId ?? ""), .text(v.name)])
     }
     public func deleteVariable(projectId: String, environmentId: String?, name: String) async throws {
         try await exec("DELETE FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
                        [.text(projectId), .text(environmentId ?? ""), .text(name)])
     }
     public func variable(projectId: String, environmentId: String?, name: String) async throws -> Variable? {
-        try await one("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
-                      [.text(projectId), .text(environmentId ?? ""), .text(name)])
+        let v: Variable? = try await one("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
+                                         [.text(projectId), .text(environmentId ?? ""), .text(name)])
+        return try v.map(opened)
     }
     public func variables(projectId: String, environmentId: String?) async throws -> [Variable] {
-        try await many("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? ORDER BY name",
-                       [.text(projectId), .text(environmentId ?? "")])
+        let vs: [Variable] = try await many("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? ORDER BY name",
+                                            [.text(projectId), .text(environmentId ?? "")])
+        return try vs.map(opened)
     }
 
     public func accessRecords(organizationId: String, projectId: String, userId: String) async throws -> AccessRecords {
@@ -415,6 +466,13 @@ public struct SQLStore: Store {
     public func pendingActivities(limit: Int) async throws -> [Activity] {
         try withCancelFlag(try await db.query("SELECT data, cancel_requested FROM activities WHERE state = ? ORDER BY seq LIMIT ?",
                                               [.text(ActivityState.pending.rawValue), .int(Int64(limit))]))
+    }
+    public func pendingQueueHeads(recordTypes: [String], limit: Int) async throws -> [Activity] {
+        let pending = SQLValue.text(ActivityState.pending.rawValue)
+        let lane = recordTypes.isEmpty ? "0" : "CASE WHEN type IN (\(recordTypes.map { _ in "?" }.joined(separator: ", "))) THEN 1 ELSE 0 END"
+        let sql = "SELECT data, cancel_requested FROM activities WHERE state = ? AND seq IN "
+            + "(SELECT MIN(seq) FROM activities WHERE state = ? GROUP BY project_id, environment_id, \(lane)) ORDER BY seq LIMIT ?"
+        return try withCancelFlag(try await db.query(sql, [pending, pending] + recordTypes.map { .text($0) } + [.int(Int64(limit))]))
     }
     public func activities(state: ActivityState) async throws -> [Activity] {
         try withCancelFlag(try await db.query("SELECT data, cancel_requested FROM activities WHERE state = ? ORDER BY seq", [.text(state.rawValue)]))

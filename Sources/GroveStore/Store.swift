@@ -24,6 +24,8 @@ public protocol Store: Sendable {
     func meta(_ key: String) async throws -> String?
     /// Sets `key` only if it is unset; returns the value that is stored afterwards.
     func setMetaIfAbsent(_ key: String, _ value: String) async throws -> String
+    /// A secret kept sealed under the store's secret key: generated and stored on first use, returned in plain.
+    func secretMeta(_ key: String, generate: @Sendable () -> String) async throws -> String
 
     func insertUser(_ u: User) async throws
     func updateUser(_ u: User) async throws
@@ -129,6 +131,9 @@ public protocol Store: Sendable {
     func activities(projectId: String, filter: ActivityFilter) async throws -> [Activity]
     /// Pending activities in queue order.
     func pendingActivities(limit: Int) async throws -> [Activity]
+    /// The oldest pending activity of each queue: per project and environment, activities of `recordTypes` queued
+    /// apart from the others. However long a queue is, its head is found.
+    func pendingQueueHeads(recordTypes: [String], limit: Int) async throws -> [Activity]
     func activities(state: ActivityState) async throws -> [Activity]
     /// Moves a pending activity to in_progress; false when another worker (or a cancel) got there first.
     func claimActivity(_ a: Activity) async throws -> Bool

@@ -46,6 +46,47 @@ struct ActivityTests {
 
 @Suite("Activity queue timing")
 struct ActivityQueueSerialTests {
+    /// Seconds since the epoch of an API timestamp (`2026-12-01T15:40:05.683123+00:00`).
+    static func seconds(_ t: String?) -> Double? {
+        guard let t, t.count >= 26, let base = ISO8601DateFormatter().date(from: String(t.prefix(19)) + "Z"),
+              let micros = Double(t.dropFirst(20).prefix(6)) else { return nil }
+        return base.timeIntervalSince1970 + micros / 1_000_000
+    }
+
+    @Test("hundreds of queued variable activities run fast and never hold a push behind them")
+    func recordsDoNotHoldPushes() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        var first: JSON = .null, last: JSON = .null
+        let count = 300
+        for i in 0..<count {
+            let r = try await http.post("/projects/\(pid)/environments/main/variables", ["name": .string("V\(i)"), "value": "x"])
+            let a = try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first)
+            if i == 0 { first = a }
+            last = a
+        }
+        try tree.commit(["index.html": "hi\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let pushes = try await http.get("/projects/\(pid)/environments/main/activities?type=environment.push").json.arrayValue ?? []
+        let push = try #require(pushes.first)
+        let queued = (Self.seconds(push["started_at"]?.stringValue) ?? 0) - (Self.seconds(push["created_at"]?.stringValue) ?? 99)
+        #expect(queued < 2, "the push waited \(queued) s in the queue")
+        let a0 = try await waitForActivity(http, first)
+        let aN = try await waitForActivity(http, last)
+        #expect(a0["result"] == "success" && aN["result"] == "success")
+        // The lane's throughput: each record activity's own time, start to completion (the API's posting rate is
+        // not what is measured here).
+        let records = try await http.get("/projects/\(pid)/environments/main/activities?type=environment.variable.create&count=1000").json.arrayValue ?? []
+        #expect(records.count == count)
+        let busy = records.reduce(0.0) { sum, a in
+            sum + max(0, (Self.seconds(a["completed_at"]?.stringValue) ?? 99) - (Self.seconds(a["started_at"]?.stringValue) ?? 0))
+        }
+        #expect(Double(count) / busy >= 100, "\(count) record activities ran \(busy) s in all")
+    }
+
     @Test("queued activities run in order per environment; pending ones cancel; the log streams live", arguments: Backend.allCases)
     func queueAndCancel(backend: Backend) async throws {
         let s = try await TestServer.start(backend, stepDelayMs: 1000)

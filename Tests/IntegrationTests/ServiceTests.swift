@@ -38,7 +38,7 @@ struct ServiceTests {
         return {
             "pg": run(["psql", "-h", d["host"], "-p", str(d["port"]), "-U", d["username"], "-d", d["path"], "-qAtc",
                        "select coalesce(string_agg(v, ',' order by v), '') from t"], {"PGPASSWORD": d["password"]}),
-            "redis": run(["redis-cli", "-h", c["host"], "-p", str(c["port"]), "get", "k"]),
+            "redis": run(["redis-cli", "-h", c["host"], "-p", str(c["port"]), "--no-auth-warning", "-a", c["password"], "get", "k"]),
             "maria": run(["mariadb", "--no-defaults", "-h", m["host"], "-P", str(m["port"]), "-u", m["username"], "-p" + m["password"], m["path"],
                           "-N", "-e", "select coalesce(group_concat(v order by v), '') from t"]),
         }
@@ -57,7 +57,10 @@ struct ServiceTests {
         var (st, out) = try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", "127.0.0.1", "-p", "\(d["port"]?.intValue ?? 0)",
                                                        "-U", d["username"]?.stringValue ?? "", "-d", d["path"]?.stringValue ?? "", "-qAtc", pgSQL])
         #expect(st == 0, "psql: \(out)")
-        (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-p", "\(c["port"]?.intValue ?? 0)", "set", "k", value])
+        // Redis asks for the relationship's password: without it, nothing is read or written.
+        (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-p", "\(c["port"]?.intValue ?? 0)", "get", "k"])
+        #expect(out.contains("NOAUTH"), "redis without a password: \(out)")
+        (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-p", "\(c["port"]?.intValue ?? 0)", "--no-auth-warning", "-a", c["password"]?.stringValue ?? "", "set", "k", value])
         #expect(st == 0 && out.contains("OK"), "redis: \(out)")
         let mySQL = (createTables ? "create table t (v varchar(50)); " : "") + "insert into t values ('\(value)')"
         (st, out) = try Spawn.run("/usr/bin/mariadb", ["--no-defaults", "-h", "127.0.0.1", "-P", "\(m["port"]?.intValue ?? 0)", "-u", m["username"]?.stringValue ?? "",

@@ -2,6 +2,7 @@ import Foundation
 import GroveConfig
 import GroveGit
 import GroveModel
+import GroveRuntime
 import GroveStore
 
 /// `environment.source-operation`: checks out the branch, runs the operation of every application that defines
@@ -36,6 +37,11 @@ public struct SourceOperationRunner: ActivityRunner {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try await ctx.step("Checking out \(envId) at \(head.prefix(7))", percent: 10)
         try await git.cloneBranch(envId, into: dir, author: author)
+        let tenant = await deployer.tenant
+        try await tenant?.own(dir)
+        // The checkout is the tenant's after the operation ran: git reads it only from inside the sandbox, as the tenant.
+        let uploadPack = tenant == nil ? nil : deployer.sandbox.wrap(["git-upload-pack"], app: dir, writableApp: false, extraBinds: [(dir, dir)])
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         for app in apps {
             guard let command = app.sourceOperations[operation] else { continue }
             try await ctx.step("Running source operation \(operation) of application \(app.name)", percent: 30)
@@ -46,7 +52,7 @@ public struct SourceOperationRunner: ActivityRunner {
             try await ctx.checkCancelled()
         }
         let hold = "refs/grove/pending/\(ctx.activity.id)"
-        let new = try await git.importHead(from: dir, holdRef: hold)
+        let new = try await git.importHead(from: dir, holdRef: hold, uploadPack: uploadPack)
         try await git.releasing(hold) {
             if new == head {
                 try await ctx.log("The source operation made no commits: nothing to deploy.")

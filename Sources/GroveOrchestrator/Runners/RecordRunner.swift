@@ -7,6 +7,7 @@ import GroveStore
 public struct RecordRunner: ActivityRunner {
     public init() {}
     public var resumable: Bool { true }
+    public var recordOnly: Bool { true }
 
     public func run(_ ctx: ActivityContext) async throws {
         let lines = (ctx.activity.parameters["log"]?.arrayValue ?? []).compactMap(\.stringValue)

@@ -43,6 +43,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("invitation-ttl"), help: "Seconds an invitation link stays valid (default 7 days).")
     var invitationTTL = 7 * 86400
 
+    @Option(name: .customLong("secret-key-file"), help: "File holding the key (32 bytes, base64) that seals secrets in the store (default $GROVE_SECRET_KEY, else DATA_DIR/secret.key, created on first start).")
+    var secretKeyFile: String?
+
+    @Option(name: .customLong("build-max-processes"), help: "Processes and threads one build may hold at once (a fork bomb stops there).")
+    var buildMaxProcesses = 512
+
+    @Option(name: .customLong("build-max-output"), help: "MB one build's application directory and build cache may hold.")
+    var buildMaxOutput = 4096
+
     @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
     var baseDomain = "localhost"
 
@@ -82,6 +91,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard backupCheckInterval > 0 else { throw ValidationError("--backup-check-interval takes a positive number of seconds") }
         opts.backupCheckPeriod = .seconds(backupCheckInterval)
         opts.smtpURL = smtpURL
+        opts.secretKeyFile = secretKeyFile
+        guard buildMaxProcesses >= 16 else { throw ValidationError("--build-max-processes takes at least 16") }
+        guard buildMaxOutput >= 16 else { throw ValidationError("--build-max-output takes at least 16 (MB)") }
+        opts.buildMaxProcesses = buildMaxProcesses
+        opts.buildMaxOutputMB = buildMaxOutput
         guard invitationTTL > 0 else { throw ValidationError("--invitation-ttl takes a positive number of seconds") }
         opts.invitationLifetime = TimeInterval(invitationTTL)
         if let volumeImage {

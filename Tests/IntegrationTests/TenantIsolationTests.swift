@@ -1,0 +1,217 @@
+import Foundation
+import GroveModel
+import Testing
+
+/// The attacker's suite: a contributor who pushes hostile configuration and code, and calls the API with hostile
+/// names, must not reach the host, other tenants or the control plane.
+@Suite("Tenants cannot harm the host or each other", .serialized)
+struct TenantIsolationTests {
+    static let runsAsRoot = geteuid() == 0
+    static let hasBubblewrap = FileManager.default.isExecutableFile(atPath: "/usr/bin/bwrap")
+
+    static let app = """
+    name: app
+    type: python:3.11
+    web:
+      commands:
+        start: python3 server.py
+    """
+
+    /// Reports what the application can see and do from inside its sandbox.
+    static let probe = """
+    import os, json, socket, subprocess, http.server
+    def readable(p):
+        try:
+            open(p, "rb").read(1); return True
+        except Exception:
+            return False
+    def listing(p):
+        try:
+            return sorted(os.listdir(p))
+        except Exception:
+            return None
+    def connects(port):
+        s = socket.socket(); s.settimeout(1)
+        try:
+            s.connect(("127.0.0.1", port)); return True
+        except Exception:
+            return False
+        finally:
+            s.close()
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def do_GET(self):
+            q = self.path.split("?", 1)[1] if "?" in self.path else ""
+            body = json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "groups": os.getgroups(),
+                               "shadow": readable("/etc/shadow"), "root": listing("/root"), "home": listing("/home"),
+                               "top": sorted(os.listdir("/")), "target": os.path.exists(q) if q else None,
+                               "build_uid": open("build-uid.txt").read().strip(),
+                               "uploads_writable": os.access("uploads", os.W_OK)}).encode()
+            self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers(); self.wfile.write(body)
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+    """
+
+    @Test("paths from configuration stay inside their base: mount source_path, symlinked mounts, web roots")
+    func pathEscapes() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (_, _, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        let marker = "grove-escape-\(UUID().uuidString.prefix(8))"
+        let escape = Self.app + "\nmounts:\n  var:\n    source: local\n    source_path: ../../../../../../../../tmp/\(marker)\n"
+        try tree.commit([".platform.app.yaml": escape, "server.py": "print()\n"])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0)
+        #expect(out.contains(".platform.app.yaml:9: mounts.var.source_path: ../../../../../../../../tmp/\(marker) leaves the mount's storage"), "\(out)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(marker)"))
+
+        // A mount path committed as a link to a host directory.
+        let linked = Self.app + "\nmounts:\n  web/uploads:\n    source: local\n"
+        try FileManager.default.createSymbolicLink(atPath: tree.dir + "/web", withDestinationPath: "/etc")
+        _ = try tree.commit([".platform.app.yaml": linked, "server.py": "print()\n"], message: "link")
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0)
+        #expect(out.contains("mounts.web/uploads: web is a symbolic link in the repository; a mount must be a plain directory"), "\(out)")
+
+        // A web root climbing out of the application.
+        try tree.git(["rm", "-q", "web"])
+        let root = Self.app + "\n  locations:\n    /:\n      root: ../../..\n      passthru: true\n"
+        _ = try tree.commit([".platform.app.yaml": root, "server.py": "print()\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0)
+        #expect(out.contains("root: ../../.. leaves the application's directory"), "\(out)")
+        #expect(try tree.remoteHead("main") == nil)
+    }
+
+    @Test("names with control characters are refused; the data directory and its files are private")
+    func namesAndDataDirectory() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let project = try await s.createProject(http)
+        let pid = try #require(project["id"]?.stringValue)
+        for name in ["bad\u{0}name", "bad\u{1}name", "bad\u{7F}name", "env:A\u{0}B"] {
+            let r = try await http.post("/projects/\(pid)/variables", ["name": .string(name), "value": "x"])
+            #expect(r.status == 400, "\(name.debugDescription): \(r.status) \(r.text)")
+            #expect(r.json["detail"]?["name"] != nil || r.text.contains("name"), "\(r.text)")
+        }
+        let nulValue = try await http.post("/projects/\(pid)/variables", ["name": "fine", "value": "a\u{0}b"])
+        #expect(nulValue.status == 400, "\(nulValue.text)")
+        #expect(try await http.get("/projects/\(pid)/variables").json.arrayValue?.isEmpty == true)
+
+        func mode(_ path: String) -> mode_t {
+            var st = stat()
+            return stat(path, &st) == 0 ? st.st_mode & 0o777 : 0o7777
+        }
+        #expect(mode(s.dataDir) == 0o700)
+        for f in ["grove.sqlite", "secret.key", "initial-api-token"] { #expect(mode(s.dataDir + "/" + f) & 0o077 == 0, "\(f): \(String(mode(s.dataDir + "/" + f), radix: 8))") }
+    }
+
+    @Test("sensitive values and the signing key are sealed at rest", arguments: Backend.allCases)
+    func secretsAtRest(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        let secret = "sealed-\(UUID().uuidString)"
+        var r = try await http.post("/projects/\(pid)/variables", ["name": "env:API_KEY", "value": .string(secret), "is_sensitive": true])
+        #expect(r.status == 201, "\(r.text)")
+        r = try await http.post("/projects/\(pid)/environments/main/variables", ["name": "env:OTHER_KEY", "value": .string(secret + "-env"), "is_sensitive": true])
+        #expect(r.status == 201, "\(r.text)")
+        let server = "import os, http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200); self.end_headers(); self.wfile.write(os.environ['API_KEY'].encode())\nhttp.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n"
+        try tree.commit([".platform.app.yaml": Self.app, "server.py": server])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        // The application gets the value; nothing on disk holds it in plain text.
+        let (code, body) = try s.fetch(pid)
+        #expect(code == 200 && body == secret, "\(code) \(body)")
+        let (_, grep) = try Spawn.run("/bin/grep", ["-r", "-l", "-a", "-F", secret, s.dataDir])
+        #expect(grep.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "found in: \(grep)")
+        if backend == .postgres, let url = s.databaseURL {
+            let (dst, dump) = try Spawn.run(PostgresHarness.binary("pg_dump"), ["--no-owner", url])
+            #expect(dst == 0 && dump.contains("CREATE TABLE"), "\(dump.prefix(300))")
+            #expect(!dump.contains(secret))
+            #expect(dump.contains("grove-sealed:v1:"))
+        }
+        // A restart reads them back with the key file.
+        await s.stop()
+        try await s.launch()
+        let again = try await s.login()
+        let v = try await again.get("/projects/\(pid)/variables/env:API_KEY").json
+        #expect(v["is_sensitive"]?.boolValue == true && v["value"] == nil)
+        let (code2, body2) = try s.fetch(pid)
+        #expect(code2 == 200 && body2 == secret, "\(code2) \(body2)")
+    }
+
+    @Test("tenant code runs unprivileged and sees only its own files", .enabled(if: runsAsRoot && hasBubblewrap))
+    func unprivilegedSandbox() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        let app = Self.app + "\nhooks:\n  build: id -u > build-uid.txt\nmounts:\n  uploads:\n    source: local\n"
+        try tree.commit([".platform.app.yaml": app, "server.py": Self.probe])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        var (code, body) = try s.fetch(pid, path: "/?" + s.dataDir)
+        #expect(code == 200, "\(body)")
+        let j = (try? JSON.parse(body)) ?? .null
+        #expect(j["uid"]?.intValue != 0 && j["euid"]?.intValue != 0, "\(body)")
+        #expect(j["build_uid"]?.stringValue != "0", "\(body)")
+        #expect(j["groups"]?.arrayValue?.contains(.int(0)) != true, "\(body)")
+        #expect(j["shadow"] == false, "\(body)")
+        #expect(j["root"] == .null && j["home"] == .null, "\(body)")
+        #expect(j["target"] == false, "the data directory is visible: \(body)")
+        #expect(j["uploads_writable"] == true, "\(body)")
+        let top = Set((j["top"]?.arrayValue ?? []).compactMap(\.stringValue))
+        #expect(top.isDisjoint(with: ["root", "home", "srv", "opt", "work", "mnt"]), "\(top.sorted())")
+
+        // A second project's mount holds a file; the first project's app cannot name it.
+        let (_, pid2, tree2) = try await GitPushTests().project(s)
+        defer { tree2.remove() }
+        _ = pid2
+        let writer = app.replacingOccurrences(of: "id -u > build-uid.txt", with: "id -u > build-uid.txt")
+        try tree2.commit([".platform.app.yaml": writer, "server.py": Self.probe])
+        (st, out) = try tree2.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let otherMount = s.dataDir + "/mounts/\(pid2)/main/app/local/uploads"
+        #expect(FileManager.default.fileExists(atPath: otherMount))
+        (code, body) = try s.fetch(pid, path: "/?" + otherMount)
+        #expect(code == 200 && ((try? JSON.parse(body))?["target"] == false), "\(body)")
+        _ = http
+    }
+
+    @Test("a build past its limits fails naming the limit: disk, processes, memory", .enabled(if: runsAsRoot && hasBubblewrap))
+    func buildLimits() async throws {
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--build-max-output", "64", "--build-max-processes", "64"])
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        let server = "import os, http.server\nhttp.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler).serve_forever()\n"
+        func push(_ hook: String) throws -> (Int32, String) {
+            _ = try tree.commit([".platform.app.yaml": Self.app + "\nhooks:\n  build: |\n" + hook.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n",
+                                 "server.py": server])
+            return try tree.push(["HEAD:refs/heads/main"])
+        }
+        // Disk: 400 MB written in small steps; stopped once the output passes 64 MB.
+        var (st, out) = try push("for i in $(seq 400); do head -c 1048576 /dev/zero > blob-$i; sleep 0.01; done")
+        #expect(st != 0)
+        #expect(out.contains("over the build limit of 64 MB"), "\(out)")
+        // Processes: a fork bomb stops at the limit.
+        (st, out) = try push("python3 -c 'import os, sys, time\nkids = 0\nfor i in range(400):\n    try:\n        pid = os.fork()\n    except OSError:\n        print(\"fork refused after\", kids); sys.exit(3)\n    if pid == 0:\n        time.sleep(30); os._exit(0)\n    kids += 1\n'")
+        #expect(st != 0)
+        #expect(out.contains("fork refused after"), "\(out)")
+        #expect(out.contains("limit of 64 processes"), "\(out)")
+        // Memory: /tmp is memory; 600 MB in it with a 256 MB build is stopped.
+        let r = try await http.patch("/projects/\(pid)/settings", ["build_resources": ["cpu": 1.0, "memory": 256]])
+        #expect(r.status == 200, "\(r.text)")
+        let tooMuch = try await http.patch("/projects/\(pid)/settings", ["build_resources": ["cpu": 1.0, "memory": 999_999]])
+        #expect(tooMuch.status == 400, "\(tooMuch.text)")
+        (st, out) = try push("head -c 629145600 /dev/zero > /tmp/fill")
+        #expect(st != 0)
+        #expect(out.contains("more than the build's 256 MB of memory"), "\(out)")
+        // Within the limits the same project builds and serves.
+        (st, out) = try push("echo fine > fine.txt")
+        #expect(st == 0, "\(out)")
+    }
+}

@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "grove",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveAPI", "GroveClient",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveAPI", "GroveClient", "GroveRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -37,6 +37,8 @@ public struct APIServer {
         /// smtp://[user:password@]host[:port][?from=address] for invitations and reminders; nil: mail goes to the log.
         public var smtpURL: String?
         public var invitationLifetime: TimeInterval = 7 * 86400
+        /// `isolated`: a network namespace per environment (root, with iproute2 and nftables); `host`: shared.
+        public var network: EnvironmentNetworks.Mode = .isolated
         /// The key sealing secrets in the store (default: `GROVE_SECRET_KEY`, else `<data dir>/secret.key`).
         public var secretKeyFile: String?
         /// Processes one build may run at once, and MB its application directory and cache may hold.
@@ -80,9 +82,10 @@ public struct APIServer {
             await store.close()
             throw error
         }
-        let services = ServiceManager(dataDir: options.dataDir, volumes: volumes, sandbox: sandbox, logger: logger)
+        let networks = await EnvironmentNetworks.detect(logger: logger, requested: options.network)
+        let services = ServiceManager(dataDir: options.dataDir, volumes: volumes, sandbox: sandbox, logger: logger, networks: networks)
         let deployer = Deployer(store: store, repositories: repositories, sandbox: sandbox, router: router, options: deployOptions, logger: logger,
-                                services: services)
+                                services: services, networks: networks)
         await deployer.removeLeftovers()
         await deployer.restore()
         let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),

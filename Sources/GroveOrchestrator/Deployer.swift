@@ -36,6 +36,8 @@ public actor Deployer {
         var logPath: String
         /// The size limits its cgroup holds it to (re-created when a deployment is restored).
         var limits: ResourceLimits? = nil
+        /// It runs in its environment's network namespace (entered anew when restored: `spec` holds no namespace).
+        var networked: Bool? = nil
     }
 
     struct Deployment: Codable, Sendable {
@@ -87,11 +89,20 @@ public actor Deployer {
 
     /// The environments' managed services; nil when the server runs without volumes.
     public let services: ServiceManager?
+    /// One network namespace per environment (shared with the services); nil or host mode: the host's network.
+    let networks: EnvironmentNetworks?
+
+    /// How an environment's processes enter its network, and where the host reaches their ports.
+    func network(_ key: String) async throws -> (enter: [String], address: String) {
+        guard let n = try await networks?.network(for: key) else { return ([], "127.0.0.1") }
+        return (n.enter, n.address)
+    }
 
     public init(store: any Store, repositories: Repositories, sandbox: Sandbox, router: NginxRouter, options: Options, logger: Logger,
-                cgroups: Cgroups = .detect(), services: ServiceManager? = nil) {
+                cgroups: Cgroups = .detect(), services: ServiceManager? = nil, networks: EnvironmentNetworks? = nil) {
         self.cgroups = cgroups
         self.services = services
+        self.networks = networks
         if cgroups.mode == .unavailable {
             logger.notice("resources: no writable cgroups on this host; applications' size limits are not enforced")
         } else {
@@ -175,6 +186,7 @@ public actor Deployer {
                                                                            cluster: "\(projectId)-\(env.machineName)", relationships: app.relationships) ?? [:]
         }
         var started: [RunningApp] = []
+        let net = try await network(key)
         do {
             var ports: [String: Int] = [:]
             for app in config.applications where app.web.commands.start != nil || app.type.name == "php" { ports[app.name] = try Exec.freePort() }
@@ -221,13 +233,13 @@ public actor Deployer {
                     let argv = limitArgv + sandbox.command(script, app: artifact.path, writableApp: false, mounts: mounts, extraBinds: binds)
                     let php = app.web.commands.start == nil
                     upstreams[app.name] = .init(port: port, hostDir: artifact.path, locations: WebLocation.from(app.web, php: php),
-                                                phpDocumentRoot: php ? docRoot : nil, socket: socketPath)
+                                                phpDocumentRoot: php ? docRoot : nil, socket: socketPath, host: net.address)
                     try await log("  Starting \(app.name) (web) on \(socketPath.map { "socket " + $0 } ?? "port \(port)")\(limitNote)")
-                    let spec = AppSupervisor.Spec(argv: argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: logPath)
+                    let spec = AppSupervisor.Spec(argv: net.enter + argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: logPath)
                     try await supervisor.start(instKey, spec)
                     started.append(RunningApp(app: app.name, kind: "web", key: instKey, port: port, artifact: artifact.key, spec: argv, env: e,
-                                              cwd: spec.cwd, logPath: logPath, limits: limits))
-                    try await waitForPort(port, socket: socketPath, key: instKey, app: app.name, logPath: logPath)
+                                              cwd: spec.cwd, logPath: logPath, limits: limits, networked: !net.enter.isEmpty))
+                    try await waitForPort(port, host: net.address, socket: socketPath, key: instKey, app: app.name, logPath: logPath)
                 }
                 for (name, worker) in app.workers.sorted(by: { $0.key < $1.key }) {
                     guard let start = worker.commands.start else { continue }
@@ -239,14 +251,15 @@ public actor Deployer {
                     let wlog = logDir + "/\(app.name)--\(name).log"
                     handToTenant(log: wlog)
                     try await log("  Starting worker \(app.name)--\(name)\(limitNote)")
-                    let spec = AppSupervisor.Spec(argv: argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: wlog)
+                    let spec = AppSupervisor.Spec(argv: net.enter + argv, env: e, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: wlog)
                     try await supervisor.start(instKey, spec)
                     started.append(RunningApp(app: app.name, kind: "worker:\(name)", key: instKey, port: nil, artifact: artifact.key, spec: argv, env: e,
-                                              cwd: spec.cwd, logPath: wlog, limits: limits))
+                                              cwd: spec.cwd, logPath: wlog, limits: limits, networked: !net.enter.isEmpty))
                 }
                 if let hook = app.hooks.deploy, deployHooks {
                     try await log("  Executing deploy hook for application \(app.name)")
-                    let status = try await runHook(hook, app: app, artifact: artifact, env: baseEnv, mounts: mounts, logPath: logDir + "/deploy.log", log: log)
+                    let status = try await runHook(hook, app: app, artifact: artifact, env: baseEnv, mounts: mounts, enter: net.enter,
+                                                   logPath: logDir + "/deploy.log", log: log)
                     if status != 0 { throw ActivityFailure("Environment redeployment failed: the deploy hook of \(app.name) exited with status \(status)") }
                 }
             }
@@ -294,7 +307,7 @@ public actor Deployer {
             let e = runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: [:], user: userVars,
                                        services: serviceRelationships[app.name] ?? [:])
             let status = try await runHook(hook, app: app, artifact: artifact, env: e, mounts: try mountBinds(projectId: projectId, environmentId: environmentId, app: app),
-                                           logPath: logDir + "/post-deploy.log", log: log)
+                                           enter: net.enter, logPath: logDir + "/post-deploy.log", log: log)
             if status != 0 { try await log("  W: the post_deploy hook of \(app.name) exited with status \(status)") }
         }
         try await log("Environment routes")
@@ -313,6 +326,7 @@ public actor Deployer {
                 logger.error("cannot delete the data of \(key): \(error)")
             }
         }
+        await networks?.remove(key)
     }
 
     func stopAll(_ key: String) async {
@@ -353,7 +367,7 @@ public actor Deployer {
         for (k, v) in extraEnvironment { env[k] = v }
         let mounts = try mountBinds(projectId: projectId, environmentId: environmentId,
                                     app: try await appConfig(projectId: projectId, commit: d.commit, app: app))
-        let argv = sandbox.command(Self.withEnvironmentFile("set -e\n" + command), app: artifact, writableApp: false, mounts: mounts)
+        let argv = try await network(key).enter + sandbox.command(Self.withEnvironmentFile("set -e\n" + command), app: artifact, writableApp: false, mounts: mounts)
         let logDir = (running.logPath as NSString).deletingLastPathComponent
         return try await runTimed(argv, env: env, cwd: sandbox.mode == .plain ? artifact : nil, timeout: timeout,
                                   stepLog: logDir + "/\(logName)-step.log", logFile: logDir + "/\(logName).log", log: log)
@@ -398,11 +412,21 @@ public actor Deployer {
     }
 
     /// Each running application's `PLATFORM_RELATIONSHIPS`, decoded: app -> relationship -> endpoints.
-    public func relationships(projectId: String, environmentId: String) -> [String: JSON] {
+    /// Each entry also says where Grove's host reaches it (`grove_host`): the environment's network address when
+    /// environments have their own networks (the `host` applications use is their namespace's loopback).
+    public func relationships(projectId: String, environmentId: String) async -> [String: JSON] {
         var out: [String: JSON] = [:]
-        for a in current[Self.envKey(projectId, environmentId)]?.apps ?? [] where a.kind == "web" || out[a.app] == nil {
-            guard let b64 = a.env["PLATFORM_RELATIONSHIPS"], let data = Data(base64Encoded: b64), let j = try? JSON.parse(Array(data)) else { continue }
-            out[a.app] = j
+        let key = Self.envKey(projectId, environmentId)
+        let address = current[key] == nil ? "127.0.0.1" : ((try? await network(key))?.address ?? "127.0.0.1")
+        for a in current[key]?.apps ?? [] where a.kind == "web" || out[a.app] == nil {
+            guard let b64 = a.env["PLATFORM_RELATIONSHIPS"], let data = Data(base64Encoded: b64), case .object(let rels)? = try? JSON.parse(Array(data)) else { continue }
+            out[a.app] = .object(JSONObject(rels.map { name, value in
+                (name, .array((value.arrayValue ?? []).map { entry in
+                    guard case .object(var o) = entry else { return entry }
+                    o["grove_host"] = .string(address)
+                    return .object(o)
+                }))
+            }))
         }
         return out
     }
@@ -456,12 +480,13 @@ public actor Deployer {
                 }
                 var upstreams: [String: NginxRouter.Upstream] = [:]
                 var ok = true
+                let net = (try? await network(key)) ?? (enter: [], address: "127.0.0.1")
                 for a in d.apps {
                     // Same ports as before the stop (PHP-FPM's configuration names its port); they were freed with the processes.
-                    if let port = a.port { upstreams[a.app] = .init(port: port) }
+                    if let port = a.port { upstreams[a.app] = .init(port: port, host: net.address) }
                     if let limits = a.limits { _ = try? cgroups.prefix(Cgroups.name(for: a.key), limits) }
                     if let sock = a.env["SOCKET"] { try? FileManager.default.removeItem(atPath: sock) }
-                    do { try await supervisor.start(a.key, .init(argv: a.spec, env: a.env, cwd: a.cwd, logPath: a.logPath)) } catch {
+                    do { try await supervisor.start(a.key, .init(argv: net.enter + a.spec, env: a.env, cwd: a.cwd, logPath: a.logPath)) } catch {
                         logger.error("cannot restore \(a.key): \(error)")
                         ok = false
                     }
@@ -476,7 +501,7 @@ public actor Deployer {
                         let php = app.web.commands.start == nil
                         let docRoot = app.web.locations.first(where: { $0.path == "/" })?.location.root.map { inside + "/" + $0 } ?? inside
                         upstreams[a.app] = .init(port: port, hostDir: hostDir, locations: WebLocation.from(app.web, php: php), phpDocumentRoot: php ? docRoot : nil,
-                                                 socket: a.env["SOCKET"])
+                                                 socket: a.env["SOCKET"], host: net.address)
                     }
                     if let (table, certificates) = routing {
                         let logDir = (options.dataDir as NSString).appendingPathComponent("logs/\(p)/\(envId)")
@@ -491,6 +516,7 @@ public actor Deployer {
     public func shutdown() async {
         await supervisor.stopAll()
         await services?.shutdown()
+        await networks?.removeAll()
         for d in current.values { for a in d.apps { cgroups.remove(Cgroups.name(for: a.key)) } }
         await router.stop()
     }
@@ -586,11 +612,11 @@ public actor Deployer {
         "if [ -f \"$PLATFORM_APP_DIR/.environment\" ]; then . \"$PLATFORM_APP_DIR/.environment\"; fi\n" + rest
     }
 
-    func waitForPort(_ port: Int, socket: String? = nil, key: String, app: String, logPath: String) async throws {
+    func waitForPort(_ port: Int, host: String = "127.0.0.1", socket: String? = nil, key: String, app: String, logPath: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         let what = socket.map { "socket \($0) (SOCKET)" } ?? "port \(port) (PORT)"
         while ContinuousClock.now < deadline {
-            if let socket { if Exec.accepts(socket: socket) { return } } else if Exec.accepts(port: port) { return }
+            if let socket { if Exec.accepts(socket: socket) { return } } else if Exec.accepts(port: port, host: host) { return }
             if let r = await supervisor.restarts(key), r > 0 {
                 throw ActivityFailure("Environment redeployment failed: \(app)'s start command exited before it listened on \(what):\n\(tail(logPath))")
             }
@@ -605,8 +631,8 @@ public actor Deployer {
     }
 
     func runHook(_ hook: String, app: ApplicationConfig, artifact: Builder.Artifact, env: [String: String], mounts: [(host: String, inApp: String)],
-                 logPath: String, log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
-        let argv = sandbox.command(Self.withEnvironmentFile("set -e\n" + hook), app: artifact.path, writableApp: false, mounts: mounts)
+                 enter: [String], logPath: String, log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
+        let argv = enter + sandbox.command(Self.withEnvironmentFile("set -e\n" + hook), app: artifact.path, writableApp: false, mounts: mounts)
         let before = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
         let status = try await Exec.run(argv, env: env, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: logPath)
         if let h = FileHandle(forReadingAtPath: logPath) {

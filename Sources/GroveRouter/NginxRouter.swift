@@ -16,8 +16,12 @@ public actor NginxRouter {
         public var phpDocumentRoot: String?
         /// `socket_family: unix`: the application listens on this socket instead of the port.
         public var socket: String?
-        public init(port: Int, hostDir: String? = nil, locations: [WebLocation] = [], phpDocumentRoot: String? = nil, socket: String? = nil) {
+        /// Where the port is reached from the router: the environment's network address (127.0.0.1 when shared).
+        public var host: String
+        public init(port: Int, hostDir: String? = nil, locations: [WebLocation] = [], phpDocumentRoot: String? = nil, socket: String? = nil,
+                    host: String = "127.0.0.1") {
             self.port = port; self.hostDir = hostDir; self.locations = locations; self.phpDocumentRoot = phpDocumentRoot; self.socket = socket
+            self.host = host
         }
     }
 
@@ -286,7 +290,7 @@ public actor NginxRouter {
         for (key, site) in sites.sorted(by: { $0.key < $1.key }) {
             let safe = key.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
             for (app, up) in site.upstreams.sorted(by: { $0.key < $1.key }) {
-                conf += "  upstream u_\(safe)_\(app.replacingOccurrences(of: "-", with: "_")) { server \(up.socket.map { "unix:" + $0 } ?? "127.0.0.1:\(up.port)"); keepalive 32; }\n"
+                conf += "  upstream u_\(safe)_\(app.replacingOccurrences(of: "-", with: "_")) { server \(up.socket.map { "unix:" + $0 } ?? "\(up.host):\(up.port)"); keepalive 32; }\n"
             }
             let byHost = Dictionary(grouping: site.routes, by: { ServerKey(scheme: $0.scheme, host: $0.host) })
             for (server, routes) in byHost.sorted(by: { ($0.key.host, $0.key.scheme) < ($1.key.host, $1.key.scheme) }) {

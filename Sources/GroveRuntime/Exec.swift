@@ -130,7 +130,6 @@ public enum Exec {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    /// Whether something accepts TCP connections on 127.0.0.1:port.
     /// Whether something accepts connections on the unix socket at `path`.
     public static func accepts(socket path: String) -> Bool {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -149,14 +148,15 @@ public enum Exec {
         }
     }
 
-    public static func accepts(port: Int) -> Bool {
+    /// Whether something accepts TCP connections on host:port (an environment's address reaches its loopback).
+    public static func accepts(port: Int, host: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_addr.s_addr = inet_addr(host)
         return withUnsafePointer(to: &addr) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }

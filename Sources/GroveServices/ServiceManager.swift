@@ -29,8 +29,10 @@ public actor ServiceManager {
 
     let cgroups: Cgroups
 
-    public init(dataDir: String, volumes: VolumeStore, sandbox: Sandbox, logger: Logger, cgroups: Cgroups = .detect()) {
+    public init(dataDir: String, volumes: VolumeStore, sandbox: Sandbox, logger: Logger, cgroups: Cgroups = .detect(),
+                networks: EnvironmentNetworks? = nil) {
         self.cgroups = cgroups
+        self.networks = networks
         self.dataDir = dataDir
         self.volumes = volumes
         self.sandbox = sandbox
@@ -39,6 +41,14 @@ public actor ServiceManager {
     }
 
     static func envKey(_ p: String, _ e: String) -> String { p + "/" + e }
+
+    /// The environments' own networks: a service listens on 127.0.0.1 in its environment's namespace.
+    let networks: EnvironmentNetworks?
+
+    /// Where the host reaches an environment's ports (its network's address, or the shared loopback).
+    public func address(projectId: String, environmentId: String) async throws -> String {
+        try await networks?.network(for: Self.envKey(projectId, environmentId))?.address ?? "127.0.0.1"
+    }
 
     /// The engine for a service type, or why this host cannot run it.
     static func engine(for config: ServiceConfig) async throws -> any ServiceEngine {
@@ -146,7 +156,8 @@ public actor ServiceManager {
         try await volumes.limit(vol, bytes: config.disk.map(Self.bytes))
         let port = try Exec.freePort()
         let script = engine.start(data: inside, run: runDir, port: port, config: config, state: state)
-        var argv = sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)], asTenant: false)
+        let network = try await networks?.network(for: Self.envKey(projectId, environmentId))
+        var argv = (network?.enter ?? []) + sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)], asTenant: false)
         // An explicit size holds the server to Platform.sh's profile: databases HIGH_MEMORY, caches BALANCED.
         let profile: ResourceLimits.Profile = ["redis", "redis-persistent", "valkey", "memcached"].contains(config.type.name) ? .balanced : .highMemory
         var limitNote = ""
@@ -169,7 +180,7 @@ public actor ServiceManager {
         let deadline = startedAt + .seconds(90)
         var ready = false
         while ContinuousClock.now < deadline {
-            if Exec.accepts(port: port) { ready = true; break }
+            if Exec.accepts(port: port, host: network?.address ?? "127.0.0.1") { ready = true; break }
             if let n = await supervisor.restarts(key), n > 0 { break }
             try await Task.sleep(for: .milliseconds(50))
         }

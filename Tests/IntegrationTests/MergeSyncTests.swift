@@ -30,7 +30,7 @@ struct MergeSyncTests {
     func sql(_ http: HTTP, _ pid: String, _ env: String, _ statement: String) async throws {
         let rels = try await http.get("/projects/\(pid)/environments/\(env)/relationships").json
         let d = try #require(rels["app"]?["database"]?.arrayValue?.first)
-        let (st, out) = try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", "127.0.0.1", "-p", "\(d["port"]?.intValue ?? 0)",
+        let (st, out) = try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", d["grove_host"]?.stringValue ?? "", "-p", "\(d["port"]?.intValue ?? 0)",
                                                        "-U", "main", "-d", "main", "-qAtc", statement])
         #expect(st == 0, "\(out)")
     }

@@ -51,19 +51,21 @@ struct ServiceTests {
     """
 
     /// Writes through the host's clients with the credentials an environment's app sees.
+    /// `rels`: the API's view of the app's relationships, with `grove_host`, where this host reaches the environment.
     func write(_ rels: JSON, _ value: String, createTables: Bool = false) throws {
         let d = try #require(rels["database"]?.arrayValue?.first), c = try #require(rels["cache"]?.arrayValue?.first), m = try #require(rels["mysql"]?.arrayValue?.first)
+        let host = try #require(d["grove_host"]?.stringValue)
         let pgSQL = (createTables ? "create table t (v text); " : "") + "insert into t values ('\(value)')"
-        var (st, out) = try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", "127.0.0.1", "-p", "\(d["port"]?.intValue ?? 0)",
+        var (st, out) = try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", host, "-p", "\(d["port"]?.intValue ?? 0)",
                                                        "-U", d["username"]?.stringValue ?? "", "-d", d["path"]?.stringValue ?? "", "-qAtc", pgSQL])
         #expect(st == 0, "psql: \(out)")
         // Redis asks for the relationship's password: without it, nothing is read or written.
-        (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-p", "\(c["port"]?.intValue ?? 0)", "get", "k"])
+        (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-h", host, "-p", "\(c["port"]?.intValue ?? 0)", "get", "k"])
         #expect(out.contains("NOAUTH"), "redis without a password: \(out)")
-        (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-p", "\(c["port"]?.intValue ?? 0)", "--no-auth-warning", "-a", c["password"]?.stringValue ?? "", "set", "k", value])
+        (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-h", host, "-p", "\(c["port"]?.intValue ?? 0)", "--no-auth-warning", "-a", c["password"]?.stringValue ?? "", "set", "k", value])
         #expect(st == 0 && out.contains("OK"), "redis: \(out)")
         let mySQL = (createTables ? "create table t (v varchar(50)); " : "") + "insert into t values ('\(value)')"
-        (st, out) = try Spawn.run("/usr/bin/mariadb", ["--no-defaults", "-h", "127.0.0.1", "-P", "\(m["port"]?.intValue ?? 0)", "-u", m["username"]?.stringValue ?? "",
+        (st, out) = try Spawn.run("/usr/bin/mariadb", ["--no-defaults", "-h", host, "-P", "\(m["port"]?.intValue ?? 0)", "-u", m["username"]?.stringValue ?? "",
                                                        "-p" + (m["password"]?.stringValue ?? ""), m["path"]?.stringValue ?? "", "-e", mySQL])
         #expect(st == 0, "mariadb: \(out)")
     }
@@ -92,7 +94,7 @@ struct ServiceTests {
         #expect(db["cluster"]?.stringValue?.hasPrefix(pid) == true && db["epoch"] == 0 && db["instance_ips"]?.arrayValue?.count == 1)
         #expect(rels["cache"]?.arrayValue?.first?["scheme"] == "redis" && rels["mysql"]?.arrayValue?.first?["scheme"] == "mysql" && rels["mysql"]?.arrayValue?.first?["path"] == "main")
 
-        try write(rels, "from-main", createTables: true)
+        try write(try await http.get("/projects/\(pid)/environments/main/relationships").json["app"] ?? .null, "from-main", createTables: true)
         var seen = try json(s, pid, "main")
         #expect(seen["pg"] == "from-main" && seen["redis"] == "from-main" && seen["maria"] == "from-main", "\(seen)")
 
@@ -117,7 +119,7 @@ struct ServiceTests {
         #expect(seen["pg"] == "from-main" && seen["redis"] == "from-main" && seen["maria"] == "from-main", "\(seen)")
         let featureRels = try json(s, pid, "feature", "/rels")
         #expect(featureRels["database"]?.arrayValue?.first?["port"] != db["port"])
-        try write(featureRels, "from-feature")
+        try write(try await http.get("/projects/\(pid)/environments/feature/relationships").json["app"] ?? .null, "from-feature")
         seen = try json(s, pid, "feature")
         #expect(seen["pg"] == "from-feature,from-main" && seen["redis"] == "from-feature" && seen["maria"] == "from-feature,from-main", "\(seen)")
         seen = try json(s, pid, "main")
@@ -162,7 +164,7 @@ struct ServiceTests {
         #expect(st == 0, "\(out)")
         let psql: @Sendable ([String]) async throws -> (Int32, String) = { statements in
             let d = try #require(try await http.get("/projects/\(pid)/environments/main/relationships").json["app"]?["database"]?.arrayValue?.first)
-            return try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", "127.0.0.1", "-p", "\(d["port"]?.intValue ?? 0)",
+            return try Spawn.run("/usr/bin/env", ["PGPASSWORD=\(d["password"]?.stringValue ?? "")", "/usr/bin/psql", "-h", d["grove_host"]?.stringValue ?? "", "-p", "\(d["port"]?.intValue ?? 0)",
                                                   "-U", "main", "-d", "main", "-v", "ON_ERROR_STOP=1", "-qAt"] + statements.flatMap { ["-c", $0] })
         }
         // Committed batches, so the space stays used after the write that fails.
@@ -213,7 +215,7 @@ struct ServiceTests {
         let d = try #require(try await http.get("/projects/\(pid)/environments/main/relationships").json["app"]?["database"]?.arrayValue?.first)
         let bin = "/usr/lib/postgresql/15/bin"
         let auth = ["PGPASSWORD=\(d["password"]?.stringValue ?? "")"]
-        let conn = ["-h", "127.0.0.1", "-p", "\(d["port"]?.intValue ?? 0)", "-U", "main"]
+        let conn = ["-h", d["grove_host"]?.stringValue ?? "", "-p", "\(d["port"]?.intValue ?? 0)", "-U", "main"]
         (st, out) = try Spawn.run("/usr/bin/env", auth + [bin + "/pgbench", "-q", "-i", "-s", "2"] + conn + ["main"])
         #expect(st == 0, "\(out)")
         // Writes go on while the branch is cloned.
@@ -228,9 +230,10 @@ struct ServiceTests {
         let admin = ["-h", s.dataDir + "/run/services/\(pid)/feature/db", "-p", fport, "-U", "postgres"]
         (st, out) = try Spawn.run(bin + "/pg_amcheck", admin + ["--install-missing", "--heapallindexed", "--parent-check", "-d", "main"])
         #expect(st == 0, "amcheck: \(out)")
-        (st, out) = try Spawn.run("/bin/sh", ["-c", "PGPASSWORD='\(f["password"]?.stringValue ?? "")' \(bin)/pg_dump -h 127.0.0.1 -p \(fport) -U main main > /dev/null"])
+        let fhost = f["grove_host"]?.stringValue ?? ""
+        (st, out) = try Spawn.run("/bin/sh", ["-c", "PGPASSWORD='\(f["password"]?.stringValue ?? "")' \(bin)/pg_dump -h \(fhost) -p \(fport) -U main main > /dev/null"])
         #expect(st == 0, "pg_dump: \(out)")
-        (st, out) = try Spawn.run("/usr/bin/env", auth + [bin + "/psql", "-h", "127.0.0.1", "-p", fport, "-U", "main", "-d", "main", "-qAtc", "select count(*) from pgbench_accounts"])
+        (st, out) = try Spawn.run("/usr/bin/env", auth + [bin + "/psql", "-h", fhost, "-p", fport, "-U", "main", "-d", "main", "-qAtc", "select count(*) from pgbench_accounts"])
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "200000", "\(out)")
     }
 

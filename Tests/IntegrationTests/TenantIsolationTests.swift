@@ -139,7 +139,12 @@ struct TenantIsolationTests {
         let again = try await s.login()
         let v = try await again.get("/projects/\(pid)/variables/env:API_KEY").json
         #expect(v["is_sensitive"]?.boolValue == true && v["value"] == nil)
-        let (code2, body2) = try s.fetch(pid)
+        // The application comes back with the value (unsealed from its deployment record) once it listens again.
+        var (code2, body2) = (0, "")
+        try await waitFor {
+            (code2, body2) = try s.fetch(pid)
+            return code2 == 200
+        }
         #expect(code2 == 200 && body2 == secret, "\(code2) \(body2)")
     }
 
@@ -179,6 +184,73 @@ struct TenantIsolationTests {
         (code, body) = try s.fetch(pid, path: "/?" + otherMount)
         #expect(code == 200 && ((try? JSON.parse(body))?["target"] == false), "\(body)")
         _ = http
+    }
+
+    /// Answers `/?host:port` with whether a TCP connection there opens, from inside the application's sandbox.
+    static let connector = """
+    import os, socket, http.server
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def do_GET(self):
+            host, port = self.path.split("?", 1)[1].rsplit(":", 1)
+            s = socket.socket(); s.settimeout(2)
+            try:
+                s.connect((host, int(port))); ok = b"open"
+            except Exception as e:
+                ok = b"closed"
+            finally:
+                s.close()
+            self.send_response(200); self.end_headers(); self.wfile.write(ok)
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+    """
+
+    static let hasNetworkTools = ["/usr/sbin/ip", "/usr/sbin/nft", "/usr/bin/nsenter"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test("each environment has its own network: its services yes, other projects' services, Grove's API and the host no",
+          .enabled(if: runsAsRoot && hasBubblewrap && hasNetworkTools))
+    func networkPerEnvironment() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let app = Self.app + "\nrelationships:\n  cache: \"cache:redis\"\n"
+        let services = "cache:\n  type: redis:7.0\n"
+        var projects: [(http: HTTP, pid: String, tree: GitWorkTree)] = []
+        for _ in 0..<2 {
+            let (http, pid, tree) = try await GitPushTests().project(s)
+            try tree.commit([".platform.app.yaml": app, ".platform/services.yaml": services, "server.py": Self.connector])
+            let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+            #expect(st == 0, "\(out)")
+            projects.append((http, pid, tree))
+        }
+        defer { for p in projects { p.tree.remove() } }
+        func rel(_ i: Int) async throws -> JSON {
+            try #require(try await projects[i].http.get("/projects/\(projects[i].pid)/environments/main/relationships").json["app"]?["cache"]?.arrayValue?.first)
+        }
+        let mine = try await rel(0), theirs = try await rel(1)
+        func probe(_ target: String) throws -> String { try s.fetch(projects[0].pid, path: "/?" + target).1 }
+        // Its own service, on its own loopback.
+        #expect(try probe("127.0.0.1:\(mine["port"]?.intValue ?? 0)") == "open")
+        // The other project's service: neither on this loopback nor at the address the host reaches it by.
+        #expect(try probe("127.0.0.1:\(theirs["port"]?.intValue ?? 0)") == "closed")
+        #expect(try probe("\(theirs["grove_host"]?.stringValue ?? ""):\(theirs["port"]?.intValue ?? 0)") == "closed")
+        // Grove's API and router on the host's loopback.
+        let apiPort = URL(string: s.baseURL)?.port ?? 0
+        #expect(try probe("127.0.0.1:\(apiPort)") == "closed")
+        #expect(try probe("127.0.0.1:\(s.routerPort)") == "closed")
+        // The host's end of the environment's own link: nothing of the host answers there either.
+        let hostEnd = (mine["grove_host"]?.stringValue ?? "").split(separator: ".").map(String.init)
+        if hostEnd.count == 4, let last = Int(hostEnd[3]) {
+            let gateway = hostEnd.dropLast().joined(separator: ".") + ".\(last - 1)"
+            // A host service listening on every address, as many do.
+            let port = try PostgresHarness.freePort()
+            let listener = try Spawn.start("/usr/bin/python3", ["-m", "http.server", "--bind", "0.0.0.0", String(port)])
+            defer { listener.signal(SIGKILL); _ = listener.wait() }
+            try await waitFor { Spawn.curlCode("http://127.0.0.1:\(port)/") == 200 }
+            #expect(try probe("\(gateway):\(port)") == "closed")
+        }
+        // The host reaches the service where the API says (the CLI's db:sql does the same).
+        let (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-h", mine["grove_host"]?.stringValue ?? "", "-p", "\(mine["port"]?.intValue ?? 0)", "--no-auth-warning",
+                                                           "-a", mine["password"]?.stringValue ?? "", "ping"])
+        #expect(st == 0 && out.contains("PONG"), "\(out)")
     }
 
     @Test("a build past its limits fails naming the limit: disk, processes, memory", .enabled(if: runsAsRoot && hasBubblewrap))

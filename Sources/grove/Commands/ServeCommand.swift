@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GroveAPI
 import GroveStore
+import GroveRuntime
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
@@ -52,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("build-max-output"), help: "MB one build's application directory and build cache may hold.")
     var buildMaxOutput = 4096
 
+    @Option(name: .customLong("network"), help: "isolated: a network namespace per environment (root, iproute2, nftables); host: environments share the host's network.")
+    var network = "isolated"
+
     @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
     var baseDomain = "localhost"
 
@@ -92,6 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
         opts.backupCheckPeriod = .seconds(backupCheckInterval)
         opts.smtpURL = smtpURL
         opts.secretKeyFile = secretKeyFile
+        guard let mode = EnvironmentNetworks.Mode(rawValue: network) else { throw ValidationError("--network takes isolated or host") }
+        opts.network = mode
         guard buildMaxProcesses >= 16 else { throw ValidationError("--build-max-processes takes at least 16") }
         guard buildMaxOutput >= 16 else { throw ValidationError("--build-max-output takes at least 16 (MB)") }
         opts.buildMaxProcesses = buildMaxProcesses

@@ -56,7 +56,8 @@ func pickRelationship(_ rels: JSONObject, name: String?, schemes: [String]) thro
 
 /// The client command line for a relationship: psql, mariadb or redis-cli with its credentials.
 func clientCommand(_ ep: JSON, dump: Bool) throws -> (argv: [String], env: [String: String]) {
-    let host = Output.text(ep["host"]), port = Output.text(ep["port"]), user = Output.text(ep["username"]), path = Output.text(ep["path"])
+    // The address Grove's host reaches the service at (its environment's network), else the one applications use.
+    let host = Output.text(ep["grove_host"] ?? ep["host"]), port = Output.text(ep["port"]), user = Output.text(ep["username"]), path = Output.text(ep["path"])
     switch ep["scheme"]?.stringValue {
     case "pgsql":
         return ([dump ? "pg_dump" : "psql", "-h", host, "-p", port, "-U", user, "-d", path] + (dump ? ["--no-owner"] : []), ["PGPASSWORD": Output.text(ep["password"])])

@@ -64,3 +64,11 @@ enum Spawn {
         return (status, out)
     }
 }
+
+extension Spawn {
+    /// The HTTP status curl gets for `url` (0 when nothing answers).
+    static func curlCode(_ url: String) -> Int {
+        guard let (_, out) = try? run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", url]) else { return 0 }
+        return Int(out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+}

@@ -148,6 +148,51 @@ struct TenantIsolationTests {
         #expect(code2 == 200 && body2 == secret, "\(code2) \(body2)")
     }
 
+    @Test("a push right after the project is requested waits for its repository")
+    func pushWhileTheProjectIsCreated() async throws {
+        // Each step of project.create pauses a second: the repository appears only seconds after the request.
+        let s = try await TestServer.start(.sqlite, stepDelayMs: 1000)
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let org = try #require(try await http.get("/organizations").json["items"]?.arrayValue?.first?["id"]?.stringValue)
+        let sub = try await http.post("/organizations/\(org)/subscriptions", ["project_title": "Fresh"])
+        let pid = try #require(sub.json["project_id"]?.stringValue)
+        let url = try #require(try await http.get("/projects/\(pid)").json["repository"]?["url"]?.stringValue)
+        let tree = GitWorkTree(remote: url.replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@"))
+        try tree.initialize()
+        defer { tree.remove() }
+        try tree.commit(["README": "hello\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(!out.contains("Repository not found"), "\(out)")
+    }
+
+    @Test("a restart removes half-made builds, scratch checkouts and backups without a record")
+    func leftoversOfAKilledRun() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, "server.py": "import os, http.server\nhttp.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler).serve_forever()\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let fm = FileManager.default
+        let finished = try fm.contentsOfDirectory(atPath: s.dataDir + "/builds")
+        // What a SIGKILL in the middle of a build, a source operation and a backup copy leaves.
+        let leftovers = [s.dataDir + "/builds/0123456789abcdef-half/app/big", s.dataDir + "/tmp/source-operations/act1/.git",
+                         s.dataDir + "/backups/\(pid)/unrecorded/mounts/app"]
+        for path in leftovers { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        s.process?.signal(SIGKILL)
+        _ = s.process?.wait()
+        await s.stop()
+        try await s.launch()
+        #expect(!fm.fileExists(atPath: s.dataDir + "/builds/0123456789abcdef-half"))
+        #expect(!fm.fileExists(atPath: s.dataDir + "/tmp"))
+        #expect(!fm.fileExists(atPath: s.dataDir + "/backups/\(pid)/unrecorded"))
+        for b in finished { #expect(fm.fileExists(atPath: s.dataDir + "/builds/\(b)/.grove-ready"), "\(b)") }
+        try await waitFor { try s.fetch(pid).0 == 200 }
+    }
+
     @Test("tenant code runs unprivileged and sees only its own files", .enabled(if: runsAsRoot && hasBubblewrap))
     func unprivilegedSandbox() async throws {
         let s = try await TestServer.start(.sqlite)

@@ -13,6 +13,8 @@ public struct CredentialsFile: Sendable {
     public static var directory: String {
         if let d = ProcessInfo.processInfo.environment["GROVE_CONFIG_DIR"], !d.isEmpty { return d }
         if let x = ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"], !x.isEmpty { return x + "/grove" }
+        // $HOME first: Foundation's home lookup reads the password database for root and ignores it.
+        if let h = ProcessInfo.processInfo.environment["HOME"], h.hasPrefix("/") { return h + "/.config/grove" }
         return NSHomeDirectory() + "/.config/grove"
     }
     public static var path: String { directory + "/credentials.json" }

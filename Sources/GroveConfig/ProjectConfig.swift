@@ -68,7 +68,9 @@ public struct ProjectConfig: Sendable {
             }
             if paths.contains(".platform/applications.yaml") {
                 config.files.append(".platform/applications.yaml")
-                if let doc = await reader.load(".platform/applications.yaml", includeBase: "") {
+                // Includes resolve against .platform/, as in services.yaml and routes.yaml (Platform.sh's Django template keeps
+                // `- !include pip.app.yaml` beside applications.yaml).
+                if let doc = await reader.load(".platform/applications.yaml", includeBase: ".platform") {
                     switch doc.value {
                     case .list(let items): for n in items { appNodes.append((nil, n, "", false)) }
                     case .map(let pairs): for (name, n) in pairs { appNodes.append((name, n, "", false)) }

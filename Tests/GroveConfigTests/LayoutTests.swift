@@ -122,3 +122,22 @@ import Testing
         #expect(rendered(issues).contains("application a is also declared in .platform.app.yaml:1"), "\(rendered(issues))")
     }
 }
+
+@Suite struct ApplicationsIncludeTests {
+    @Test func includesInApplicationsYAMLResolveFromThePlatformDirectory() async throws {
+        let files = [
+            ".platform/applications.yaml": "- !include pip.app.yaml\n",
+            ".platform/pip.app.yaml": "name: app\ntype: python:3.12\nweb: {commands: {start: python3 -m http.server $PORT}}\nhooks:\n  build: !include {type: string, path: build.sh}\n",
+            ".platform/build.sh": "pip install -r requirements.txt\n",
+            "requirements.txt": "",
+        ]
+        let (config, issues) = await load(files)
+        #expect(issues.isEmpty, "\(rendered(issues))")
+        #expect(config?.application("app")?.hooks.build == "pip install -r requirements.txt\n")
+        #expect(config?.application("app")?.root == "")
+        // A path from the repository root is still reachable with a leading slash.
+        let (_, rooted) = await load([".platform/applications.yaml": "- !include /apps/web.yaml\n",
+                                      "apps/web.yaml": "name: web\ntype: python:3.12\nweb: {commands: {start: python3 -m http.server $PORT}}\n"])
+        #expect(rooted.isEmpty, "\(rendered(rooted))")
+    }
+}

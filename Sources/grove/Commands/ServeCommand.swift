@@ -129,7 +129,8 @@ extension ServeCommand {
 enum DataDir {
     /// An absolute path: sandboxes bind directories under it by absolute path.
     static func resolve(_ given: String?) -> String {
-        var dir = NSHomeDirectory() + "/.local/share/grove"
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory()
+        var dir = home + "/.local/share/grove"
         if let given, !given.isEmpty { dir = (given as NSString).expandingTildeInPath } else if let env = ProcessInfo.processInfo.environment["GROVE_DATA_DIR"], !env.isEmpty { dir = env }
         if !dir.hasPrefix("/") { dir = FileManager.default.currentDirectoryPath + "/" + dir }
         return (dir as NSString).standardizingPath

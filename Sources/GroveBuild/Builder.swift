@@ -167,7 +167,7 @@ public struct Builder: Sendable {
             case "python", "python3", "python2":
                 let args = specs.map { name, v in v == "*" ? name : (v.first.map { "<>=!~".contains($0) } == true ? name + v : name + "==" + v) }
                 steps.append(("Installing \(manager) dependencies: \(specs.map(\.key).joined(separator: ", "))", "installing \(manager) dependencies",
-                              "python3 -m pip install --user --quiet " + args.map(shellQuote).joined(separator: " ")))
+                              "python3 -m pip install --quiet " + args.map(shellQuote).joined(separator: " ")))
             case "nodejs":
                 let args = specs.map { name, v in v == "*" ? name : name + "@" + v }
                 steps.append(("Installing nodejs dependencies: \(specs.map(\.key).joined(separator: ", "))", "installing nodejs dependencies",
@@ -195,21 +195,25 @@ public struct Builder: Sendable {
         return steps
     }
 
-    /// Platform.sh images answer to `python` and `pip`; Debian names them python3 and pip3. Links in the
-    /// application's `.global/bin` (on PATH at build and runtime) bridge that.
+    /// Platform.sh images answer to `python` and `pip`, and a plain `pip install` in a build hook lands where the
+    /// application imports from. Here `.global` (first on PATH at build and runtime) is a virtualenv over Debian's
+    /// python with its system packages visible and pip borrowed from them: `pip`/`python` are its own, installs go to
+    /// `.global/lib/pythonX.Y/site-packages`, which is also the user site (`PYTHONUSERBASE`), so `/usr/bin/python3`
+    /// finds them too. No `PIP_USER` is exported: pip, pipenv or poetry in a virtualenv of the project's own work.
     static func installShims(runtime: LanguageRuntime, app: String) throws {
         guard runtime.name == "python" else { return }
-        let bin = app + "/.global/bin"
-        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python\(runtime.found)") ? "/usr/bin/python\(runtime.found)" : "/usr/bin/python3"
-        for (name, target) in [("python", python), ("python3", python)] where !FileManager.default.fileExists(atPath: bin + "/" + name) {
-            try FileManager.default.createSymbolicLink(atPath: bin + "/" + name, withDestinationPath: target)
-        }
+        let global = app + "/.global"
+        let out = try Exec.runSync(python, ["-m", "venv", "--system-site-packages", "--without-pip", global], env: ["PATH": "/usr/bin:/bin"])
+        guard out == 0 else { throw BuildFailure("Unable to build application: \(python) -m venv failed (apt-get install python3-venv)") }
+        let bin = global + "/bin"
+        // The venv's python resolves through a link to the host's; inside the sandbox /usr/bin is the same.
         let pip = bin + "/pip"
-        if !FileManager.default.fileExists(atPath: pip) {
-            try "#!/bin/sh\nexec \(python) -m pip \"$@\"\n".write(toFile: pip, atomically: true, encoding: .utf8)
-            chmod(pip, 0o755)
-            try? FileManager.default.createSymbolicLink(atPath: bin + "/pip3", withDestinationPath: "pip")
+        try? FileManager.default.removeItem(atPath: pip)
+        try "#!/bin/sh\nexec \"$(dirname \"$0\")/python\" -m pip \"$@\"\n".write(toFile: pip, atomically: true, encoding: .utf8)
+        chmod(pip, 0o755)
+        for name in ["pip3", "pip\(runtime.found)"] where !FileManager.default.fileExists(atPath: bin + "/" + name) {
+            try? FileManager.default.createSymbolicLink(atPath: bin + "/" + name, withDestinationPath: "pip")
         }
     }
 

@@ -62,7 +62,7 @@ public enum Exec {
     }
 
     /// Synchronous run with output discarded, for probes at start-up.
-    static func runSync(_ exe: String, _ args: [String], env: [String: String]) throws -> Int32 {
+    public static func runSync(_ exe: String, _ args: [String], env: [String: String]) throws -> Int32 {
         let pid = try spawn([exe] + args, env: env, cwd: nil, logPath: "/dev/null")
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -70,8 +70,8 @@ public struct LanguageRuntime: Sendable {
         ]
         switch name {
         case "python":
+            // `.global` is a virtualenv (made by the build) whose site-packages is also this user site.
             env["PYTHONUSERBASE"] = global
-            env["PIP_USER"] = "1"
             env["PIP_BREAK_SYSTEM_PACKAGES"] = "1"
             env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
             env["PIP_NO_WARN_SCRIPT_LOCATION"] = "1"

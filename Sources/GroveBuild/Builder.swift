@@ -42,15 +42,20 @@ public struct Builder: Sendable {
     let repositories: Repositories
     let sandbox: Sandbox
 
-    public init(dataDir: String, repositories: Repositories, sandbox: Sandbox, cgroups: Cgroups = Cgroups(mode: .unavailable)) {
+    public init(dataDir: String, repositories: Repositories, sandbox: Sandbox, cgroups: Cgroups = Cgroups(mode: .unavailable),
+                networks: EnvironmentNetworks? = nil) {
         root = (dataDir as NSString).appendingPathComponent("builds")
         cacheRoot = (dataDir as NSString).appendingPathComponent("build-cache")
         self.repositories = repositories
         self.sandbox = sandbox
         self.cgroups = cgroups
+        self.networks = networks
     }
 
     let cgroups: Cgroups
+    /// Builds get a network namespace of their own: the world (package registries) through the host, but nothing
+    /// listening on the host itself (Grove's API) or in any environment.
+    let networks: EnvironmentNetworks?
 
     public func key(for r: Request, runtime: LanguageRuntime) -> String {
         var h = SHA256()
@@ -108,34 +113,41 @@ public struct Builder: Sendable {
             }
             let steps = Self.steps(r.app, runtime: runtime, appFiles: app)
             let group = "build-\(key.prefix(16))-\(UInt32.random(in: 0...UInt32.max))"
-            let prefix = try cgroups.prefix(group, r.limits.resources)
+            let network = steps.isEmpty ? nil : try await networks?.network(for: group)
+            let prefix = try cgroups.prefix(group, r.limits.resources) + (network?.enter ?? [])
             defer { cgroups.remove(group) }
-            if !steps.isEmpty {
-                try await log(cgroups.mode == .unavailable ? "  W: no writable cgroups on this host: the build's CPU, memory and processes are not limited"
-                                                          : "  Build limits: \(r.limits.description)")
-            }
-            let limits = r.limits
-            for (title, what, script) in steps {
-                try await log("  \(title)")
-                let logFile = dir + "/step.log"
-                try? fm.removeItem(atPath: logFile)
-                let argv = prefix + sandbox.command("set -e\n" + script, app: app, writableApp: true, extraBinds: [(cache, cache)])
-                let status = try await runStreaming(argv, env: env, cwd: app, logFile: logFile, log: log, watch: {
-                    guard let used = await Self.diskUsage([app, cache]), used > limits.outputBytes else { return nil }
-                    return "its output reached \(used >> 20) MB, over the build limit of \(limits.outputBytes >> 20) MB"
-                })
-                if let reason = status.stoppedBecause {
-                    throw BuildFailure("Error building project: \(what) of '\(r.app.name)' was stopped: \(reason)")
+            do {
+                if !steps.isEmpty {
+                    try await log(cgroups.mode == .unavailable ? "  W: no writable cgroups on this host: the build's CPU, memory and processes are not limited"
+                                                              : "  Build limits: \(r.limits.description)")
                 }
-                if status.code != 0 {
-                    let b = cgroups.breaches(group)
-                    if b.outOfMemory && (status.code == 137 || status.code == 9) {
-                        throw BuildFailure("Error building project: \(what) of '\(r.app.name)' was stopped: it used more than the build's \(limits.memoryMB) MB of memory (files in /tmp count); raise build_resources.memory in the project's settings")
+                let limits = r.limits
+                for (title, what, script) in steps {
+                    try await log("  \(title)")
+                    let logFile = dir + "/step.log"
+                    try? fm.removeItem(atPath: logFile)
+                    let argv = prefix + sandbox.command("set -e\n" + script, app: app, writableApp: true, extraBinds: [(cache, cache)])
+                    let status = try await runStreaming(argv, env: env, cwd: app, logFile: logFile, log: log, watch: {
+                        guard let used = await Self.diskUsage([app, cache]), used > limits.outputBytes else { return nil }
+                        return "its output reached \(used >> 20) MB, over the build limit of \(limits.outputBytes >> 20) MB"
+                    })
+                    if let reason = status.stoppedBecause {
+                        throw BuildFailure("Error building project: \(what) of '\(r.app.name)' was stopped: \(reason)")
                     }
-                    let note = b.processLimit ? " (it reached the build's limit of \(limits.processes) processes)" : ""
-                    throw BuildFailure("Error building project: \(what) of '\(r.app.name)' exited with status \(status.code)\(note)")
+                    if status.code != 0 {
+                        let b = cgroups.breaches(group)
+                        if b.outOfMemory && (status.code == 137 || status.code == 9) {
+                            throw BuildFailure("Error building project: \(what) of '\(r.app.name)' was stopped: it used more than the build's \(limits.memoryMB) MB of memory (files in /tmp count); raise build_resources.memory in the project's settings")
+                        }
+                        let note = b.processLimit ? " (it reached the build's limit of \(limits.processes) processes)" : ""
+                        throw BuildFailure("Error building project: \(what) of '\(r.app.name)' exited with status \(status.code)\(note)")
+                    }
                 }
+            } catch {
+                await networks?.remove(group)
+                throw error
             }
+            await networks?.remove(group)
             // Mount points must exist in the read-only artifact for the sandbox to mount over them.
             // The build ran tenant code: a mount path it turned into a link must not lead the host elsewhere.
             for path in r.app.mounts.keys.sorted() {

@@ -111,7 +111,7 @@ public actor Deployer {
         self.store = store
         self.repositories = repositories
         self.sandbox = sandbox
-        self.builder = Builder(dataDir: options.dataDir, repositories: repositories, sandbox: sandbox, cgroups: cgroups)
+        self.builder = Builder(dataDir: options.dataDir, repositories: repositories, sandbox: sandbox, cgroups: cgroups, networks: networks)
         self.supervisor = AppSupervisor(logger: logger)
         self.router = router
         self.options = options

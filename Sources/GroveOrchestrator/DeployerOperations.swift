@@ -49,12 +49,22 @@ extension Deployer {
         e["PLATFORM_ENVIRONMENT_TYPE"] = env.type.rawValue
         e["PLATFORM_TREE_ID"] = artifact.key
         e["PLATFORM_VARIABLES"] = Data(JSON.object(vars.platform).bytes).base64EncodedString()
-        let argv = sandbox.command("set -e\ncd \"$PLATFORM_SOURCE_DIR\"\n" + command, app: artifact.path, writableApp: false,
-                                   extraBinds: [(sourceDir, sourceDir)])
+        // Like a build: the world through the host, nothing of the host or the environments.
+        let netKey = "source-operation/\(projectId)/\(environmentId)/\(UInt32.random(in: 0...UInt32.max))"
+        let enter = try await networks?.network(for: netKey)?.enter ?? []
+        let argv = enter + sandbox.command("set -e\ncd \"$PLATFORM_SOURCE_DIR\"\n" + command, app: artifact.path, writableApp: false,
+                                           extraBinds: [(sourceDir, sourceDir)])
         let logDir = (dataDir as NSString).appendingPathComponent("logs/\(projectId)/\(environmentId)")
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
-        return try await runTimed(argv, env: e, cwd: sandbox.mode == .plain ? sourceDir : nil, timeout: timeout,
-                                  stepLog: logDir + "/source-operation-step.log", logFile: logDir + "/source-operation.log", log: log)
+        do {
+            let status = try await runTimed(argv, env: e, cwd: sandbox.mode == .plain ? sourceDir : nil, timeout: timeout,
+                                            stepLog: logDir + "/source-operation-step.log", logFile: logDir + "/source-operation.log", log: log)
+            await networks?.remove(netKey)
+            return status
+        } catch {
+            await networks?.remove(netKey)
+            throw error
+        }
     }
 
     /// The commit an environment runs and the configuration of one of its applications, or nil when not deployed.

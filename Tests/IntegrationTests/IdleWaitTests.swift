@@ -32,15 +32,21 @@ struct IdleWaitTests {
         defer { s.stopNow() }
         let (_, _, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
-        let app = "name: app\ntype: python:3.11\nhooks:\n  build: sleep 15\nweb:\n  commands:\n    start: python3 -m http.server $PORT --bind 127.0.0.1\n"
+        let app = "name: app\ntype: python:3.11\nhooks:\n  build: sleep 20\nweb:\n  commands:\n    start: python3 -m http.server $PORT --bind 127.0.0.1\n"
         try tree.commit([".platform.app.yaml": app])
         let push = try Spawn.start("/usr/bin/git", ["-C", tree.dir, "push", tree.remote, "HEAD:refs/heads/main"],
                                    env: ["GIT_TERMINAL_PROMPT": "0", "HOME": FileManager.default.temporaryDirectory.path, "GIT_CONFIG_NOSYSTEM": "1"])
+        // The hook, once the build runs (its log shows the build hook started).
         var hook: Int32?
-        try await waitFor { hook = Self.hookProcess(in: s.dataDir); return hook != nil }
+        try await waitFor(timeout: 60) {
+            hook = Self.hookProcess(in: s.dataDir)
+            return hook != nil && push.output.contains("Executing build hook")
+        }
         let pid = try #require(hook)
-        try await Task.sleep(for: .seconds(1))
-        let start = try #require(Self.cpuSeconds(pid))
+        guard let start = Self.cpuSeconds(pid) else {
+            Issue.record("the hook ended before it was measured: \(push.output)")
+            return
+        }
         let clock = ContinuousClock(), t0 = clock.now
         try await Task.sleep(for: .seconds(5))
         let used = (Self.cpuSeconds(pid) ?? start) - start

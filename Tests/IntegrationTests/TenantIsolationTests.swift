@@ -45,7 +45,7 @@ struct TenantIsolationTests {
             body = json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "groups": os.getgroups(),
                                "shadow": readable("/etc/shadow"), "root": listing("/root"), "home": listing("/home"),
                                "top": sorted(os.listdir("/")), "target": os.path.exists(q) if q else None,
-                               "build_uid": open("build-uid.txt").read().strip(),
+                               "build_uid": open("build-uid.txt").read().strip(), "build_api": open("build-api.txt").read().strip(),
                                "uploads_writable": os.access("uploads", os.W_OK)}).encode()
             self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers(); self.wfile.write(body)
     http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
@@ -199,7 +199,10 @@ struct TenantIsolationTests {
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
-        let app = Self.app + "\nhooks:\n  build: id -u > build-uid.txt\nmounts:\n  uploads:\n    source: local\n"
+        let apiPort = URL(string: s.baseURL)?.port ?? 0
+        // The build also tries Grove's API on the host's loopback: it has a network of its own.
+        let reach = "python3 -c 'import socket; s = socket.socket(); s.settimeout(2); print(\"open\" if s.connect_ex((\"127.0.0.1\", \(apiPort))) == 0 else \"closed\")' > build-api.txt"
+        let app = Self.app + "\nhooks:\n  build: |\n    id -u > build-uid.txt\n    \(reach)\nmounts:\n  uploads:\n    source: local\n"
         try tree.commit([".platform.app.yaml": app, "server.py": Self.probe])
         var (st, out) = try tree.push(["HEAD:refs/heads/main"])
         #expect(st == 0, "\(out)")
@@ -208,6 +211,7 @@ struct TenantIsolationTests {
         let j = (try? JSON.parse(body)) ?? .null
         #expect(j["uid"]?.intValue != 0 && j["euid"]?.intValue != 0, "\(body)")
         #expect(j["build_uid"]?.stringValue != "0", "\(body)")
+        if Self.hasNetworkTools { #expect(j["build_api"] == "closed", "\(body)") }
         #expect(j["groups"]?.arrayValue?.contains(.int(0)) != true, "\(body)")
         #expect(j["shadow"] == false, "\(body)")
         #expect(j["root"] == .null && j["home"] == .null, "\(body)")

@@ -44,6 +44,9 @@ public struct APIServer {
         /// Processes one build may run at once, and MB its application directory and cache may hold.
         public var buildMaxProcesses = BuildLimits.defaultProcesses
         public var buildMaxOutputMB = Int(BuildLimits.defaultOutputBytes >> 20)
+        /// The memory an application instance of size AUTO may use, and the processes any instance may hold.
+        public var appMaxMemoryMB = 2048
+        public var appMaxProcesses = 1024
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -74,6 +77,8 @@ public struct APIServer {
         deployOptions.sealer = sealer
         deployOptions.buildLimits.processes = options.buildMaxProcesses
         deployOptions.buildLimits.outputBytes = Int64(options.buildMaxOutputMB) << 20
+        deployOptions.instanceMaxMemoryMB = options.appMaxMemoryMB
+        deployOptions.instanceMaxProcesses = options.appMaxProcesses
         let volumes: VolumeStore
         do {
             volumes = try await VolumeStore.open(root: (options.dataDir as NSString).appendingPathComponent("volumes"), imageSize: options.volumeImageSize, logger: logger)

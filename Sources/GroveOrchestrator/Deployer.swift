@@ -21,6 +21,10 @@ public actor Deployer {
         public var sealer: SecretSealer?
         /// Build limits before a project's `build_resources` (operator flags of `grove serve`).
         public var buildLimits = BuildLimits()
+        /// What an application or worker of size AUTO may use at most (its /tmp counts as memory), and the processes
+        /// any instance may hold.
+        public var instanceMaxMemoryMB = 2048
+        public var instanceMaxProcesses = 1024
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -365,9 +369,13 @@ public actor Deployer {
         var env = running.env
         env["PORT"] = nil
         for (k, v) in extraEnvironment { env[k] = v }
-        let mounts = try mountBinds(projectId: projectId, environmentId: environmentId,
-                                    app: try await appConfig(projectId: projectId, commit: d.commit, app: app))
-        let argv = try await network(key).enter + sandbox.command(Self.withEnvironmentFile("set -e\n" + command), app: artifact, writableApp: false, mounts: mounts)
+        let config = try await appConfig(projectId: projectId, commit: d.commit, app: app)
+        let mounts = try mountBinds(projectId: projectId, environmentId: environmentId, app: config)
+        // Crons and operations are held like the application's instances (its size, else the AUTO ceiling).
+        let group = "\(key)/\(app)/\(logName)-\(UInt32.random(in: 0...UInt32.max))"
+        let (limit, _, _) = try limited(group, size: config.size, runtime: config.type.name)
+        defer { cgroups.remove(Cgroups.name(for: group)) }
+        let argv = try await network(key).enter + limit + sandbox.command(Self.withEnvironmentFile("set -e\n" + command), app: artifact, writableApp: false, mounts: mounts)
         let logDir = (running.logPath as NSString).deletingLastPathComponent
         return try await runTimed(argv, env: env, cwd: sandbox.mode == .plain ? artifact : nil, timeout: timeout,
                                   stepLog: logDir + "/\(logName)-step.log", logFile: logDir + "/\(logName).log", log: log)
@@ -524,10 +532,19 @@ public actor Deployer {
     // MARK: resources
 
     /// The argv prefix that holds an instance to its `size` (nothing for AUTO or without cgroups), and a log note.
+    /// Every instance has a cgroup: an explicit `size` holds it to Platform.sh's profile; `AUTO` still has the
+    /// operator's ceiling (`--app-max-memory`, memory that includes its /tmp) and no instance may fork without bound.
     func limited(_ instanceKey: String, size: String, runtime: String) throws -> ([String], String, ResourceLimits?) {
-        guard let limits = ResourceLimits.forSize(size, profile: ResourceLimits.profile(forRuntime: runtime)) else { return ([], "", nil) }
-        guard cgroups.mode != .unavailable else { return ([], " (size \(size) not enforced: no writable cgroups)", nil) }
-        return (try cgroups.prefix(Cgroups.name(for: instanceKey), limits), " (size \(size): \(limits))", limits)
+        guard cgroups.mode != .unavailable else {
+            return ([], ResourceLimits.forSize(size, profile: .highCPU) == nil ? "" : " (size \(size) not enforced: no writable cgroups)", nil)
+        }
+        if var limits = ResourceLimits.forSize(size, profile: ResourceLimits.profile(forRuntime: runtime)) {
+            limits.pids = options.instanceMaxProcesses
+            return (try cgroups.prefix(Cgroups.name(for: instanceKey), limits), " (size \(size): \(limits))", limits)
+        }
+        let ceiling = ResourceLimits(cpu: Double(ProcessInfo.processInfo.activeProcessorCount), memoryMB: options.instanceMaxMemoryMB,
+                                     pids: options.instanceMaxProcesses)
+        return (try cgroups.prefix(Cgroups.name(for: instanceKey), ceiling), "", ceiling)
     }
 
     func stopInstance(_ key: String, grace: Duration) async {
@@ -632,7 +649,11 @@ public actor Deployer {
 
     func runHook(_ hook: String, app: ApplicationConfig, artifact: Builder.Artifact, env: [String: String], mounts: [(host: String, inApp: String)],
                  enter: [String], logPath: String, log: @escaping @Sendable (String) async throws -> Void) async throws -> Int32 {
-        let argv = enter + sandbox.command(Self.withEnvironmentFile("set -e\n" + hook), app: artifact.path, writableApp: false, mounts: mounts)
+        // Hooks are held like the application's instances (its size, else the AUTO ceiling).
+        let group = "hook-\(app.name)-\(UInt32.random(in: 0...UInt32.max))"
+        let (limit, _, _) = try limited(group, size: app.size, runtime: app.type.name)
+        defer { cgroups.remove(Cgroups.name(for: group)) }
+        let argv = limit + enter + sandbox.command(Self.withEnvironmentFile("set -e\n" + hook), app: artifact.path, writableApp: false, mounts: mounts)
         let before = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
         let status = try await Exec.run(argv, env: env, cwd: sandbox.mode == .plain ? artifact.path : nil, logPath: logPath)
         if let h = FileHandle(forReadingAtPath: logPath) {

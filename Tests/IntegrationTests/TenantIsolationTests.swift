@@ -302,6 +302,47 @@ struct TenantIsolationTests {
         #expect(st == 0 && out.contains("PONG"), "\(out)")
     }
 
+    /// `/fork` forks until refused and reports how many children it got; `/fill` writes 400 MB to /tmp.
+    static let greedy = """
+    import os, time, http.server
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def do_GET(self):
+            if self.path == "/fork":
+                kids = 0
+                for i in range(400):
+                    try:
+                        pid = os.fork()
+                    except OSError:
+                        break
+                    if pid == 0:
+                        time.sleep(5); os._exit(0)
+                    kids += 1
+                body = str(kids).encode()
+            else:
+                with open("/tmp/fill", "wb") as f:
+                    for i in range(40):
+                        f.write(b"x" * (10 << 20)); f.flush()
+                body = b"wrote 400 MB"
+            self.send_response(200); self.end_headers(); self.wfile.write(body)
+    http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+    """
+
+    @Test("an application of size AUTO is still held: processes and memory (its /tmp) have a ceiling", .enabled(if: runsAsRoot && hasBubblewrap))
+    func runtimeCeilings() async throws {
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--app-max-memory", "128", "--app-max-processes", "64"])
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, "server.py": Self.greedy])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let (code, body) = try s.fetch(pid, path: "/fork")
+        #expect(code == 200 && (Int(body) ?? 999) < 64, "\(code) \(body)")
+        let (_, filled) = try s.fetch(pid, path: "/fill")
+        #expect(filled != "wrote 400 MB", "an AUTO application filled 400 MB of /tmp past a 128 MB ceiling")
+    }
+
     @Test("a build past its limits fails naming the limit: disk, processes, memory", .enabled(if: runsAsRoot && hasBubblewrap))
     func buildLimits() async throws {
         let s = try await TestServer.start(.sqlite, extraArgs: ["--build-max-output", "64", "--build-max-processes", "64"])

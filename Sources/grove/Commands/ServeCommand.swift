@@ -53,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("build-max-output"), help: "MB one build's application directory and build cache may hold.")
     var buildMaxOutput = 4096
 
+    @Option(name: .customLong("app-max-memory"), help: "MB an application or worker of size AUTO may use (its /tmp included).")
+    var appMaxMemory = 2048
+
+    @Option(name: .customLong("app-max-processes"), help: "Processes and threads any application, worker or cron may hold at once.")
+    var appMaxProcesses = 1024
+
     @Option(name: .customLong("network"), help: "isolated: a network namespace per environment (root, iproute2, nftables); host: environments share the host's network.")
     var network = "isolated"
 
@@ -101,6 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard buildMaxProcesses >= 16 else { throw ValidationError("--build-max-processes takes at least 16") }
         guard buildMaxOutput >= 16 else { throw ValidationError("--build-max-output takes at least 16 (MB)") }
         opts.buildMaxProcesses = buildMaxProcesses
+        guard appMaxMemory >= 64, appMaxProcesses >= 16 else { throw ValidationError("--app-max-memory takes at least 64 (MB), --app-max-processes at least 16") }
+        opts.appMaxMemoryMB = appMaxMemory
+        opts.appMaxProcesses = appMaxProcesses
         opts.buildMaxOutputMB = buildMaxOutput
         guard invitationTTL > 0 else { throw ValidationError("--invitation-ttl takes a positive number of seconds") }
         opts.invitationLifetime = TimeInterval(invitationTTL)

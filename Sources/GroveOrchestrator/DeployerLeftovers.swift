@@ -3,8 +3,8 @@ import GroveStore
 
 extension Deployer {
     /// Removes what an interrupted process left half-made, before anything is restored or requeued: builds that never
-    /// finished (no `.grove-ready`), source-operation checkouts, and backups whose copy has no record (the record is
-    /// written only after the copy completed). Interrupted activities then run again from a clean slate.
+    /// finished (no `.grove-ready`), source-operation checkouts, backups whose copy has no record (the record is
+    /// written only after the copy completed), and volume clones cut short. Interrupted activities then run again from a clean slate.
     public func removeLeftovers() async {
         let fm = FileManager.default
         var removed: [String] = []
@@ -33,6 +33,7 @@ extension Deployer {
             await deleteBackup(projectId: project, backupId: id)
             removed.append("backup \(project)/\(id)")
         }
+        for id in await services?.volumes.removePartialClones() ?? [] { removed.append("partial clone \(id)") }
         if !removed.isEmpty { logger.notice("removed what an interrupted run left: \(removed.joined(separator: ", "))") }
     }
 }

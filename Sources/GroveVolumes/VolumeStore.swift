@@ -101,16 +101,40 @@ public struct VolumeStore: Sendable {
         guard FileManager.default.fileExists(atPath: src) else { throw VolumeError("no volume \(from)") }
         guard !FileManager.default.fileExists(atPath: dst) else { throw VolumeError("volume \(to) already exists") }
         try FileManager.default.createDirectory(atPath: (dst as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // Made under a temporary name and renamed when whole: a clone cut short by a crash never passes for a volume,
+        // and the next attempt (or the next start) removes what it left.
+        let partial = to + Self.partialSuffix
+        try await delete(partial)
+        let tmp = path(partial)
         let out: AdminCommand.Output
         switch driver {
-        case .btrfs: out = try await AdminCommand.run([try btrfs(), "subvolume", "snapshot", src, dst])
-        case .reflink: out = try await AdminCommand.run(["/bin/cp", "-a", "--reflink=always", src, dst])
-        case .copy: out = try await AdminCommand.run(["/bin/cp", "-a", src, dst])
+        case .btrfs: out = try await AdminCommand.run([try btrfs(), "subvolume", "snapshot", src, tmp])
+        case .reflink: out = try await AdminCommand.run(["/bin/cp", "-a", "--reflink=always", src, tmp])
+        case .copy: out = try await AdminCommand.run(["/bin/cp", "-a", src, tmp])
         }
-        guard out.status == 0 else {
-            try? await delete(to)
-            throw VolumeError("cloning \(from) to \(to) failed: \(out.text)")
+        guard out.status == 0, rename(tmp, dst) == 0 else {
+            try? await delete(partial)
+            throw VolumeError("cloning \(from) to \(to) failed: \(out.status == 0 ? String(cString: strerror(errno)) : out.text)")
         }
+    }
+
+    static let partialSuffix = ".grove-partial"
+
+    /// Removes clones a crash cut short (volumes are at most four levels deep: `_backups/<project>/<backup>/<service>`).
+    public func removePartialClones() async -> [String] {
+        var found: [String] = []
+        func walk(_ rel: String, depth: Int) {
+            guard depth <= 4 else { return }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path(rel))) ?? [] {
+                let child = rel.isEmpty ? name : rel + "/" + name
+                if name.hasSuffix(Self.partialSuffix) { found.append(child); continue }
+                var isDir: ObjCBool = false
+                if FileManager.default.fileExists(atPath: path(child), isDirectory: &isDir), isDir.boolValue, depth < 3 { walk(child, depth: depth + 1) }
+            }
+        }
+        walk("", depth: 0)
+        for id in found { try? await delete(id) }
+        return found
     }
 
     /// Removes a volume and everything in it; nothing when it does not exist.

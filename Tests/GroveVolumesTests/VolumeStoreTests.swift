@@ -24,6 +24,27 @@ import Testing
         try await store.delete("p/dev/db")
     }
 
+    @Test func aCloneCutShortIsNeverAVolumeAndIsRemoved() async throws {
+        let dir = root()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try await VolumeStore.open(root: dir, logger: Logger(label: "test"))
+        try await store.create("p/main/db")
+        try "parent".write(toFile: store.path("p/main/db") + "/data", atomically: true, encoding: .utf8)
+        // What a process killed in the middle of a copy leaves: a half-written clone under its temporary name.
+        for partial in ["p/dev/db.grove-partial", "_backups/p/b1/db.grove-partial"] {
+            try FileManager.default.createDirectory(atPath: store.path(partial) + "/half", withIntermediateDirectories: true)
+        }
+        #expect(!store.exists("p/dev/db"))
+        // The branch runs again: the clone succeeds over the leftover.
+        try await store.clone(from: "p/main/db", to: "p/dev/db")
+        #expect(try String(contentsOfFile: store.path("p/dev/db") + "/data", encoding: .utf8) == "parent")
+        #expect(!store.exists("p/dev/db.grove-partial"))
+        // A start sweeps the rest.
+        let removed = await store.removePartialClones()
+        #expect(removed == ["_backups/p/b1/db.grove-partial"])
+        #expect(!store.exists("_backups/p/b1/db.grove-partial") && store.exists("p/main/db") && store.exists("p/dev/db"))
+    }
+
     @Test func sizesFollowPlatformShProfiles() {
         #expect(ResourceLimits.forSize("S", profile: .highCPU) == ResourceLimits(cpu: 0.40, memoryMB: 128))
         #expect(ResourceLimits.forSize("xl", profile: .highMemory) == ResourceLimits(cpu: 0.75, memoryMB: 2624))

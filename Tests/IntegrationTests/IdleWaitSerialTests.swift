@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// Processes that wait on a server (a push's hook following its activity) sleep while they wait.
-@Suite("Waiting is idle")
-struct IdleWaitTests {
+@Suite("Waiting is idle", .serialized)
+struct IdleWaitSerialTests {
     /// user + system CPU seconds of a process, from /proc.
     static func cpuSeconds(_ pid: Int32) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -39,17 +39,17 @@ struct IdleWaitTests {
         // The hook, once the build runs (its log shows the build hook started).
         var hook: Int32?
         try await waitFor(timeout: 60) {
-            hook = Self.hookProcess(in: s.dataDir)
+            hook = IdleWaitSerialTests.hookProcess(in: s.dataDir)
             return hook != nil && push.output.contains("Executing build hook")
         }
         let pid = try #require(hook)
-        guard let start = Self.cpuSeconds(pid) else {
+        guard let start = IdleWaitSerialTests.cpuSeconds(pid) else {
             Issue.record("the hook ended before it was measured: \(push.output)")
             return
         }
         let clock = ContinuousClock(), t0 = clock.now
         try await Task.sleep(for: .seconds(5))
-        let used = (Self.cpuSeconds(pid) ?? start) - start
+        let used = (IdleWaitSerialTests.cpuSeconds(pid) ?? start) - start
         let wall = Double((clock.now - t0).components.seconds)
         #expect(push.exitStatus() == nil, "the push ended before the measurement did")
         #expect(used / wall < 0.02, "the hook used \(used) s of CPU in \(wall) s")

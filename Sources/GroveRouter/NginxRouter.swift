@@ -87,27 +87,41 @@ public actor NginxRouter {
             logger.warning("router: nginx is not installed (apt-get install nginx-light); applications cannot be served")
             return
         }
-        if port == 0 { port = try Exec.freePort() }
-        if tlsPort == 0 { tlsPort = try Exec.freePort() }
+        let (autoPort, autoTLS) = (port == 0, tlsPort == 0)
         for d in ["", "/tmp", "/logs", "/tls"] { try FileManager.default.createDirectory(atPath: prefix + d, withIntermediateDirectories: true) }
         chmod(prefix + "/tmp", 0o777)
         chmod(prefix + "/tls", 0o700)
         if tlsPort != nil { try ensureDefaultCertificate() }
-        try writeConfig()
-        var argv = [nginx, "-p", prefix, "-c", prefix + "/nginx.conf", "-g", "daemon off;"]
-        if let bwrap { argv = [bwrap, "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--"] + argv }
-        let p = try Exec.spawn(argv, env: ["PATH": "/usr/sbin:/usr/bin:/bin"], cwd: prefix, logPath: prefix + "/logs/nginx.out")
-        pid = p
-        master = bwrap == nil ? p : nil
-        for _ in 0..<200 where master == nil {
-            master = Exec.descendant(of: p, named: "nginx")
-            if master == nil { try await Task.sleep(for: .milliseconds(10)) }
+        // Free ports are picked before nginx binds them: another process can take one in between. Then nginx exits and
+        // is started again on new ports (only ports Grove picked; given ones are the operator's to fix).
+        for attempt in 1...3 {
+            if autoPort { port = try Exec.freePort() }
+            if autoTLS { tlsPort = try Exec.freePort() }
+            try writeConfig()
+            var argv = [nginx, "-p", prefix, "-c", prefix + "/nginx.conf", "-g", "daemon off;"]
+            if let bwrap { argv = [bwrap, "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--"] + argv }
+            let p = try Exec.spawn(argv, env: ["PATH": "/usr/sbin:/usr/bin:/bin"], cwd: prefix, logPath: prefix + "/logs/nginx.out")
+            pid = p
+            master = bwrap == nil ? p : nil
+            // A loaded machine can take seconds to start nginx: wait up to 30 s, or until it exits.
+            var exited = false
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                if master == nil { master = Exec.descendant(of: p, named: "nginx") }
+                if master != nil, Exec.accepts(port: port), tlsPort.map({ Exec.accepts(port: $0) }) ?? true { break }
+                var status: Int32 = 0
+                if waitpid(p, &status, WNOHANG) == p { exited = true; break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            if master != nil, Exec.accepts(port: port), tlsPort.map({ Exec.accepts(port: $0) }) ?? true { break }
+            let why = ((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "")
+                + ((try? String(contentsOfFile: prefix + "/logs/nginx.out", encoding: .utf8)) ?? "")
+            if !exited { await Exec.stop(p, grace: .seconds(2)); _ = await Exec.wait(p) }
+            pid = nil
+            master = nil
+            guard attempt < 3, autoPort || autoTLS, why.contains("in use") else { throw RuntimeError("nginx did not start: \(why)") }
+            logger.notice("router: a port was taken before nginx bound it; starting again on other ports")
         }
-        for _ in 0..<200 {
-            if Exec.accepts(port: port), tlsPort.map({ Exec.accepts(port: $0) }) ?? true { break }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        guard Exec.accepts(port: port), tlsPort.map({ Exec.accepts(port: $0) }) ?? true else { throw RuntimeError("nginx did not start: \((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "")") }
         let tls = tlsPort.map { " and https://\(host):\($0)" } ?? ""
         logger.info("router: nginx on http://\(host):\(port)\(tls)")
     }

@@ -167,9 +167,9 @@ struct TenantIsolationTests {
         #expect(!out.contains("Repository not found"), "\(out)")
     }
 
-    @Test("a restart removes half-made builds, scratch checkouts and backups without a record")
-    func leftoversOfAKilledRun() async throws {
-        let s = try await TestServer.start(.sqlite)
+    @Test("a restart removes half-made builds, scratch checkouts and backups without a record", arguments: Backend.allCases)
+    func leftoversOfAKilledRun(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
         defer { s.stopNow() }
         let (_, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
@@ -193,9 +193,9 @@ struct TenantIsolationTests {
         try await waitFor { try s.fetch(pid).0 == 200 }
     }
 
-    @Test("tenant code runs unprivileged and sees only its own files", .enabled(if: runsAsRoot && hasBubblewrap))
-    func unprivilegedSandbox() async throws {
-        let s = try await TestServer.start(.sqlite)
+    @Test("tenant code runs unprivileged and sees only its own files", .enabled(if: runsAsRoot && hasBubblewrap), arguments: Backend.allCases)
+    func unprivilegedSandbox(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
@@ -256,9 +256,9 @@ struct TenantIsolationTests {
     static let hasNetworkTools = ["/usr/sbin/ip", "/usr/sbin/nft", "/usr/bin/nsenter"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
 
     @Test("each environment has its own network: its services yes, other projects' services, Grove's API and the host no",
-          .enabled(if: runsAsRoot && hasBubblewrap && hasNetworkTools))
-    func networkPerEnvironment() async throws {
-        let s = try await TestServer.start(.sqlite)
+          .enabled(if: runsAsRoot && hasBubblewrap && hasNetworkTools), arguments: Backend.allCases)
+    func networkPerEnvironment(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
         defer { s.stopNow() }
         let app = Self.app + "\nrelationships:\n  cache: \"cache:redis\"\n"
         let services = "cache:\n  type: redis:7.0\n"
@@ -343,9 +343,9 @@ struct TenantIsolationTests {
         #expect(filled != "wrote 400 MB", "an AUTO application filled 400 MB of /tmp past a 128 MB ceiling")
     }
 
-    @Test("a build past its limits fails naming the limit: disk, processes, memory", .enabled(if: runsAsRoot && hasBubblewrap))
-    func buildLimits() async throws {
-        let s = try await TestServer.start(.sqlite, extraArgs: ["--build-max-output", "64", "--build-max-processes", "64"])
+    @Test("a build past its limits fails naming the limit: disk, processes, memory", .enabled(if: runsAsRoot && hasBubblewrap), arguments: Backend.allCases)
+    func buildLimits(backend: Backend) async throws {
+        let s = try await TestServer.start(backend, extraArgs: ["--build-max-output", "64", "--build-max-processes", "64"])
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }

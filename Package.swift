@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "GroveRouterTests", dependencies: ["GroveRouter", "GroveConfig"], swiftSettings: strict),
         .testTarget(name: "GroveTLSTests", dependencies: ["GroveTLS"], swiftSettings: strict),
         .testTarget(name: "GroveVolumesTests", dependencies: ["GroveVolumes", "GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel"], swiftSettings: strict),
+        .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["GroveModel", "GroveClient", "grove"],

@@ -76,32 +76,19 @@ public struct SQLStore: Store {
         return sealer
     }
 
-    /// A variable as stored: a sensitive value sealed.
-    private func stored(_ v: Variable) throws -> SQLValue {
-        guard v.isSensitive, !SecretSealer.isSealed(v.value) else { return try encode(v) }
-        var sealed = v
-        sealed.value = try requireSealer().seal(v.value)
+    /// A record as stored: its secret field sealed (`when` false: kept as it is, e.g. a variable that is not sensitive).
+    private func stored<T: Encodable>(_ record: T, sealing field: WritableKeyPath<T, String>, when: Bool = true) throws -> SQLValue {
+        guard when, !SecretSealer.isSealed(record[keyPath: field]) else { return try encode(record) }
+        var sealed = record
+        sealed[keyPath: field] = try requireSealer().seal(record[keyPath: field])
         return try encode(sealed)
     }
 
-    private func opened(_ v: Variable) throws -> Variable {
-        guard SecretSealer.isSealed(v.value) else { return v }
-        var plain = v
-        plain.value = try requireSealer().unseal(v.value)
-        return plain
-    }
-
-    private func stored(_ c: TLSCertificate) throws -> SQLValue {
-        guard !SecretSealer.isSealed(c.key), let sealer else { return try encode(c) }
-        var sealed = c
-        sealed.key = try sealer.seal(c.key)
-        return try encode(sealed)
-    }
-
-    private func opened(_ c: TLSCertificate) throws -> TLSCertificate {
-        guard SecretSealer.isSealed(c.key) else { return c }
-        var plain = c
-        plain.key = try requireSealer().unseal(c.key)
+    /// A record as read: its secret field opened.
+    private func opened<T>(_ record: T, _ field: WritableKeyPath<T, String>) throws -> T {
+        guard SecretSealer.isSealed(record[keyPath: field]) else { return record }
+        var plain = record
+        plain[keyPath: field] = try requireSealer().unseal(record[keyPath: field])
         return plain
     }
 
@@ -321,32 +308,32 @@ public struct SQLStore: Store {
 
     public func insertCertificate(_ c: TLSCertificate) async throws {
         try await exec("INSERT INTO certificates (project_id, id, created_at, data) VALUES (?, ?, ?, ?)",
-                       [.text(c.projectId), .text(c.id), .text(c.createdAt), try stored(c)])
+                       [.text(c.projectId), .text(c.id), .text(c.createdAt), try stored(c, sealing: \.key)])
     }
     public func updateCertificate(_ c: TLSCertificate) async throws {
-        try await exec("UPDATE certificates SET data = ? WHERE project_id = ? AND id = ?", [try stored(c), .text(c.projectId), .text(c.id)])
+        try await exec("UPDATE certificates SET data = ? WHERE project_id = ? AND id = ?", [try stored(c, sealing: \.key), .text(c.projectId), .text(c.id)])
     }
     public func deleteCertificate(projectId: String, id: String) async throws {
         try await exec("DELETE FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
     }
     public func certificate(projectId: String, id: String) async throws -> TLSCertificate? {
         let c: TLSCertificate? = try await one("SELECT data FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
-        return try c.map(opened)
+        return try c.map { try opened($0, \.key) }
     }
     public func certificates(projectId: String) async throws -> [TLSCertificate] {
         let cs: [TLSCertificate] = try await many("SELECT data FROM certificates WHERE project_id = ? ORDER BY created_at, id", [.text(projectId)])
-        return try cs.map(opened)
+        return try cs.map { try opened($0, \.key) }
     }
 
     // MARK: variables
 
     public func insertVariable(_ v: Variable) async throws {
         try await exec("INSERT INTO variables (project_id, environment_id, name, data) VALUES (?, ?, ?, ?)",
-                       [.text(v.projectId), .text(v.environmentId ?? ""), .text(v.name), try stored(v)])
+                       [.text(v.projectId), .text(v.environmentId ?? ""), .text(v.name), try stored(v, sealing: \.value, when: v.isSensitive)])
     }
     public func updateVariable(_ v: Variable) async throws {
         try await exec("UPDATE variables SET data = ? WHERE project_id = ? AND environment_id = ? AND name = ?",
-                       [try stored(v), .text(v.projectId), .text(v.environmentId ?? ""), .text(v.name)])
+                       [try stored(v, sealing: \.value, when: v.isSensitive), .text(v.projectId), .text(v.environmentId ?? ""), .text(v.name)])
     }
     public func deleteVariable(projectId: String, environmentId: String?, name: String) async throws {
         try await exec("DELETE FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
@@ -355,12 +342,12 @@ public struct SQLStore: Store {
     public func variable(projectId: String, environmentId: String?, name: String) async throws -> Variable? {
         let v: Variable? = try await one("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
                                          [.text(projectId), .text(environmentId ?? ""), .text(name)])
-        return try v.map(opened)
+        return try v.map { try opened($0, \.value) }
     }
     public func variables(projectId: String, environmentId: String?) async throws -> [Variable] {
         let vs: [Variable] = try await many("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? ORDER BY name",
                                             [.text(projectId), .text(environmentId ?? "")])
-        return try vs.map(opened)
+        return try vs.map { try opened($0, \.value) }
     }
 
     public func accessRecords(organizationId: String, projectId: String, userId: String) async throws -> AccessRecords {

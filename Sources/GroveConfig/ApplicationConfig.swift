@@ -259,7 +259,7 @@ extension ApplicationConfig {
         }
         if rt.versions.contains(tv.version) { return }
         if rt.deprecated.contains(tv.version) {
-            sink.warning(node, "type", "\(tv) is deprecated; supported versions: \(rt.versions.joined(separator: ", "))")
+            sink.warning(node, "type", "\(tv) is deprecated; " + Registry.supportedVersions(rt.versions, of: tv.name))
         } else {
             sink.error(node, "type", "\(tv.name) version \(tv.version) is not supported; use one of \(rt.versions.joined(separator: ", "))")
         }

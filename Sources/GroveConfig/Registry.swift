@@ -45,6 +45,13 @@ public enum Registry {
         return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
     }()
 
+    /// "supported versions: a, b" for a deprecation warning; a type with none left says so (and names its successor).
+    static func supportedVersions(_ versions: [String], of name: String) -> String {
+        guard versions.isEmpty else { return "supported versions: " + versions.joined(separator: ", ") }
+        let successor = services[name + "-enterprise"].map { "; use \($0.name) (\($0.versions.joined(separator: ", ")))" } ?? ""
+        return "no version of \(name) is offered any more" + successor
+    }
+
     public static let services: [String: ServiceType] = {
         let list = [
             ServiceType(name: "postgresql", versions: ["17", "16", "15", "14", "13", "12"], deprecated: ["11", "10", "9.6", "9.5", "9.4", "9.3"],

@@ -37,7 +37,7 @@ extension ServiceConfig {
             if let def {
                 if !def.versions.contains(type.version) {
                     if def.deprecated.contains(type.version) {
-                        sink.warning(m.node["type"] ?? node, m.keyPath("type"), "\(type) is deprecated; supported versions: \(def.versions.joined(separator: ", "))")
+                        sink.warning(m.node["type"] ?? node, m.keyPath("type"), "\(type) is deprecated; " + Registry.supportedVersions(def.versions, of: type.name))
                     } else {
                         sink.error(m.node["type"] ?? node, m.keyPath("type"), "\(type.name) version \(type.version) is not supported; use one of \(def.versions.joined(separator: ", "))")
                     }

@@ -161,3 +161,18 @@ import Testing
         #expect(RoutesFileEditor.routes(f).map(\.0) == ["https://{default}/"], "\(f)")
     }
 }
+
+@Suite struct DeprecatedServiceTests {
+    @Test func aTypeWithNoVersionLeftSaysSo() async throws {
+        let (_, issues) = await load([".platform/services.yaml": "db:\n  type: mongodb:3.6\n  disk: 512\n",
+                                      ".platform.app.yaml": "name: app\ntype: python:3.12\nweb: {commands: {start: python3 -m http.server $PORT}}\n"])
+        let text = rendered(issues)
+        #expect(!text.contains("supported versions: \n") && !text.hasSuffix("supported versions: "), "\(text)")
+        var warnings: [ConfigIssue] = []
+        if let config = try? await ProjectConfig.load(from: InMemoryFiles([".platform/services.yaml": "db:\n  type: mongodb:3.6\n  disk: 512\n"])) {
+            warnings = config.warnings
+        }
+        let all = text + rendered(warnings)
+        #expect(all.contains("mongodb:3.6 is deprecated; no version of mongodb is offered any more; use mongodb-enterprise (7.0, 6.0, 5.0, 4.4)"), "\(all)")
+    }
+}

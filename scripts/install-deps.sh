@@ -21,7 +21,7 @@ fi
 # iproute2 and nftables give each environment its own network namespace (grove serve --network isolated).
 for p in git postgresql python3 python3-pip ca-certificates curl openssl nginx-light bubblewrap php-fpm php-cli \
          mariadb-server mariadb-client redis-server redis-tools memcached btrfs-progs xfsprogs openssh-client \
-         iproute2 nftables; do need "$p"; done
+         iproute2 nftables php-mysql php-redis; do need "$p"; done
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
 

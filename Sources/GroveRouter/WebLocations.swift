@@ -87,10 +87,12 @@ enum LocationConfig {
                 out += "      location ~ \(quote(rule.pattern)) {\n"
                 out += expires(rule.expires ?? loc.expires).replacingOccurrences(of: "      ", with: "        ")
                 out += headers(rule.headers.isEmpty ? loc.headers : rule.headers).replacingOccurrences(of: "      ", with: "        ")
-                out += "        " + fallback(allow: rule.allow ?? loc.allow, passthru: rule.passthru ?? loc.passthru, hasRoot: loc.root != nil, named: named, php: php != nil) + "\n"
+                out += "        " + fallback(allow: rule.allow ?? loc.allow, passthru: rule.passthru ?? loc.passthru, hasRoot: loc.root != nil,
+                                             hasIndex: !loc.index.isEmpty, named: named, php: php != nil) + "\n"
                 out += "      }\n"
             }
-            out += "      " + fallback(allow: loc.allow, passthru: loc.passthru, hasRoot: loc.root != nil, named: named, php: php != nil) + "\n"
+            out += "      " + fallback(allow: loc.allow, passthru: loc.passthru, hasRoot: loc.root != nil, hasIndex: !loc.index.isEmpty,
+                                         named: named, php: php != nil) + "\n"
             out += "    }\n"
         }
         if let php {
@@ -118,7 +120,9 @@ enum LocationConfig {
         ("REDIRECT_STATUS", "200"),
     ]
 
-    static func fallback(allow: Bool, passthru: WebLocation.Passthru, hasRoot: Bool, named: String, php: Bool) -> String {
+    /// A directory is served only through its index files; without `index`, a request for a directory (`/` included)
+    /// goes to the application like any missing file, as on Platform.sh (front controllers with no index set).
+    static func fallback(allow: Bool, passthru: WebLocation.Passthru, hasRoot: Bool, hasIndex: Bool, named: String, php: Bool) -> String {
         let miss: String
         switch passthru {
         case .off: miss = "=404"
@@ -132,6 +136,6 @@ enum LocationConfig {
             case .path(let p): return "try_files /__grove_never__ \(p)$is_args$args;"
             }
         }
-        return allow ? "try_files $uri $uri/ \(miss);" : "try_files /__grove_never__ \(miss);"
+        return allow ? "try_files $uri \(hasIndex ? "$uri/ " : "")\(miss);" : "try_files /__grove_never__ \(miss);"
     }
 }

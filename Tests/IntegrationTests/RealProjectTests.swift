@@ -115,6 +115,73 @@ struct RealProjectTests {
         "assets/site.css": "body { color: green }\n",
     ]
 
+    /// PHP + MariaDB + Redis as a Platform.sh PHP project lays it out: PHP-FPM with a front controller and location
+    /// rules, credentials read from PLATFORM_RELATIONSHIPS in PHP, PDO for MariaDB, the redis extension.
+    static let php: [String: String] = [
+        ".platform.app.yaml": """
+        name: site
+        type: "php:8.2"
+        relationships:
+          database: "db:mysql"
+          cache: "cache:redis"
+        web:
+          locations:
+            "/":
+              root: "public"
+              passthru: "/index.php"
+              rules:
+                '\\.txt$':
+                  allow: false
+        disk: 256
+
+        """,
+        ".platform/services.yaml": "db:\n  type: mariadb:10.11\n  disk: 256\ncache:\n  type: redis:7.0\n",
+        ".platform/routes.yaml": "\"https://{default}/\":\n  type: upstream\n  upstream: \"site:http\"\n",
+        "public/index.php": """
+        <?php
+        $rels = json_decode(base64_decode(getenv('PLATFORM_RELATIONSHIPS')), true);
+        $db = $rels['database'][0];
+        $pdo = new PDO(sprintf('mysql:host=%s;port=%d;dbname=%s', $db['host'], $db['port'], $db['path']), $db['username'], $db['password']);
+        $pdo->exec('CREATE TABLE IF NOT EXISTS visits (branch VARCHAR(100))');
+        $pdo->prepare('INSERT INTO visits VALUES (?)')->execute([getenv('PLATFORM_BRANCH')]);
+        $rows = (int) $pdo->query('SELECT COUNT(*) FROM visits')->fetchColumn();
+        $c = $rels['cache'][0];
+        $redis = new Redis();
+        $redis->connect($c['host'], $c['port']);
+        if (!empty($c['password'])) { $redis->auth($c['password']); }
+        $hits = $redis->incr('hits');
+        header('Content-Type: application/json');
+        echo json_encode(['rows' => $rows, 'hits' => $hits, 'path' => $_SERVER['REQUEST_URI']]);
+
+        """,
+        "public/notes.txt": "private\n",
+    ]
+
+    @Test("PHP + MariaDB + Redis: PHP-FPM with location rules reads both services through the relationships; a branch has the data")
+    func phpMariaDBRedis() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit(Self.php)
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        var (code, body) = try s.fetch(pid)
+        var j = (try? JSON.parse(body)) ?? .null
+        #expect(code == 200 && j["rows"] == 1 && j["hits"] == 1, "\(code) \(body)")
+        (code, body) = try s.fetch(pid, path: "/any/page")
+        j = (try? JSON.parse(body)) ?? .null
+        #expect(code == 200 && j["rows"] == 2 && j["hits"] == 2 && j["path"] == "/any/page", "\(code) \(body)")
+        // A file a rule disallows is not served; passthru hands the request to the front controller instead.
+        (code, body) = try s.fetch(pid, path: "/notes.txt")
+        #expect(!body.contains("private") && body.contains("notes.txt"), "\(code) \(body)")
+        (st, out) = try tree.push(["-o", "environment.status=active", "HEAD:refs/heads/feature"])
+        #expect(st == 0, "\(out)")
+        (code, body) = try s.fetch(pid, environment: "feature")
+        j = (try? JSON.parse(body)) ?? .null
+        #expect(code == 200 && j["rows"] == 4, "\(code) \(body)")
+    }
+
     @Test("Django + PostgreSQL in the template's layout: builds, migrates, serves pages and static files; a branch starts with the data")
     func djangoTemplate() async throws {
         let s = try await TestServer.start(.sqlite)

@@ -16,10 +16,15 @@ public struct SandboxUser: Sendable, Equatable {
     /// The tenant account when Grove runs as root (made if missing); nil otherwise.
     public static func tenant(logger: Logger) -> SandboxUser? {
         guard geteuid() == 0 else { return nil }
-        if let u = lookup(accountName) { return u }
-        let status = try? Exec.runSync("/usr/sbin/useradd", ["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-                                                             "--shell", "/usr/sbin/nologin", accountName], env: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
-        if status == 0, let u = lookup(accountName) { return u }
+        // Several servers starting at once (tests) race to make the account: whoever loses finds it made, or retries
+        // when /etc/passwd was locked by the winner.
+        for attempt in 0..<5 {
+            if let u = lookup(accountName) { return u }
+            _ = try? Exec.runSync("/usr/sbin/useradd", ["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
+                                                        "--shell", "/usr/sbin/nologin", accountName], env: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+            if let u = lookup(accountName) { return u }
+            usleep(useconds_t(100_000 * (attempt + 1)))
+        }
         // No useradd (a minimal image): a numeric id no account on this host holds.
         logger.warning("sandbox: cannot create the \(accountName) account; tenant code runs as uid 64100 without an account name")
         return SandboxUser(name: "uid 64100", uid: 64100, gid: 64100)

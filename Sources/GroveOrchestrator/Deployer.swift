@@ -687,7 +687,13 @@ public actor Deployer {
         guard sandbox.mode == .bubblewrap else { return [] }
         var out: [(String, String)] = []
         for (path, m) in app.mounts.sorted(by: { $0.key < $1.key }) {
-            let base = (options.dataDir as NSString).appendingPathComponent("mounts/\(projectId)/\(environmentId)/\(app.name)/\(m.source)")
+            var base = (options.dataDir as NSString).appendingPathComponent("mounts/\(projectId)/\(environmentId)/\(app.name)/\(m.source)")
+            if m.source == "service", let name = m.service {
+                guard let storage = services?.storagePath(projectId: projectId, environmentId: environmentId, service: name) else {
+                    throw ActivityFailure("Mount \(path) of \(app.name): service \(name) has no storage on this environment yet")
+                }
+                base = storage
+            }
             do {
                 out.append((try ContainedDirectory.make(m.sourcePath, under: base, owner: tenant), path))
             } catch {

@@ -58,16 +58,39 @@ public actor ServiceManager {
         case "mariadb", "mysql": return try await MariaDBEngine.locate(type: config.type.name, version: v)
         case "redis", "redis-persistent", "valkey": return try RedisEngine.locate(type: config.type.name, version: v)
         case "memcached": return try MemcachedEngine.locate(version: v)
-        default: throw ServiceFailure("\(config.type) cannot run on Grove yet: supported service types are postgresql, mariadb, mysql, redis, redis-persistent, valkey and memcached")
+        default: throw ServiceFailure("\(config.type) cannot run on Grove yet: supported service types are postgresql, mariadb, mysql, redis, redis-persistent, valkey, memcached and network-storage")
         }
     }
 
     /// Checks, before anything changes, that every service can run here.
     public static func check(_ services: [ServiceConfig]) async throws {
-        for s in services { _ = try await engine(for: s) }
+        for s in services where s.type.name != "network-storage" { _ = try await engine(for: s) }
     }
 
-    public func volumeId(_ p: String, _ e: String, _ service: String) -> String { "\(p)/\(e)/\(service)" }
+    public nonisolated func volumeId(_ p: String, _ e: String, _ service: String) -> String { "\(p)/\(e)/\(service)" }
+
+    /// A `network-storage` service's directory on the host (nil until a deploy made it): applications mount it with
+    /// `source: service`; every application of the environment shares it, and branches get a copy like any volume.
+    public nonisolated func storagePath(projectId: String, environmentId: String, service: String) -> String? {
+        let vol = volumeId(projectId, environmentId, service)
+        return volumes.exists(vol) ? volumes.path(vol) + "/files" : nil
+    }
+
+    /// network-storage has no server: its volume is made (and held to its disk) and nothing runs.
+    func ensureStorage(projectId: String, environmentId: String, config: ServiceConfig,
+                       log: @escaping @Sendable (String) async throws -> Void) async throws {
+        let vol = volumeId(projectId, environmentId, config.name)
+        if !volumes.exists(vol) {
+            try await log("  Creating service \(config.name) (\(config.type)) on a \(volumes.driver.rawValue) volume")
+            try await volumes.create(vol)
+        }
+        try FileManager.default.createDirectory(atPath: volumes.path(vol) + "/files", withIntermediateDirectories: true)
+        if readState(vol) == nil {
+            let state = ServiceState(type: config.type.name, version: config.type.version, endpoints: [:])
+            _ = FileManager.default.createFile(atPath: statePath(vol), contents: try JSONEncoder().encode(state), attributes: [.posixPermissions: 0o600])
+        }
+        try await volumes.limit(vol, bytes: config.disk.map(Self.bytes))
+    }
 
     func statePath(_ volume: String) -> String { volumes.path(volume) + "/grove-service.json" }
 
@@ -101,6 +124,10 @@ public actor ServiceManager {
             }
         }
         for s in services {
+            if s.type.name == "network-storage" {
+                try await ensureStorage(projectId: projectId, environmentId: environmentId, config: s, log: log)
+                continue
+            }
             if let r = current[s.name], r.type == s.type {
                 // Same server: apply what a changed configuration asks (new databases, users, grants); an unchanged
                 // one was applied when the server started, so a push does not pay for it again.

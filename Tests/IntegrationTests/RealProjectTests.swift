@@ -182,6 +182,75 @@ struct RealProjectTests {
         #expect(code == 200 && j["rows"] == 4, "\(code) \(body)")
     }
 
+    /// Two applications sharing one network-storage service, as Platform.sh projects share uploads between a web app
+    /// and a worker app: what one writes, the other reads; a branch starts with a copy.
+    static let sharedFiles: [String: String] = [
+        ".platform/applications.yaml": """
+        - name: writer
+          type: "python:3.11"
+          source: {root: writer}
+          mounts:
+            "shared": {source: service, service: files, source_path: uploads}
+          web: {commands: {start: "python3 server.py"}}
+        - name: reader
+          type: "python:3.11"
+          source: {root: reader}
+          mounts:
+            "data": {source: service, service: files, source_path: uploads}
+          web: {commands: {start: "python3 server.py"}}
+
+        """,
+        ".platform/services.yaml": "files:\n  type: network-storage:2.0\n  disk: 256\n",
+        ".platform/routes.yaml": "\"https://{default}/\": {type: upstream, upstream: \"writer:http\"}\n\"https://reader.{default}/\": {type: upstream, upstream: \"reader:http\"}\n",
+        "writer/server.py": """
+        import os, http.server
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def do_GET(self):
+                name = self.path.strip("/") or "note"
+                with open("shared/" + name + ".txt", "w") as f:
+                    f.write(os.environ["PLATFORM_BRANCH"])
+                self.send_response(200); self.end_headers(); self.wfile.write(b"written")
+        http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+
+        """,
+        "reader/server.py": """
+        import os, http.server
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def do_GET(self):
+                names = sorted(os.listdir("data"))
+                body = ",".join(n + "=" + open("data/" + n).read() for n in names).encode()
+                self.send_response(200); self.end_headers(); self.wfile.write(body)
+        http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+
+        """,
+    ]
+
+    @Test("network-storage: two applications share one volume; a branch starts with a copy of it")
+    func networkStorage() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit(Self.sharedFiles)
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(out.contains("Creating service files (network-storage:2.0)"), "\(out)")
+        var (code, body) = try s.fetch(pid, path: "/first")
+        #expect(code == 200 && body == "written", "\(code) \(body)")
+        (code, body) = try s.fetch(host: "reader.main-\(pid).localhost")
+        #expect(code == 200 && body == "first.txt=main", "\(code) \(body)")
+        (st, out) = try tree.push(["-o", "environment.status=active", "HEAD:refs/heads/feature"])
+        #expect(st == 0, "\(out)")
+        (code, body) = try s.fetch(pid, environment: "feature", path: "/second")
+        #expect(code == 200, "\(code) \(body)")
+        (code, body) = try s.fetch(host: "reader.feature-\(pid).localhost")
+        #expect(code == 200 && body == "first.txt=main,second.txt=feature", "\(code) \(body)")
+        (code, body) = try s.fetch(host: "reader.main-\(pid).localhost")
+        #expect(code == 200 && body == "first.txt=main", "\(code) \(body)")
+    }
+
     @Test("Django + PostgreSQL in the template's layout: builds, migrates, serves pages and static files; a branch starts with the data")
     func djangoTemplate() async throws {
         let s = try await TestServer.start(.sqlite)

@@ -41,7 +41,8 @@ public enum ContainedDirectory {
         }
         let path = parts.isEmpty ? base : base + "/" + parts.joined(separator: "/")
         if handOver, let owner {
-            _ = try? Exec.runSync("/bin/chown", ["-R", "-P", "-h", "\(owner.uid):\(owner.gid)", path], env: [:])
+            let argv = owner.ownArguments(path)
+            _ = try? Exec.runSync(argv[0], Array(argv.dropFirst()), env: [:])
         }
         return path
     }

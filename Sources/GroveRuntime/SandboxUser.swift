@@ -43,7 +43,10 @@ public struct SandboxUser: Sendable, Equatable {
     /// Hands a tree the host prepared (a fresh checkout, a build directory) to this user. Links are changed
     /// themselves, never followed.
     public func own(_ path: String) async throws {
-        let out = try await AdminCommand.run(["/bin/chown", "-R", "-P", "-h", "\(uid):\(gid)", path])
+        let out = try await AdminCommand.run(ownArguments(path))
         guard out.status == 0 else { throw RuntimeError("cannot hand \(path) to \(name): \(out.text)") }
     }
+
+    /// chown of a whole tree that changes links themselves and never follows them.
+    func ownArguments(_ path: String) -> [String] { ["/bin/chown", "-R", "-P", "-h", "\(uid):\(gid)", path] }
 }

@@ -24,6 +24,9 @@ public enum Exec {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fd, 1)
         posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        // Nothing else of ours reaches the child: a pipe another thread is reading (a command's output) would
+        // otherwise stay open in a long-lived child, and that reader would never see the end of it.
+        closeInheritedDescriptors(&actions)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -205,4 +208,14 @@ final class Spawner: @unchecked Sendable {
         guard let result else { throw RuntimeError("spawn did not run") }
         return try result.get()
     }
+}
+
+/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not export: every
+/// descriptor from 3 up is closed in the child.
+private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+private let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+    .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+func closeInheritedDescriptors(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>) {
+    _ = addCloseFrom?(actions, 3)
 }

@@ -87,3 +87,20 @@ struct ReflinkVolumeTests {
         _ = try await run(["/bin/umount", dir + "/mnt"])
     }
 }
+
+/// A child keeps none of Grove's descriptors: a pipe another thread reads to its end must not stay open in a
+/// long-lived child (a command's output read would never end).
+@Suite struct SpawnDescriptorTests {
+    @Test func childrenInheritOnlyTheirStandardStreams() async throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("fds-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let status = try await Exec.run(["/bin/sh", "-c", "ls /proc/$$/fd"], env: ["PATH": "/usr/bin:/bin"], cwd: nil, logPath: log)
+        #expect(status == 0)
+        let listed = Set(try String(contentsOfFile: log, encoding: .utf8).split(whereSeparator: \.isWhitespace).map(String.init))
+        #expect(!listed.contains(String(fds[0])) && !listed.contains(String(fds[1])), "\(listed.sorted())")
+        #expect(listed.isSubset(of: ["0", "1", "2", "10", "255"]), "\(listed.sorted())")
+    }
+}

@@ -42,6 +42,9 @@ enum Spawn {
         posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours reaches the child: a pipe another thread is reading (a command's output) would
+        // otherwise stay open in a long-lived child, and that reader would never see the end of it.
+        _ = addCloseFrom?(&actions, 3)
         let argv = ([exe] + args).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var environment = ProcessInfo.processInfo.environment
@@ -72,3 +75,8 @@ extension Spawn {
         return Int(out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 }
+
+/// glibc's posix_spawn_file_actions_addclosefrom_np (not exported by Swift's Glibc module).
+private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+private let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+    .map { unsafeBitCast($0, to: AddCloseFrom.self) }

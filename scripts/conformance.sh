@@ -48,6 +48,7 @@ TOML
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-operation-id delete-projects --exclude-operation-id delete-org-project \
   --exclude-operation-id delete-org-subscription --exclude-operation-id delete-org \
+  --exclude-operation-id restore-backup --exclude-operation-id delete-projects-environments-backups \
   $(for a in activate deactivate merge synchronize backup redeploy pause resume; do echo --exclude-operation-id $a-environment; done) \
   --max-examples "${CONFORMANCE_EXAMPLES:-25}" --phases examples,coverage,fuzzing --workers 2
 if grep -q "Fatal error" "$work/log"; then echo "grove crashed during the conformance run:"; cat "$work/log"; exit 1; fi

@@ -18,10 +18,11 @@ fi
 # openssl is the tests' oracle for TLS certificates. postgresql, mariadb-server, redis-server and memcached are the
 # managed services environments run; btrfs-progs gives copy-on-write volumes (grove serve --volume-image); xfsprogs
 # lets the tests check the reflink driver on an XFS image; openssh-client's ssh-keygen is the tests' oracle for SSH keys.
-# iproute2 and nftables give each environment its own network namespace (grove serve --network isolated).
+# iproute2 and nftables give each environment its own network namespace (grove serve --network isolated);
+# qrencode draws the QR code of a two-factor enrolment.
 for p in git postgresql python3 python3-pip ca-certificates curl openssl nginx-light bubblewrap php-fpm php-cli \
          mariadb-server mariadb-client redis-server redis-tools memcached btrfs-progs xfsprogs openssh-client \
-         iproute2 nftables php-mysql php-redis; do need "$p"; done
+         iproute2 nftables php-mysql php-redis qrencode; do need "$p"; done
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
 

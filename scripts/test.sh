@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, builds, runs unit and integration tests
-# (SQLite and a throwaway PostgreSQL), the CLI tests, then the OpenAPI conformance run.
+# (SQLite and a throwaway PostgreSQL), the CLI tests, then the OpenAPI conformance run against Grove's own document
+# and the contract check against the official one (../shared/reference/upsun-openapi.json, or GROVE_OFFICIAL_OPENAPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -25,8 +26,18 @@ set -e
 echo "--- OpenAPI conformance (schemathesis)"
 conf=0
 ./scripts/conformance.sh || conf=$?
+echo "--- Official contract (answers against the official OpenAPI document)"
+"$GROVE_VENV/bin/python3" -c "import openapi_schema_validator" 2>/dev/null || "$GROVE_VENV/bin/pip" install -q --disable-pip-version-check "openapi-schema-validator>=0.6,<1"
+contract=0
+"$GROVE_VENV/bin/python3" ./scripts/official-contract.py || contract=$?
+echo "--- A client generated from the official OpenAPI document (openapi-python-client)"
+[ -x "$GROVE_VENV/bin/openapi-python-client" ] || "$GROVE_VENV/bin/pip" install -q --disable-pip-version-check "openapi-python-client>=0.20,<1"
+generated=0
+"$GROVE_VENV/bin/python3" ./scripts/generated-client.py || generated=$?
 passed=$(grep -cE '^✔ Test .* passed after' "$log" || true)
 failed=$(grep -cE '^✘ Test .* failed after' "$log" || true)
 if [ "$conf" != 0 ]; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
+if [ "$contract" != 0 ]; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
+if [ "$generated" != 0 ]; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
 echo "grove: $passed passed, $failed failed"
-[ "$status" = 0 ] && [ "$conf" = 0 ]
+[ "$status" = 0 ] && [ "$conf" = 0 ] && [ "$contract" = 0 ] && [ "$generated" = 0 ]

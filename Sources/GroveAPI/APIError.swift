@@ -28,6 +28,7 @@ public struct APIError: Error, Sendable {
         e.headers[.wwwAuthenticate] = "Bearer realm=\"grove\", error=\"invalid_token\""
         return e
     }
+    public static func unavailable(_ m: String) -> APIError { APIError(.serviceUnavailable, m) }
     public static func notImplemented(_ m: String) -> APIError { APIError(.notImplemented, m) }
 
     var body: JSON {

@@ -37,6 +37,8 @@ public struct APIServer {
         /// smtp://[user:password@]host[:port][?from=address] for invitations and reminders; nil: mail goes to the log.
         public var smtpURL: String?
         public var invitationLifetime: TimeInterval = 7 * 86400
+        /// The `vendor` of projects, subscriptions and organizations.
+        public var vendor = "grove"
         /// `isolated`: a network namespace per environment (root, with iproute2 and nftables); `host`: shared.
         public var network: EnvironmentNetworks.Mode = .isolated
         /// The key sealing secrets in the store (default: `GROVE_SECRET_KEY`, else `<data dir>/secret.key`).
@@ -102,7 +104,8 @@ public struct APIServer {
         let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
                                     dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
                                     repositories: repositories, deployer: deployer,
-                                    mailer: try Mailer(url: options.smtpURL, logger: logger), invitationLifetime: options.invitationLifetime)
+                                    mailer: try Mailer(url: options.smtpURL, logger: logger), invitationLifetime: options.invitationLifetime,
+                                    vendor: options.vendor)
         try context.hooks.install()
         let responder = GroveResponder(routes: makeRoutes(context), server: context)
         let app = Application(

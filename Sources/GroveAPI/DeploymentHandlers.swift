@@ -49,15 +49,14 @@ enum DeploymentHandlers {
     static func routes(_ p: Project, _ e: Environment, _ s: ServerContext) async throws -> [JSON] {
         guard let view = await s.deployer?.view(projectId: p.id, environmentId: e.id), case .object(let table) = view.routes else { return [] }
         return table.map { url, route in
-            var o = route.objectValue ?? JSONObject()
+            var o = DeploymentDocument.route(route).objectValue ?? JSONObject()
             if let id = route["id"], !id.isNull { o["id"] = id } else { o["id"] = .string(url) }
             o["url"] = .string(url)
             o["production_url"] = .string(url)
-            o["tls"] = o["tls"] ?? .object(JSONObject([("strict_transport_security", .object(JSONObject([("enabled", .null), ("include_subdomains", .null), ("preload", .null)]))),
-                                                        ("min_version", .null), ("client_authentication", .null), ("client_certificate_authorities", .array([]))]))
-            o["attributes"] = o["attributes"] ?? .object(JSONObject())
             let enc = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url
-            o["_links"] = .object(JSONObject([("self", .object(JSONObject([("href", .string(s.url("/projects/\(p.id)/environments/\(e.id)/routes/\(enc)")))])))]))
+            var links = Links(base: s.publicURL)
+            links.add("self", "/projects/\(p.id)/environments/\(e.id.pathSegment)/routes/\(enc)")
+            o["_links"] = links.json
             return .object(o)
         }
     }
@@ -65,14 +64,19 @@ enum DeploymentHandlers {
     static func current(_ p: Project, _ e: Environment, _ l: ProjectAccessLevel, _ s: ServerContext) async throws -> JSON? {
         guard let view = await s.deployer?.view(projectId: p.id, environmentId: e.id) else { return nil }
         let vars = try await s.store.variables(projectId: p.id, environmentId: e.id)
+        var links = Links(base: s.publicURL)
+        let path = "/projects/\(p.id)/environments/\(e.id.pathSegment)/deployments/current"
+        links.add("self", path)
+        if l.permits(.environment(.contributor, e.type)) { links.add("#operations", path + "/operations", method: "post") }
+        let webapps = view.webapps.objectValue ?? JSONObject()
         return .object(JSONObject([
             ("id", "current"),
             ("created_at", .string(view.createdAt)), ("updated_at", .string(view.createdAt)),
             ("fingerprint", .string(view.commit)),
             ("cluster_name", .string("\(p.id)-\(e.machineName)")),
             ("project_info", .object(JSONObject([("title", .string(p.title)), ("name", .string(p.id)), ("namespace", .null),
-                                                 ("organization", .string(p.organizationId)), ("capabilities", .object(JSONObject())),
-                                                 ("settings", .object(p.settings))]))),
+                                                 ("organization", .string(p.organizationId)), ("capabilities", ProjectHandlers.capabilities),
+                                                 ("settings", .object(ProjectHandlers.effectiveSettings(p)))]))),
             ("environment_info", .object(JSONObject([("name", .string(e.id)), ("status", .string(e.status.rawValue)), ("is_main", .bool(e.isMain)),
                                                      ("is_production", .bool(e.type == .production)), ("constraints", .object(JSONObject())),
                                                      ("reference", .string("refs/heads/\(e.id)")), ("machine_name", .string(e.machineName)),
@@ -82,16 +86,23 @@ enum DeploymentHandlers {
             ("http_access", .object(JSONObject([("is_enabled", .bool(e.httpAccess.isEnabled)), ("addresses", .array([])), ("basic_auth", .object(JSONObject()))]))),
             ("enable_smtp", .bool(e.enableSmtp)), ("restrict_robots", .bool(e.restrictRobots)),
             // Names and visibility only: values (and sensitive ones above all) stay out of this document.
-            ("variables", .array(vars.map { .object(JSONObject([("name", .string($0.name)), ("is_sensitive", .bool($0.isSensitive)),
+            ("variables", .array(vars.map { .object(JSONObject([("name", .string($0.name)), ("is_sensitive", .bool($0.isSensitive)), ("is_json", .bool($0.isJson)),
                                                                 ("visible_build", .bool($0.visibleBuild)), ("visible_runtime", .bool($0.visibleRuntime))])) })),
             ("access", .array([])),
-            ("subscription", .object(JSONObject([("plan", .string(p.plan)), ("environments", .int(Int64(p.environmentsLimit))),
-                                                 ("storage", .int(Int64(p.storage))), ("user_licenses", .int(Int64(p.userLicenses)))]))),
-            ("services", view.services),
-            ("routes", view.routes),
-            ("webapps", view.webapps),
-            ("workers", .object(JSONObject())),
-            ("container_profiles", .object(JSONObject())),
+            ("subscription", .object(JSONObject([
+                ("license_uri", .string(s.url("/organizations/\(p.organizationId)/subscriptions/\(p.subscriptionId)"))),
+                ("plan", .string(p.plan)), ("environments", .int(Int64(p.environmentsLimit))),
+                ("storage", .int(Int64(p.storage))), ("included_users", .int(Int64(p.userLicenses))),
+                ("subscription_management_uri", .string(s.url("/organizations/\(p.organizationId)/subscriptions/\(p.subscriptionId)"))),
+                ("restricted", false), ("suspended", false), ("user_licenses", .int(Int64(p.userLicenses))),
+            ]))),
+            ("services", .object(JSONObject((view.services.objectValue ?? JSONObject()).map { ($0.key, DeploymentDocument.service($0.value)) }))),
+            ("routes", .object(JSONObject((view.routes.objectValue ?? JSONObject()).map { ($0.key, DeploymentDocument.route($0.value)) }))),
+            ("webapps", .object(JSONObject(webapps.map { ($0.key, DeploymentDocument.webapp(name: $0.key, $0.value)) }))),
+            ("workers", DeploymentDocument.workers(.object(webapps))),
+            // Grove sizes instances by flags, not by container profiles.
+            ("container_profiles", ""),
+            ("_links", links.json),
         ]))
     }
 }

@@ -3,6 +3,9 @@ import GroveModel
 /// What clients ask before creating a project: regions, plans, price estimates, verification state.
 /// A self-hosted Grove has one region (the server's), no billing and no verification step.
 enum DiscoveryHandlers {
+    /// The region is this server: it exists since the process started.
+    static let regionSince = Timestamp.now()
+
     static func region(_ s: ServerContext) -> JSON {
         var l = Links(base: s.publicURL)
         l.add("self", "/regions/\(s.region)")
@@ -12,7 +15,8 @@ enum DiscoveryHandlers {
             ("timezone", "UTC"), ("available", true), ("private", false), ("endpoint", .string(s.publicURL)),
             ("provider", .object(JSONObject([("name", "Grove")]))),
             ("datacenter", .object(JSONObject([("name", .string(s.region)), ("label", .string(s.region)), ("location", "")]))),
-            ("compliance", .object(JSONObject())), ("_links", l.json),
+            ("compliance", .object(JSONObject())), ("created_at", .string(regionSince)), ("updated_at", .string(regionSince)),
+            ("_links", l.json),
         ]))
     }
 
@@ -39,7 +43,8 @@ enum DiscoveryHandlers {
         r.get("/organizations/{organization_id}/setup/options") { req in
             _ = try await OrganizationHandlers.visible(req, s)
             return .json(.ok, .object(JSONObject([
-                ("plans", .array([.object(JSONObject([("name", "development"), ("label", "Development")]))])),
+                // Plain names: the official CLI offers these and sends one back as `plan`.
+                ("plans", .array(["development"])),
                 ("regions", .array([.string(s.region)])),
             ])))
         }

@@ -10,13 +10,17 @@ enum EnvironmentHandlers {
             let (p, l) = try await s.visibleProject(req)
             let envs = try await s.store.environments(projectId: p.id).filter { l.permits(.environment(.viewer, $0.type)) }
             let busy = try await busyEnvironments(p, s)
-            return .json(.ok, .array(envs.map { s.render.environment($0, project: p, access: l, busy: busy.contains($0.id)) }))
+            var out: [JSON] = []
+            for e in envs {
+                out.append(s.render.environment(e, project: p, access: l, busy: busy.contains(e.id), deployedAt: await s.deployedAt(p, e)))
+            }
+            return .json(.ok, .array(out))
         }
         r.get("/projects/{projectId}/environments/{environmentId}") { req in
             let (p, l) = try await s.visibleProject(req)
             let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
             let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
-            return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy))
+            return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy, deployedAt: await s.deployedAt(p, e)))
         }
         r.get("/projects/{projectId}/environments/{environmentId}/settings") { req in
             let (p, l) = try await s.visibleProject(req)

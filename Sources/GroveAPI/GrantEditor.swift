@@ -11,9 +11,14 @@ struct GrantEditor {
     /// `permissions` as sent: a non-empty list of `admin`, `viewer` or `{type}:{role}`.
     static func permissions(_ value: JSON?, field: String = "permissions") throws -> [String] {
         guard let list = value?.arrayValue, !list.isEmpty else { throw APIError.badRequest("must be a non-empty list of permissions", field: field) }
+        // Strings (`admin`, `development:contributor`) or the document's objects (`{"type": "development", "role": "contributor"}`).
         let strings = try list.map { v -> String in
-            guard let p = v.stringValue else { throw APIError.badRequest("must hold strings", field: field) }
-            return p
+            if let p = v.stringValue { return p }
+            if let role = v["role"]?.stringValue {
+                guard let type = v["type"]?.stringValue else { return role }
+                return type + ":" + role
+            }
+            throw APIError.badRequest("must hold permission strings or {type, role} objects", field: field)
         }
         if case .failure(let e) = ProjectAccessLevel.parse(permissions: strings) {
             throw APIError.badRequest("'\(e.permission)' is not a permission: use admin, viewer, or {production|staging|development}:{admin|contributor|viewer}", field: field)

@@ -1,6 +1,20 @@
 import GroveModel
 
-/// Builds `_links` objects with absolute hrefs.
+/// Where a link points, written as Platform.sh writes it, because its clients parse hrefs: region resources (a
+/// project and what lies under it) are absolute URLs under `/api`, where clients find the project id with their
+/// `/api/projects/{id}` pattern; accounts resources (users, organizations, `/ref`, teams, and a project's
+/// user-access, team-access and invitations) are path-absolute references, which clients resolve against the URL
+/// they fetched. Grove serves both with and without the `/api` prefix.
+enum HRef {
+    static func make(base: String, path: String) -> String {
+        guard path.hasPrefix("/projects/") else { return path }
+        let parts = path.split(separator: "?", maxSplits: 1)[0].split(separator: "/")
+        if parts.count >= 3, ["user-access", "team-access", "invitations"].contains(parts[2]) { return path }
+        return base + "/api" + path
+    }
+}
+
+/// Builds `_links` objects; hrefs follow `HRef`.
 struct Links {
     let base: String
     private(set) var object = JSONObject()
@@ -8,7 +22,7 @@ struct Links {
     init(base: String) { self.base = base }
 
     mutating func add(_ rel: String, _ path: String, method: String? = nil) {
-        var o = JSONObject([("href", .string(base + path))])
+        var o = JSONObject([("href", .string(HRef.make(base: base, path: path)))])
         if let method { o["meta"] = .object(JSONObject([(method, .object(JSONObject()))])) }
         object[rel] = .object(o)
     }
@@ -58,7 +72,7 @@ func accountsCollection<T>(_ all: [T], request: APIRequest, base: String, cursor
         var q = request.query.filter { !$0.0.hasPrefix("page[before]") && !$0.0.hasPrefix("page[after]") }
         q += extra
         let qs = q.map { "\($0.0.queryEscaped)=\($0.1.queryEscaped)" }.joined(separator: "&")
-        return .object(JSONObject([("href", .string(base + path + (qs.isEmpty ? "" : "?" + qs)))]))
+        return .object(JSONObject([("href", .string(HRef.make(base: base, path: path + (qs.isEmpty ? "" : "?" + qs))))]))
     }
     links["self"] = href(request.query.filter { $0.0 == "page[after]" || $0.0 == "page[before]" })
     if let last = page.last, let lastIndex = all.firstIndex(where: { cursor($0) == cursor(last) }), lastIndex < all.count - 1 {

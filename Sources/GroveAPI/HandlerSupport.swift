@@ -36,6 +36,11 @@ extension ServerContext {
     }
 
     /// The environment when the caller holds a role on its type; 404 otherwise.
+    /// When the environment's running deployment went live, nil when nothing runs.
+    func deployedAt(_ p: Project, _ e: Environment) async -> String? {
+        await deployer?.view(projectId: p.id, environmentId: e.id)?.createdAt
+    }
+
     func visibleEnvironment(_ project: Project, _ level: ProjectAccessLevel, id: String) async throws -> Environment {
         guard let e = try await store.environment(projectId: project.id, id: id), level.permits(.environment(.viewer, e.type)) else {
             throw APIError.notFound("Environment \(id)")

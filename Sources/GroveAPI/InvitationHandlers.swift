@@ -21,7 +21,10 @@ enum InvitationHandlers {
             let email = try address(b)
             var permissions: [String]
             if b.has("permissions") {
-                permissions = try GrantEditor.permissions(b.object["permissions"])
+                // A project role beside per-type roles (the official CLI's `-r viewer -r development:contributor`).
+                let role = try b.enumValue("role", ProjectRole.self)
+                permissions = (role.map { [$0.rawValue] } ?? []) + (try GrantEditor.permissions(b.object["permissions"]))
+                permissions = try GrantEditor.permissions(JSON(permissions))
             } else {
                 let role = try b.enumValue("role", ProjectRole.self) ?? .viewer
                 permissions = [role.rawValue]

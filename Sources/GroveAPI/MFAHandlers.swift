@@ -14,9 +14,13 @@ enum MFAHandlers {
             }
             let totp = TOTP.generate()
             try await s.store.put(TOTPEnrollment(userId: user.id, secret: totp.base32Secret, createdAt: Timestamp.now()))
+            let uri = totp.provisioningURI(issuer: "Grove", account: user.email)
+            guard let qr = await QRCode.pngDataURI(uri, workDir: s.dataDir) else {
+                throw APIError.unavailable("The QR code could not be drawn: install Debian's qrencode package on the Grove server.")
+            }
             return .json(.ok, .object(JSONObject([
                 ("issuer", .string(s.publicURL)), ("account_name", .string(user.email)), ("secret", .string(totp.base32Secret)),
-                ("qr_code", .null), ("provisioning_uri", .string(totp.provisioningURI(issuer: "Grove", account: user.email))),
+                ("qr_code", .string(qr)), ("provisioning_uri", .string(uri)),
             ])))
         }
         r.post("/users/{user_id}/totp") { req in

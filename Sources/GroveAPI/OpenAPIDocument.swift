@@ -147,10 +147,10 @@ enum OpenAPISpec {
         let PO = param("project_id")
         let projectPatch = object([("attributes", strMap), ("title", str), ("description", str), ("default_branch", str), ("timezone", str),
                                    ("region", str), ("default_domain", nstr)], required: [])
-        add("/organizations/{organization_id}/projects", "get", op("list-org-projects", "List projects", tag: "Organization Projects", params: [O] + page, response: collection(ref("Project"))))
-        add("/organizations/{organization_id}/projects", "post", op("create-org-project", "Create project", tag: "Organization Projects", params: [O], body: newProject, status: "201", response: ref("Project")))
-        add("/organizations/{organization_id}/projects/{project_id}", "get", op("get-org-project", "Get project", tag: "Organization Projects", params: [O, PO], response: ref("Project")))
-        add("/organizations/{organization_id}/projects/{project_id}", "patch", op("update-org-project", "Update project", tag: "Organization Projects", params: [O, PO], body: projectPatch, response: result(ref("Project"))))
+        add("/organizations/{organization_id}/projects", "get", op("list-org-projects", "List projects", tag: "Organization Projects", params: [O] + page, response: collection(ref("OrganizationProject"))))
+        add("/organizations/{organization_id}/projects", "post", op("create-org-project", "Create project", tag: "Organization Projects", params: [O], body: newProject, status: "201", response: ref("OrganizationProject")))
+        add("/organizations/{organization_id}/projects/{project_id}", "get", op("get-org-project", "Get project", tag: "Organization Projects", params: [O, PO], response: ref("OrganizationProject")))
+        add("/organizations/{organization_id}/projects/{project_id}", "patch", op("update-org-project", "Update project", tag: "Organization Projects", params: [O, PO], body: projectPatch, response: ref("OrganizationProject")))
         add("/organizations/{organization_id}/projects/{project_id}", "delete", op("delete-org-project", "Delete project", tag: "Organization Projects", params: [O, PO], response: result(nil)))
         add("/projects", "get", op("list-projects", "Projects you can access", tag: "Project",
                                    params: [param("filter[owner]", in: "query"), param("filter[organization]", in: "query"), param("page", in: "query", ["type": "integer", "minimum": 1]),
@@ -189,6 +189,26 @@ enum OpenAPISpec {
             add(envBase + "/" + action.rawValue, "post", op("\(action.rawValue)-environment", summary,
                                                             tag: "Environment", params: [P, E], response: available.contains(action) ? result(ref("Environment")) : result(nil)))
         }
+
+        add(envBase + "/relationships", "get", op("get-environment-relationships", "What applications see in PLATFORM_RELATIONSHIPS (Grove's own; contributors)",
+                                                  tag: "Deployment", params: [P, E],
+                                                  response: ["type": "object", "additionalProperties": ["type": "object", "additionalProperties": array(anyObject)]]))
+        add("/grove/system", "get", op("get-grove-system", "How this Grove server runs: version, store, region, runtime (Grove's own)", tag: "System",
+                                       response: object([("version", str), ("store", str), ("region", str)])))
+
+        // Backups.
+        let B = param("backupId")
+        add(envBase + "/backups", "get", op("list-projects-environments-backups", "Backups of an environment", tag: "Environment Backups", params: [P, E],
+                                            response: array(ref("Backup"))))
+        add(envBase + "/backups/{backupId}", "get", op("get-projects-environments-backups", "Get a backup", tag: "Environment Backups", params: [P, E, B],
+                                                       response: ref("Backup")))
+        add(envBase + "/backups/{backupId}", "delete", op("delete-projects-environments-backups", "Delete a backup (an activity)", tag: "Environment Backups",
+                                                          params: [P, E, B], response: result(nil)))
+        add(envBase + "/backups/{backupId}/restore", "post", op("restore-backup", "Restore a backup into this, another or a new environment (an activity)",
+                                                                tag: "Environment Backups", params: [P, E, B],
+                                                                body: object([("environment_name", str), ("branch_from", str), ("restore_code", bool),
+                                                                              ("restore_resources", bool), ("resources", anyObject)], required: []),
+                                                                response: result(nil)))
 
         // Variables.
         let varFields: [(String, JSON)] = [("name", str), ("attributes", strMap), ("value", str), ("is_json", bool), ("is_sensitive", bool),
@@ -307,7 +327,7 @@ enum OpenAPISpec {
                                       response: ["type": "object", "additionalProperties": ["nullable": true, "allOf": [ref("Region")]]]))
         add("/organizations/{organization_id}/regions", "get", op("list-org-regions", "Regions available to an organization", tag: "Regions", params: [O], response: regionList))
         add("/organizations/{organization_id}/setup/options", "get", op("get-org-setup-options", "Plans and regions for a new project", tag: "Subscriptions", params: [O],
-                                                                        response: object([("plans", array(anyObject)), ("regions", array(str))])))
+                                                                        response: object([("plans", array(str)), ("regions", array(str))])))
         add("/organizations/{organization_id}/subscriptions/estimate", "get", op("estimate-new-org-subscription", "Estimate the price of a new subscription", tag: "Subscriptions",
                                                                                  params: [O, param("plan", in: "query"), param("environments", in: "query", int), param("storage", in: "query", int),
                                                                                           param("user_licenses", in: "query", int), param("format", in: "query")],
@@ -390,8 +410,16 @@ enum OpenAPISpec {
                                ("subscription", anyObject), ("vendor", str), ("uri", str), ("subscription_id", str), ("region_label", str),
                                ("git_host", str), ("_links", ref("Links"))],
                               required: ["id", "created_at", "updated_at", "title", "owner", "organization", "default_branch", "status", "region", "repository", "subscription"])
+        s["Backup"] = object([("id", str), ("created_at", ts), ("updated_at", ts), ("attributes", strMap), ("status", str), ("expires_at", nstr),
+                              ("index", ["type": "integer", "nullable": true]), ("commit_id", nstr), ("environment", str), ("safe", bool),
+                              ("size_of_volumes", int), ("size_used", int), ("deployment", nstr), ("restorable", bool), ("automated", bool),
+                              ("_links", ref("Links"))])
+        s["OrganizationProject"] = object([("id", str), ("organization_id", str), ("subscription_id", str), ("vendor", str), ("region", str),
+                                           ("title", str), ("type", enumOf(["grid", "dedicated"])), ("plan", str), ("timezone", str),
+                                           ("default_branch", str), ("status", enumOf(["requested", "active", "failed", "suspended", "deleted"])),
+                                           ("trial_plan", bool), ("project_ui", str), ("created_at", ts), ("updated_at", ts), ("_links", ref("Links"))])
         s["ProjectReference"] = object([("id", str), ("region", str), ("title", str), ("status", str), ("organization_id", str), ("subscription_id", str),
-                                        ("vendor", str), ("created_at", ts), ("updated_at", ts)])
+                                        ("vendor", str), ("type", str), ("plan", str), ("created_at", ts), ("updated_at", ts)])
         s["EnvironmentType"] = object([("id", enumOf(EnvironmentType.allCases.map(\.rawValue))), ("attributes", anyObject), ("_links", ref("Links"))])
         s["Environment"] = object([("id", str), ("created_at", ts), ("updated_at", ts), ("name", str), ("machine_name", str), ("title", str),
                                    ("attributes", strMap), ("type", enumOf(EnvironmentType.allCases.map(\.rawValue))), ("parent", nstr),
@@ -400,7 +428,10 @@ enum OpenAPISpec {
                                    ("http_access", anyObject), ("enable_smtp", bool), ("restrict_robots", bool), ("edge_hostname", str),
                                    ("deployment_state", anyObject), ("resources_overrides", anyObject), ("last_active_at", nstr), ("last_backup_at", nstr),
                                    ("project", str), ("is_main", bool), ("is_dirty", bool), ("has_code", bool), ("head_commit", nstr),
-                                   ("merge_info", anyObject), ("has_deployment", bool), ("_links", ref("Links"))])
+                                   ("merge_info", anyObject), ("has_deployment", bool), ("sizing", ["type": "object", "nullable": true]),
+                                   ("max_instance_count", ["type": "integer", "nullable": true]), ("has_staged_activities", bool),
+                                   ("can_rolling_deploy", bool), ("supports_rolling_deployments", bool), ("supports_restrict_robots", bool),
+                                   ("_links", ref("Links"))])
         let varProps: [(String, JSON)] = [("id", str), ("name", str), ("attributes", strMap), ("is_json", bool), ("is_sensitive", bool),
                                           ("visible_build", bool), ("visible_runtime", bool), ("application_scope", array(str)),
                                           ("created_at", ts), ("updated_at", ts), ("value", str), ("_links", ref("Links"))]
@@ -409,7 +440,7 @@ enum OpenAPISpec {
         s["EnvironmentVariable"] = object(varProps + [("project", str), ("environment", str), ("inherited", bool), ("is_enabled", bool), ("is_inheritable", bool)],
                                           required: varRequired + ["project", "environment", "inherited", "is_enabled", "is_inheritable"])
         s["Activity"] = object([("id", str), ("created_at", ts), ("updated_at", ts), ("type", str), ("parameters", anyObject), ("project", str),
-                                ("integration", nstr), ("environments", array(str)), ("state", enumOf(ActivityState.allCases.map(\.rawValue))),
+                                ("integration", str), ("environments", array(str)), ("state", enumOf(ActivityState.allCases.map(\.rawValue))),
                                 ("result", ["type": "string", "enum": ["success", "failure", .null], "nullable": true]),
                                 ("started_at", nstr), ("completed_at", nstr), ("cancelled_at", nstr), ("completion_percent", ["type": "integer", "minimum": 0, "maximum": 100]),
                                 ("description", str), ("text", str), ("payload", anyObject), ("timings", anyObject), ("commands", array(anyObject)),

@@ -55,15 +55,13 @@ enum ProfileHandlers {
         }
         // Federated login connections: Grove signs in with passwords and API tokens only, so there are none.
         r.get("/users/{user_id}/connections") { req in
-            let u = try UserHandlers.own(req)
-            var l = Links(base: s.publicURL)
-            l.add("self", "/users/\(u.id)/connections")
-            return .json(.ok, .object(JSONObject([("items", .array([])), ("_links", l.json)])))
+            _ = try UserHandlers.own(req)
+            return .json(.ok, .array([]))
         }
         for method in ["get", "delete"] {
             let h: Handler = { req in
                 _ = try UserHandlers.own(req)
-                throw APIError.notFound("Connection \(req.param("provider")): Grove has no federated login providers")
+                throw APIError(.notFound, "No connection to \(req.param("provider")): Grove has no federated login providers.")
             }
             if method == "get" { r.get("/users/{user_id}/connections/{provider}", h) } else { r.delete("/users/{user_id}/connections/{provider}", h) }
         }
@@ -99,18 +97,18 @@ enum ProfileHandlers {
 
     static func render(_ s: ServerContext, _ u: User) async throws -> JSON {
         let extras = try await s.store.get(ProfileExtras.self, id: u.id)
-        func v(_ f: String) -> JSON { extras?.values[f].map(JSON.string) ?? .null }
+        func v(_ f: String) -> JSON { .string(extras?.values[f] ?? "") }
         var l = Links(base: s.publicURL)
         l.add("self", "/profiles/\(u.id)")
         l.add("address", "/profiles/\(u.id)/address")
         return .object(JSONObject([
             ("id", .string(u.id)), ("display_name", .string(u.displayName)), ("email", .string(u.email)), ("username", .string(u.username)),
             ("type", "user"), ("picture", v("picture")), ("company_type", v("company_type")), ("company_name", v("company_name")),
-            ("currency", .null), ("vat_number", v("vat_number")), ("company_role", v("company_role")), ("website_url", v("website_url")),
+            ("currency", ""), ("vat_number", v("vat_number")), ("company_role", v("company_role")), ("website_url", v("website_url")),
             ("new_ui", true), ("ui_colorscheme", extras?.values["ui_colorscheme"].map(JSON.string) ?? "light"), ("default_catalog", v("default_catalog")),
             ("project_options_url", v("project_options_url")), ("marketing", .bool(extras?.marketing ?? false)),
             ("created_at", .string(u.createdAt)), ("updated_at", .string(u.updatedAt)), ("billing_contact", .string(u.email)),
-            ("invoiced", false), ("customer_type", "individual"), ("legal_entity_name", .null), ("_links", l.json),
+            ("invoiced", false), ("customer_type", "individual"), ("legal_entity_name", ""), ("_links", l.json),
         ]))
     }
 

@@ -5,7 +5,8 @@ import GroveStore
 /// Projects, subscriptions, capabilities, settings and environment types.
 enum ProjectHandlers {
     static let createFields = ["title", "project_title", "region", "project_region", "default_branch", "description", "plan",
-                               "storage", "environments", "user_licenses", "timezone", "attributes", "options_url", "vendor", "resources"]
+                               "storage", "environments", "user_licenses", "timezone", "attributes", "options_url", "vendor", "resources",
+                               "organization_id"]
 
     struct NewProject: Sendable {
         var title: String
@@ -24,6 +25,7 @@ enum ProjectHandlers {
             throw APIError.badRequest("unknown region '\(region)'; this server offers \(defaultRegion)", field: b.has("region") ? "region" : "project_region")
         }
         let branch = try b.string("default_branch", nonEmpty: true) ?? "main"
+        _ = try b.string("organization_id", nonEmpty: true)
         if let problem = EnvironmentName.problem(with: branch) { throw APIError.badRequest(problem, field: "default_branch") }
         _ = try b.stringMap("attributes")
         _ = try b.objectValue("resources")
@@ -38,7 +40,7 @@ enum ProjectHandlers {
     /// Writes the subscription, project, default environment and `project.create` activity in one transaction.
     static func provision(_ n: NewProject, org: Organization, user: User, _ s: ServerContext) async throws -> (Subscription, Project, Activity) {
         let now = Timestamp.now()
-        var sub = Subscription(id: Identifier.short(), organizationId: org.id, ownerId: user.id, plan: n.plan, projectRegion: n.region,
+        var sub = Subscription(id: Identifier.numeric(), organizationId: org.id, ownerId: user.id, plan: n.plan, projectRegion: n.region,
                                projectTitle: n.title, defaultBranch: n.defaultBranch, environments: n.environments, storage: n.storage, createdAt: now)
         var project = Project(id: Identifier.short(), organizationId: org.id, ownerId: user.id, subscriptionId: sub.id, title: n.title,
                               defaultBranch: n.defaultBranch, region: n.region, createdAt: now)
@@ -84,6 +86,10 @@ enum ProjectHandlers {
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             guard m.has(.projectsCreate) else { throw APIError.forbidden("Creating projects requires the projects:create permission.") }
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: createFields)
+            // The official CLI repeats the organization in the body: it must be the one in the path.
+            if let named = try b.string("organization_id"), named != o.id {
+                throw APIError.badRequest("names organization \(named), but the request is for \(o.id)", field: "organization_id")
+            }
             let (sub, _, _) = try await provision(try readNewProject(b, region: s.region), org: o, user: user, s)
             return .json(.created, s.render.subscription(sub, canManage: true))
         }
@@ -141,23 +147,34 @@ enum ProjectHandlers {
                 if l.permits(.view) { list.append((p, l)) }
             }
             return .json(.ok, try accountsCollection(list, request: req, base: s.publicURL, cursor: { $0.0.id },
-                                                     render: { s.render.project($0.0, access: $0.1, organization: o) }))
+                                                     render: { s.render.organizationProject($0.0, canManage: $0.1.permits(.administer)) }))
         }
         r.post("/organizations/{organization_id}/projects") { req in
             let user = try req.requireUser()
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             guard m.has(.projectsCreate) else { throw APIError.forbidden("Creating projects requires the projects:create permission.") }
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: createFields)
+            // The official CLI repeats the organization in the body: it must be the one in the path.
+            if let named = try b.string("organization_id"), named != o.id {
+                throw APIError.badRequest("names organization \(named), but the request is for \(o.id)", field: "organization_id")
+            }
             let (_, project, _) = try await provision(try readNewProject(b, region: s.region), org: o, user: user, s)
-            return .json(.created, s.render.project(project, access: ProjectAccessLevel(projectRole: .admin), organization: o))
+            return .json(.created, s.render.organizationProject(project))
         }
         r.get("/organizations/{organization_id}/projects/{project_id}") { req in
             let (o, _) = try await OrganizationHandlers.visible(req, s)
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             guard p.organizationId == o.id else { throw APIError.notFound("Project \(p.id)") }
-            return .json(.ok, s.render.project(p, access: l, organization: o))
+            return .json(.ok, s.render.organizationProject(p, canManage: l.permits(.administer)))
         }
-        r.patch("/organizations/{organization_id}/projects/{project_id}") { req in try await updateProject(req, s, id: req.param("project_id")) }
+        r.patch("/organizations/{organization_id}/projects/{project_id}") { req in
+            let (o, _) = try await OrganizationHandlers.visible(req, s)
+            let (before, _) = try await s.visibleProject(req, id: req.param("project_id"))
+            guard before.organizationId == o.id else { throw APIError.notFound("Project \(before.id)") }
+            _ = try await updateProject(req, s, id: before.id)
+            let (p, l) = try await s.visibleProject(req, id: before.id)
+            return .json(.ok, s.render.organizationProject(p, canManage: l.permits(.administer)))
+        }
         r.delete("/organizations/{organization_id}/projects/{project_id}") { req in try await deleteProject(req, s, id: req.param("project_id")) }
 
         // Region API project.
@@ -184,7 +201,7 @@ enum ProjectHandlers {
             let items = slice.map { (p, l) -> JSON in
                 var j = s.render.project(p, access: l, organization: nil)
                 if case .object(var o) = j {
-                    o["endpoint"] = .string(s.publicURL + "/projects/\(p.id)")
+                    o["endpoint"] = .string(s.publicURL + "/api/projects/\(p.id)")
                     o["ui"] = .string(s.publicURL + "/projects/\(p.id)")
                     o["owner_info"] = .object(JSONObject([("type", "organization"), ("id", .string(p.organizationId))]))
                     j = .object(o)
@@ -242,7 +259,7 @@ enum ProjectHandlers {
             try s.requireProjectAdmin(l)
             let body = try req.jsonObject(allowEmpty: false)
             for (k, v) in body {
-                guard let current = p.settings[k] else { throw APIError.badRequest("unknown setting", field: k) }
+                guard let current = effectiveSettings(p)[k] else { throw APIError.badRequest("unknown setting", field: k) }
                 if !current.isNull && !v.isNull && current.typeName != v.typeName {
                     throw APIError.badRequest("must be a \(current.typeName), not \(v.typeName)", field: k)
                 }
@@ -308,7 +325,7 @@ enum ProjectHandlers {
     }
 
     static func settingsJSON(_ p: Project, _ s: ServerContext) -> JSON {
-        var o = p.settings
+        var o = effectiveSettings(p)
         var l = Links(base: s.publicURL)
         l.add("self", "/projects/\(p.id)/settings")
         l.add("#edit", "/projects/\(p.id)/settings", method: "patch")
@@ -316,10 +333,21 @@ enum ProjectHandlers {
         return .object(o)
     }
 
+    /// The project's settings over the current defaults, so projects made before a setting existed still show it.
+    static func effectiveSettings(_ p: Project) -> JSONObject {
+        var o = ProjectSettings.defaults
+        for (k, v) in p.settings { o[k] = v }
+        return o
+    }
+
     static let capabilities: JSON = .object(JSONObject([
         ("custom_domains", .object(JSONObject([("enabled", true), ("environments_with_domains_limit", 0)]))),
-        ("source_operations", .object(JSONObject([("enabled", false)]))),
-        ("runtime_operations", .object(JSONObject([("enabled", false)]))),
+        ("source_operations", .object(JSONObject([("enabled", true)]))),
+        ("runtime_operations", .object(JSONObject([("enabled", true)]))),
+        // Concepts Grove does not have, answered with their neutral values (docs/api.md).
+        ("tasks", .object(JSONObject([("enabled", false)]))),
+        ("guaranteed_resources", .object(JSONObject([("enabled", false), ("instance_limit", 0)]))),
+        ("autoscaling", .object(JSONObject([("enabled", false)]))),
         ("outbound_firewall", .object(JSONObject([("enabled", false)]))),
         ("metrics", .object(JSONObject([("max_range", "P30D")]))),
         ("logs_forwarding", .object(JSONObject([("max_extra_payload_size", 0)]))),

@@ -7,8 +7,12 @@ struct Renderer {
     /// Host of the public URL, used in generated hostnames.
     let host: String
 
-    init(base: String) {
+    /// Projects, subscriptions and organizations carry it (`grove serve --vendor`).
+    let vendor: String
+
+    init(base: String, vendor: String = "grove") {
         self.base = base
+        self.vendor = vendor
         host = URL(string: base)?.host ?? "localhost"
     }
 
@@ -18,10 +22,10 @@ struct Renderer {
         return .object(JSONObject([
             ("id", .string(u.id)), ("username", .string(u.username)), ("email", .string(u.email)),
             ("first_name", .string(u.firstName)), ("last_name", .string(u.lastName)), ("display_name", .string(u.displayName)),
-            ("picture", ""), ("company", ""), ("website", ""), ("country", ""),
+            ("picture", ""), ("company", ""), ("website", ""), ("country", .string(User.unknownCountry)),
             ("email_verified", .bool(u.emailVerified)), ("phone_number_verified", false), ("mfa_enabled", .bool(mfa)),
             ("sso_enabled", false), ("deactivated", .bool(u.deactivated)), ("namespace", .string(u.username)),
-            ("consented_at", .string(u.createdAt)), ("consent_method", "text"),
+            ("consented_at", .string(u.createdAt)), ("consent_method", "opt-in"),
             ("created_at", .string(u.createdAt)), ("updated_at", .string(u.updatedAt)), ("_links", l.json),
         ]))
     }
@@ -59,7 +63,7 @@ struct Renderer {
         return .object(JSONObject([
             ("id", .string(o.id)), ("type", "fixed"), ("owner_id", .string(o.ownerId)), ("namespace", .string(o.name)),
             ("name", .string(o.name)), ("label", .string(o.label)), ("country", .string(o.country)),
-            ("vendor", "grove"), ("status", "active"), ("capabilities", .array([])),
+            ("vendor", .string(vendor)), ("status", "active"), ("capabilities", ["teams", "mfa_enforcement"]),
             ("created_at", .string(o.createdAt)), ("updated_at", .string(o.updatedAt)), ("_links", l.json),
         ]))
     }
@@ -96,10 +100,10 @@ struct Renderer {
         return .object(JSONObject([
             ("id", .string(s.id)), ("status", .string(s.status.rawValue)), ("created_at", .string(s.createdAt)),
             ("updated_at", .string(s.updatedAt)), ("owner", .string(s.ownerId)),
-            ("owner_info", .object(JSONObject([("type", "user")]))), ("vendor", "grove"), ("plan", .string(s.plan)),
+            ("owner_info", .object(JSONObject([("type", "user")]))), ("vendor", .string(vendor)), ("plan", .string(s.plan)),
             ("environments", .int(Int64(s.environments))), ("storage", .int(Int64(s.storage))),
             ("user_licenses", .int(Int64(s.userLicenses))), ("organization_id", .string(s.organizationId)),
-            ("project_id", JSON(s.projectId)), ("project_endpoint", JSON(s.projectId.map { base + "/projects/\($0)" })),
+            ("project_id", JSON(s.projectId)), ("project_endpoint", JSON(s.projectId.map { base + "/api/projects/\($0)" })),
             ("project_title", .string(s.projectTitle)), ("project_region", .string(s.projectRegion)),
             ("project_region_label", .string(s.projectRegion)),
             ("project_ui", JSON(s.projectId.map { base + "/projects/\($0)" })), ("project_options", .object(JSONObject())),
@@ -140,8 +144,31 @@ struct Renderer {
                 ("included_users", .int(Int64(p.userLicenses))), ("subscription_management_uri", .string(base + "/organizations/\(p.organizationId)")),
                 ("restricted", false), ("suspended", false), ("user_licenses", .int(Int64(p.userLicenses))),
             ]))),
-            ("vendor", "grove"), ("uri", .string(base + path)), ("subscription_id", .string(p.subscriptionId)),
+            ("vendor", .string(vendor)), ("uri", .string(base + path)), ("subscription_id", .string(p.subscriptionId)),
             ("region_label", .string(p.region)), ("git_host", .string(host)),
+            // Grove schedules no platform maintenance.
+            ("maintenance", .null),
+            ("_links", l.json),
+        ]))
+    }
+
+    /// A project as the organization sees it (`/organizations/{id}/projects`): the subscription's view, status a word.
+    func organizationProject(_ p: Project, canManage: Bool = true) -> JSON {
+        var l = Links(base: base)
+        let path = "/organizations/\(p.organizationId)/projects/\(p.id)"
+        l.add("self", path)
+        l.add("api", "/projects/\(p.id)")
+        l.add("subscription", "/organizations/\(p.organizationId)/subscriptions/\(p.subscriptionId)")
+        if canManage {
+            l.add("#edit", path, method: "patch")
+            l.add("#delete", path, method: "delete")
+        }
+        return .object(JSONObject([
+            ("id", .string(p.id)), ("organization_id", .string(p.organizationId)), ("subscription_id", .string(p.subscriptionId)),
+            ("vendor", .string(vendor)), ("region", .string(p.region)), ("title", .string(p.title)), ("type", "grid"), ("plan", .string(p.plan)),
+            ("timezone", .string(p.timezone)), ("default_branch", .string(p.defaultBranch)), ("status", "active"),
+            ("trial_plan", false), ("project_ui", .string(base + "/projects/\(p.id)")), 
+            ("created_at", .string(p.createdAt)), ("updated_at", .string(p.updatedAt)),
             ("_links", l.json),
         ]))
     }
@@ -149,12 +176,14 @@ struct Renderer {
     func projectReference(_ p: Project) -> JSON {
         .object(JSONObject([
             ("id", .string(p.id)), ("region", .string(p.region)), ("title", .string(p.title)), ("status", "active"),
-            ("organization_id", .string(p.organizationId)), ("subscription_id", .string(p.subscriptionId)), ("vendor", "grove"),
+            ("organization_id", .string(p.organizationId)), ("subscription_id", .string(p.subscriptionId)), ("vendor", .string(vendor)),
+            ("type", "grid"), ("plan", .string(p.plan)),
             ("created_at", .string(p.createdAt)), ("updated_at", .string(p.updatedAt)),
         ]))
     }
 
-    func environment(_ e: Environment, project: Project, access: ProjectAccessLevel, busy: Bool) -> JSON {
+    /// `deployedAt` is when the running deployment went live (nil when nothing runs).
+    func environment(_ e: Environment, project: Project, access: ProjectAccessLevel, busy: Bool, deployedAt: String? = nil) -> JSON {
         var l = Links(base: base)
         let path = "/projects/\(e.projectId)/environments/\(e.id.pathSegment)"
         let isDefault = e.id == project.defaultBranch
@@ -163,7 +192,16 @@ struct Renderer {
         l.add("#activities", path + "/activities")
         l.add("#variables", path + "/variables")
         l.add("#settings", path + "/settings")
-        if access.permits(.environment(.admin, e.type)) { l.add("#manage-variables", path + "/variables") }
+        l.add("#routes", path + "/routes")
+        l.add("#deployments", path + "/deployments")
+        if access.permits(.environment(.admin, e.type)) {
+            l.add("#manage-variables", path + "/variables")
+            l.add("#domains", path + "/domains")
+        }
+        if access.permits(.environment(.contributor, e.type)) {
+            l.add("#source-operations", path + "/source-operations")
+            if e.status == .active { l.add("#source-operation", path + "/source-operation", method: "post") }
+        }
         if let parent = e.parent { l.add("parent", "/projects/\(e.projectId)/environments/\(parent.pathSegment)") }
         for action in EnvironmentAction.allCases
         where EnvironmentRules.allowed(action, environment: e, isDefault: isDefault, hasRunningActivity: busy, access: access) {
@@ -182,16 +220,22 @@ struct Renderer {
             ("status", .string(e.status.rawValue)), ("http_access", httpAccess(e.httpAccess)),
             ("enable_smtp", .bool(e.enableSmtp)), ("restrict_robots", .bool(e.restrictRobots)),
             ("edge_hostname", .string("\(e.machineName)-\(e.projectId).\(host)")),
+            // A failed deploy never replaces the running one, so what runs is the last successful deployment.
             ("deployment_state", .object(JSONObject([
-                ("last_deployment_successful", .null), ("last_deployment_at", .null),
-                ("crons", .object(JSONObject([("enabled", true), ("status", "running")]))),
+                ("last_state_update_successful", .bool(deployedAt != nil)), ("last_deployment_successful", .bool(deployedAt != nil)),
+                ("last_deployment_failure_reason", .null), ("last_deployment_commands", .array([])),
+                ("last_deployment_at", JSON(deployedAt)), ("last_autoscale_up_at", .null), ("last_autoscale_down_at", .null),
+                ("last_maintenance_at", .null),
+                ("crons", .object(JSONObject([("enabled", true), ("status", .string(e.status == .paused ? "paused" : "running"))]))),
             ]))),
+            ("sizing", .null), ("max_instance_count", .null), ("has_staged_activities", false),
+            ("can_rolling_deploy", false), ("supports_rolling_deployments", false), ("supports_restrict_robots", true),
             ("resources_overrides", .object(JSONObject())),
             ("last_active_at", JSON(e.lastActiveAt)), ("last_backup_at", JSON(e.lastBackupAt)),
             ("project", .string(e.projectId)), ("is_main", .bool(e.isMain)), ("is_dirty", .bool(busy)),
             ("has_code", .bool(e.hasCode)), ("head_commit", JSON(e.headCommit)),
             ("merge_info", .object(JSONObject([("commits_ahead", .null), ("commits_behind", .null), ("parent_ref", .null)]))),
-            ("has_deployment", false), ("_links", l.json),
+            ("has_deployment", .bool(deployedAt != nil)), ("_links", l.json),
         ]))
     }
 
@@ -249,7 +293,7 @@ struct Renderer {
         var o = JSONObject([
             ("id", .string(a.id)), ("created_at", .string(a.createdAt)), ("updated_at", .string(a.updatedAt)),
             ("type", .string(a.type)), ("parameters", a.parameters.removingKeys(["log"])), ("project", .string(a.projectId)),
-            ("integration", .null), ("environments", JSON(a.environments)),
+            ("environments", JSON(a.environments)),
             ("state", .string(a.state.rawValue)), ("result", JSON(a.result?.rawValue)),
             ("started_at", JSON(a.startedAt)), ("completed_at", JSON(a.completedAt)), ("cancelled_at", JSON(a.cancelledAt)),
             ("completion_percent", .int(Int64(a.completionPercent))),
@@ -257,7 +301,8 @@ struct Renderer {
             ("timings", .object(JSONObject())), ("commands", .array([])), ("failure_reason", JSON(a.failureReason)),
             ("expires_at", .null),
         ])
-        if let log { o["log"] = .string(log) }
+        // Deprecated in the document but required: the text when the caller has it, else empty (the `log` link streams it).
+        o["log"] = .string(log ?? "")
         o["_links"] = l.json
         return .object(o)
     }

@@ -70,6 +70,9 @@ public struct Routes: Sendable {
 
     private(set) var routes: [Route] = []
 
+    /// Method and template of every route, for checking them against the OpenAPI document.
+    public var table: [(method: HTTPRequest.Method, template: String)] { routes.map { ($0.method, $0.template) } }
+
     public init() {}
 
     public mutating func add(_ method: HTTPRequest.Method, _ template: String, authenticated: Bool = true, _ handler: @escaping Handler) {

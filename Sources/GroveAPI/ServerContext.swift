@@ -25,7 +25,7 @@ public final class ServerContext: Sendable {
     public let hooks: GitHooks
     /// The binary git hooks call back (this one).
     public let groveExecutable = GitHooks.currentExecutable
-    private let internalURLBox = PublicURL(nil)
+    private let internalURLBox = PublicURL(nil, vendor: "grove")
     /// Invitations, MFA reminders.
     public let mailer: Mailer
     /// How long an invitation link stays valid.
@@ -33,7 +33,7 @@ public final class ServerContext: Sendable {
 
     public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
                 region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil,
-                mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400) {
+                mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400, vendor: String = "grove") {
         self.deployer = deployer
         self.mailer = mailer ?? (try? Mailer(url: nil, logger: logger)) ?? Self.logOnlyMailer(logger)
         self.invitationLifetime = invitationLifetime
@@ -45,7 +45,7 @@ public final class ServerContext: Sendable {
         self.signer = signer
         self.logger = logger
         self.dataDir = dataDir
-        self.publicURLBox = PublicURL(publicURL)
+        self.publicURLBox = PublicURL(publicURL, vendor: vendor)
         self.region = region
     }
 
@@ -73,14 +73,16 @@ final class PublicURL: @unchecked Sendable {
     private let lock = NSLock()
     private var _value: String?
     private var _renderer: Renderer
-    init(_ v: String?) {
+    private let vendor: String
+    init(_ v: String?, vendor: String) {
+        self.vendor = vendor
         _value = v.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        _renderer = Renderer(base: _value ?? "http://127.0.0.1")
+        _renderer = Renderer(base: _value ?? "http://127.0.0.1", vendor: vendor)
     }
     var value: String { lock.lock(); defer { lock.unlock() }; return _value ?? "http://127.0.0.1" }
     var renderer: Renderer { lock.lock(); defer { lock.unlock() }; return _renderer }
     func setIfUnset(_ v: String) {
         lock.lock(); defer { lock.unlock() }
-        if _value == nil { _value = v; _renderer = Renderer(base: v) }
+        if _value == nil { _value = v; _renderer = Renderer(base: v, vendor: vendor) }
     }
 }

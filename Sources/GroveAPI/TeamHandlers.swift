@@ -227,8 +227,8 @@ enum TeamHandlers {
 
     static func renderAccess(_ s: ServerContext, _ a: TeamProjectAccess, _ p: Project, canManage: Bool, fromTeam: Bool) -> JSON {
         let path = fromTeam ? "/teams/\(a.teamId)/project-access/\(p.id)" : "/projects/\(p.id)/team-access/\(a.teamId)"
-        var links = JSONObject([("self", .object(JSONObject([("href", .string(s.publicURL + path))])))])
-        if canManage { links["delete"] = .object(JSONObject([("href", .string(s.publicURL + path)), ("method", "DELETE")])) }
+        var links = JSONObject([("self", .object(JSONObject([("href", .string(HRef.make(base: s.publicURL, path: path)))])))])
+        if canManage { links["delete"] = .object(JSONObject([("href", .string(HRef.make(base: s.publicURL, path: path))), ("method", "DELETE")])) }
         return .object(JSONObject([("team_id", .string(a.teamId)), ("organization_id", .string(p.organizationId)), ("project_id", .string(p.id)),
                                    ("project_title", .string(p.title)), ("granted_at", .string(a.createdAt)), ("updated_at", .string(a.updatedAt)),
                                    ("_links", .object(links))]))

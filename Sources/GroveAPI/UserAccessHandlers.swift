@@ -143,10 +143,10 @@ enum UserAccessHandlers {
 
     static func render(_ s: ServerContext, _ g: ProjectGrant, _ p: Project, canManage: Bool, fromUser: Bool) -> JSON {
         let path = fromUser ? "/users/\(g.userId)/project-access/\(p.id)" : "/projects/\(p.id)/user-access/\(g.userId)"
-        var links = JSONObject([("self", .object(JSONObject([("href", .string(s.publicURL + path))])))])
+        var links = JSONObject([("self", .object(JSONObject([("href", .string(HRef.make(base: s.publicURL, path: path)))])))])
         if canManage {
-            links["update"] = .object(JSONObject([("href", .string(s.publicURL + path)), ("method", "PATCH")]))
-            links["delete"] = .object(JSONObject([("href", .string(s.publicURL + path)), ("method", "DELETE")]))
+            links["update"] = .object(JSONObject([("href", .string(HRef.make(base: s.publicURL, path: path))), ("method", "PATCH")]))
+            links["delete"] = .object(JSONObject([("href", .string(HRef.make(base: s.publicURL, path: path))), ("method", "DELETE")]))
         }
         return .object(JSONObject([
             ("user_id", .string(g.userId)), ("organization_id", .string(p.organizationId)), ("project_id", .string(p.id)),
@@ -158,7 +158,7 @@ enum UserAccessHandlers {
     static func addUserRefs(_ body: inout JSON, _ s: ServerContext, _ ids: [String]) {
         guard case .object(var o) = body, case .object(var links)? = o["_links"] else { return }
         let unique = Array(Set(ids)).sorted()
-        if !unique.isEmpty { links["ref:users:0"] = .object(JSONObject([("href", .string(s.publicURL + "/ref/users?in=" + unique.joined(separator: ",")))])) }
+        if !unique.isEmpty { links["ref:users:0"] = .object(JSONObject([("href", .string("/ref/users?in=" + unique.joined(separator: ",")))])) }
         o["_links"] = .object(links)
         body = .object(o)
     }

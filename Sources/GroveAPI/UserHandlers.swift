@@ -77,10 +77,12 @@ enum UserHandlers {
     static func legacyMe(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
         let u = try req.requireUser()
         let projects = try await s.access.visibleProjects(user: u).map { (p, _) -> JSON in
-            .object(JSONObject([("id", .string(p.id)), ("name", .string(p.title)), ("title", .string(p.title)),
-                                ("endpoint", .string(s.publicURL + "/projects/\(p.id)")), ("region", .string(p.region)),
-                                ("subscription_id", .string(p.subscriptionId)), ("owner", .string(p.ownerId)),
-                                ("organization_id", .string(p.organizationId))]))
+            var o = JSONObject([("id", .string(p.id)), ("name", .string(p.title)), ("title", .string(p.title)),
+                                ("endpoint", .string(s.publicURL + "/api/projects/\(p.id)")), ("region", .string(p.region)),
+                                ("owner", .string(p.ownerId)), ("organization_id", .string(p.organizationId))])
+            // An integer here; subscriptions made before ids were numeric have none to show.
+            if let n = Int64(p.subscriptionId) { o["subscription_id"] = .int(n) }
+            return .object(o)
         }
         let keys = try await s.store.list(SSHKey.self, parent: u.id)
         return .json(.ok, .object(JSONObject([

@@ -58,7 +58,8 @@ public struct GitReader: Sendable {
     }
 
     static func refJSON(_ ref: String, type: String, sha: String) -> JSON {
-        .object(JSONObject([("ref", .string(ref)), ("object", .object(JSONObject([("type", .string(type)), ("sha", .string(sha))]))), ("sha", .string(sha))]))
+        // The id is what `/git/refs/{id}` takes: the ref without `refs/`.
+        .object(JSONObject([("id", .string(ref.hasPrefix("refs/") ? String(ref.dropFirst(5)) : ref)), ("ref", .string(ref)), ("object", .object(JSONObject([("type", .string(type)), ("sha", .string(sha))]))), ("sha", .string(sha))]))
     }
 
     public func commit(_ id: String) async throws -> JSON {
@@ -79,7 +80,7 @@ public struct GitReader: Sendable {
             else if line.hasPrefix("author ") { author = Self.person(String(line.dropFirst(7))) }
             else if line.hasPrefix("committer ") { committer = Self.person(String(line.dropFirst(10))) }
         }
-        return .object(JSONObject([("sha", .string(sha)), ("author", author), ("committer", committer), ("message", .string(message)),
+        return .object(JSONObject([("id", .string(sha)), ("sha", .string(sha)), ("author", author), ("committer", committer), ("message", .string(message)),
                                    ("tree", .string(tree)), ("parents", JSON(parents))]))
     }
 
@@ -115,7 +116,7 @@ public struct GitReader: Sendable {
             return .object(JSONObject([("path", .string(String(line[line.index(after: tab)...]))), ("mode", .string(f[0])),
                                        ("type", .string(f[1])), ("sha", .string(f[2]))]))
         }
-        return .object(JSONObject([("sha", .string(sha)), ("tree", .array(entries))]))
+        return .object(JSONObject([("id", .string(sha)), ("sha", .string(sha)), ("tree", .array(entries))]))
     }
 
     public func blob(_ id: String) async throws -> JSON {
@@ -130,7 +131,7 @@ public struct GitReader: Sendable {
         } else {
             content = .string(Data(bytes).base64EncodedString()); encoding = "base64"
         }
-        return .object(JSONObject([("sha", .string(sha)), ("size", .int(Int64(bytes.count))), ("encoding", .string(encoding)), ("content", content)]))
+        return .object(JSONObject([("id", .string(sha)), ("sha", .string(sha)), ("size", .int(Int64(bytes.count))), ("encoding", .string(encoding)), ("content", content)]))
     }
 }
 

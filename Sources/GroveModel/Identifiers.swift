@@ -12,6 +12,12 @@ public enum Identifier {
         return String((0..<length).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] })
     }
 
+    /// A decimal id such as `482913370` (subscriptions: clients read them as integers).
+    public static func numeric() -> String {
+        var g = SystemRandomNumberGenerator()
+        return String(100_000_000 + g.next() % 900_000_000)
+    }
+
     public static func lowercaseAlphanumeric(_ length: Int) -> String {
         var g = SystemRandomNumberGenerator()
         return String((0..<length).map { _ in lowerAlnum[Int(g.next() % UInt64(lowerAlnum.count))] })
@@ -48,7 +54,15 @@ public enum Timestamp {
     }
 
     /// Canonical stored form of a client timestamp (UTC, microseconds), keeping every fractional digit it had.
-    public static func normalize(_ s: String) -> String? {
+    /// A `+hh:mm` offset sent unencoded in a query string arrives as ` hh:mm` (the official CLI pages activities
+    /// that way); it is the same instant.
+    static func restoringPlus(_ s: String) -> String {
+        guard let r = s.range(of: " [0-9]{2}:?[0-9]{2}$", options: .regularExpression) else { return s }
+        return s.replacingCharacters(in: r.lowerBound..<s.index(after: r.lowerBound), with: "+")
+    }
+
+    public static func normalize(_ raw: String) -> String? {
+        let s = restoringPlus(raw)
         var text = s
         var micros = "000000"
         if let dot = s.firstIndex(of: ".") {
@@ -58,6 +72,8 @@ public enum Timestamp {
             micros = String((digits + "000000").prefix(6))
             text = String(s[..<dot]) + String(rest.dropFirst(digits.count))
         }
+        // Foundation's parser tolerates trailing junk; the shape is checked first.
+        guard text.range(of: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:?[0-9]{2})$", options: .regularExpression) != nil else { return nil }
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         guard let d = f.date(from: text), let m = Int64(micros) else { return nil }
@@ -66,7 +82,8 @@ public enum Timestamp {
     }
 
     /// Parses the ISO-8601 forms clients send (`Z` or `+00:00`, with or without fractions).
-    public static func parse(_ s: String) -> Date? {
+    public static func parse(_ raw: String) -> Date? {
+        let s = restoringPlus(raw)
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = f.date(from: s) { return d }

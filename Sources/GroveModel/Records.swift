@@ -1,6 +1,8 @@
 /// The durable records the platform keeps. They hold what the store persists; the API decides what is shown.
 
 public struct User: Codable, Sendable, Equatable {
+    /// ISO 3166 "unknown" (ZZ): the API requires a two-letter country and Grove does not ask for one.
+    public static let unknownCountry = "ZZ"
     public var id: String
     public var username: String
     public var email: String
@@ -153,7 +155,19 @@ public enum ProjectSettings {
         ("allow_manual_deployments", true),
         ("allow_rolling_deployments", false),
         ("allow_burst", false),
-        ("router_resources", .object(JSONObject())),
+        ("router_resources", .object(JSONObject([("baseline_cpu", 0.0), ("baseline_memory", 0), ("max_cpu", 0.0), ("max_memory", 0)]))),
+        // Concepts Grove does not have, at their neutral values (docs/api.md).
+        ("allow_activity_reschedule", false),
+        ("allow_scaling_to_zero", false),
+        ("cron_production_expiry_interval", 0),
+        ("cron_non_production_expiry_interval", 0),
+        ("enable_explicit_empty_routes", false),
+        ("local_disk_size", JSON.null),
+        ("locations_script_default", false),
+        ("maintenance_window", JSON.null),
+        ("save_applications_vendors", false),
+        ("self_upgrade_latest_major", false),
+        ("support_oci_images", false),
     ])
 }
 

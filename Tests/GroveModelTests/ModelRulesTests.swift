@@ -66,6 +66,11 @@ struct TimestampTests {
         #expect(Timestamp.normalize("2026-01-02T03:04:05.123456+00:00") == "2026-01-02T03:04:05.123456+00:00")
         #expect(Timestamp.normalize("2026-01-02T03:04:05Z") == "2026-01-02T03:04:05.000000+00:00")
         #expect(Timestamp.normalize("2026-01-02T05:04:05.5+02:00") == "2026-01-02T03:04:05.500000+00:00")
+        // The official CLI's unencoded `+` arrives as a space.
+        #expect(Timestamp.normalize("2026-12-01T10:00:00.910348 00:00") == "2026-12-01T10:00:00.910348+00:00")
+        #expect(Timestamp.normalize("2026-12-01T12:00:00 02:00") == "2026-12-01T10:00:00.000000+00:00")
+        #expect(Timestamp.parse("2026-12-01T10:00:00.910348 00:00") != nil)
+        #expect(Timestamp.normalize("2026-12-01T10:00:00.910348 zz") == nil)
         #expect(Timestamp.normalize("yesterday") == nil)
     }
 }

@@ -29,7 +29,7 @@ struct EnvironmentTests {
         #expect(child.json["parent"]?.stringValue == "main")
         #expect(child.json["type"]?.stringValue == "staging")
         #expect(child.json["machine_name"]?.stringValue?.hasPrefix("feature-login-") == true)
-        #expect(child.json["_links"]?["self"]?["href"]?.stringValue == s.baseURL + "/projects/\(pid)/environments/feature%2Flogin")
+        #expect(child.json["_links"]?["self"]?["href"]?.stringValue == s.baseURL + "/api/projects/\(pid)/environments/feature%2Flogin")
         #expect(child.json["_links"]?["#deactivate"] != nil)
         #expect(child.json["_links"]?["#delete"] == nil)  // only inactive environments can be deleted
 

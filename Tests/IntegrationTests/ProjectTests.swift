@@ -24,7 +24,8 @@ struct ProjectTests {
         #expect(p["default_branch"]?.stringValue == "trunk")
         #expect(p["organization"]?.stringValue == org)
         #expect(p["repository"]?["url"]?.stringValue == s.baseURL + "/\(pid).git")
-        #expect(p["_links"]?["self"]?["href"]?.stringValue == s.baseURL + "/projects/\(pid)")
+        // Region resources link absolutely under /api, where clients find the project id.
+        #expect(p["_links"]?["self"]?["href"]?.stringValue == s.baseURL + "/api/projects/\(pid)")
         #expect(p["_links"]?["#edit"] != nil)
         let envs = try await http.get("/projects/\(pid)/environments").json.arrayValue ?? []
         #expect(envs.count == 1)

@@ -44,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("invitation-ttl"), help: "Seconds an invitation link stays valid (default 7 days).")
     var invitationTTL = 7 * 86400
 
+    @Option(name: .customLong("vendor"), help: "The vendor name projects, subscriptions and organizations carry (the official CLI lists only projects of its vendor filter).")
+    var vendor = "grove"
+
     @Option(name: .customLong("secret-key-file"), help: "File holding the key (32 bytes, base64) that seals secrets in the store (default $GROVE_SECRET_KEY, else DATA_DIR/secret.key, created on first start).")
     var secretKeyFile: String?
 
@@ -113,6 +116,10 @@ struct ServeCommand: AsyncParsableCommand {
         opts.buildMaxOutputMB = buildMaxOutput
         guard invitationTTL > 0 else { throw ValidationError("--invitation-ttl takes a positive number of seconds") }
         opts.invitationLifetime = TimeInterval(invitationTTL)
+        guard vendor.range(of: "^[a-z0-9][a-z0-9_-]{0,63}$", options: .regularExpression) != nil else {
+            throw ValidationError("--vendor takes a lowercase name of letters, digits, '-' and '_' (up to 64)")
+        }
+        opts.vendor = vendor
         if let volumeImage {
             guard let bytes = Self.bytes(volumeImage), bytes >= 128 << 20 else { throw ValidationError("--volume-image takes a size of at least 128M, e.g. 20G") }
             opts.volumeImageSize = bytes

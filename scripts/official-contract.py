@@ -87,6 +87,7 @@ class Grove:
     """A `grove serve` of its own on loopback, stopped when the check ends."""
 
     def __init__(self, binary):
+        self.binary = binary
         self.work = tempfile.mkdtemp(prefix="grove-contract-")
         self.log = open(os.path.join(self.work, "log"), "w+")
         self.proc = subprocess.Popen(
@@ -190,13 +191,17 @@ def git(args, cwd):
     return r.stdout
 
 
-def seed(grove, c):
-    """Real data for every resource type, so answers carry their fields, not empty lists."""
-    s = {}
-    st, tok = c.call("POST", "/oauth2/token", None, record=False) if False else (None, None)
+def login(grove, c):
+    """Exchanges the server's first API token for an access token (the OAuth2 api_token grant)."""
     form = urllib.parse.urlencode({"grant_type": "api_token", "api_token": grove.api_token}).encode()
     with urllib.request.urlopen(urllib.request.Request(grove.base + "/oauth2/token", data=form), timeout=30) as r:
         c.token = json.load(r)["access_token"]
+
+
+def seed(grove, c):
+    """Real data for every resource type, so answers carry their fields, not empty lists."""
+    s = {}
+    login(grove, c)
     me = c.ok("GET", "/users/me")
     s["user_id"] = me["id"]
     s["email"] = me["email"]
@@ -289,6 +294,74 @@ def seed(grove, c):
     s["diffBaseId"], s["diffTargetId"] = s["parent_commit"], s["head"]
     s["repositoryCommitId"], s["repositoryTreeId"], s["repositoryBlobId"] = s["head"], s["tree"], s["blob"]
     return s
+
+
+def totp_now(secret):
+    """The current RFC 6238 code of a base32 secret (30 s steps, 6 digits, SHA-1)."""
+    import base64, hashlib, hmac, struct
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
+def colleague(grove, email):
+    """A second user, made the way an operator does (`grove admin:user-create`)."""
+    r = subprocess.run([grove.binary, "admin:user-create", "--email", email, "--data-dir", os.path.join(grove.work, "data")],
+                       capture_output=True, text=True)
+    m = re.search(r"\(id ([0-9a-f-]+),", r.stdout)
+    if r.returncode != 0 or not m:
+        raise SystemExit(f"admin:user-create failed: {r.stdout}{r.stderr}")
+    return m.group(1)
+
+
+def exercise_people(grove, c, s):
+    """Memberships, project and team access, two-factor enrolment: each write's answer is recorded."""
+    pid, org, uid, team = s["projectId"], s["organization_id"], s["user_id"], s["team_id"]
+    other = colleague(grove, "colleague@example.com")
+    c.call("POST", f"/organizations/{org}/members", {"user_id": other, "permissions": ["projects:list"]})
+    c.call("GET", "/users/email=colleague@example.com")
+    c.call("PATCH", f"/organizations/{org}/members/{other}", {"permissions": ["projects:list", "members"]})
+    c.call("POST", f"/projects/{pid}/user-access", [{"user_id": other, "permissions": ["viewer", "development:contributor"]}])
+    c.call("PATCH", f"/users/{other}/project-access/{pid}", {"permissions": ["viewer", "staging:viewer"]})
+    c.call("GET", f"/users/{uid}/project-access")
+    c.call("DELETE", f"/users/{other}/project-access/{pid}")
+    c.call("POST", f"/users/{other}/project-access", [{"project_id": pid, "permissions": ["viewer"]}])
+    c.call("DELETE", f"/projects/{pid}/user-access/{other}")
+    c.call("POST", f"/teams/{team}/members", {"user_id": other})
+    c.call("DELETE", f"/teams/{team}/project-access/{pid}")
+    c.call("POST", f"/projects/{pid}/team-access", [{"team_id": team}])
+    c.call("GET", f"/projects/{pid}/team-access")
+    c.call("DELETE", f"/projects/{pid}/team-access/{team}")
+    c.call("POST", f"/teams/{team}/project-access", [{"project_id": pid}])
+    c.call("DELETE", f"/organizations/{org}/members/{other}")
+    invs = c.ok("GET", f"/organizations/{org}/invitations", record=False)
+    if invs:
+        c.call("DELETE", f"/organizations/{org}/invitations/{invs[0]['id']}")
+    # Two-factor: enrol with a real code, take recovery codes, then the organization enforces it and stops.
+    st, enrolment = c.call("GET", f"/users/{uid}/totp")
+    if st == 200:
+        c.call("POST", f"/users/{uid}/totp", {"secret": enrolment["secret"], "passcode": totp_now(enrolment["secret"])})
+        c.call("POST", f"/users/{uid}/codes", {})
+    login(grove, c)  # an enrolled user's new token carries mfa, which an enforcing organization asks for
+    c.call("POST", f"/organizations/{s['second_org']}/mfa-enforcement/enable", {})
+    c.call("GET", f"/organizations/{s['second_org']}/mfa-enforcement")
+    c.call("POST", f"/organizations/{s['second_org']}/mfa-enforcement/disable", {})
+    c.call("DELETE", f"/users/{uid}/totp")
+    c.call("POST", "/me/verification", {})
+    c.call("POST", "/me/phone", {})
+    # Environment domains on a non-production environment.
+    c.call("POST", f"/projects/{pid}/environments/feature/domains", {"name": "feature.example.com", "replacement_for": "contract.example.com"})
+    c.call("GET", f"/projects/{pid}/environments/feature/domains/feature.example.com")
+    c.call("PATCH", f"/projects/{pid}/environments/feature/domains/feature.example.com", {"attributes": {"a": "b"}})
+    c.call("DELETE", f"/projects/{pid}/environments/feature/domains/feature.example.com")
+    # A subscription of its own, edited and removed with its project.
+    sub = c.ok("POST", f"/organizations/{org}/subscriptions", {"project_title": "Short-lived", "project_region": "local"})
+    c.call("PATCH", f"/organizations/{org}/subscriptions/{sub['id']}", {"environments": 4})
+    wait_for("the short-lived project", lambda: c.call("GET", f"/projects/{sub['project_id']}/environments/main", record=False)[1].get("status") == "active")
+    c.call("DELETE", f"/organizations/{org}/subscriptions/{sub['id']}")
+    org3 = c.ok("POST", "/organizations", {"label": "Third", "name": "third-org"})
+    c.call("DELETE", f"/organizations/{org3['id']}")
 
 
 def exercise_writes(grove, c, s):
@@ -557,6 +630,7 @@ def main():
         for template in missing:
             print(f"note: no seeded value for a parameter of {template}")
         reached, broken = walk_links(c, ["/users/me", "/organizations"])
+        exercise_people(grove, c, s)
         exercise_writes(grove, c, s)
         checked, problems, undocumented = validate(doc, c.exchanges, grove.base)
         if args.verbose:

@@ -396,7 +396,7 @@ enum OpenAPISpec {
         s["Organization"] = object([("id", str), ("type", str), ("owner_id", str), ("namespace", str), ("name", str), ("label", str), ("country", str),
                                     ("vendor", str), ("status", str), ("capabilities", array(str)), ("created_at", ts), ("updated_at", ts), ("_links", ref("Links"))])
         s["OrganizationReference"] = object([("id", str), ("name", str), ("label", str), ("owner_id", str)])
-        s["OrganizationMember"] = object([("id", str), ("organization_id", str), ("user_id", str), ("permissions", array(str)), ("level", enumOf(["admin", "member"])),
+        s["OrganizationMember"] = object([("id", str), ("organization_id", str), ("user_id", str), ("permissions", array(str)), ("level", enumOf(["admin", "viewer"])),
                                           ("owner", bool), ("created_at", ts), ("updated_at", ts), ("_links", ref("Links"))])
         s["Subscription"] = object([("id", str), ("status", enumOf(["requested", "provisioning", "provisioning failure", "active", "suspended", "deleted"])),
                                     ("created_at", ts), ("updated_at", ts), ("owner", str), ("owner_info", anyObject), ("vendor", str), ("plan", str),

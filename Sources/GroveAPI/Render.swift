@@ -83,7 +83,7 @@ struct Renderer {
         l.add("ref:users:0", "/ref/users?in=\(m.userId)")
         return .object(JSONObject([
             ("id", .string(m.id)), ("organization_id", .string(m.organizationId)), ("user_id", .string(m.userId)),
-            ("permissions", JSON(m.permissions.map(\.rawValue))), ("level", .string(m.owner ? "admin" : "member")),
+            ("permissions", JSON(m.permissions.map(\.rawValue))), ("level", .string(m.has(.admin) ? "admin" : "viewer")),
             ("owner", .bool(m.owner)), ("created_at", .string(m.createdAt)), ("updated_at", .string(m.updatedAt)), ("_links", l.json),
         ]))
     }

@@ -103,17 +103,23 @@ public actor NginxRouter {
             let p = try Exec.spawn(argv, env: ["PATH": "/usr/sbin:/usr/bin:/bin"], cwd: prefix, logPath: prefix + "/logs/nginx.out")
             pid = p
             master = bwrap == nil ? p : nil
-            // A loaded machine can take seconds to start nginx: wait up to 30 s, or until it exits.
+            // A loaded machine can take seconds to start nginx: wait up to 30 s, or until it exits. Ready means our
+            // nginx holds both listeners: another process answering on a port picked as free does not count.
             var exited = false
+            let (httpPort, httpsPort) = (port, tlsPort)
+            func bound(_ m: pid_t?) -> Bool {
+                guard let m else { return false }
+                return Exec.holdsListener(pid: m, port: httpPort) && (httpsPort.map { Exec.holdsListener(pid: m, port: $0) } ?? true)
+            }
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
                 if master == nil { master = Exec.descendant(of: p, named: "nginx") }
-                if master != nil, Exec.accepts(port: port), tlsPort.map({ Exec.accepts(port: $0) }) ?? true { break }
+                if bound(master) { break }
                 var status: Int32 = 0
                 if waitpid(p, &status, WNOHANG) == p { exited = true; break }
                 try await Task.sleep(for: .milliseconds(25))
             }
-            if master != nil, Exec.accepts(port: port), tlsPort.map({ Exec.accepts(port: $0) }) ?? true { break }
+            if bound(master) { break }
             let why = ((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8)) ?? "")
                 + ((try? String(contentsOfFile: prefix + "/logs/nginx.out", encoding: .utf8)) ?? "")
             if !exited { await Exec.stop(p, grace: .seconds(2)); _ = await Exec.wait(p) }

@@ -133,6 +133,28 @@ public enum Exec {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
+    /// Whether process `pid` itself holds a socket listening on TCP `port`: unlike `accepts`, a listener of another
+    /// process on the same port (one that took a port picked as free) does not count.
+    public static func holdsListener(pid: pid_t, port: Int) -> Bool {
+        var inodes = Set<Substring>()
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let f = line.split(separator: " ")
+                // local_address is HEX_IP:HEX_PORT, st 0A is LISTEN, the inode is the tenth column.
+                guard f.count > 9, f[3] == "0A", let colon = f[1].lastIndex(of: ":"),
+                      Int(f[1][f[1].index(after: colon)...], radix: 16) == port else { continue }
+                inodes.insert(f[9])
+            }
+        }
+        guard !inodes.isEmpty, let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return false }
+        for fd in fds {
+            guard let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"), dest.hasPrefix("socket:[") else { continue }
+            if inodes.contains(dest.dropFirst(8).dropLast()) { return true }
+        }
+        return false
+    }
+
     /// Whether something accepts connections on the unix socket at `path`.
     public static func accepts(socket path: String) -> Bool {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

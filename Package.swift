@@ -46,7 +46,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "GroveVolumes", dependencies: ["GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "GroveServices", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", "GroveVolumes", .product(name: "Logging", package: "swift-log")],
+        .target(name: "GroveServices", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", "GroveVolumes", .product(name: "Logging", package: "swift-log"),
+                                               .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         .target(
             name: "GroveTLS",

@@ -98,6 +98,9 @@ public struct Builder: Sendable {
             env["PLATFORM_APP_DIR"] = inside
             env["PLATFORM_OUTPUT_DIR"] = inside
             env["PLATFORM_CACHE_DIR"] = cache
+            // Compilers keep their caches in the project's build cache, not in the artifact.
+            if runtime.name == "golang" { env["GOCACHE"] = cache + "/go-build"; env["GOPATH"] = cache + "/go" }
+            if runtime.name == "rust" { env["CARGO_HOME"] = cache + "/cargo" }
             env["PLATFORM_APPLICATION_NAME"] = r.app.name
             env["PLATFORM_APPLICATION"] = Data(r.app.document.bytes).base64EncodedString()
             env["PLATFORM_PROJECT"] = r.projectId

@@ -69,6 +69,12 @@ extension ServiceConfig {
     static func readEndpoints(_ conf: MapReader, type: String, defaultEndpoints: [String], sink: IssueSink) -> [String] {
         let isMySQL = ["mariadb", "mysql", "oracle-mysql"].contains(type)
         let isPostgres = type == "postgresql"
+        if type == "rabbitmq", let vhosts = conf.stringList("vhosts") {
+            // Virtual host names travel into RabbitMQ's definitions and into URLs.
+            for v in vhosts where v.isEmpty || v.count > 255 || v.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                sink.error(conf.node("vhosts") ?? conf.node, conf.keyPath("vhosts"), "'\(v)' is not a virtual host name (1 to 255 printable characters)")
+            }
+        }
         guard isMySQL || isPostgres else {
             if let eps = conf.map("endpoints") { return eps.pairs.map(\.key) + defaultEndpoints }
             return defaultEndpoints

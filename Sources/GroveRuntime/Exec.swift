@@ -138,7 +138,7 @@ public enum Exec {
     public static func holdsListener(pid: pid_t, port: Int) -> Bool {
         var inodes = Set<Substring>()
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = readProcFile(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let f = line.split(separator: " ")
                 // local_address is HEX_IP:HEX_PORT, st 0A is LISTEN, the inode is the tenth column.
@@ -153,6 +153,23 @@ public enum Exec {
             if inodes.contains(dest.dropFirst(8).dropLast()) { return true }
         }
         return false
+    }
+
+    /// The whole of a /proc file. They report a size of 0 and are made page by page as they are read, so they are
+    /// read until end of file (a busy host's socket table is many pages long).
+    static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Whether something accepts connections on the unix socket at `path`.

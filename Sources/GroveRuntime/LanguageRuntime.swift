@@ -56,8 +56,25 @@ public struct LanguageRuntime: Sendable {
         case "java":
             guard exists("/usr/bin/java") else { throw RuntimeError("java is not installed on this host: apt-get install default-jdk") }
             return LanguageRuntime(name: "java", requested: type.version, found: "?", binDirs: [], note: nil)
+        case "rust":
+            guard exists("/usr/bin/cargo"), exists("/usr/bin/rustc") else { throw RuntimeError("rust is not installed on this host: apt-get install rustc cargo") }
+            let v = majorMinor(version("/usr/bin/rustc", ["--version"]))
+            return LanguageRuntime(name: "rust", requested: type.version, found: v, binDirs: [],
+                                   note: v.hasPrefix(type.version + ".") ? nil : "rust:\(type.version) requested; this host runs Rust \(v)")
+        case "elixir":
+            guard exists("/usr/bin/elixir"), exists("/usr/bin/mix") else { throw RuntimeError("elixir is not installed on this host: apt-get install elixir erlang-dev") }
+            // The first lines name Erlang/OTP and erts; the version is on the `Elixir x.y.z` line.
+            let text = version("/usr/bin/elixir", ["--version"])
+            let v = text.firstMatch(of: /Elixir (\d+)\.(\d+)/).map { "\($0.1).\($0.2)" } ?? "?"
+            return LanguageRuntime(name: "elixir", requested: type.version, found: v, binDirs: [],
+                                   note: v == type.version ? nil : "elixir:\(type.version) requested; this host runs Elixir \(v)")
+        case "lisp":
+            guard exists("/usr/bin/sbcl") else { throw RuntimeError("lisp is not installed on this host: apt-get install sbcl") }
+            let v = majorMinor(version("/usr/bin/sbcl", ["--version"]))
+            return LanguageRuntime(name: "lisp", requested: type.version, found: v, binDirs: [],
+                                   note: v == type.version ? nil : "lisp:\(type.version) requested; this host runs SBCL \(v)")
         default:
-            throw RuntimeError("\(type.name) applications cannot run on this Grove host yet (supported: python, php, nodejs, ruby, golang, java)")
+            throw RuntimeError("\(type.name) applications cannot run on this Grove host yet (supported: python, php, nodejs, ruby, golang, java, rust, elixir, lisp)")
         }
     }
 
@@ -80,6 +97,17 @@ public struct LanguageRuntime: Sendable {
             env["NPM_CONFIG_PREFIX"] = global
         case "ruby":
             env["GEM_HOME"] = global
+            // Bundler installs there too, and never reaches for a gem server it was not told about.
+            env["BUNDLE_PATH"] = global
+        case "golang":
+            // The host's toolchain only: no download of another Go, and `vendor/` is used when present.
+            env["GOTOOLCHAIN"] = "local"
+            env["GOFLAGS"] = "-modcacherw"
+        case "elixir":
+            env["MIX_HOME"] = global + "/mix"
+            env["HEX_HOME"] = global + "/hex"
+            // Releases write their runtime files under tmp, which the read-only application directory cannot hold.
+            env["RELEASE_TMP"] = "/tmp"
         default: break
         }
         return env

@@ -34,6 +34,12 @@ protocol ServiceEngine: Sendable {
     func flush(run: String, port: Int, state: ServiceState) async
     /// The relationship fields of one endpoint.
     func endpoint(_ name: String, state: ServiceState, port: Int) -> (scheme: String, rel: String, credential: ServiceState.Credential?, query: JSONObject)
+    /// Said in the deploy log when the host serves the requested version with another one.
+    var versionNote: String? { get }
+}
+
+extension ServiceEngine {
+    var versionNote: String? { nil }
 }
 
 /// The user a server drops to when Grove runs as root (databases refuse to run as root).

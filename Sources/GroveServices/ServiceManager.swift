@@ -58,7 +58,9 @@ public actor ServiceManager {
         case "mariadb", "mysql": return try await MariaDBEngine.locate(type: config.type.name, version: v)
         case "redis", "redis-persistent", "valkey": return try RedisEngine.locate(type: config.type.name, version: v)
         case "memcached": return try MemcachedEngine.locate(version: v)
-        default: throw ServiceFailure("\(config.type) cannot run on Grove yet: supported service types are postgresql, mariadb, mysql, redis, redis-persistent, valkey, memcached and network-storage")
+        case "chrome-headless": return try ChromeHeadlessEngine.locate(version: v)
+        case "rabbitmq": return try RabbitMQEngine.locate(version: v)
+        default: throw ServiceFailure("\(config.type) cannot run on Grove yet: supported service types are postgresql, mariadb, mysql, redis, redis-persistent, valkey, memcached, rabbitmq, chrome-headless and network-storage")
         }
     }
 
@@ -186,7 +188,8 @@ public actor ServiceManager {
         let network = try await networks?.network(for: Self.envKey(projectId, environmentId))
         var argv = (network?.enter ?? []) + sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)], asTenant: false)
         // An explicit size holds the server to Platform.sh's profile: databases HIGH_MEMORY, caches BALANCED.
-        let profile: ResourceLimits.Profile = ["redis", "redis-persistent", "valkey", "memcached"].contains(config.type.name) ? .balanced : .highMemory
+        let profile: ResourceLimits.Profile = ["redis", "redis-persistent", "valkey", "memcached"].contains(config.type.name) ? .balanced
+            : config.type.name == "chrome-headless" ? .highCPU : .highMemory
         var limitNote = ""
         if let limits = ResourceLimits.forSize(config.size, profile: profile) {
             if cgroups.mode == .unavailable {
@@ -200,6 +203,7 @@ public actor ServiceManager {
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
         let logPath = logDir + "/\(config.name).service.log"
         let key = "\(projectId)/\(environmentId)/service/\(config.name)/\(port)"
+        if let note = engine.versionNote { try await log("  W: \(note)") }
         try await log("  Starting service \(config.name) (\(config.type)) on port \(port)\(limitNote)")
         try await supervisor.start(key, .init(argv: argv, env: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
                                               cwd: sandbox.mode == .plain ? hostData : nil, logPath: logPath))

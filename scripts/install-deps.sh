@@ -20,11 +20,13 @@ fi
 # lets the tests check the reflink driver on an XFS image; openssh-client's ssh-keygen is the tests' oracle for SSH keys.
 # iproute2 and nftables give each environment its own network namespace (grove serve --network isolated);
 # qrencode draws the QR code of a two-factor enrolment. The other language runtimes applications may name come from
-# Debian too: golang-go, default-jdk-headless, ruby (with bundler), rustc and cargo, elixir, sbcl (lisp).
+# Debian too: golang-go, default-jdk-headless, ruby (with bundler), rustc and cargo, elixir, sbcl (lisp); and the
+# services chrome-headless (chromium), rabbitmq (rabbitmq-server) and varnish.
 for p in git postgresql python3 python3-pip ca-certificates curl openssl nginx-light bubblewrap php-fpm php-cli \
          mariadb-server mariadb-client redis-server redis-tools memcached btrfs-progs xfsprogs openssh-client \
          iproute2 nftables php-mysql php-redis qrencode \
-         golang-go default-jdk-headless ruby ruby-bundler rustc cargo elixir sbcl; do need "$p"; done
+         golang-go default-jdk-headless ruby ruby-bundler rustc cargo elixir sbcl \
+         chromium rabbitmq-server varnish; do need "$p"; done
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
 

@@ -14,6 +14,9 @@ public struct ServiceConfig: Sendable {
     public var endpoints: [String]
     /// Service-level relationships (varnish -> apps).
     public var relationships: [String: ApplicationConfig.Relationship]
+    /// Filled in at deploy time, not read from YAML: the port each relationship's application answers on in the
+    /// environment's network (varnish's backends).
+    public var backendPorts: [String: Int] = [:]
 
     public var definition: Registry.ServiceType? { Registry.services[type.name] }
 }

@@ -179,9 +179,17 @@ public actor Deployer {
         let routesJSON = Data(table.platformRoutes.bytes).base64EncodedString()
 
         try await log("Redeploying environment \(environmentId)")
+        // Application ports are chosen before services start: varnish names them as its backends.
+        var ports: [String: Int] = [:]
+        for app in config.applications where app.web.commands.start != nil || app.type.name == "php" { ports[app.name] = try Exec.freePort() }
+        let serviceConfigs = config.services.map { s -> ServiceConfig in
+            var s = s
+            for (name, rel) in s.relationships { if let port = ports[rel.service] { s.backendPorts[name] = port } }
+            return s
+        }
         if let services {
             do {
-                try await services.ensure(projectId: projectId, environmentId: environmentId, services: config.services, log: log)
+                try await services.ensure(projectId: projectId, environmentId: environmentId, services: serviceConfigs, log: log)
             } catch let e as ServiceFailure { throw ActivityFailure(e.description) }
         }
         var serviceRelationships: [String: [String: JSON]] = [:]
@@ -192,9 +200,11 @@ public actor Deployer {
         var started: [RunningApp] = []
         let net = try await network(key)
         do {
-            var ports: [String: Int] = [:]
-            for app in config.applications where app.web.commands.start != nil || app.type.name == "php" { ports[app.name] = try Exec.freePort() }
             var upstreams: [String: NginxRouter.Upstream] = [:]
+            // Routes to `varnish:http` reach the varnish service, which passes to the applications.
+            for svc in await services?.services(projectId: projectId, environmentId: environmentId) ?? [] where svc.type.name == "varnish" {
+                upstreams[svc.name] = .init(port: svc.port, host: net.address)
+            }
             for app in config.applications {
                 guard let artifact = artifacts[app.name] else { continue }
                 let baseEnv = runtimeEnvironment(project: project, env: env, app: app, artifact: artifact, routes: routesJSON, ports: ports, user: userVars,
@@ -472,13 +482,18 @@ public actor Deployer {
                 }
                 // Services first (their data kept), then the applications with relationships to where they now listen.
                 if let services, let config, let project = try? await store.project(id: p) {
+                    var ports: [String: Int] = [:]
+                    for a in d.apps { if let port = a.port { ports[a.app] = port } }
+                    let serviceConfigs = config.services.map { s -> ServiceConfig in
+                        var s = s
+                        for (name, rel) in s.relationships { if let port = ports[rel.service] { s.backendPorts[name] = port } }
+                        return s
+                    }
                     do {
-                        try await services.ensure(projectId: p, environmentId: envId, services: config.services) { _ in }
+                        try await services.ensure(projectId: p, environmentId: envId, services: serviceConfigs) { _ in }
                     } catch {
                         logger.error("cannot restore the services of \(key): \(error)")
                     }
-                    var ports: [String: Int] = [:]
-                    for a in d.apps { if let port = a.port { ports[a.app] = port } }
                     for i in d.apps.indices where d.apps[i].env["PLATFORM_RELATIONSHIPS"] != nil {
                         guard let app = config.application(d.apps[i].app) else { continue }
                         let rels = await services.relationships(projectId: p, environmentId: envId, cluster: "\(p)-\(env.machineName)",
@@ -489,6 +504,9 @@ public actor Deployer {
                 var upstreams: [String: NginxRouter.Upstream] = [:]
                 var ok = true
                 let net = (try? await network(key)) ?? (enter: [], address: "127.0.0.1")
+                for svc in await services?.services(projectId: p, environmentId: envId) ?? [] where svc.type.name == "varnish" {
+                    upstreams[svc.name] = .init(port: svc.port, host: net.address)
+                }
                 for a in d.apps {
                     // Same ports as before the stop (PHP-FPM's configuration names its port); they were freed with the processes.
                     if let port = a.port { upstreams[a.app] = .init(port: port, host: net.address) }

@@ -60,7 +60,8 @@ public actor ServiceManager {
         case "memcached": return try MemcachedEngine.locate(version: v)
         case "chrome-headless": return try ChromeHeadlessEngine.locate(version: v)
         case "rabbitmq": return try RabbitMQEngine.locate(version: v)
-        default: throw ServiceFailure("\(config.type) cannot run on Grove yet: supported service types are postgresql, mariadb, mysql, redis, redis-persistent, valkey, memcached, rabbitmq, chrome-headless and network-storage")
+        case "varnish": return try VarnishEngine.locate(version: v)
+        default: throw ServiceFailure("\(config.type) cannot run on Grove yet: supported service types are postgresql, mariadb, mysql, redis, redis-persistent, valkey, memcached, rabbitmq, varnish, chrome-headless and network-storage")
         }
     }
 
@@ -130,7 +131,8 @@ public actor ServiceManager {
                 try await ensureStorage(projectId: projectId, environmentId: environmentId, config: s, log: log)
                 continue
             }
-            if let r = current[s.name], r.type == s.type {
+            // Varnish compiles its backends' ports into its VCL: new application ports mean a new varnishd.
+            if let r = current[s.name], r.type == s.type, r.config.backendPorts == s.backendPorts {
                 // Same server: apply what a changed configuration asks (new databases, users, grants); an unchanged
                 // one was applied when the server started, so a push does not pay for it again.
                 if r.config.configuration != s.configuration {
@@ -188,7 +190,7 @@ public actor ServiceManager {
         let network = try await networks?.network(for: Self.envKey(projectId, environmentId))
         var argv = (network?.enter ?? []) + sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)], asTenant: false)
         // An explicit size holds the server to Platform.sh's profile: databases HIGH_MEMORY, caches BALANCED.
-        let profile: ResourceLimits.Profile = ["redis", "redis-persistent", "valkey", "memcached"].contains(config.type.name) ? .balanced
+        let profile: ResourceLimits.Profile = ["redis", "redis-persistent", "valkey", "memcached", "varnish"].contains(config.type.name) ? .balanced
             : config.type.name == "chrome-headless" ? .highCPU : .highMemory
         var limitNote = ""
         if let limits = ResourceLimits.forSize(config.size, profile: profile) {

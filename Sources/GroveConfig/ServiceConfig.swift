@@ -17,6 +17,8 @@ public struct ServiceConfig: Sendable {
     /// Filled in at deploy time, not read from YAML: the port each relationship's application answers on in the
     /// environment's network (varnish's backends).
     public var backendPorts: [String: Int] = [:]
+    /// Filled in at deploy time: the endpoints applications' relationships name (`broker:management`).
+    public var requestedEndpoints: Set<String> = []
 
     public var definition: Registry.ServiceType? { Registry.services[type.name] }
 }
@@ -58,6 +60,8 @@ extension ServiceConfig {
         _ = m.oneOf("container_profile", Registry.containerProfiles)
         let configuration = m.json("configuration") ?? .object(JSONObject())
         var endpoints: [String] = def?.defaultEndpoint.map { [$0] } ?? []
+        // RabbitMQ's management UI and HTTP API, served when a relationship names it.
+        if type.name == "rabbitmq" { endpoints.append("management") }
         if let conf = m.map("configuration") {
             endpoints = readEndpoints(conf, type: type.name, defaultEndpoints: endpoints, sink: sink)
         }

@@ -185,6 +185,7 @@ public actor Deployer {
         let serviceConfigs = config.services.map { s -> ServiceConfig in
             var s = s
             for (name, rel) in s.relationships { if let port = ports[rel.service] { s.backendPorts[name] = port } }
+            s.requestedEndpoints = Set(config.applications.flatMap { $0.relationships.values.filter { $0.service == s.name }.compactMap(\.endpoint) })
             return s
         }
         if let services {
@@ -487,6 +488,7 @@ public actor Deployer {
                     let serviceConfigs = config.services.map { s -> ServiceConfig in
                         var s = s
                         for (name, rel) in s.relationships { if let port = ports[rel.service] { s.backendPorts[name] = port } }
+                        s.requestedEndpoints = Set(config.applications.flatMap { $0.relationships.values.filter { $0.service == s.name }.compactMap(\.endpoint) })
                         return s
                     }
                     do {

@@ -57,7 +57,14 @@ struct RabbitMQEngine: ServiceEngine {
         ["/"] + (config.configuration["vhosts"]?.arrayValue ?? []).compactMap(\.stringValue).filter { $0 != "/" }
     }
 
+    /// The management UI and HTTP API, when an application's relationship asks for `NAME:management`.
+    func extraEndpoints(_ config: ServiceConfig) -> [String] { config.requestedEndpoints.contains("management") ? ["management"] : [] }
+
     func start(data: String, run: String, port: Int, config: ServiceConfig, state: ServiceState) -> String {
+        start(data: data, run: run, port: port, extraPorts: [:], config: config, state: state)
+    }
+
+    func start(data: String, run: String, port: Int, extraPorts: [String: Int], config: ServiceConfig, state: ServiceState) -> String {
         let cred = state.endpoints["rabbitmq"] ?? state.endpoints.values.first
         let username = cred?.username ?? "guest"
         let vhosts = Self.vhosts(config)
@@ -76,10 +83,11 @@ struct RabbitMQEngine: ServiceEngine {
         log.console.level = warning
         log.file = false
 
-        """
+        """ + (extraPorts["management"].map { "management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = \($0)\n" } ?? "")
         _ = FileManager.default.createFile(atPath: run + "/definitions.json", contents: Data(definitions.serialized().utf8), attributes: [.posixPermissions: 0o644])
         _ = FileManager.default.createFile(atPath: run + "/rabbitmq.conf", contents: Data(conf.utf8), attributes: [.posixPermissions: 0o644])
-        _ = FileManager.default.createFile(atPath: run + "/enabled_plugins", contents: Data("[].\n".utf8), attributes: [.posixPermissions: 0o666])
+        let plugins = extraPorts["management"] == nil ? "[].\n" : "[rabbitmq_management].\n"
+        _ = FileManager.default.createFile(atPath: run + "/enabled_plugins", contents: Data(plugins.utf8), attributes: [.posixPermissions: 0o666])
         // A stable node name keeps the copied database usable on a branch; each environment has its own network,
         // so names only need to differ between the services of one environment. The distribution port follows the
         // AMQP port so two nodes of one environment do not meet.
@@ -99,6 +107,7 @@ struct RabbitMQEngine: ServiceEngine {
     func flush(run: String, port: Int, state: ServiceState) async {}
 
     func endpoint(_ name: String, state: ServiceState, port: Int) -> (scheme: String, rel: String, credential: ServiceState.Credential?, query: JSONObject) {
-        ("amqp", "rabbitmq", state.endpoints["rabbitmq"] ?? state.endpoints.values.first, JSONObject())
+        let cred = state.endpoints["rabbitmq"] ?? state.endpoints.values.first
+        return name == "management" ? ("http", "management", cred, JSONObject()) : ("amqp", "rabbitmq", cred, JSONObject())
     }
 }

@@ -36,10 +36,18 @@ protocol ServiceEngine: Sendable {
     func endpoint(_ name: String, state: ServiceState, port: Int) -> (scheme: String, rel: String, credential: ServiceState.Credential?, query: JSONObject)
     /// Said in the deploy log when the host serves the requested version with another one.
     var versionNote: String? { get }
+    /// Endpoints served on a port of their own beside the main one (RabbitMQ's `management`), for this configuration.
+    func extraEndpoints(_ config: ServiceConfig) -> [String]
+    /// The script, given the ports of the extra endpoints too.
+    func start(data: String, run: String, port: Int, extraPorts: [String: Int], config: ServiceConfig, state: ServiceState) -> String
 }
 
 extension ServiceEngine {
     var versionNote: String? { nil }
+    func extraEndpoints(_ config: ServiceConfig) -> [String] { [] }
+    func start(data: String, run: String, port: Int, extraPorts: [String: Int], config: ServiceConfig, state: ServiceState) -> String {
+        start(data: data, run: run, port: port, config: config, state: state)
+    }
 }
 
 /// The user a server drops to when Grove runs as root (databases refuse to run as root).

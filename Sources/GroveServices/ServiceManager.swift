@@ -18,6 +18,8 @@ public actor ServiceManager {
         let engine: any ServiceEngine
         let key: String
         let config: ServiceConfig
+        /// Ports of endpoints served beside the main one.
+        var extraPorts: [String: Int] = [:]
     }
 
     public nonisolated let volumes: VolumeStore
@@ -132,7 +134,8 @@ public actor ServiceManager {
                 continue
             }
             // Varnish compiles its backends' ports into its VCL: new application ports mean a new varnishd.
-            if let r = current[s.name], r.type == s.type, r.config.backendPorts == s.backendPorts {
+            if let r = current[s.name], r.type == s.type, r.config.backendPorts == s.backendPorts,
+               r.engine.extraEndpoints(r.config) == r.engine.extraEndpoints(s) {
                 // Same server: apply what a changed configuration asks (new databases, users, grants); an unchanged
                 // one was applied when the server started, so a push does not pay for it again.
                 if r.config.configuration != s.configuration {
@@ -140,7 +143,7 @@ public actor ServiceManager {
                 }
                 if r.config.disk != s.disk { try await volumes.limit(r.volume, bytes: s.disk.map(Self.bytes)) }
                 let updated = Running(name: r.name, type: r.type, port: r.port, volume: r.volume, runDir: r.runDir, state: r.state,
-                                      engine: r.engine, key: r.key, config: s)
+                                      engine: r.engine, key: r.key, config: s, extraPorts: r.extraPorts)
                 current[s.name] = updated
                 try await reportDisk(updated, started: false, log: log)
                 continue
@@ -186,7 +189,9 @@ public actor ServiceManager {
         _ = FileManager.default.createFile(atPath: statePath(vol), contents: try JSONEncoder().encode(state), attributes: [.posixPermissions: 0o600])
         try await volumes.limit(vol, bytes: config.disk.map(Self.bytes))
         let port = try Exec.freePort()
-        let script = engine.start(data: inside, run: runDir, port: port, config: config, state: state)
+        var extraPorts: [String: Int] = [:]
+        for name in engine.extraEndpoints(config) { extraPorts[name] = try Exec.freePort() }
+        let script = engine.start(data: inside, run: runDir, port: port, extraPorts: extraPorts, config: config, state: state)
         let network = try await networks?.network(for: Self.envKey(projectId, environmentId))
         var argv = (network?.enter ?? []) + sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)], asTenant: false)
         // An explicit size holds the server to Platform.sh's profile: databases HIGH_MEMORY, caches BALANCED.
@@ -217,7 +222,8 @@ public actor ServiceManager {
             if let n = await supervisor.restarts(key), n > 0 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let r = Running(name: config.name, type: config.type, port: port, volume: vol, runDir: runDir, state: state, engine: engine, key: key, config: config)
+        let r = Running(name: config.name, type: config.type, port: port, volume: vol, runDir: runDir, state: state, engine: engine, key: key, config: config,
+                        extraPorts: extraPorts)
         guard ready else {
             await stop(r)
             if let usage = await volumes.usage(vol), usage.full {
@@ -378,7 +384,7 @@ public actor ServiceManager {
             out[name] = .array([.object(JSONObject([
                 ("username", JSON(ep.credential?.username)), ("password", JSON(ep.credential?.password)),
                 ("scheme", .string(ep.scheme)), ("host", "127.0.0.1"), ("hostname", .string("\(r.name).internal")), ("ip", "127.0.0.1"),
-                ("port", .int(Int64(r.port))), ("path", JSON(ep.credential?.path)), ("query", .object(ep.query)), ("fragment", .null),
+                ("port", .int(Int64(r.extraPorts[endpointName] ?? r.port))), ("path", JSON(ep.credential?.path)), ("query", .object(ep.query)), ("fragment", .null),
                 ("rel", .string(ep.rel)), ("service", .string(r.name)), ("type", .string(r.type.description)), ("cluster", .string(cluster)),
                 ("public", false), ("host_mapped", false), ("epoch", 0), ("instance_ips", ["127.0.0.1"]),
             ]))])

@@ -11,6 +11,7 @@ struct MessagingServiceTests {
     type: python:3.11
     relationships:
       queue: "broker:rabbitmq"
+      admin: "broker:management"
     hooks:
       build: pip install pika==1.3.2
     web:
@@ -39,7 +40,14 @@ struct MessagingServiceTests {
         def do_GET(self):
             conn, ch = channel()
             try:
-                if self.path == "/send":
+                if self.path == "/management":
+                    import urllib.request
+                    m = json.loads(base64.b64decode(os.environ["PLATFORM_RELATIONSHIPS"]))["admin"][0]
+                    req = urllib.request.Request("http://%s:%d/api/vhosts" % (m["host"], m["port"]))
+                    req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % (m["username"], m["password"])).encode()).decode())
+                    names = sorted(v["name"] for v in json.load(urllib.request.urlopen(req, timeout=10)))
+                    body = "%s|%s" % (m["scheme"], ",".join(names))
+                elif self.path == "/send":
                     ch.queue_declare(queue="jobs", durable=True)
                     ch.basic_publish(exchange="", routing_key="jobs", body=b"job-1", properties=pika.BasicProperties(delivery_mode=2))
                     q = ch.queue_declare(queue="jobs", passive=True)
@@ -70,6 +78,14 @@ struct MessagingServiceTests {
         #expect(st == 0, "\(out)")
         #expect(out.contains("rabbitmq:3.12 requested; this host runs RabbitMQ"), "the push says which version serves: \(out)")
         #expect(try s.fetch(pid, path: "/check").1 == "amqp|no-jobs")
+        // The management API, asked for by the `admin` relationship, lists the configured vhosts (it starts a moment
+        // after AMQP).
+        var management = (0, "")
+        try await waitFor(timeout: 60) {
+            management = try s.fetch(pid, path: "/management")
+            return management.1 == "http|/,orders"
+        }
+        #expect(management.1 == "http|/,orders", "\(management)")
         let sent = try s.fetch(pid, path: "/send")
         #expect(sent.0 == 200 && sent.1.hasPrefix("amqp|sent|"), "\(sent)")
         #expect(try s.fetch(pid, path: "/check").1 == "amqp|jobs-exists")

@@ -129,11 +129,11 @@ enum ProjectHandlers {
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             guard m.has(.billing) || m.has(.admin) else { throw APIError.forbidden("Deleting a subscription requires the billing permission.") }
             let sub = try await subscription(req, o, s)
-            try await s.store.transaction { tx in
-                if let pid = sub.projectId { try await tx.deleteProject(id: pid) }
-                try await tx.deleteSubscription(id: sub.id)
+            if let pid = sub.projectId {
+                try await s.deleteProject(pid, subscriptionId: sub.id)
+            } else {
+                try await s.store.deleteSubscription(id: sub.id)
             }
-            if let pid = sub.projectId { await s.undeployProject(pid); s.repositories.delete(pid) }
             return .empty(.noContent)
         }
 
@@ -403,12 +403,7 @@ enum ProjectHandlers {
     static func deleteProject(_ req: APIRequest, _ s: ServerContext, id: String) async throws -> APIResponse {
         let (p, l) = try await s.visibleProject(req, id: id)
         try s.requireProjectAdmin(l)
-        try await s.store.transaction { tx in
-            try await tx.deleteProject(id: p.id)
-            try await tx.deleteSubscription(id: p.subscriptionId)
-        }
-        await s.undeployProject(p.id)
-        s.repositories.delete(p.id)
+        try await s.deleteProject(p.id, subscriptionId: p.subscriptionId)
         return .json(.ok, resultEnvelope(nil, activities: []))
     }
 }

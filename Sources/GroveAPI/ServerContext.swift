@@ -58,10 +58,36 @@ public final class ServerContext: Sendable {
 
     func url(_ path: String) -> String { publicURL + path }
 
-    /// Stops every application of a project's environments (the project is going away).
-    func undeployProject(_ projectId: String) async {
-        guard let deployer else { return }
-        for e in (try? await store.environments(projectId: projectId)) ?? [] { await deployer.undeploy(projectId: projectId, environmentId: e.id, keepData: false) }
+    /// Deletes a project: first what runs for it (applications, services, routes, networks, their data), while its
+    /// environments' records still name them, then its records and subscription, then its repository and build
+    /// cache. Its unfinished activities are cancelled first, so none deploys again behind the deletion.
+    func deleteProject(_ projectId: String, subscriptionId: String?) async throws {
+        var filter = ActivityFilter()
+        filter.states = [.pending, .inProgress, .scheduled, .staged]
+        filter.limit = 1000
+        for a in (try? await store.activities(projectId: projectId, filter: filter)) ?? [] where a.state.isCancellable {
+            var cancelled = a
+            cancelled.cancel(at: Timestamp.now())
+            if a.state == .pending, (try? await store.cancelPendingActivity(cancelled)) == true { continue }
+            try? await store.requestCancel(activityId: a.id)
+        }
+        // A running deploy stops at its next step; wait for it (bounded) so nothing starts after the teardown.
+        for _ in 0..<300 {
+            guard let open = try? await store.activities(projectId: projectId, filter: filter), !open.isEmpty else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if let deployer {
+            for e in (try? await store.environments(projectId: projectId)) ?? [] {
+                await deployer.undeploy(projectId: projectId, environmentId: e.id, keepData: false)
+            }
+            await deployer.forgetProject(projectId)
+        }
+        try await store.transaction { tx in
+            try await tx.deleteProject(id: projectId)
+            if let subscriptionId { try await tx.deleteSubscription(id: subscriptionId) }
+        }
+        repositories.delete(projectId)
+        try? FileManager.default.removeItem(atPath: dataDir + "/build-cache/" + projectId)
     }
 
     /// Where this process answers on loopback, for its own git hooks.

@@ -179,6 +179,20 @@ extension Deployer {
         try? FileManager.default.removeItem(atPath: (backupMounts(projectId, backupId) as NSString).deletingLastPathComponent)
     }
 
+    /// What is left of a project once its environments are undeployed: its backups, and its (now empty) directories
+    /// of volumes, mounts, logs and service run files.
+    public func forgetProject(_ projectId: String) async {
+        try? await services?.deleteVolumes(under: "_backups/\(projectId)")
+        for dir in ["backups/\(projectId)", "mounts/\(projectId)", "logs/\(projectId)", "run/services/\(projectId)"] {
+            try? FileManager.default.removeItem(atPath: (options.dataDir as NSString).appendingPathComponent(dir))
+        }
+        // Only an empty directory: a volume that could not be deleted stays where an operator can see it.
+        if let root = services?.volumes.root {
+            rmdir((root as NSString).appendingPathComponent("_backups/\(projectId)"))
+            rmdir((root as NSString).appendingPathComponent(projectId))
+        }
+    }
+
     /// How backups are kept on this server.
     public nonisolated var backupMethod: String { (services?.volumes.driver.atomic ?? false) ? "snapshot" : "copy" }
 }

@@ -102,3 +102,40 @@ struct ProjectTests {
         #expect(try await http.post("/organizations/\(org)/projects", ["title": "x", "default_branch": "bad..name"]).status == 400)
     }
 }
+
+/// Deleting a project takes down everything that runs for it before its records go.
+@Suite("Project deletion")
+struct ProjectDeletionTests {
+    @Test("deleting a project stops its applications, services and routes and removes their data and repository")
+    func deletionStopsEverything() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": "name: app\ntype: python:3.11\nrelationships:\n  cache: \"cache:redis\"\nweb:\n  commands:\n    start: python3 -m http.server $PORT --bind 127.0.0.1\n",
+                         ".platform/services.yaml": "cache:\n  type: redis:7.0\n", "index.html": "alive\n",
+                         ".platform/routes.yaml": "\"http://{default}/\":\n  type: upstream\n  upstream: \"app:http\"\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(try s.fetch(pid).1.contains("alive"))
+        let rels = try await http.get("/projects/\(pid)/environments/main/relationships").json
+        let cache = try #require(rels["app"]?["cache"]?.arrayValue?.first)
+        let host = try #require(cache["grove_host"]?.stringValue), port = cache["port"]?.intValue ?? 0
+        let (_, pong) = try Spawn.run("/usr/bin/redis-cli", ["-h", host, "-p", "\(port)", "--no-auth-warning", "-a", cache["password"]?.stringValue ?? "", "ping"])
+        #expect(pong.contains("PONG"), "\(pong)")
+        #expect(FileManager.default.fileExists(atPath: s.dataDir + "/volumes"), "the service has a volume")
+
+        #expect(try await http.delete("/projects/\(pid)").status == 200)
+        #expect(try await http.get("/projects/\(pid)").status == 404)
+        // The route, the application and the service are gone, and so is the data.
+        let page = try s.fetch(pid)
+        #expect(!page.1.contains("alive"), "\(page)")
+        let (_, after) = try Spawn.run("/usr/bin/redis-cli", ["-h", host, "-p", "\(port)", "--no-auth-warning", "-a", cache["password"]?.stringValue ?? "", "ping"])
+        #expect(!after.contains("PONG"), "the service no longer answers: \(after)")
+        let (_, ps) = try Spawn.run("/bin/sh", ["-c", "ps -eo args | grep -F -- '\(pid)' | grep -v grep || true"])
+        #expect(!ps.contains("http.server") && !ps.contains("redis-server"), "no process of the project is left: \(ps)")
+        let volumes = (try? FileManager.default.subpathsOfDirectory(atPath: s.dataDir + "/volumes")) ?? []
+        #expect(!volumes.contains { $0.contains(pid) }, "its volumes are deleted: \(volumes.filter { $0.contains(pid) })")
+        #expect(!FileManager.default.fileExists(atPath: s.dataDir + "/repositories/\(pid).git"))
+    }
+}

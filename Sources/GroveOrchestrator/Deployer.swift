@@ -181,7 +181,8 @@ public actor Deployer {
         try await log("Redeploying environment \(environmentId)")
         // Application ports are chosen before services start: varnish names them as its backends.
         var ports: [String: Int] = [:]
-        for app in config.applications where app.web.commands.start != nil || app.type.name == "php" { ports[app.name] = try Exec.freePort() }
+        let served = config.applications.filter { $0.web.commands.start != nil || $0.type.name == "php" }
+        for (app, port) in zip(served, try Exec.freePorts(served.count)) { ports[app.name] = port }
         let serviceConfigs = config.services.map { s -> ServiceConfig in
             var s = s
             for (name, rel) in s.relationships { if let port = ports[rel.service] { s.backendPorts[name] = port } }

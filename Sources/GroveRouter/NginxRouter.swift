@@ -95,8 +95,10 @@ public actor NginxRouter {
         // Free ports are picked before nginx binds them: another process can take one in between. Then nginx exits and
         // is started again on new ports (only ports Grove picked; given ones are the operator's to fix).
         for attempt in 1...3 {
-            if autoPort { port = try Exec.freePort() }
-            if autoTLS { tlsPort = try Exec.freePort() }
+            // Picked together, so the two are never the same port.
+            let picked = try Exec.freePorts(2)
+            if autoPort { port = picked[0] }
+            if autoTLS { tlsPort = picked[1] }
             try writeConfig()
             var argv = [nginx, "-p", prefix, "-c", prefix + "/nginx.conf", "-g", "daemon off;"]
             if let bwrap { argv = [bwrap, "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--die-with-parent", "--"] + argv }

@@ -117,20 +117,30 @@ public enum Exec {
     }
 
     /// A free TCP port on 127.0.0.1 (the kernel picks; there is a small window before the app binds it).
-    public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RuntimeError("socket failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    public static func freePort() throws -> Int { try freePorts(1)[0] }
+
+    /// `count` distinct free ports: each socket stays bound until all are picked, since the kernel may hand the same
+    /// port to two picks in a row once the first socket is closed.
+    public static func freePorts(_ count: Int) throws -> [Int] {
+        var fds: [Int32] = []
+        defer { for fd in fds { close(fd) } }
+        var ports: [Int] = []
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw RuntimeError("socket failed") }
+            fds.append(fd)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = 0
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let ok = withUnsafeMutablePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+            }
+            guard ok else { throw RuntimeError("cannot find a free port") }
+            ports.append(Int(UInt16(bigEndian: addr.sin_port)))
         }
-        guard ok else { throw RuntimeError("cannot find a free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        return ports
     }
 
     /// Whether process `pid` itself holds a socket listening on TCP `port`: unlike `accepts`, a listener of another

@@ -188,9 +188,11 @@ public actor ServiceManager {
         // The state holds the service's passwords: readable by Grove's user only.
         _ = FileManager.default.createFile(atPath: statePath(vol), contents: try JSONEncoder().encode(state), attributes: [.posixPermissions: 0o600])
         try await volumes.limit(vol, bytes: config.disk.map(Self.bytes))
-        let port = try Exec.freePort()
+        let extras = engine.extraEndpoints(config)
+        let picked = try Exec.freePorts(1 + extras.count)
+        let port = picked[0]
         var extraPorts: [String: Int] = [:]
-        for name in engine.extraEndpoints(config) { extraPorts[name] = try Exec.freePort() }
+        for (i, name) in extras.enumerated() { extraPorts[name] = picked[i + 1] }
         let script = engine.start(data: inside, run: runDir, port: port, extraPorts: extraPorts, config: config, state: state)
         let network = try await networks?.network(for: Self.envKey(projectId, environmentId))
         var argv = (network?.enter ?? []) + sandbox.command(script, app: hostData, writableApp: true, extraBinds: [(runDir, runDir)], asTenant: false)

@@ -396,24 +396,14 @@ def exercise_writes(grove, c, s):
     c.call("PATCH", f"/projects/{pid}/variables/env:GREETING", {"value": "hello"})
     c.call("PATCH", f"/projects/{pid}/domains/contract.example.com", {"attributes": {"team": "web"}})
     c.call("PATCH", f"/projects/{pid}/certificates/{s['certificateId']}", {"is_invalid": False})
-    for action in ("redeploy", "deactivate"):
-        c.call("POST", f"{env}/feature/{action}", {})
+    # Each action starts an activity; the next one waits for it.
+    for path, body in [("feature/redeploy", {}), ("feature/deactivate", {}), ("feature/activate", {}), ("feature/pause", {}),
+                       ("feature/resume", {}), ("feature/synchronize", {"synchronize_code": True, "synchronize_data": True}),
+                       ("feature/merge", {}), ("main/source-operation", {"operation": "touch"}),
+                       ("main/deployments/current/operations", {"service": "app", "operation": "nothing"}),
+                       (f"main/backups/{s['backupId']}/restore", {"environment_name": "restored"})]:
+        c.call("POST", f"{env}/{path}", body)
         settle()
-    c.call("POST", f"{env}/feature/activate", {})
-    settle()
-    c.call("POST", f"{env}/feature/pause", {})
-    settle()
-    c.call("POST", f"{env}/feature/resume", {})
-    settle()
-    c.call("POST", f"{env}/feature/synchronize", {"synchronize_code": True, "synchronize_data": True})
-    settle()
-    c.call("POST", f"{env}/feature/merge", {})
-    settle()
-    c.call("POST", f"{env}/main/source-operation", {"operation": "touch"})
-    settle()
-    c.call("POST", f"{env}/main/deployments/current/operations", {"service": "app", "operation": "nothing"})
-    c.call("POST", f"{env}/main/backups/{s['backupId']}/restore", {"environment_name": "restored"})
-    settle()
     c.call("POST", f"/projects/{pid}/clear_build_cache", {})
 
     # Removals.

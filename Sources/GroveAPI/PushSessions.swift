@@ -1,34 +1,27 @@
 import Foundation
 import GroveModel
+import Synchronization
 
 /// Pushes in flight. A receive-pack request opens a session; its hooks call back with the session's token,
 /// which is how they learn who pushes (the hook processes themselves hold no credentials).
-final class PushSessions: @unchecked Sendable {
+final class PushSessions: Sendable {
     struct Session: Sendable {
         let user: User
         let projectId: String
         let access: ProjectAccessLevel
     }
 
-    private let lock = NSLock()
-    private var sessions: [String: Session] = [:]
+    private let sessions = Mutex<[String: Session]>([:])
 
     func open(_ s: Session) -> String {
         let token = Identifier.secret(bytes: 24)
-        lock.lock(); defer { lock.unlock() }
-        sessions[token] = s
+        sessions.withLock { $0[token] = s }
         return token
     }
 
-    func session(_ token: String) -> Session? {
-        lock.lock(); defer { lock.unlock() }
-        return sessions[token]
-    }
+    func session(_ token: String) -> Session? { sessions.withLock { $0[token] } }
 
-    func close(_ token: String) {
-        lock.lock(); defer { lock.unlock() }
-        sessions[token] = nil
-    }
+    func close(_ token: String) { _ = sessions.withLock { $0.removeValue(forKey: token) } }
 }
 
 /// `-o key=value` push options, as Platform.sh reads them.

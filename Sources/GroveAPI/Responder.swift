@@ -140,7 +140,7 @@ extension Duration {
 }
 
 /// One swift-metrics timer per HTTP method, made once instead of per request.
-final class RequestTimers: @unchecked Sendable {
+final class RequestTimers: Sendable {
     static let shared = RequestTimers()
     private let timers: [String: Timer]
     private let other: Timer

@@ -1,52 +1,58 @@
 import Foundation
 import GroveModel
 import NIOCore
+import Synchronization
 
 /// Rendered `200` JSON answers to GET requests, per caller and URL, valid while the store's change version stays
 /// the same. Every committed write bumps that version (outside writes within the store's poll interval), so an entry
 /// never outlives the data it was rendered from by more than that interval.
-final class ResponseCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (version: UInt64, body: ByteBuffer)] = [:]
-    private var entriesVersion: UInt64 = 0
+final class ResponseCache: Sendable {
+    private struct State {
+        var entries: [String: (version: UInt64, body: ByteBuffer)] = [:]
+        var version: UInt64 = 0
+    }
+    private let state = Mutex(State())
     private let maxEntries: Int
 
     init(maxEntries: Int = 2048) { self.maxEntries = maxEntries }
 
     func get(_ key: String, version: UInt64) -> ByteBuffer? {
-        lock.lock(); defer { lock.unlock() }
-        guard let e = entries[key], e.version == version else { return nil }
-        return e.body
+        state.withLock { s in
+            guard let e = s.entries[key], e.version == version else { return nil }
+            return e.body
+        }
     }
 
     func put(_ key: String, version: UInt64, body: ByteBuffer) {
-        lock.lock(); defer { lock.unlock() }
-        // Entries of older versions are dead; drop them all when the version moves on or the cache is full.
-        if version != entriesVersion || entries.count >= maxEntries {
-            entries.removeAll(keepingCapacity: true)
-            entriesVersion = version
+        state.withLock { s in
+            // Entries of older versions are dead; drop them all when the version moves on or the cache is full.
+            if version != s.version || s.entries.count >= maxEntries {
+                s.entries.removeAll(keepingCapacity: true)
+                s.version = version
+            }
+            s.entries[key] = (version, body)
         }
-        entries[key] = (version, body)
     }
 }
 
 /// Access tokens already verified, so a client reusing its token skips the signature check and claim parsing.
 /// Expiry is still checked on every use; revocation is checked against the store outside the response cache.
-final class VerifiedTokenCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (claims: JSONObject, exp: Int64)] = [:]
+final class VerifiedTokenCache: Sendable {
+    private let entries = Mutex<[String: (claims: JSONObject, exp: Int64)]>([:])
     private let maxEntries = 4096
 
     func claims(for token: String, now: Int64) -> JSONObject? {
-        lock.lock(); defer { lock.unlock() }
-        guard let e = entries[token] else { return nil }
-        if e.exp <= now { entries[token] = nil; return nil }
-        return e.claims
+        entries.withLock { entries in
+            guard let e = entries[token] else { return nil }
+            if e.exp <= now { entries[token] = nil; return nil }
+            return e.claims
+        }
     }
 
     func put(_ token: String, claims: JSONObject, exp: Int64) {
-        lock.lock(); defer { lock.unlock() }
-        if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
-        entries[token] = (claims, exp)
+        entries.withLock { entries in
+            if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
+            entries[token] = (claims, exp)
+        }
     }
 }

@@ -4,6 +4,7 @@ import GroveModel
 import GroveOrchestrator
 import GroveStore
 import Logging
+import Synchronization
 
 /// Shared by every handler: the store, the orchestrator, the signing key and the public URL.
 public final class ServerContext: Sendable {
@@ -95,20 +96,20 @@ public final class ServerContext: Sendable {
     func setInternalURL(_ url: String) { internalURLBox.setIfUnset(url) }
 }
 
-final class PublicURL: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _value: String?
-    private var _renderer: Renderer
+/// The public URL, known at start or only once the listener has its port, with the renderer built on it.
+final class PublicURL: Sendable {
+    private let state: Mutex<(value: String?, renderer: Renderer)>
     private let vendor: String
     init(_ v: String?, vendor: String) {
         self.vendor = vendor
-        _value = v.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        _renderer = Renderer(base: _value ?? "http://127.0.0.1", vendor: vendor)
+        let value = v.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        state = Mutex((value, Renderer(base: value ?? "http://127.0.0.1", vendor: vendor)))
     }
-    var value: String { lock.lock(); defer { lock.unlock() }; return _value ?? "http://127.0.0.1" }
-    var renderer: Renderer { lock.lock(); defer { lock.unlock() }; return _renderer }
+    var value: String { state.withLock { $0.value ?? "http://127.0.0.1" } }
+    var renderer: Renderer { state.withLock { $0.renderer } }
     func setIfUnset(_ v: String) {
-        lock.lock(); defer { lock.unlock() }
-        if _value == nil { _value = v; _renderer = Renderer(base: v, vendor: vendor) }
+        state.withLock { s in
+            if s.value == nil { s = (v, Renderer(base: v, vendor: vendor)) }
+        }
     }
 }

@@ -4,6 +4,7 @@ import GroveConfig
 import GroveGit
 import GroveModel
 import GroveRuntime
+import Synchronization
 
 /// Builds applications into immutable artifacts in a content-addressed cache under `DATA_DIR/builds`.
 /// The key covers the application's tree, its configuration and the build-visible variables, so the same
@@ -299,11 +300,10 @@ public struct Builder: Sendable {
 }
 
 /// The exit status of a child, set once by the task that reaps it.
-final class ExitBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Int32?
-    func set(_ v: Int32) { lock.lock(); value = v; lock.unlock() }
-    func get() -> Int32? { lock.lock(); defer { lock.unlock() }; return value }
+final class ExitBox: Sendable {
+    private let value = Mutex<Int32?>(nil)
+    func set(_ v: Int32) { value.withLock { $0 = v } }
+    func get() -> Int32? { value.withLock { $0 } }
 }
 
 public struct BuildFailure: Error, CustomStringConvertible, Sendable {

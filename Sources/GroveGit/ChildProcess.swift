@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a program with posix_spawn, feeding `input` on stdin and collecting stdout and stderr.
 /// Foundation's Process stalls on exit detection under concurrent use, so git runs through this.
@@ -106,9 +107,8 @@ public enum ChildProcess {
     }
 }
 
-final class ByteBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bytes: [UInt8] = []
-    func set(_ b: [UInt8]) { lock.lock(); bytes = b; lock.unlock() }
-    func get() -> [UInt8] { lock.lock(); defer { lock.unlock() }; return bytes }
+final class ByteBox: Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+    func set(_ b: [UInt8]) { bytes.withLock { $0 = b } }
+    func get() -> [UInt8] { bytes.withLock { $0 } }
 }

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLiteNIO
+import Synchronization
 
 /// SQLite in WAL mode: one writer connection behind a lock, and reader connections used for plain SELECTs.
 public final class SQLiteDatabase: SQLDatabase {
@@ -125,17 +126,15 @@ public final class SQLiteDatabase: SQLDatabase {
 }
 
 /// Monotonic change counter shared by the writer and the version poll.
-final class ChangeCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: UInt64 = 0
-    func bump() { lock.lock(); current &+= 1; lock.unlock() }
-    var value: UInt64 { lock.lock(); defer { lock.unlock() }; return current }
+final class ChangeCounter: Sendable {
+    private let current = Mutex<UInt64>(0)
+    func bump() { current.withLock { $0 &+= 1 } }
+    var value: UInt64 { current.withLock { $0 } }
 }
 
-final class ReaderCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; value &+= 1; return value & 0x7fff_ffff }
+final class ReaderCounter: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int { value.withLock { $0 &+= 1; return $0 & 0x7fff_ffff } }
 }
 
 /// Statements inside an open SQLite transaction; the writer lock is already held.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GroveClient
 import GroveModel
+import Synchronization
 
 /// `grove internal:git-hook <name>`: what the hosted repositories' hooks run. It relays the push to the
 /// server that accepted it (address and session token arrive in the environment) and prints the answer,
@@ -104,18 +105,16 @@ struct GitHookCommand: AsyncParsableCommand {
     }
 }
 
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Bool?
-    func set(_ v: Bool) { lock.lock(); value = v; lock.unlock() }
-    func get() -> Bool? { lock.lock(); defer { lock.unlock() }; return value }
+final class ResultBox: Sendable {
+    private let value = Mutex<Bool?>(nil)
+    func set(_ v: Bool) { value.withLock { $0 = v } }
+    func get() -> Bool? { value.withLock { $0 } }
 }
 
-final class ResultsBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: [JSON] = []
-    func set(_ v: [JSON]) { lock.lock(); value = v; lock.unlock() }
-    func get() -> [JSON] { lock.lock(); defer { lock.unlock() }; return value }
+final class ResultsBox: Sendable {
+    private let value = Mutex<[JSON]>([])
+    func set(_ v: [JSON]) { value.withLock { $0 = v } }
+    func get() -> [JSON] { value.withLock { $0 } }
 }
 
 /// git's pkt-line framing: 4 hex digits of length (including themselves), then the payload; `0000` flushes.

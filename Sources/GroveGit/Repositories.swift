@@ -28,9 +28,17 @@ public struct Repositories: Sendable {
     public func create(_ projectId: String, defaultBranch: String) async throws {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         if exists(projectId) { return }
-        let out = try await ChildProcess.run(gitPath, ["init", "--quiet", "--bare", "--initial-branch=" + defaultBranch, path(for: projectId)],
+        // Made beside its place and renamed into it: a push waiting for the repository (it looks for HEAD) must never
+        // meet one that git is still writing.
+        let final = path(for: projectId)
+        let scratch = final + ".init-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let out = try await ChildProcess.run(gitPath, ["init", "--quiet", "--bare", "--initial-branch=" + defaultBranch, scratch],
                                              environment: Self.baseEnvironment)
         guard out.status == 0 else { throw RepositoryError("git init failed: \(String(decoding: out.stderr, as: UTF8.self))") }
+        if rename(scratch, final) != 0 && !exists(projectId) {
+            throw RepositoryError("cannot move the new repository into place: \(String(cString: strerror(errno)))")
+        }
     }
 
     public func delete(_ projectId: String) {

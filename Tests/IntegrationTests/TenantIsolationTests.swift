@@ -163,7 +163,7 @@ struct TenantIsolationTests {
         defer { tree.remove() }
         try tree.commit(["README": "hello\n"])
         let (st, out) = try tree.push(["HEAD:refs/heads/main"])
-        #expect(st == 0, "\(out)")
+        #expect(st == 0, "\(out) (work tree there: \(FileManager.default.fileExists(atPath: tree.dir)))")
         #expect(!out.contains("Repository not found"), "\(out)")
     }
 

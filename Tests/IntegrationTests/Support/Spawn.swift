@@ -6,7 +6,12 @@ struct Spawned: @unchecked Sendable {
     let pid: pid_t
     let outputPath: String
 
-    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+    /// Everything the child wrote (bytes that are not UTF-8 are replaced, never the whole output lost); a missing
+    /// file says so, since an empty output would hide why a command failed.
+    var output: String {
+        guard let data = FileManager.default.contents(atPath: outputPath) else { return "(no output file \(outputPath))" }
+        return String(decoding: data, as: UTF8.self)
+    }
 
     /// Non-blocking: the exit status once the child has ended.
     func exitStatus() -> Int32? {

@@ -99,6 +99,9 @@ struct RabbitMQEngine: ServiceEngine {
             "RABBITMQ_MNESIA_BASE=\(data)/mnesia", "RABBITMQ_MNESIA_DIR=\(data)/mnesia/node", "RABBITMQ_LOG_BASE=\(run)/log",
             "RABBITMQ_LOGS=-", "RABBITMQ_PID_FILE=\(run)/rabbitmq.pid", "RABBITMQ_GENERATED_CONFIG_DIR=\(run)/config",
             "RABBITMQ_SCHEMA_DIR=\(run)/schema", "RABBITMQ_PLUGINS_EXPAND_DIR=\(run)/plugins",
+            // Every committed change of the broker's metadata (queues, bindings) reaches Mnesia's table files at once,
+            // so a branch's copy taken a moment later holds it.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-mnesia dump_log_write_threshold 1",
         ].map(Shell.quote).joined(separator: " ")
         return "exec \(ServiceUser.prefix(user))env \(env) \(Self.server)"
     }

@@ -92,7 +92,12 @@ struct MessagingServiceTests {
 
         (st, out) = try tree.push(["-o", "environment.status=active", "HEAD:refs/heads/feature"])
         #expect(st == 0, "\(out)")
-        let branch = try s.fetch(pid, environment: "feature", path: "/check")
+        // The branch's broker recovers its copied queues while it boots; give a loaded machine a moment.
+        var branch = (0, "")
+        try? await waitFor(timeout: 30) {
+            branch = try s.fetch(pid, environment: "feature", path: "/check")
+            return branch.1 == "amqp|jobs-exists"
+        }
         #expect(branch.1 == "amqp|jobs-exists", "the branch's broker is a copy of main's: \(branch)")
     }
 

@@ -65,6 +65,16 @@ public enum Exec {
     }
 
     /// Synchronous run with output discarded, for probes at start-up.
+    /// What a short command (a `--version`) prints on stdout and stderr, or nil when it fails. Goes through a
+    /// private file: the spawner has no pipes.
+    public static func capture(_ exe: String, _ args: [String], env: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/tmp"]) -> String? {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("grove-capture-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        guard (try? runSync("/bin/sh", ["-c", "\"$0\" \"$@\" > '\(out.path)' 2>&1", exe] + args, env: env)) == 0,
+              let text = try? String(contentsOf: out, encoding: .utf8) else { return nil }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     public static func runSync(_ exe: String, _ args: [String], env: [String: String]) throws -> Int32 {
         let pid = try spawn([exe] + args, env: env, cwd: nil, logPath: "/dev/null")
         var status: Int32 = 0

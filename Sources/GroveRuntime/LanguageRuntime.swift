@@ -15,13 +15,7 @@ public struct LanguageRuntime: Sendable {
     /// Finds the runtime for `type`, or throws naming the Debian package to install.
     public static func resolve(_ type: TypeAndVersion) throws -> LanguageRuntime {
         func exists(_ p: String) -> Bool { FileManager.default.isExecutableFile(atPath: p) }
-        func version(_ exe: String, _ args: [String]) -> String {
-            let out = FileManager.default.temporaryDirectory.appendingPathComponent("grove-v-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: out) }
-            guard (try? Exec.runSync("/bin/sh", ["-c", "\"$0\" \"$@\" > '\(out.path)' 2>&1", exe] + args, env: ["PATH": "/usr/bin:/bin"])) == 0,
-                  let s = try? String(contentsOf: out, encoding: .utf8) else { return "?" }
-            return s.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        func version(_ exe: String, _ args: [String]) -> String { Exec.capture(exe, args) ?? "?" }
         func majorMinor(_ text: String) -> String {
             guard let r = text.firstMatch(of: /(\d+)\.(\d+)/) else { return text }
             return "\(r.1).\(r.2)"

@@ -30,10 +30,7 @@ struct ChromeHeadlessEngine: ServiceEngine {
     }
 
     static func hostVersion(_ browser: String) -> String? {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("grove-chromium-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
-        guard (try? Exec.runSync("/bin/sh", ["-c", "\"$0\" --version > '\(out.path)' 2>/dev/null", browser], env: ["PATH": "/usr/bin:/bin", "HOME": "/tmp"])) == 0,
-              let text = try? String(contentsOf: out, encoding: .utf8), let m = text.firstMatch(of: /(\d+)\.\d+/) else { return nil }
+        guard let text = Exec.capture(browser, ["--version"]), let m = text.firstMatch(of: /Chromium (\d+)\.\d+/) ?? text.firstMatch(of: /(\d+)\.\d+/) else { return nil }
         return String(m.1)
     }
 

@@ -38,6 +38,9 @@ protocol ServiceEngine: Sendable {
     var versionNote: String? { get }
     /// Endpoints served on a port of their own beside the main one (RabbitMQ's `management`), for this configuration.
     func extraEndpoints(_ config: ServiceConfig) -> [String]
+    /// Refuses a configuration the server would not start with, before the running one is stopped (a deploy that
+    /// fails must leave the previous version serving).
+    func check(_ config: ServiceConfig) async throws
     /// The script, given the ports of the extra endpoints too.
     func start(data: String, run: String, port: Int, extraPorts: [String: Int], config: ServiceConfig, state: ServiceState) -> String
 }
@@ -45,6 +48,7 @@ protocol ServiceEngine: Sendable {
 extension ServiceEngine {
     var versionNote: String? { nil }
     func extraEndpoints(_ config: ServiceConfig) -> [String] { [] }
+    func check(_ config: ServiceConfig) async throws {}
     func start(data: String, run: String, port: Int, extraPorts: [String: Int], config: ServiceConfig, state: ServiceState) -> String {
         start(data: data, run: run, port: port, config: config, state: state)
     }

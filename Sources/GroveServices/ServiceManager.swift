@@ -110,7 +110,12 @@ public actor ServiceManager {
                        log: @escaping @Sendable (String) async throws -> Void) async throws {
         let key = Self.envKey(projectId, environmentId)
         var current = running[key] ?? [:]
-        // Refuse first: downgrades and major changes of stateful services.
+        // Refuse first: configurations the server rejects, downgrades and major changes of stateful services.
+        for s in services where s.type.name != "network-storage" {
+            do { try await Self.engine(for: s).check(s) } catch let e as ServiceFailure {
+                throw ServiceFailure("Service \(s.name) (\(s.file):\(s.line)): \(e.description)")
+            }
+        }
         for s in services {
             let vol = volumeId(projectId, environmentId, s.name)
             guard let state = readState(vol) else { continue }

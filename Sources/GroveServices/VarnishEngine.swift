@@ -31,10 +31,7 @@ struct VarnishEngine: ServiceEngine {
     }
 
     static func hostVersion() -> String? {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("grove-varnish-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
-        guard (try? Exec.runSync("/bin/sh", ["-c", "\"$0\" -V > '\(out.path)' 2>&1", daemon], env: ["PATH": "/usr/bin:/bin"])) == 0,
-              let text = try? String(contentsOf: out, encoding: .utf8), let m = text.firstMatch(of: /varnish-(\d+)\.(\d+)/) else { return nil }
+        guard let text = Exec.capture(daemon, ["-V"]), let m = text.firstMatch(of: /varnish-(\d+)\.(\d+)/) else { return nil }
         return "\(m.1).\(m.2)"
     }
 
@@ -60,6 +57,25 @@ struct VarnishEngine: ServiceEngine {
             out += "sub vcl_recv {\n    set req.backend_hint = \(first).backend();\n}\n\n"
         }
         return out + own.replacingOccurrences(of: "^\\s*vcl\\s+4\\.[01]\\s*;", with: "", options: .regularExpression) + "\n"
+    }
+
+    /// Compiles the VCL (`varnishd -C`) as the server would, inline C refused, so a broken VCL fails the deploy while
+    /// the running varnishd keeps serving.
+    func check(_ config: ServiceConfig) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grove-vcl-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.vcl(config).write(toFile: dir + "/default.vcl", atomically: true, encoding: .utf8)
+        // `-C` writes the whole generated C program (100 KB and more) to stderr: it goes to a file, not a pipe.
+        let report = dir + "/report"
+        let out = try await AdminCommand.run(["/bin/sh", "-c", "exec \"$0\" \"$@\" > /dev/null 2> '\(report)'", Self.daemon,
+                                              "-C", "-j", "none", "-n", dir + "/work", "-f", dir + "/default.vcl", "-p", "vcc_allow_inline_c=off"],
+                                             environment: ["PATH": "/usr/bin:/bin", "HOME": dir])
+        guard out.status == 0 else {
+            let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
+            let lines = text.split(separator: "\n").filter { !$0.hasPrefix("Could not delete") }.prefix(12)
+            throw ServiceFailure("its VCL does not compile:\n" + lines.joined(separator: "\n"))
+        }
     }
 
     func start(data: String, run: String, port: Int, config: ServiceConfig, state: ServiceState) -> String {

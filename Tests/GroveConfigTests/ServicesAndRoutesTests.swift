@@ -4,6 +4,17 @@ import Testing
 @Suite struct ServicesAndRoutesTests {
     static let app = "name: app\ntype: php:8.3\nrelationships: {database: 'db:mysql'}\n"
 
+    @Test func rabbitmqVirtualHostsAreChecked() async throws {
+        let app = "name: app\ntype: python:3.12\nweb: {commands: {start: 'python3 app.py'}}\nrelationships: {queue: 'mq:rabbitmq', admin: 'mq:management'}\n"
+        var (config, issues) = await load([".platform.app.yaml": app, ".platform/services.yaml": "mq:\n  type: rabbitmq:3.12\n  disk: 512\n  configuration:\n    vhosts: [orders]\n"])
+        #expect(issues.isEmpty && config?.service("mq")?.endpoints.contains("management") == true, "\(rendered(issues))")
+        // A name with a control character would travel into the broker's definitions and into URLs.
+        (config, issues) = await load([".platform.app.yaml": app,
+                                       ".platform/services.yaml": "mq:\n  type: rabbitmq:3.12\n  disk: 512\n  configuration:\n    vhosts: [\"ok\", \"bad\\u0001name\", \"\"]\n"])
+        #expect(config == nil && rendered(issues).contains(".platform/services.yaml") && rendered(issues).contains("vhosts"), "\(rendered(issues))")
+        #expect(rendered(issues).contains("'' is not a virtual host name") && !rendered(issues).contains("'ok'"), "\(rendered(issues))")
+    }
+
     @Test func databaseEndpointsAndSchemas() async throws {
         let services = """
         db:

@@ -92,6 +92,14 @@ struct ProjectTests {
         defer { s.stopNow() }
         let http = try await s.login()
         let org = try #require(try await http.get("/organizations").json["items"]?.arrayValue?.first?["id"]?.stringValue)
+        // A body naming another organization than the path is refused and creates nothing.
+        let other = try await http.post("/organizations", ["label": "Other", "name": "other-org"])
+        let otherId = try #require(other.json["id"]?.stringValue)
+        let before = try await http.get("/organizations/\(org)/projects").json["count"]
+        let mixed = try await http.post("/organizations/\(org)/projects", ["title": "Mixed", "region": "local", "organization_id": .string(otherId)])
+        #expect(mixed.status == 400 && mixed.json["detail"]?["organization_id"] != nil, "\(mixed.text)")
+        #expect(try await http.get("/organizations/\(org)/projects").json["count"] == before)
+        #expect(try await http.get("/organizations/\(otherId)/projects").json["count"]?.intValue == 0)
         let created = try await http.post("/organizations/\(org)/projects", ["title": "API", "region": "local"])
         #expect(created.status == 201)
         let pid = try #require(created.json["id"]?.stringValue)

@@ -73,4 +73,28 @@ struct VarnishServiceTests {
         let f = try s.fetch(pid, environment: "feature", path: "/page"), g = try s.fetch(pid, environment: "feature", path: "/page")
         #expect(f.0 == 200 && f.1.hasPrefix("hi:") && f == g, "\(f) \(g)")
     }
+
+    @Test("a VCL that does not compile, or asks for inline C, fails the push and the running varnish keeps serving")
+    func brokenVCLKeepsTheOldOne() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (_, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, "server.py": Self.server, ".platform/services.yaml": Self.services,
+                         ".platform/config.vcl": Self.vcl, ".platform/routes.yaml": Self.routes])
+        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        #expect(try s.fetch(pid, path: "/page").1.hasPrefix("hello:"))
+
+        // Inline C would run the tenant's C code inside varnishd: refused, with the compiler's reason.
+        try tree.commit([".platform/config.vcl": Self.vcl + "\nC{ #include <stdlib.h> }C\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0 && out.contains("its VCL does not compile") && out.contains(".platform/services.yaml"), "\(out)")
+        #expect(try s.fetch(pid, path: "/page").1.hasPrefix("hello:"), "the previous varnish still serves")
+
+        try tree.commit([".platform/config.vcl": "sub vcl_recv { set req.backend_hint = nowhere.backend(); }\n"])
+        (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st != 0 && out.contains("its VCL does not compile") && out.contains("nowhere"), "\(out)")
+        #expect(try s.fetch(pid, path: "/page").1.hasPrefix("hello:"))
+    }
 }

@@ -39,10 +39,11 @@ let package = Package(
         ),
         .target(name: "GroveGit", dependencies: ["GroveModel", "GroveConfig"], swiftSettings: strict),
         .target(name: "GroveConfig", dependencies: ["GroveModel", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "GroveDriver", dependencies: ["GroveModel", "GroveConfig"], swiftSettings: strict),
         .target(name: "GroveRuntime", dependencies: ["GroveConfig", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(
             name: "GroveBuild",
-            dependencies: ["GroveModel", "GroveConfig", "GroveGit", "GroveRuntime", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["GroveModel", "GroveConfig", "GroveGit", "GroveRuntime", "GroveDriver", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(name: "GroveVolumes", dependencies: ["GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
@@ -58,20 +59,28 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "GroveRouter", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", "GroveTLS", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "GroveRouter", dependencies: ["GroveModel", "GroveConfig", "GroveRuntime", "GroveTLS", "GroveDriver", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(
             name: "GroveOrchestrator",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveGit", "GroveConfig", "GroveRuntime", "GroveBuild", "GroveRouter", "GroveServices", "GroveVolumes",
+                "GroveModel", "GroveStore", "GroveGit", "GroveConfig", "GroveDriver",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
         .target(
+            name: "GroveLocalDriver",
+            dependencies: [
+                "GroveDriver", "GroveModel", "GroveConfig", "GroveGit", "GroveRuntime", "GroveBuild", "GroveRouter", "GroveServices", "GroveVolumes",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "GroveAPI",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveServices", "GroveVolumes", "GroveCredentials", "GroveBuild",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveDriver", "GroveLocalDriver", "GroveRuntime", "GroveCredentials",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -95,7 +104,10 @@ let package = Package(
         .testTarget(name: "GroveCredentialsTests", dependencies: ["GroveCredentials"], swiftSettings: strict),
         .testTarget(name: "GroveModelTests", dependencies: ["GroveModel"], swiftSettings: strict),
         .testTarget(name: "GroveConfigTests", dependencies: ["GroveConfig"], swiftSettings: strict),
-        .testTarget(name: "GroveRouterTests", dependencies: ["GroveRouter", "GroveConfig"], swiftSettings: strict),
+        .testTarget(name: "GroveRouterTests", dependencies: ["GroveRouter", "GroveConfig", "GroveDriver"], swiftSettings: strict),
+        .testTarget(name: "GroveOrchestratorTests", dependencies: ["GroveOrchestrator", "GroveDriver", "GroveStore", "GroveModel", "GroveConfig", "GroveGit",
+                                                                   .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
         .testTarget(name: "GroveTLSTests", dependencies: ["GroveTLS"], swiftSettings: strict),
         .testTarget(name: "GroveVolumesTests", dependencies: ["GroveVolumes", "GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),

@@ -1,11 +1,9 @@
 import Foundation
-import GroveBuild
+import GroveDriver
+import GroveLocalDriver
 import GroveGit
 import GroveModel
-import GroveRouter
 import GroveRuntime
-import GroveServices
-import GroveVolumes
 import GroveOrchestrator
 import GroveStore
 import Hummingbird
@@ -41,6 +39,8 @@ public struct APIServer {
         public var vendor = "grove"
         /// `isolated`: a network namespace per environment (root, with iproute2 and nftables); `host`: shared.
         public var network: EnvironmentNetworks.Mode = .isolated
+        /// Where environments run (`--runtime`): one of `APIServer.runtimes`.
+        public var runtime = "local"
         /// The key sealing secrets in the store (default: `GROVE_SECRET_KEY`, else `<data dir>/secret.key`).
         public var secretKeyFile: String?
         /// Processes one build may run at once, and MB its application directory and cache may hold.
@@ -50,6 +50,28 @@ public struct APIServer {
         public var appMaxMemoryMB = 2048
         public var appMaxProcesses = 1024
         public init(dataDir: String) { self.dataDir = dataDir }
+    }
+
+    /// The runtimes this Grove can drive.
+    public static let runtimes = ["local"]
+
+    /// The drivers of `--runtime`: the one place a runtime is chosen.
+    static func openRuntime(_ options: Options, repositories: Repositories, logger: Logger) async throws -> RuntimeDrivers {
+        switch options.runtime {
+        case "local":
+            var runtimeOptions = LocalRuntime.Options(dataDir: options.dataDir)
+            runtimeOptions.routerHost = options.routerHost
+            runtimeOptions.routerPort = options.routerPort
+            runtimeOptions.routerTLSPort = options.routerTLSPort
+            runtimeOptions.baseDomain = options.baseDomain
+            runtimeOptions.volumeImageSize = options.volumeImageSize
+            runtimeOptions.network = options.network
+            runtimeOptions.instanceLimits.maxMemoryMB = options.appMaxMemoryMB
+            runtimeOptions.instanceLimits.maxProcesses = options.appMaxProcesses
+            return try await LocalRuntime.open(runtimeOptions, repositories: repositories, logger: logger)
+        default:
+            throw DriverFailure("No runtime named \(options.runtime): this Grove has \(runtimes.joined(separator: ", ")).")
+        }
     }
 
     public static func run(_ options: Options, logger: Logger) async throws {
@@ -67,32 +89,18 @@ public struct APIServer {
         var orchestratorOptions = Orchestrator.Options()
         orchestratorOptions.stepDelay = options.stepDelay
         let repositories = Repositories(dataDir: options.dataDir)
-        let sandbox = Sandbox.detect(logger: logger, hidden: [options.dataDir])
-        let router = NginxRouter(dataDir: options.dataDir, host: options.routerHost, port: options.routerPort, tlsPort: options.routerTLSPort,
-                                 defaultCertificateNames: [options.baseDomain, "*." + options.baseDomain], bwrap: sandbox.bubblewrapPath, logger: logger)
-        do { try await router.start() } catch {
+        let drivers: RuntimeDrivers
+        do { drivers = try await openRuntime(options, repositories: repositories, logger: logger) } catch {
             await store.close()
             throw error
         }
+        let router = drivers.router
         var deployOptions = Deployer.Options(dataDir: options.dataDir)
         deployOptions.baseDomain = options.baseDomain
         deployOptions.sealer = sealer
         deployOptions.buildLimits.processes = options.buildMaxProcesses
         deployOptions.buildLimits.outputBytes = Int64(options.buildMaxOutputMB) << 20
-        deployOptions.instanceMaxMemoryMB = options.appMaxMemoryMB
-        deployOptions.instanceMaxProcesses = options.appMaxProcesses
-        let volumes: VolumeStore
-        do {
-            volumes = try await VolumeStore.open(root: (options.dataDir as NSString).appendingPathComponent("volumes"), imageSize: options.volumeImageSize, logger: logger)
-        } catch {
-            await router.stop()
-            await store.close()
-            throw error
-        }
-        let networks = await EnvironmentNetworks.detect(logger: logger, requested: options.network)
-        let services = ServiceManager(dataDir: options.dataDir, volumes: volumes, sandbox: sandbox, logger: logger, networks: networks)
-        let deployer = Deployer(store: store, repositories: repositories, sandbox: sandbox, router: router, options: deployOptions, logger: logger,
-                                services: services, networks: networks)
+        let deployer = Deployer(store: store, repositories: repositories, drivers: drivers, options: deployOptions, logger: logger)
         await deployer.removeLeftovers()
         await deployer.restore()
         let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),
@@ -121,8 +129,8 @@ public struct APIServer {
                 print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
                 Task {
                     if await router.available {
-                        let tls = await router.tlsPort.map { " and https://\(options.routerHost):\($0)" } ?? ""
-                        print("Grove router listening on http://\(options.routerHost):\(await router.port)\(tls) (*.\(options.baseDomain))")
+                        let tls = await router.httpsPort.map { " and https://\(options.routerHost):\($0)" } ?? ""
+                        print("Grove router listening on http://\(options.routerHost):\(await router.httpPort)\(tls) (*.\(options.baseDomain))")
                         fflush(nil)
                     }
                 }

@@ -78,8 +78,11 @@ public final class ServerContext: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         if let deployer {
-            for e in (try? await store.environments(projectId: projectId)) ?? [] {
-                await deployer.undeploy(projectId: projectId, environmentId: e.id, keepData: false)
+            // What the records name and what the runtime still runs (a deployment whose record went first included).
+            var environments = Set(((try? await store.environments(projectId: projectId)) ?? []).map(\.id))
+            environments.formUnion(await deployer.deployedEnvironments(projectId: projectId))
+            for e in environments.sorted() {
+                await deployer.undeploy(projectId: projectId, environmentId: e, keepData: false)
             }
             await deployer.forgetProject(projectId)
         }

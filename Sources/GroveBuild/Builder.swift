@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GroveConfig
+import GroveDriver
 import GroveGit
 import GroveModel
 import GroveRuntime

@@ -1,5 +1,6 @@
 import Foundation
 import GroveConfig
+import GroveDriver
 import GroveRuntime
 import GroveTLS
 import Logging
@@ -7,47 +8,9 @@ import Logging
 /// The HTTP data plane: nginx from the distribution, run by `grove serve` with a generated configuration and
 /// reloaded gracefully (SIGHUP) whenever an environment's routes or upstreams change.
 public actor NginxRouter {
-    public struct Upstream: Sendable, Equatable {
-        public var port: Int
-        /// The artifact on the host (static files are served from it) and `web.locations`; empty: proxy everything.
-        public var hostDir: String?
-        public var locations: [WebLocation]
-        /// PHP: the port speaks FastCGI; scripts are found under this document root as PHP-FPM sees it.
-        public var phpDocumentRoot: String?
-        /// `socket_family: unix`: the application listens on this socket instead of the port.
-        public var socket: String?
-        /// Where the port is reached from the router: the environment's network address (127.0.0.1 when shared).
-        public var host: String
-        public init(port: Int, hostDir: String? = nil, locations: [WebLocation] = [], phpDocumentRoot: String? = nil, socket: String? = nil,
-                    host: String = "127.0.0.1") {
-            self.port = port; self.hostDir = hostDir; self.locations = locations; self.phpDocumentRoot = phpDocumentRoot; self.socket = socket
-            self.host = host
-        }
-    }
-
-    /// A project's TLS certificate, served for the https hosts its names cover.
-    public struct SiteCertificate: Sendable, Equatable {
-        public var id: String
-        /// The certificate followed by its chain, PEM.
-        public var fullChain: String
-        public var key: String
-        public var domains: [String]
-        public init(id: String, fullChain: String, key: String, domains: [String]) {
-            self.id = id; self.fullChain = fullChain; self.key = key; self.domains = domains
-        }
-    }
-
-    /// What one environment serves: its routes, where each application listens, the certificates it may use.
-    public struct Site: Sendable, Equatable {
-        public var routes: [ServedRoute]
-        public var upstreams: [String: Upstream]
-        public var certificates: [SiteCertificate]
-        /// Where the environment's access.log and error.log go (buffered); nil: not logged.
-        public var logDir: String?
-        public init(routes: [ServedRoute], upstreams: [String: Upstream], certificates: [SiteCertificate] = [], logDir: String? = nil) {
-            self.routes = routes; self.upstreams = upstreams; self.certificates = certificates; self.logDir = logDir
-        }
-    }
+    public typealias Upstream = RouterUpstream
+    public typealias SiteCertificate = GroveDriver.SiteCertificate
+    public typealias Site = RouterSite
 
     let prefix: String
     public let host: String

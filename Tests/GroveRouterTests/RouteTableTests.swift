@@ -1,5 +1,6 @@
 import GroveConfig
 import GroveModel
+import GroveDriver
 import GroveRouter
 import Testing
 

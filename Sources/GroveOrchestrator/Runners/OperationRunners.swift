@@ -2,7 +2,6 @@ import Foundation
 import GroveConfig
 import GroveGit
 import GroveModel
-import GroveRuntime
 import GroveStore
 
 /// `environment.source-operation`: checks out the branch, runs the operation of every application that defines
@@ -37,11 +36,8 @@ public struct SourceOperationRunner: ActivityRunner {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try await ctx.step("Checking out \(envId) at \(head.prefix(7))", percent: 10)
         try await git.cloneBranch(envId, into: dir, author: author)
-        let tenant = await deployer.tenant
-        try await tenant?.own(dir)
-        // The checkout is the tenant's after the operation ran: git reads it only from inside the sandbox, as the tenant.
-        let uploadPack = tenant == nil ? nil : deployer.sandbox.wrap(["git-upload-pack"], app: dir, writableApp: false, extraBinds: [(dir, dir)])
-            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        // The checkout is tenant code's once the operation ran: git reads it back the way the runtime says.
+        let uploadPack = try await deployer.prepareCheckout(dir)
         for app in apps {
             guard let command = app.sourceOperations[operation] else { continue }
             try await ctx.step("Running source operation \(operation) of application \(app.name)", percent: 30)

@@ -65,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("network"), help: "isolated: a network namespace per environment (root, iproute2, nftables); host: environments share the host's network.")
     var network = "isolated"
 
+    @Option(name: .customLong("runtime"), help: "Where environments run: local (this host: bubblewrap sandboxes, cgroups, nginx, the volume store).")
+    var runtime = "local"
+
     @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
     var baseDomain = "localhost"
 
@@ -107,6 +110,10 @@ struct ServeCommand: AsyncParsableCommand {
         opts.secretKeyFile = secretKeyFile
         guard let mode = EnvironmentNetworks.Mode(rawValue: network) else { throw ValidationError("--network takes isolated or host") }
         opts.network = mode
+        guard APIServer.runtimes.contains(runtime) else {
+            throw ValidationError("--runtime takes \(APIServer.runtimes.joined(separator: " or ")) (this Grove has no \(runtime) runtime)")
+        }
+        opts.runtime = runtime
         guard buildMaxProcesses >= 16 else { throw ValidationError("--build-max-processes takes at least 16") }
         guard buildMaxOutput >= 16 else { throw ValidationError("--build-max-output takes at least 16 (MB)") }
         opts.buildMaxProcesses = buildMaxProcesses

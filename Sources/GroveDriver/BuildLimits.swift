@@ -1,5 +1,4 @@
 import GroveModel
-import GroveRuntime
 
 /// What one build may use. A build hook is tenant code: without bounds, one push could fill the disk, the memory
 /// (a sandbox's /tmp is memory) or the process table of the host. CPU and memory follow the project's
@@ -29,8 +28,6 @@ public struct BuildLimits: Sendable, Equatable {
         if let mem = r["memory"]?.intValue, mem >= 64 { l.memoryMB = Int(mem) }
         return l
     }
-
-    var resources: ResourceLimits { ResourceLimits(cpu: cpu, memoryMB: memoryMB, pids: processes) }
 
     public var description: String {
         "\(cpu) CPU, \(memoryMB) MB of memory (/tmp included), \(processes) processes, \(outputBytes >> 20) MB of output"

@@ -97,7 +97,6 @@ public struct APIServer {
         let router = drivers.router
         var deployOptions = Deployer.Options(dataDir: options.dataDir)
         deployOptions.baseDomain = options.baseDomain
-        deployOptions.sealer = sealer
         deployOptions.buildLimits.processes = options.buildMaxProcesses
         deployOptions.buildLimits.outputBytes = Int64(options.buildMaxOutputMB) << 20
         let deployer = Deployer(store: store, repositories: repositories, drivers: drivers, options: deployOptions, logger: logger)

@@ -22,7 +22,7 @@ enum DeploymentHandlers {
         r.get(base + "/relationships") { req in
             let (p, l, e) = try await load(req, s)
             try s.requireRole(.contributor, l, on: e)
-            let rels = await s.deployer?.relationships(projectId: p.id, environmentId: e.id) ?? [:]
+            let rels = try await s.deployments.relationships(projectId: p.id, environmentId: e.id)
             return .json(.ok, .object(JSONObject(rels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
         }
         r.get(base + "/routes") { req in
@@ -47,7 +47,7 @@ enum DeploymentHandlers {
 
     /// Route objects keyed by their served URL (`id` is the URL, as the route's key in PLATFORM_ROUTES).
     static func routes(_ p: Project, _ e: Environment, _ s: ServerContext) async throws -> [JSON] {
-        guard let view = await s.deployer?.view(projectId: p.id, environmentId: e.id), case .object(let table) = view.routes else { return [] }
+        guard let view = try await s.deployments.view(projectId: p.id, environmentId: e.id), case .object(let table) = view.routes else { return [] }
         return table.map { url, route in
             var o = DeploymentDocument.route(route).objectValue ?? JSONObject()
             if let id = route["id"], !id.isNull { o["id"] = id } else { o["id"] = .string(url) }
@@ -62,7 +62,7 @@ enum DeploymentHandlers {
     }
 
     static func current(_ p: Project, _ e: Environment, _ l: ProjectAccessLevel, _ s: ServerContext) async throws -> JSON? {
-        guard let view = await s.deployer?.view(projectId: p.id, environmentId: e.id) else { return nil }
+        guard let view = try await s.deployments.view(projectId: p.id, environmentId: e.id) else { return nil }
         let vars = try await s.store.variables(projectId: p.id, environmentId: e.id)
         var links = Links(base: s.publicURL)
         let path = "/projects/\(p.id)/environments/\(e.id.pathSegment)/deployments/current"

@@ -10,9 +10,10 @@ enum EnvironmentHandlers {
             let (p, l) = try await s.visibleProject(req)
             let envs = try await s.store.environments(projectId: p.id).filter { l.permits(.environment(.viewer, $0.type)) }
             let busy = try await busyEnvironments(p, s)
+            let deployed = try await s.deployments.deployedAt(projectId: p.id)
             var out: [JSON] = []
             for e in envs {
-                out.append(s.render.environment(e, project: p, access: l, busy: busy.contains(e.id), deployedAt: await s.deployedAt(p, e)))
+                out.append(s.render.environment(e, project: p, access: l, busy: busy.contains(e.id), deployedAt: deployed[e.id]))
             }
             return .json(.ok, .array(out))
         }
@@ -20,7 +21,7 @@ enum EnvironmentHandlers {
             let (p, l) = try await s.visibleProject(req)
             let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
             let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
-            return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy, deployedAt: await s.deployedAt(p, e)))
+            return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy, deployedAt: try await s.deployedAt(p, e)))
         }
         r.get("/projects/{projectId}/environments/{environmentId}/settings") { req in
             let (p, l) = try await s.visibleProject(req)

@@ -50,7 +50,7 @@ enum OperationHandlers {
             let user = try req.requireUser()
             let (p, l) = try await s.visibleProject(req)
             let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
-            guard req.param("deploymentId") == "current", await s.deployer?.view(projectId: p.id, environmentId: e.id) != nil else {
+            guard req.param("deploymentId") == "current", try await s.store.deployment(projectId: p.id, environmentId: e.id) != nil else {
                 throw APIError.notFound("Deployment \(req.param("deploymentId")) of environment \(e.id)")
             }
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["service", "operation", "parameters"])
@@ -58,7 +58,7 @@ enum OperationHandlers {
             guard let op = try b.string("operation", required: true, nonEmpty: true) else { throw APIError.badRequest("is required", field: "operation") }
             let parameters = try b.stringArray("parameters") ?? []
             let appName = service.components(separatedBy: "--").first ?? service
-            guard let app = try await s.deployer?.deployedApp(projectId: p.id, environmentId: e.id, app: appName) else {
+            guard let app = try await s.deployments.deployedApp(projectId: p.id, environmentId: e.id, app: appName) else {
                 throw APIError.badRequest("\(service) is not an application deployed on \(e.id)", field: "service")
             }
             guard let operation = app.operations[op] else {

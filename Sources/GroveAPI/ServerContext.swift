@@ -22,6 +22,8 @@ public final class ServerContext: Sendable {
     let verifiedTokens = VerifiedTokenCache()
     public let repositories: Repositories
     public let deployer: Deployer?
+    /// What environments run, from the store (any process answers for any worker's environments).
+    public var deployments: DeploymentRecords { DeploymentRecords(store: store, repositories: repositories) }
     let pushSessions = PushSessions()
     public let hooks: GitHooks
     /// The binary git hooks call back (this one).

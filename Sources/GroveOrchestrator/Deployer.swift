@@ -14,48 +14,14 @@ public actor Deployer {
     public struct Options: Sendable {
         public var dataDir: String
         public var baseDomain = "localhost"
-        /// Seals deployment records: they hold the environment's variables, sensitive ones included.
-        public var sealer: SecretSealer?
         /// Build limits before a project's `build_resources` (operator flags of `grove serve`).
         public var buildLimits = BuildLimits()
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
-    struct Deployment: Codable, Sendable {
-        var commit: String
-        var generation: Int
-        /// The instances it started, as started (restarted as they are when the server starts again).
-        var apps: [InstanceSpec]
-        var routes: [String]
-        /// `PLATFORM_ROUTES` as served, the applications' configurations, when it went live.
-        var routesJSON: String?
-        var webappsJSON: String?
-        var servicesJSON: String? = nil
-        var createdAt: String?
-        var crons: [Cron]?
-    }
-
-    /// A scheduled command of a deployed application.
-    public struct Cron: Codable, Sendable {
-        public var app: String
-        public var name: String
-        public var spec: String
-        public var start: String
-        public var timeout: Int
-        public var timezone: String
-    }
-
-    /// What an environment serves, for the deployments and routes API.
-    public struct View: Sendable {
-        public let commit: String
-        public let createdAt: String
-        /// URL -> route, as in `PLATFORM_ROUTES`.
-        public let routes: JSON
-        /// Application name -> its configuration with the build's tree id.
-        public let webapps: JSON
-        /// Service name -> type, disk, size, configuration.
-        public let services: JSON
-    }
+    typealias Deployment = DesiredDeployment
+    public typealias Cron = ScheduledCron
+    public typealias View = DeploymentView
 
     let store: any Store
     let repositories: Repositories
@@ -145,6 +111,7 @@ public actor Deployer {
             serviceRelationships[app.name] = await services?.relationships(key, cluster: "\(projectId)-\(env.machineName)", relationships: app.relationships) ?? [:]
         }
         var started: [InstanceSpec] = []
+        var observed: [ObservedInstance] = []
         do {
             var upstreams = await serviceUpstreams(key)
             for app in config.applications {
@@ -167,6 +134,7 @@ public actor Deployer {
                                             listener: listener, generation: generation)
                     let endpoint = try await apps.start(spec, waitUntilReady: true)
                     started.append(spec)
+                    observed.append(ObservedInstance(spec, endpoint: endpoint))
                     try await log("  Starting \(app.name) (web) on \(endpoint.socket.map { "socket " + $0 } ?? "port \(port)")\(endpoint.note)")
                     upstreams[app.name] = Self.upstream(app, artifact: artifact, endpoint: endpoint, port: port)
                 }
@@ -179,6 +147,7 @@ public actor Deployer {
                                             runtime: app.type.name, logName: "\(app.name)--\(name)", listener: .none, generation: generation)
                     let endpoint = try await apps.start(spec, waitUntilReady: false)
                     started.append(spec)
+                    observed.append(ObservedInstance(spec, endpoint: endpoint))
                     try await log("  Starting worker \(app.name)--\(name)\(endpoint.note)")
                 }
                 if let hook = app.hooks.deploy, deployHooks {
@@ -224,7 +193,7 @@ public actor Deployer {
         }
         deployment.servicesJSON = JSON.object(serviceDocs).serialized()
         current[key] = deployment
-        save(key, deployment)
+        await save(key, deployment, observed: observed)
         for app in config.applications {
             guard let hook = app.hooks.postDeploy, let artifact = artifacts[app.name] else { continue }
             try await log("  Executing post_deploy hook for application \(app.name)")
@@ -295,7 +264,9 @@ public actor Deployer {
         for a in current[key]?.apps ?? [] { await apps.stop(a.id, grace: .seconds(5)) }
         current[key] = nil
         try? await router.publish(key, nil)
-        try? FileManager.default.removeItem(atPath: statePath(key))
+        do { try await store.deleteDeployment(projectId: key.projectId, environmentId: key.environmentId) } catch {
+            logger.error("cannot delete the deployment record of \(key): \(error)")
+        }
     }
 
     /// The environments of a project that have a deployment (running or kept for the next start).
@@ -340,37 +311,8 @@ public actor Deployer {
         return a
     }
 
-    public func view(projectId: String, environmentId: String) -> View? {
-        guard let d = current[Self.envKey(projectId, environmentId)] else { return nil }
-        return View(commit: d.commit, createdAt: d.createdAt ?? Timestamp.now(),
-                    routes: d.routesJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()),
-                    webapps: d.webappsJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()),
-                    services: d.servicesJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()))
-    }
-
-    /// Each running application's `PLATFORM_RELATIONSHIPS`, decoded: app -> relationship -> endpoints.
-    /// Each entry also says where Grove's host reaches it (`grove_host`): the environment's network address when
-    /// environments have their own networks (the `host` applications use is their namespace's loopback).
-    public func relationships(projectId: String, environmentId: String) async -> [String: JSON] {
-        var out: [String: JSON] = [:]
-        let key = Self.envKey(projectId, environmentId)
-        guard let d = current[key] else { return [:] }
-        let address = await apps.address(of: key)
-        for a in d.apps where a.kind == "web" || out[a.app] == nil {
-            guard let b64 = a.variables["PLATFORM_RELATIONSHIPS"], let data = Data(base64Encoded: b64), case .object(let rels)? = try? JSON.parse(Array(data)) else { continue }
-            out[a.app] = .object(JSONObject(rels.map { name, value in
-                (name, .array((value.arrayValue ?? []).map { entry in
-                    guard case .object(var o) = entry else { return entry }
-                    o["grove_host"] = .string(address)
-                    return .object(o)
-                }))
-            }))
-        }
-        return out
-    }
-
-    /// The URLs an environment serves, for the API and CLI.
-    public func routes(projectId: String, environmentId: String) -> [String] { current[Self.envKey(projectId, environmentId)]?.routes ?? [] }
+    /// What the store says the environment runs (any process can answer from it).
+    public var records: DeploymentRecords { DeploymentRecords(store: store, repositories: repositories) }
 
     /// Stops everything the runtime runs (server shutdown); deployments are restored at the next start.
     public func shutdown() async { await drivers.shutdown() }
@@ -412,16 +354,15 @@ public actor Deployer {
 
     // MARK: records
 
-    func statePath(_ key: EnvironmentKey) -> String {
-        let env = key.environmentId.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key.environmentId
-        return (options.dataDir as NSString).appendingPathComponent("deployments/\(key.projectId)/\(env).json")
-    }
-
-    func save(_ key: EnvironmentKey, _ d: Deployment) {
-        let path = statePath(key)
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if let plain = try? JSONEncoder().encode(d), let data = try? options.sealer.map({ try $0.seal(data: plain) }) ?? plain {
-            _ = FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+    /// Writes the environment's record: what should run and what was observed running.
+    func save(_ key: EnvironmentKey, _ d: Deployment, observed: [ObservedInstance]) async {
+        do {
+            let record = DeploymentRecord(projectId: key.projectId, environmentId: key.environmentId, generation: d.generation, commit: d.commit,
+                                          deployedAt: d.createdAt ?? Timestamp.now(), desired: try d.encoded(), observed: try ObservedInstance.encode(observed),
+                                          updatedAt: Timestamp.now())
+            try await store.putDeployment(record)
+        } catch {
+            logger.error("cannot write the deployment record of \(key): \(error)")
         }
     }
 

@@ -58,12 +58,6 @@ extension Deployer {
     /// Hands a source operation's checkout to tenant code; returns how git must read it afterwards.
     public func prepareCheckout(_ directory: String) async throws -> String? { try await apps.prepareCheckout(directory) }
 
-    /// The commit an environment runs and the configuration of one of its applications, or nil when not deployed.
-    public func deployedApp(projectId: String, environmentId: String, app: String) async throws -> ApplicationConfig? {
-        guard let d = current[Self.envKey(projectId, environmentId)], d.apps.contains(where: { $0.app == app }) else { return nil }
-        return try await appConfig(projectId: projectId, commit: d.commit, app: app)
-    }
-
     /// Runs a runtime operation's start command beside the running application; `parameters` reach it as
     /// `$1…` and as JSON in `PLATFORM_OPERATION_PARAMETERS`.
     public func runOperation(projectId: String, environmentId: String, app: String, command: String, parameters: [String], timeout: Int = 3600,

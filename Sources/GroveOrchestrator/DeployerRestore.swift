@@ -5,28 +5,31 @@ import GroveGit
 import GroveModel
 
 extension Deployer {
-    /// Starts what was serving before the server stopped (same artifacts and ports, no hooks).
+    /// A worker's start: brings the runtime to what the store says each environment should run (same artifacts and
+    /// ports, no hooks). Records of environments that are no longer active are dropped.
     public func restore() async {
-        let dir = (options.dataDir as NSString).appendingPathComponent("deployments")
-        guard let projects = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-        for p in projects {
-            for f in (try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + p)) ?? [] where f.hasSuffix(".json") {
-                let stem = String(f.dropLast(5))
-                let envId = stem.removingPercentEncoding ?? stem
-                let path = dir + "/" + p + "/" + f
-                guard let sealed = FileManager.default.contents(atPath: path),
-                      let data = try? options.sealer.map({ try $0.unseal(data: sealed) }) ?? sealed else { continue }
-                guard let d = try? JSONDecoder().decode(Deployment.self, from: data) else {
-                    logger.notice("the deployment record of \(p)/\(envId) is from an older Grove: redeploy the environment to serve it again")
-                    try? FileManager.default.removeItem(atPath: path)
-                    continue
-                }
-                guard let env = try? await store.environment(projectId: p, id: envId), env.status == .active else {
-                    try? FileManager.default.removeItem(atPath: path)
-                    continue
-                }
-                await restore(Self.envKey(p, envId), env: env, deployment: d)
+        // Grove before deployment records kept them as files; those cannot be restarted from.
+        let legacy = (options.dataDir as NSString).appendingPathComponent("deployments")
+        if FileManager.default.fileExists(atPath: legacy) {
+            logger.notice("deployments recorded by an older Grove are not restarted: redeploy those environments")
+            try? FileManager.default.removeItem(atPath: legacy)
+        }
+        let records: [DeploymentRecord]
+        do { records = try await store.deployments(projectId: nil) } catch {
+            logger.error("cannot read the deployment records: \(error)")
+            return
+        }
+        for r in records {
+            let key = Self.envKey(r.projectId, r.environmentId)
+            guard let env = try? await store.environment(projectId: r.projectId, id: r.environmentId), env.status == .active else {
+                try? await store.deleteDeployment(projectId: r.projectId, environmentId: r.environmentId)
+                continue
             }
+            guard let d = try? DesiredDeployment.decode(r.desired) else {
+                logger.error("the deployment record of \(key) cannot be read: redeploy the environment")
+                continue
+            }
+            await restore(key, env: env, deployment: d)
         }
     }
 
@@ -61,20 +64,23 @@ extension Deployer {
         }
         var upstreams = await serviceUpstreams(key)
         var ok = true
+        var observed: [ObservedInstance] = []
         for a in d.apps {
             // Same ports as before the stop (PHP-FPM's configuration names its port); they were freed with the processes.
             do {
                 let endpoint = try await apps.start(a, waitUntilReady: false)
+                observed.append(ObservedInstance(a, endpoint: endpoint))
                 if let port = a.listener.port, let app = config?.application(a.app) {
                     upstreams[a.app] = Self.upstream(app, artifact: a.artifact, endpoint: endpoint, port: port)
                 }
             } catch {
                 logger.error("cannot restore \(a.id): \(error)")
+                observed.append(ObservedInstance(failed: a, error: "\(error)"))
                 ok = false
             }
         }
         current[key] = d
-        save(key, d)
+        await save(key, d, observed: observed)
         if let (table, certificates) = routing {
             try? await router.publish(key, RouterSite(routes: table.routes, upstreams: upstreams, certificates: certificates, logDir: apps.logDirectory(key)))
         }

@@ -47,6 +47,10 @@ enum Migrations {
             "CREATE INDEX documents_parent ON documents (kind, parent, created_at)",
             "CREATE INDEX documents_ref ON documents (kind, ref, created_at)",
         ]),
+        // What each environment should run and what runs, written by the worker, read by every API process.
+        Migration(version: 5, name: "deployment records", statements: [
+            "CREATE TABLE deployments (project_id TEXT NOT NULL, environment_id TEXT NOT NULL, generation BIGINT NOT NULL, commit_sha TEXT NOT NULL, deployed_at TEXT NOT NULL, updated_at TEXT NOT NULL, desired TEXT NOT NULL, observed TEXT NOT NULL, PRIMARY KEY (project_id, environment_id))",
+        ]),
     ]
 
     static func apply(to db: any SQLDatabase) async throws {

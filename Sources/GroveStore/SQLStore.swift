@@ -228,7 +228,7 @@ public struct SQLStore: Store {
     public func deleteProject(id: String) async throws {
         let p: [SQLValue] = [.text(id)]
         try await exec("DELETE FROM activity_log WHERE activity_id IN (SELECT id FROM activities WHERE project_id = ?)", p)
-        for table in ["activities", "variables", "environments", "project_grants", "domains", "certificates", "backups"] {
+        for table in ["activities", "variables", "environments", "project_grants", "domains", "certificates", "backups", "deployments"] {
             try await exec("DELETE FROM \(table) WHERE project_id = ?", p)
         }
         try await exec("DELETE FROM projects WHERE id = ?", p)
@@ -285,6 +285,49 @@ public struct SQLStore: Store {
     }
     public func allDomains(projectId: String) async throws -> [Domain] {
         try await many("SELECT data FROM domains WHERE project_id = ? ORDER BY environment_id, name", [.text(projectId)])
+    }
+
+    // MARK: deployments
+
+    public func putDeployment(_ d: DeploymentRecord) async throws {
+        let desired = try sealer.map { try $0.seal(d.desired) } ?? d.desired
+        try await exec("INSERT INTO deployments (project_id, environment_id, generation, commit_sha, deployed_at, updated_at, desired, observed) "
+                       + "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, environment_id) DO UPDATE SET generation = excluded.generation, "
+                       + "commit_sha = excluded.commit_sha, deployed_at = excluded.deployed_at, updated_at = excluded.updated_at, "
+                       + "desired = excluded.desired, observed = excluded.observed",
+                       [.text(d.projectId), .text(d.environmentId), .int(Int64(d.generation)), .text(d.commit), .text(d.deployedAt), .text(d.updatedAt),
+                        .text(desired), .text(d.observed)])
+    }
+
+    public func updateObservedDeployment(projectId: String, environmentId: String, generation: Int, observed: String, updatedAt: String) async throws {
+        try await exec("UPDATE deployments SET observed = ?, updated_at = ? WHERE project_id = ? AND environment_id = ? AND generation = ?",
+                       [.text(observed), .text(updatedAt), .text(projectId), .text(environmentId), .int(Int64(generation))])
+    }
+
+    public func deployment(projectId: String, environmentId: String) async throws -> DeploymentRecord? {
+        try deploymentRecords(try await db.query("SELECT * FROM deployments WHERE project_id = ? AND environment_id = ?",
+                                                 [.text(projectId), .text(environmentId)])).first
+    }
+
+    public func deployments(projectId: String?) async throws -> [DeploymentRecord] {
+        if let projectId {
+            return try deploymentRecords(try await db.query("SELECT * FROM deployments WHERE project_id = ? ORDER BY environment_id", [.text(projectId)]))
+        }
+        return try deploymentRecords(try await db.query("SELECT * FROM deployments ORDER BY project_id, environment_id", []))
+    }
+
+    public func deleteDeployment(projectId: String, environmentId: String) async throws {
+        try await exec("DELETE FROM deployments WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(environmentId)])
+    }
+
+    private func deploymentRecords(_ rows: [SQLRow]) throws -> [DeploymentRecord] {
+        try rows.map { r in
+            guard let p = r["project_id"]?.string, let e = r["environment_id"]?.string, let g = r["generation"]?.int, let c = r["commit_sha"]?.string,
+                  let at = r["deployed_at"]?.string, let up = r["updated_at"]?.string, let desired = r["desired"]?.string, let observed = r["observed"]?.string
+            else { throw StoreError.engine("a deployment record is incomplete") }
+            return DeploymentRecord(projectId: p, environmentId: e, generation: Int(g), commit: c, deployedAt: at,
+                                    desired: try sealer.map { try $0.unseal(desired) } ?? desired, observed: observed, updatedAt: up)
+        }
     }
 
     // MARK: backups

@@ -102,6 +102,15 @@ public protocol Store: Sendable {
     func certificate(projectId: String, id: String) async throws -> TLSCertificate?
     func certificates(projectId: String) async throws -> [TLSCertificate]
 
+    /// Creates or replaces the environment's deployment record.
+    func putDeployment(_ d: DeploymentRecord) async throws
+    /// Replaces only what runs, when the record is still of `generation` (a newer deployment is left alone).
+    func updateObservedDeployment(projectId: String, environmentId: String, generation: Int, observed: String, updatedAt: String) async throws
+    func deployment(projectId: String, environmentId: String) async throws -> DeploymentRecord?
+    /// Every record, or one project's.
+    func deployments(projectId: String?) async throws -> [DeploymentRecord]
+    func deleteDeployment(projectId: String, environmentId: String) async throws
+
     func insertBackup(_ b: Backup) async throws
     func deleteBackup(projectId: String, id: String) async throws
     func backup(projectId: String, id: String) async throws -> Backup?

@@ -34,9 +34,18 @@ struct DeployerSeamTests {
         let site = try #require(await f.world.sites[f.main])
         #expect(site.upstreams["app"]?.port == web.listener.port && site.upstreams["app"]?.host == "10.0.0.1")
         #expect(site.routes.map(\.url).contains { $0.contains("://main-proj1.localhost:8080/") }, "\(site.routes.map(\.url))")
-        #expect(await d.view(projectId: f.projectId, environmentId: "main")?.commit == commit)
+        #expect(try await d.records.view(projectId: f.projectId, environmentId: "main")?.commit == commit)
         #expect(await d.scheduledCrons().map(\.2.name) == ["report"])
         #expect(await log.text.contains("Starting app (web) on port"))
+        // The store holds what should run and what runs; any process reads it.
+        let record = try #require(try await f.store.deployment(projectId: f.projectId, environmentId: "main"))
+        #expect(record.commit == commit && record.generation == 1)
+        let observed = try await d.records.instances(projectId: f.projectId, environmentId: "main")
+        #expect(observed.map { $0["state"]?.stringValue } == ["running", "running"])
+        #expect(observed.first?["port"]?.intValue == Int64(web.listener.port ?? 0))
+        let relationships = try await d.records.relationships(projectId: f.projectId, environmentId: "main")
+        #expect(relationships["app"]?["database"]?.arrayValue?.first?["grove_host"]?.stringValue == "10.0.0.1")
+        #expect(try await d.records.routes(projectId: f.projectId, environmentId: "main").count == 1)
     }
 
     @Test func failedDeployKeepsThePreviousVersionServing() async throws {
@@ -56,7 +65,7 @@ struct DeployerSeamTests {
         }
         #expect(await f.world.instances(f.main) == before)
         #expect(await f.world.sites[f.main] == site)
-        #expect(await d.view(projectId: f.projectId, environmentId: "main")?.commit == first)
+        #expect(try await d.records.view(projectId: f.projectId, environmentId: "main")?.commit == first)
 
         // A deploy hook that fails: the same.
         await f.world.set(failingApps: [])
@@ -82,7 +91,7 @@ struct DeployerSeamTests {
         try await d.deploy(projectId: f.projectId, environmentId: "main", commit: second, config: try await f.config()) { _ in }
         let after = await f.world.instances(f.main)
         #expect(after.count == before.count && Set(after.map(\.id)).isDisjoint(with: before.map(\.id)))
-        #expect(await d.view(projectId: f.projectId, environmentId: "main")?.commit == second)
+        #expect(try await d.records.view(projectId: f.projectId, environmentId: "main")?.commit == second)
     }
 
     @Test func branchCopiesTheParentsDataAndAFailedCopyLeavesNone() async throws {
@@ -141,6 +150,7 @@ struct DeployerSeamTests {
         #expect(await f.world.instances(f.dev).isEmpty)
         #expect(await f.world.serviceData[f.dev] == nil)
         #expect(await d.deployedEnvironments(projectId: f.projectId).isEmpty)
+        #expect(try await f.store.deployments(projectId: f.projectId).isEmpty)
     }
 
     @Test func aRestartedServerServesWhatWasDeployed() async throws {
@@ -162,6 +172,6 @@ struct DeployerSeamTests {
         #expect(await f.world.sites[f.main]?.upstreams == site.upstreams)
         #expect(await f.world.liveServices[f.main]?.map(\.name) == ["db"])
         #expect(await f.world.commands.count == hooks)
-        #expect(await again.view(projectId: f.projectId, environmentId: "main")?.commit == commit)
+        #expect(try await again.records.view(projectId: f.projectId, environmentId: "main")?.commit == commit)
     }
 }

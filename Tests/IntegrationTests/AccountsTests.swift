@@ -316,7 +316,8 @@ struct AccountsTests {
         let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/smtp-sink.py").path, dir + "/mail", dir + "/port"])
         defer { sink.signal(SIGKILL); _ = sink.wait() }
         var port = ""
-        try await waitFor(timeout: 10) {
+        // Python starts slowly while the whole suite starts at once.
+        try await waitFor(timeout: 30) {
             port = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
             return !port.isEmpty
         }

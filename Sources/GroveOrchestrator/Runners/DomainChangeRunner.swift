@@ -17,7 +17,7 @@ public struct DomainChangeRunner: ActivityRunner {
         let projectId = ctx.activity.projectId
         try await ctx.step("Domain change recorded.", percent: 20)
         guard let envId = ctx.activity.environments.first, let env = try await ctx.store.environment(projectId: projectId, id: envId),
-              env.status == .active, let deployer, await deployer.view(projectId: projectId, environmentId: envId) != nil,
+              env.status == .active, let deployer, try await deployer.records.view(projectId: projectId, environmentId: envId) != nil,
               let head = try await GitWriter(repositories: repositories, projectId: projectId).head(of: envId) ?? env.headCommit else {
             try await ctx.log("The environment is not running: the change takes effect when it is next deployed.")
             return

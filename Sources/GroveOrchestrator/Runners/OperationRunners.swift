@@ -71,7 +71,7 @@ public struct RuntimeOperationRunner: ActivityRunner {
         guard let deployer, let envId = ctx.activity.environments.first, let service = p["service"]?.stringValue,
               let operation = p["operation"]?.stringValue else { throw ActivityFailure("The operation activity is incomplete.") }
         let app = service.components(separatedBy: "--").first ?? service
-        guard let config = try await deployer.deployedApp(projectId: ctx.activity.projectId, environmentId: envId, app: app),
+        guard let config = try await deployer.records.deployedApp(projectId: ctx.activity.projectId, environmentId: envId, app: app),
               let op = config.operations[operation] else {
             throw ActivityFailure("\(service) on \(envId) has no runtime operation \(operation) (is the environment running?).")
         }

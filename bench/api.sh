@@ -92,6 +92,11 @@ as_pg pg_ctl -D "$work/pg/data" -l "$work/pg/log" -w -o "-p $port -k $work/pg -c
 base=$(start_grove postgres --database-url "postgres://postgres@127.0.0.1:$port/postgres")
 read -r pid token < <(seed "$base" "$work/postgres")
 measure postgres "$base" "$pid" "$token"
+kill "$(cat "$work/postgres.pid")"; rm "$work/postgres.pid"; sleep 0.5
+
+# PostgreSQL without the response cache (the cache follows other processes' writes through LISTEN/NOTIFY).
+base=$(start_grove postgres --database-url "postgres://postgres@127.0.0.1:$port/postgres" --no-response-cache)
+measure "postgres, no cache" "$base" "$pid" "$token"
 
 echo "| store | route | req/s | p50 ms | p99 ms | non-2xx | × floor req/s |"
 echo "|---|---|---|---|---|---|---|"

@@ -41,6 +41,8 @@ public struct APIServer {
         public var network: EnvironmentNetworks.Mode = .isolated
         /// Where environments run (`--runtime`): one of `APIServer.runtimes`.
         public var runtime = "local"
+        /// What this process does (`--role`): answer the API, run the runtime and activities, or both.
+        public var role: Role = .all
         /// The key sealing secrets in the store (default: `GROVE_SECRET_KEY`, else `<data dir>/secret.key`).
         public var secretKeyFile: String?
         /// Processes one build may run at once, and MB its application directory and cache may hold.
@@ -51,6 +53,10 @@ public struct APIServer {
         public var appMaxProcesses = 1024
         public init(dataDir: String) { self.dataDir = dataDir }
     }
+
+    /// `api`: requests and git only (any number of them on one PostgreSQL); `worker`: the runtime, activities, crons
+    /// and automated backups, no HTTP (one per runtime host); `all`: both in one process (the default).
+    public enum Role: String, Sendable, CaseIterable { case api, worker, all }
 
     /// The runtimes this Grove can drive.
     public static let runtimes = ["local"]
@@ -80,67 +86,62 @@ public struct APIServer {
         let dbURL = options.databaseURL ?? "sqlite:" + (options.dataDir as NSString).appendingPathComponent("grove.sqlite")
         let store = try await StoreFactory.open(url: dbURL, logger: logger, sealer: sealer)
         try DataDirectory.restrict(options.dataDir)
-        logger.info("store ready", metadata: ["backend": "\(store.backendName)"])
+        logger.info("store ready", metadata: ["backend": "\(store.backendName)", "role": "\(options.role.rawValue)"])
         if let created = try await Bootstrap.firstStart(store: store, dataDir: options.dataDir) {
             print("First start: created user \(created.user.email) and organization '\(created.organization.name)'.")
             print("A one-time API token for it is in \(created.tokenPath) (mode 0600).")
         }
         let secret = try await store.secretMeta("jwt_secret") { Identifier.secret(bytes: 48) }
-        var orchestratorOptions = Orchestrator.Options()
-        orchestratorOptions.stepDelay = options.stepDelay
         let repositories = Repositories(dataDir: options.dataDir)
-        let drivers: RuntimeDrivers
-        do { drivers = try await openRuntime(options, repositories: repositories, logger: logger) } catch {
-            await store.close()
-            throw error
+
+        // The worker half: the runtime, the activity queue, crons and automated backups.
+        let worker: Worker?
+        if options.role != .api {
+            do { worker = try await Worker.start(options, store: store, repositories: repositories, logger: logger) } catch {
+                await store.close()
+                throw error
+            }
+        } else {
+            worker = nil
         }
-        let router = drivers.router
-        var deployOptions = Deployer.Options(dataDir: options.dataDir)
-        deployOptions.baseDomain = options.baseDomain
-        deployOptions.buildLimits.processes = options.buildMaxProcesses
-        deployOptions.buildLimits.outputBytes = Int64(options.buildMaxOutputMB) << 20
-        let deployer = Deployer(store: store, repositories: repositories, drivers: drivers, options: deployOptions, logger: logger)
-        await deployer.removeLeftovers()
-        await deployer.restore()
-        let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),
-                                        options: orchestratorOptions, logger: logger)
-        let crons = CronScheduler(store: store, deployer: deployer, logger: logger)
-        await crons.start()
-        let backups = BackupScheduler(store: store, logger: logger, period: options.backupCheckPeriod)
-        await backups.start()
-        let context = ServerContext(store: store, orchestrator: orchestrator, signer: JWTSigner(secret: secret), logger: logger,
-                                    dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
-                                    repositories: repositories, deployer: deployer,
-                                    mailer: try Mailer(url: options.smtpURL, logger: logger), invitationLifetime: options.invitationLifetime,
-                                    vendor: options.vendor)
-        try context.hooks.install()
-        let responder = GroveResponder(routes: makeRoutes(context), server: context)
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "grove"),
-            services: [OrchestratorService(orchestrator: orchestrator)],
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? options.port
-                let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-                context.setPublicURLIfUnset("http://\(host):\(port)")
-                let loopback = ["0.0.0.0", "::", ""].contains(options.host) ? "127.0.0.1" : host
-                context.setInternalURL("http://\(loopback):\(port)")
-                print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
-                Task {
-                    if await router.available {
-                        let tls = await router.httpsPort.map { " and https://\(options.routerHost):\($0)" } ?? ""
-                        print("Grove router listening on http://\(options.routerHost):\(await router.httpPort)\(tls) (*.\(options.baseDomain))")
-                        fflush(nil)
-                    }
-                }
-                fflush(nil)
-            },
-            logger: logger
-        )
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        await crons.stop()
-        await backups.stop()
-        await deployer.shutdown()
+        if options.role == .worker, let worker {
+            // No HTTP: activities come through the store from the API processes.
+            print("Grove worker running (runtime \(options.runtime), store \(store.backendName))")
+            await worker.printRouter(options)
+            fflush(nil)
+            let group = ServiceGroup(configuration: .init(services: [.init(service: OrchestratorService(orchestrator: worker.orchestrator))],
+                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        } else {
+            // The API half: requests and git; an API-only process reads logs where a local worker beside it writes them.
+            let logs: (@Sendable (String, String) -> String)? = worker == nil && options.runtime == "local"
+                ? { @Sendable [dataDir = options.dataDir] (p: String, e: String) -> String in LocalRuntime.logDirectory(dataDir: dataDir, projectId: p, environmentId: e) } : nil
+            let context = ServerContext(store: store, orchestrator: worker?.orchestrator, signer: JWTSigner(secret: secret), logger: logger,
+                                        dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
+                                        repositories: repositories, deployer: worker?.deployer,
+                                        mailer: try Mailer(url: options.smtpURL, logger: logger), invitationLifetime: options.invitationLifetime,
+                                        vendor: options.vendor, role: options.role.rawValue, baseDomain: options.baseDomain, logDirectory: logs)
+            try context.hooks.install()
+            let responder = GroveResponder(routes: makeRoutes(context), server: context)
+            let app = Application(
+                responder: responder,
+                configuration: .init(address: .hostname(options.host, port: options.port), serverName: "grove"),
+                services: worker.map { [OrchestratorService(orchestrator: $0.orchestrator)] } ?? [],
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? options.port
+                    let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+                    context.setPublicURLIfUnset("http://\(host):\(port)")
+                    let loopback = ["0.0.0.0", "::", ""].contains(options.host) ? "127.0.0.1" : host
+                    context.setInternalURL("http://\(loopback):\(port)")
+                    print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
+                    fflush(nil)
+                    Task { await worker?.printRouter(options) }
+                },
+                logger: logger
+            )
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        }
+        await worker?.stop()
         // A fresh task: the service group may leave this one cancelled, and the drivers refuse work from cancelled tasks.
         await Task { await store.close() }.value
         logger.info("grove stopped")

@@ -21,9 +21,9 @@ enum BackupHandlers {
             let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
             try s.requireRole(.admin, l, on: e)
             let b = try await find(s, p, e, req.param("backupId"))
-            await s.deployer?.deleteBackup(projectId: p.id, backupId: b.id)
+            // The record goes now; the data goes with the activity, on the runtime that holds it.
             let a = s.makeActivity(type: "environment.backup.delete", project: p, environment: e, user: try req.requireUser(), action: "deleted backup \(b.id) of",
-                                   parameters: JSONObject([("backup_name", .string(b.id))]), log: ["Backup \(b.id) deleted."])
+                                   parameters: JSONObject([("backup_name", .string(b.id))]))
             try await s.store.transaction { tx in
                 try await tx.deleteBackup(projectId: p.id, id: b.id)
                 try await tx.insertActivity(a)

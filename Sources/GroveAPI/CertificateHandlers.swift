@@ -28,8 +28,8 @@ enum CertificateHandlers {
             do { try await s.store.insertCertificate(c) } catch StoreError.conflict {
                 throw APIError.conflict("This certificate is already added to the project.")
             }
-            try await refresh(s, p)
-            return .json(.created, resultEnvelope(render(s, c, canManage: true), activities: [], code: 201))
+            let a = try await refresh(s, p, req, action: "added a certificate to")
+            return .json(.created, resultEnvelope(render(s, c, canManage: true), activities: [s.render.activity(a, canCancel: false)], code: 201))
         }
         r.get("/projects/{projectId}/certificates/{certificateId}") { req in
             let (p, l) = try await s.visibleProject(req)
@@ -47,16 +47,16 @@ enum CertificateHandlers {
             if let invalid = try b.bool("is_invalid") { c.isInvalid = invalid }
             c.updatedAt = Timestamp.now()
             try await s.store.updateCertificate(c)
-            try await refresh(s, p)
-            return .json(.ok, resultEnvelope(render(s, c, canManage: true), activities: []))
+            let a = try await refresh(s, p, req, action: "updated a certificate of")
+            return .json(.ok, resultEnvelope(render(s, c, canManage: true), activities: [s.render.activity(a, canCancel: false)]))
         }
         r.delete("/projects/{projectId}/certificates/{certificateId}") { req in
             let (p, l) = try await s.visibleProject(req)
             try s.requireProjectAdmin(l)
             let c = try await find(s, p, req.param("certificateId"))
             try await s.store.deleteCertificate(projectId: p.id, id: c.id)
-            try await refresh(s, p)
-            return .json(.ok, resultEnvelope(nil, activities: []))
+            let a = try await refresh(s, p, req, action: "deleted a certificate of")
+            return .json(.ok, resultEnvelope(nil, activities: [s.render.activity(a, canCancel: false)]))
         }
     }
 
@@ -66,11 +66,16 @@ enum CertificateHandlers {
         }
     }
 
-    static func refresh(_ s: ServerContext, _ p: Project) async throws {
-        do { try await s.deployer?.refreshCertificates(projectId: p.id) } catch {
-            s.logger.error("router did not take the certificate change", metadata: ["project": "\(p.id)", "error": "\(error)"])
-            throw APIError(.internalServerError, "The certificate is saved but the router did not load it: \(error)")
+    /// The routers of the project's environments take the change through an activity on the worker; the answer waits
+    /// for it, so the certificate is served (or the failure known) when it comes.
+    static func refresh(_ s: ServerContext, _ p: Project, _ req: APIRequest, action: String) async throws -> Activity {
+        let a = s.makeActivity(type: "project.certificate.refresh", project: p, environment: nil, user: try req.requireUser(), action: action + " the project")
+        let done = try await s.runOnWorker(a)
+        if done?.result == .failure {
+            s.logger.error("router did not take the certificate change", metadata: ["project": "\(p.id)", "activity": "\(a.id)"])
+            throw APIError(.internalServerError, "The certificate is saved but the router did not load it: see activity \(a.id)")
         }
+        return done ?? a
     }
 
     static func find(_ s: ServerContext, _ p: Project, _ id: String) async throws -> TLSCertificate {

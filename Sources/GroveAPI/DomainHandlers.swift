@@ -105,7 +105,8 @@ enum DomainHandlers {
         guard Domain.isValidName(name) else {
             throw APIError.badRequest("\(raw) is not a valid domain name (labels of letters, digits and hyphens, at least two)", field: "name")
         }
-        if let base = s.deployer?.baseDomain, name == base || name.hasSuffix("." + base) {
+        if name == s.baseDomain || name.hasSuffix("." + s.baseDomain) {
+            let base = s.baseDomain
             throw APIError.badRequest("\(name) is under the platform's own domain \(base); environments get such hosts automatically", field: "name")
         }
         if try await s.store.allDomains(projectId: p.id).contains(where: { $0.name == name }) {

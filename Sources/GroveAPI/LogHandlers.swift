@@ -52,7 +52,7 @@ enum LogHandlers {
         let (p, l) = try await s.visibleProject(req)
         let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
         try s.requireRole(.contributor, l, on: e)
-        guard let deployer = s.deployer else { throw APIError.notFound("Logs of \(e.id)") }
-        return deployer.logDirectory(projectId: p.id, environmentId: e.id)
+        guard let locate = s.logLocator else { throw APIError.notFound("Logs of \(e.id)") }
+        return locate(p.id, e.id)
     }
 }

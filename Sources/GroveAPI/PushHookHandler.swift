@@ -42,7 +42,7 @@ struct PushHookHandler {
                 return follow(refused, noWait: true, preamble: messages)
             }
             let planned = try await service.plan(updates, options: options)
-            await server.orchestrator.nudge()
+            await server.orchestrator?.nudge()
             return follow(planned, noWait: options.noWait, preamble: messages)
         default:
             return json(.notFound, ["error": "unknown hook"])

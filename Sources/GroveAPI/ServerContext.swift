@@ -9,7 +9,8 @@ import Synchronization
 /// Shared by every handler: the store, the orchestrator, the signing key and the public URL.
 public final class ServerContext: Sendable {
     public let store: any Store
-    public let orchestrator: Orchestrator
+    /// This process's activity worker; nil in an API-only process (`--role api`).
+    public let orchestrator: Orchestrator?
     public let signer: JWTSigner
     public let logger: Logger
     public let dataDir: String
@@ -22,6 +23,12 @@ public final class ServerContext: Sendable {
     let verifiedTokens = VerifiedTokenCache()
     public let repositories: Repositories
     public let deployer: Deployer?
+    /// `api`, `worker` or `all` (`grove serve --role`).
+    public let role: String
+    /// Environments are served under this domain; custom domains may not use it.
+    public let baseDomain: String
+    /// Where an environment's logs are, when this process can read them (the worker's data directory).
+    let logLocator: (@Sendable (_ projectId: String, _ environmentId: String) -> String)?
     /// What environments run, from the store (any process answers for any worker's environments).
     public var deployments: DeploymentRecords { DeploymentRecords(store: store, repositories: repositories) }
     let pushSessions = PushSessions()
@@ -34,10 +41,14 @@ public final class ServerContext: Sendable {
     /// How long an invitation link stays valid.
     public let invitationLifetime: TimeInterval
 
-    public init(store: any Store, orchestrator: Orchestrator, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
+    public init(store: any Store, orchestrator: Orchestrator?, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
                 region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil,
-                mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400, vendor: String = "grove") {
+                mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400, vendor: String = "grove", role: String = "all",
+                baseDomain: String = "localhost", logDirectory: (@Sendable (_ projectId: String, _ environmentId: String) -> String)? = nil) {
         self.deployer = deployer
+        self.role = role
+        self.baseDomain = baseDomain
+        self.logLocator = logDirectory ?? deployer.map { d in { @Sendable (p: String, e: String) -> String in d.logDirectory(projectId: p, environmentId: e) } }
         self.mailer = mailer ?? (try? Mailer(url: nil, logger: logger)) ?? Self.logOnlyMailer(logger)
         self.invitationLifetime = invitationLifetime
         self.repositories = repositories ?? Repositories(dataDir: dataDir)
@@ -79,21 +90,28 @@ public final class ServerContext: Sendable {
             guard let open = try? await store.activities(projectId: projectId, filter: filter), !open.isEmpty else { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        if let deployer {
-            // What the records name and what the runtime still runs (a deployment whose record went first included).
-            var environments = Set(((try? await store.environments(projectId: projectId)) ?? []).map(\.id))
-            environments.formUnion(await deployer.deployedEnvironments(projectId: projectId))
-            for e in environments.sorted() {
-                await deployer.undeploy(projectId: projectId, environmentId: e, keepData: false)
-            }
-            await deployer.forgetProject(projectId)
+        // A worker tears everything down, then removes the records; the answer waits for it.
+        guard let project = try await store.project(id: projectId) else { return }
+        var parameters = JSONObject()
+        if let subscriptionId { parameters["subscription_id"] = .string(subscriptionId) }
+        let a = makeActivity(type: "project.delete", project: project, environment: nil, user: nil, action: "deleted the project", parameters: parameters)
+        _ = try await runOnWorker(a, timeout: .seconds(300))
+        guard try await store.project(id: projectId) == nil else {
+            throw APIError(.internalServerError, "The project is being deleted (activity \(a.id)) but this did not finish in time; it goes on.")
         }
-        try await store.transaction { tx in
-            try await tx.deleteProject(id: projectId)
-            if let subscriptionId { try await tx.deleteSubscription(id: subscriptionId) }
+    }
+
+    /// Queues an activity a worker runs and waits until it ends (or `timeout`); nil when it went with its project.
+    func runOnWorker(_ a: Activity, timeout: Duration = .seconds(60)) async throws -> Activity? {
+        try await store.insertActivity(a)
+        await orchestrator?.nudge()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            guard let current = try await store.activity(id: a.id) else { return nil }
+            if current.state == .complete || current.state == .cancelled { return current }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        repositories.delete(projectId)
-        try? FileManager.default.removeItem(atPath: dataDir + "/build-cache/" + projectId)
+        return try await store.activity(id: a.id)
     }
 
     /// Where this process answers on loopback, for its own git hooks.

@@ -6,7 +6,8 @@ enum SystemHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         r.get("/grove/system") { req in
             _ = try req.requireUser()
-            var o = JSONObject([("version", .string(GroveVersion.string)), ("store", .string(s.store.backendName)), ("region", .string(s.region))])
+            var o = JSONObject([("version", .string(GroveVersion.string)), ("store", .string(s.store.backendName)), ("region", .string(s.region)),
+                                ("role", .string(s.role)), ("base_domain", .string(s.baseDomain))])
             if let info = await s.deployer?.systemInfo() { for (k, v) in info { o[k] = v } }
             return .json(.ok, .object(o))
         }

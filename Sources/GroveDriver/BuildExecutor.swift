@@ -47,4 +47,6 @@ public protocol BuildExecutor: Sendable {
     func clearCache() async
     /// Removes builds an interrupted process left unfinished; returns what it removed.
     func removeUnfinished() async -> [String]
+    /// Removes what the project's builds keep between builds (its build cache).
+    func forgetProject(_ projectId: String) async
 }

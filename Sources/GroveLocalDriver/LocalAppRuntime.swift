@@ -46,7 +46,9 @@ public actor LocalAppRuntime: AppRuntime {
     /// The user tenant code runs as (nil when Grove is not root).
     var tenant: SandboxUser? { sandbox.mode == .bubblewrap ? sandbox.tenant : nil }
 
-    public nonisolated func logDirectory(_ environment: EnvironmentKey) -> String {
+    public nonisolated func logDirectory(_ environment: EnvironmentKey) -> String { Self.logDirectory(dataDir: dataDir, environment) }
+
+    static func logDirectory(dataDir: String, _ environment: EnvironmentKey) -> String {
         (dataDir as NSString).appendingPathComponent("logs/\(environment.projectId)/\(environment.environmentId)")
     }
 

@@ -19,6 +19,11 @@ public struct LocalBuildExecutor: BuildExecutor {
 
     public func clearCache() async { builder.clear() }
 
+    public func forgetProject(_ projectId: String) async {
+        let dataDir = (builder.root as NSString).deletingLastPathComponent
+        try? FileManager.default.removeItem(atPath: (dataDir as NSString).appendingPathComponent("build-cache/\(projectId)"))
+    }
+
     /// Builds that never finished have no `.grove-ready`.
     public func removeUnfinished() async -> [String] {
         let fm = FileManager.default

@@ -24,6 +24,11 @@ public enum LocalRuntime {
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
+    /// Where the local runtime writes an environment's logs (an API process beside the worker reads them there).
+    public static func logDirectory(dataDir: String, projectId: String, environmentId: String) -> String {
+        LocalAppRuntime.logDirectory(dataDir: dataDir, EnvironmentKey(projectId: projectId, environmentId: environmentId))
+    }
+
     /// Starts the router and opens the volume store; the drivers share the sandbox, cgroups and networks.
     public static func open(_ options: Options, repositories: Repositories, logger: Logger) async throws -> RuntimeDrivers {
         let sandbox = Sandbox.detect(logger: logger, hidden: [options.dataDir])

@@ -25,6 +25,19 @@ public enum Identifier {
 
     public static func uuid() -> String { UUID().uuidString.lowercased() }
 
+    /// A 13-character id derived from `seed` (FNV-1a): every process that derives it from the same seed gets the
+    /// same id, so inserting a record under it twice is a conflict rather than a duplicate.
+    public static func derived(from seed: String, length: Int = 13) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in seed.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        var out = ""
+        for _ in 0..<length {
+            out.append(alphabet[Int(h % UInt64(alphabet.count))])
+            h = (h / UInt64(alphabet.count)) ^ ((h &* 0x9e37_79b9_7f4a_7c15) >> 7)
+        }
+        return out
+    }
+
     /// A secret with 256 bits of entropy, hex encoded (API tokens, refresh tokens).
     public static func secret(bytes: Int = 32) -> String {
         var g = SystemRandomNumberGenerator()

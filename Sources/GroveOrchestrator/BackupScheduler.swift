@@ -52,15 +52,17 @@ public actor BackupScheduler {
         if open.contains(where: { $0.parameters["automated"]?.boolValue == true }) { return }
         let last = try await store.backups(projectId: project.id, environmentId: env.id)
             .filter(\.automated).compactMap { Timestamp.parse($0.createdAt) }.max()
-        guard policy.isDue(now: now, lastAutomated: last, environmentCreated: Timestamp.parse(env.createdAt) ?? now) else { return }
+        guard policy.isDue(now: now, lastAutomated: last, environmentCreated: Timestamp.parse(env.createdAt) ?? now),
+              let slot = policy.latestSlot(before: now) else { return }
         let id = Identifier.lowercaseAlphanumeric(26)
-        let a = Activity(projectId: project.id, environments: [env.id], type: "environment.backup", userId: nil,
+        // One activity per slot, whatever number of processes schedule: its id is the slot's, so a second insert conflicts.
+        let a = Activity(id: Identifier.derived(from: "automated-backup/\(project.id)/\(env.id)/\(Int64(slot.timeIntervalSince1970))"), projectId: project.id, environments: [env.id], type: "environment.backup", userId: nil,
                          description: "Grove created an automated backup of <environment data-id=\"\(env.id)\">\(Self.escape(env.title))</environment>",
                          text: "Grove created an automated backup of \(env.title)",
                          parameters: .object(JSONObject([("backup_name", .string(id)), ("safe", .bool(false)), ("automated", .bool(true)),
                                                          ("environment", .string(env.id))])),
                          seq: SequenceClock.shared.next(), createdAt: Timestamp.now())
-        try await store.insertActivity(a)
+        do { try await store.insertActivity(a) } catch StoreError.conflict { return }
         logger.info("queued automated backup \(id) of \(project.id)/\(env.id)")
     }
 

@@ -26,7 +26,7 @@ public actor Deployer {
     let store: any Store
     let repositories: Repositories
     /// The runtime: the only way to the machines environments run on.
-    public let drivers: RuntimeDrivers
+    public nonisolated let drivers: RuntimeDrivers
     let options: Options
     let logger: Logger
     var current: [EnvironmentKey: Deployment] = [:]

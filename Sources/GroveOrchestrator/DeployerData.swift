@@ -48,6 +48,7 @@ extension Deployer {
     /// of volumes, mounts, logs and run files.
     public func forgetProject(_ projectId: String) async {
         await services?.forgetProject(projectId)
+        await builds.forgetProject(projectId)
         await volumes.forgetProject(projectId)
         try? FileManager.default.removeItem(atPath: (options.dataDir as NSString).appendingPathComponent("deployments/\(projectId)"))
     }

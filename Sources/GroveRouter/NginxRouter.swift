@@ -90,8 +90,10 @@ public actor NginxRouter {
             if !exited { await Exec.stop(p, grace: .seconds(2)); _ = await Exec.wait(p) }
             pid = nil
             master = nil
-            guard attempt < 3, autoPort || autoTLS, why.contains("in use") else { throw RuntimeError("nginx did not start: \(why)") }
-            logger.notice("router: a port was taken before nginx bound it; starting again on other ports")
+            // bubblewrap binds the host's mounts recursively: a network namespace mounted or unmounted meanwhile fails it.
+            let racedMount = why.contains("bwrap:") && why.contains("mount")
+            guard attempt < 3, racedMount || ((autoPort || autoTLS) && why.contains("in use")) else { throw RuntimeError("nginx did not start: \(why)") }
+            logger.notice("router: nginx did not start (\(racedMount ? "a mount changed while its sandbox was made" : "a port was taken before nginx bound it")); starting again")
         }
         let tls = tlsPort.map { " and https://\(host):\($0)" } ?? ""
         logger.info("router: nginx on http://\(host):\(port)\(tls)")

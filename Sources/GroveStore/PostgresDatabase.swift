@@ -3,13 +3,21 @@ import GroveModel
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL through a PostgresNIO connection pool; the client's `run()` lives in a task owned by this object.
+/// Every committed write sends `NOTIFY grove_changes`; each process listens on one connection and counts them, so
+/// API processes sharing the database know when a cached answer may be stale (the response cache).
 public final class PostgresDatabase: SQLDatabase {
     public let dialect = SQLDialect.postgres
     let client: PostgresClient
     let runner: Task<Void, Never>
     let logger: Logger
+    static let channel = "grove_changes"
+    let changes = ChangeCounter()
+    /// True while the LISTEN connection is up: without it other processes' writes would go unseen.
+    let listening = WriteFlag()
+    private let listener = Mutex<Task<Void, Never>?>(nil)
 
     /// Accepts `postgres://user:password@host:port/database` (also `postgresql://`, and `?host=/socket/dir`).
     public static func connect(url: String, logger: Logger) async throws -> PostgresDatabase {
@@ -38,8 +46,37 @@ public final class PostgresDatabase: SQLDatabase {
             runner.cancel()
             throw StoreError.engine("cannot connect to PostgreSQL at \(comps.host ?? socketDir ?? "?"):\(port): \(error)")
         }
+        db.startListening()
         return db
     }
+
+    /// Holds one connection listening on the change channel; reconnects after a second when it drops. Each
+    /// notification (and each new listen, which may have missed some) moves the change version.
+    func startListening() {
+        let task = Task { [client, changes, listening, logger] in
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { conn in
+                        try await conn.listen(on: Self.channel) { notifications in
+                            listening.set(true)
+                            changes.bump()
+                            for try await _ in notifications { changes.bump() }
+                        }
+                    }
+                } catch {
+                    if !Task.isCancelled { logger.warning("store: the change listener stopped (\(error)); answers are not cached until it is back") }
+                }
+                listening.set(false)
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        listener.withLock { $0 = task }
+    }
+
+    /// Moves with every committed write of any process on the database; nil while the listener is down.
+    public var changeVersion: UInt64? { listening.value ? changes.value : nil }
+
+    static func isWrite(_ sql: String) -> Bool { !SQLiteDatabase.isRead(sql) }
 
     init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
         self.client = client
@@ -50,10 +87,18 @@ public final class PostgresDatabase: SQLDatabase {
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         do {
             let rows = try await client.query(Self.makeQuery(sql, binds), logger: logger)
-            return try await Self.collect(rows)
+            let out = try await Self.collect(rows)
+            if Self.isWrite(sql) { await notifyChange() }
+            return out
         } catch let e as PSQLError {
             throw Self.translate(e)
         }
+    }
+
+    /// After a write outside a transaction: this process's version moves now, the others' on the notification.
+    func notifyChange() async {
+        changes.bump()
+        _ = try? await client.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.channel)"), logger: logger)
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -61,8 +106,12 @@ public final class PostgresDatabase: SQLDatabase {
             return try await client.withConnection { conn in
                 _ = try await conn.query(PostgresQuery(unsafeSQL: "BEGIN"), logger: logger)
                 do {
-                    let v = try await body(PostgresTransaction(connection: conn, logger: logger))
+                    let tx = PostgresTransaction(connection: conn, logger: logger)
+                    let v = try await body(tx)
+                    // Delivered to the listeners when the transaction commits, not before.
+                    if tx.wrote.value { _ = try await conn.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.channel)"), logger: logger) }
                     _ = try await conn.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger)
+                    if tx.wrote.value { changes.bump() }
                     return v
                 } catch {
                     _ = try? await conn.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: logger)
@@ -75,6 +124,9 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func close() async {
+        let task = listener.withLock { $0 }
+        task?.cancel()
+        _ = await task?.value
         runner.cancel()
         _ = await runner.value
     }
@@ -126,9 +178,12 @@ public final class PostgresDatabase: SQLDatabase {
 struct PostgresTransaction: SQLDatabase, @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// Whether the transaction wrote (its commit then notifies).
+    let wrote = WriteFlag()
     var dialect: SQLDialect { .postgres }
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         do {
+            if PostgresDatabase.isWrite(sql) { wrote.set() }
             let rows = try await connection.query(PostgresDatabase.makeQuery(sql, binds), logger: logger)
             return try await PostgresDatabase.collect(rows)
         } catch let e as PSQLError {
@@ -137,4 +192,11 @@ struct PostgresTransaction: SQLDatabase, @unchecked Sendable {
     }
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T { try await body(self) }
     func close() async {}
+}
+
+/// A flag shared across tasks: a transaction has written; the change listener is up.
+final class WriteFlag: Sendable {
+    private let state = Mutex(false)
+    func set(_ v: Bool = true) { state.withLock { $0 = v } }
+    var value: Bool { state.withLock { $0 } }
 }

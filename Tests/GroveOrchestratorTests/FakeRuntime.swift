@@ -79,6 +79,7 @@ struct FakeBuilds: BuildExecutor {
     func build(_ request: BuildRequest, log: @escaping LogSink) async throws -> Artifact { await world.build(request) }
     func clearCache() async {}
     func removeUnfinished() async -> [String] { [] }
+    func forgetProject(_ projectId: String) async {}
 }
 
 struct FakeApps: AppRuntime {

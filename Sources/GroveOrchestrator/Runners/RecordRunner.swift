@@ -37,7 +37,9 @@ public enum DefaultRunners {
         r["environment.merge"] = MergeRunner(repositories: repositories, deployer: deployer)
         r["environment.backup"] = BackupRunner(repositories: repositories, deployer: deployer)
         r["environment.restore"] = RestoreRunner(repositories: repositories, deployer: deployer)
-        r["environment.backup.delete"] = RecordRunner()
+        r["environment.backup.delete"] = BackupDeleteRunner(deployer: deployer)
+        r["project.certificate.refresh"] = CertificateRefreshRunner(deployer: deployer)
+        r["project.delete"] = ProjectDeleteRunner(repositories: repositories, deployer: deployer)
         r["environment.synchronize"] = SynchronizeRunner(repositories: repositories, deployer: deployer)
         r["environment.operation"] = RuntimeOperationRunner(deployer: deployer)
         for verb in ["create", "update", "delete"] {

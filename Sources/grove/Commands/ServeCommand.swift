@@ -65,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("network"), help: "isolated: a network namespace per environment (root, iproute2, nftables); host: environments share the host's network.")
     var network = "isolated"
 
+    @Option(name: .customLong("role"), help: "api: the REST API and git only (several may share one PostgreSQL); worker: the runtime, activities, crons and backups, no HTTP; all: both.")
+    var role = "all"
+
     @Option(name: .customLong("runtime"), help: "Where environments run: local (this host: bubblewrap sandboxes, cgroups, nginx, the volume store).")
     var runtime = "local"
 
@@ -114,6 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--runtime takes \(APIServer.runtimes.joined(separator: " or ")) (this Grove has no \(runtime) runtime)")
         }
         opts.runtime = runtime
+        guard let r = APIServer.Role(rawValue: role) else { throw ValidationError("--role takes api, worker or all") }
+        opts.role = r
         guard buildMaxProcesses >= 16 else { throw ValidationError("--build-max-processes takes at least 16") }
         guard buildMaxOutput >= 16 else { throw ValidationError("--build-max-output takes at least 16 (MB)") }
         opts.buildMaxProcesses = buildMaxProcesses

@@ -42,6 +42,10 @@ final class TestServer: @unchecked Sendable {
     var output: String { process?.output ?? lastOutput }
     private var lastOutput = ""
     var initialToken = ""
+    /// `grove serve --role`: an API-only process has no router; a worker has no API.
+    var role = "all"
+    /// Whether stopping removes the data directory (not when other processes share it).
+    var ownsDataDir = true
 
     static func start(_ backend: Backend, stepDelayMs: Int = 0, extraArgs: [String] = []) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grove-test-\(UUID().uuidString.prefix(8))").path
@@ -62,7 +66,8 @@ final class TestServer: @unchecked Sendable {
 
     /// Starts the process (again, after `stop`) and waits for its "listening" line.
     func launch() async throws {
-        var args = ["serve", "--listen", "127.0.0.1:0", "--router-listen", "127.0.0.1:0", "--router-tls-port", "0", "--data-dir", dataDir, "--log-level", "warning"]
+        var args = ["serve", "--listen", "127.0.0.1:0", "--router-listen", "127.0.0.1:0", "--router-tls-port", "0", "--data-dir", dataDir, "--log-level", "warning",
+                    "--role", role]
         if let databaseURL { args += ["--database-url", databaseURL] }
         if stepDelayMs > 0 { args += ["--activity-step-delay", String(stepDelayMs)] }
         args += extraArgs
@@ -72,6 +77,16 @@ final class TestServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             let text = p.output
+            if role == "api", let r = text.range(of: #"API listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
+                baseURL = String(text[r].dropFirst("API listening on ".count))
+                return
+            }
+            if role == "worker", text.contains("Grove worker running"),
+               let rr = text.firstMatch(of: /router listening on http:\/\/127\.0\.0\.1:(\d+) and https:\/\/127\.0\.0\.1:(\d+)/) {
+                routerPort = Int(rr.1) ?? 0
+                routerTLSPort = Int(rr.2) ?? 0
+                return
+            }
             if let r = text.range(of: #"API listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression),
                let rr = text.firstMatch(of: /router listening on http:\/\/127\.0\.0\.1:(\d+) and https:\/\/127\.0\.0\.1:(\d+)/) {
                 baseURL = String(text[r].dropFirst("API listening on ".count))
@@ -85,6 +100,16 @@ final class TestServer: @unchecked Sendable {
         p.signal(SIGKILL)
         _ = p.wait()
         throw TestFailure("grove serve did not start: \(p.output)")
+    }
+
+    /// SIGKILL, as a crash or an OOM kill would: nothing is shut down gracefully.
+    func crash() {
+        guard let p = process else { return }
+        p.signal(SIGKILL)
+        _ = p.wait()
+        lastOutput = p.output
+        ServerRegistry.shared.remove(p.pid)
+        process = nil
     }
 
     /// SIGTERM (graceful shutdown), then SIGKILL after 15 s.
@@ -121,6 +146,7 @@ final class TestServer: @unchecked Sendable {
             ServerRegistry.shared.remove(p.pid)
             process = nil
         }
+        guard ownsDataDir else { return }
         // A volume image the server could not unmount (it was killed) must not pin the directory.
         if FileManager.default.fileExists(atPath: dataDir + "/volumes.img") { _ = try? Spawn.run("/bin/umount", ["-l", dataDir + "/volumes"]) }
         try? FileManager.default.removeItem(atPath: dataDir)

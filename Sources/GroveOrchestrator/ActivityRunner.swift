@@ -1,3 +1,4 @@
+import Synchronization
 import GroveModel
 import GroveStore
 
@@ -24,31 +25,43 @@ public struct ActivityFailure: Error, CustomStringConvertible {
     public init(_ message: String) { description = message }
 }
 
-/// What a runner may do to its activity: log, report progress, check for cancellation.
-public final class ActivityContext: @unchecked Sendable {
+/// What a runner may do to its activity: log, report progress, check for cancellation. Runners may log from
+/// several tasks at once: the log sequence is taken under a lock, so no two lines share a number.
+public final class ActivityContext: Sendable {
     public let store: any Store
-    public private(set) var activity: Activity
-    private var logSeq: Int64
+    private struct State {
+        var activity: Activity
+        var logSeq: Int64
+    }
+    private let state: Mutex<State>
     private let stepDelay: Duration
 
     init(store: any Store, activity: Activity, lastLogSeq: Int64, stepDelay: Duration) {
         self.store = store
-        self.activity = activity
-        self.logSeq = lastLogSeq
+        self.state = Mutex(State(activity: activity, logSeq: lastLogSeq))
         self.stepDelay = stepDelay
     }
 
+    /// The activity as this runner last changed it.
+    public var activity: Activity { state.withLock { $0.activity } }
+
     /// Appends a line to the activity log (a newline is added when missing).
     public func log(_ message: String) async throws {
-        logSeq += 1
+        let (id, seq) = state.withLock { s -> (String, Int64) in
+            s.logSeq += 1
+            return (s.activity.id, s.logSeq)
+        }
         let text = message.hasSuffix("\n") ? message : message + "\n"
-        try await store.appendLog(ActivityLogItem(activityId: activity.id, seq: logSeq, timestamp: Timestamp.now(), message: text))
+        try await store.appendLog(ActivityLogItem(activityId: id, seq: seq, timestamp: Timestamp.now(), message: text))
     }
 
     public func progress(_ percent: Int) async throws {
-        activity.completionPercent = min(99, max(activity.completionPercent, percent))
-        activity.updatedAt = Timestamp.now()
-        try await store.updateActivity(activity)
+        let a = state.withLock { s -> Activity in
+            s.activity.completionPercent = min(99, max(s.activity.completionPercent, percent))
+            s.activity.updatedAt = Timestamp.now()
+            return s.activity
+        }
+        try await store.updateActivity(a)
     }
 
     /// Throws `ActivityCancelled` when a user asked to cancel.
@@ -66,5 +79,5 @@ public final class ActivityContext: @unchecked Sendable {
         try await checkCancelled()
     }
 
-    func update(_ a: Activity) { activity = a }
+    func update(_ a: Activity) { state.withLock { $0.activity = a } }
 }

@@ -14,13 +14,12 @@ public actor AppSupervisor {
         }
     }
 
-    final class Instance: @unchecked Sendable {
+    /// One supervised process; it lives only in `instances`, so the actor alone changes it.
+    struct Instance {
         let spec: Spec
         var pid: pid_t
         var restarts = 0
-        var stopping = false
         var monitor: Task<Void, Never>?
-        init(spec: Spec, pid: pid_t) { self.spec = spec; self.pid = pid }
     }
 
     private var instances: [String: Instance] = [:]
@@ -31,23 +30,23 @@ public actor AppSupervisor {
     /// Starts `spec` under `key` (replacing nothing: keys are unique per deployment generation).
     public func start(_ key: String, _ spec: Spec) throws {
         let pid = try Exec.spawn(spec.argv, env: spec.env, cwd: spec.cwd, logPath: spec.logPath)
-        let inst = Instance(spec: spec, pid: pid)
-        instances[key] = inst
-        inst.monitor = Task { await self.watch(key, inst) }
+        instances[key] = Instance(spec: spec, pid: pid)
+        instances[key]?.monitor = Task { await self.watch(key) }
     }
 
-    private func watch(_ key: String, _ inst: Instance) async {
+    /// Restarts the process whenever it exits, until `stop` removes it.
+    private func watch(_ key: String) async {
         var backoff: Duration = .seconds(1)
-        while true {
-            let status = await Exec.wait(inst.pid)
-            if inst.stopping || Task.isCancelled { return }
-            inst.restarts += 1
+        while let pid = instances[key]?.pid {
+            let status = await Exec.wait(pid)
+            guard let inst = instances[key], !Task.isCancelled else { return }
+            instances[key]?.restarts += 1
             Self.note(inst.spec.logPath, "grove: the process exited with status \(status); restarting in \(backoff.components.seconds) s")
-            logger.warning("process exited", metadata: ["instance": "\(key)", "status": "\(status)", "restarts": "\(inst.restarts)"])
+            logger.warning("process exited", metadata: ["instance": "\(key)", "status": "\(status)", "restarts": "\(inst.restarts + 1)"])
             try? await Task.sleep(for: backoff)
-            if inst.stopping { return }
+            guard instances[key] != nil, !Task.isCancelled else { return }
             backoff = min(backoff * 2, .seconds(30))
-            do { inst.pid = try Exec.spawn(inst.spec.argv, env: inst.spec.env, cwd: inst.spec.cwd, logPath: inst.spec.logPath) } catch {
+            do { instances[key]?.pid = try Exec.spawn(inst.spec.argv, env: inst.spec.env, cwd: inst.spec.cwd, logPath: inst.spec.logPath) } catch {
                 Self.note(inst.spec.logPath, "grove: cannot restart: \(error)")
                 return
             }
@@ -64,8 +63,8 @@ public actor AppSupervisor {
 
     /// Stops the process group: SIGTERM, then SIGKILL after `grace`.
     public func stop(_ key: String, grace: Duration = .seconds(10)) async {
+        // Gone from `instances` first: its watcher sees that and does not restart it.
         guard let inst = instances.removeValue(forKey: key) else { return }
-        inst.stopping = true
         await Exec.stop(inst.pid, grace: grace)
         inst.monitor?.cancel()
     }

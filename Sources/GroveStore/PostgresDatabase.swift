@@ -175,7 +175,7 @@ public final class PostgresDatabase: SQLDatabase {
     }
 }
 
-struct PostgresTransaction: SQLDatabase, @unchecked Sendable {
+struct PostgresTransaction: SQLDatabase, Sendable {
     let connection: PostgresConnection
     let logger: Logger
     /// Whether the transaction wrote (its commit then notifies).

@@ -26,6 +26,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "GroveModel", swiftSettings: strict),
+        .target(name: "GroveProcess", swiftSettings: strict),
         .target(
             name: "GroveStore",
             dependencies: [
@@ -37,10 +38,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "GroveGit", dependencies: ["GroveModel", "GroveConfig"], swiftSettings: strict),
+        .target(name: "GroveGit", dependencies: ["GroveModel", "GroveConfig", "GroveProcess"], swiftSettings: strict),
         .target(name: "GroveConfig", dependencies: ["GroveModel", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(name: "GroveDriver", dependencies: ["GroveModel", "GroveConfig"], swiftSettings: strict),
-        .target(name: "GroveRuntime", dependencies: ["GroveConfig", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "GroveRuntime", dependencies: ["GroveConfig", "GroveProcess", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(
             name: "GroveBuild",
             dependencies: ["GroveModel", "GroveConfig", "GroveGit", "GroveRuntime", "GroveDriver", .product(name: "Crypto", package: "swift-crypto")],
@@ -95,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "grove",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveAPI", "GroveClient", "GroveRuntime",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveAPI", "GroveClient", "GroveRuntime", "GroveProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

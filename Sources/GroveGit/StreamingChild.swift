@@ -68,7 +68,7 @@ public final class StreamingChild: @unchecked Sendable {
                 c.resume(returning: done)
             }
         }
-        if !ok { throw ChildProcess.SpawnError(description: "the child process stopped reading its input") }
+        if !ok { throw ChildProcess.SpawnError("the child process stopped reading its input") }
     }
 
     public func closeInput() {

@@ -1,4 +1,5 @@
 import Foundation
+import GroveProcess
 
 /// Runs a short administrative command (btrfs, cp, initdb, psql, ...) to completion and collects its output.
 public enum AdminCommand {
@@ -9,21 +10,11 @@ public enum AdminCommand {
     }
 
     public static func run(_ argv: [String], environment: [String: String]? = nil) async throws -> Output {
-        guard let exe = argv.first else { throw RuntimeError("no command to run") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = Array(argv.dropFirst())
-        if let environment { p.environment = environment }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        p.standardInput = FileHandle.nullDevice
-        return try await withCheckedThrowingContinuation { c in
-            p.terminationHandler = { proc in
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                c.resume(returning: Output(status: proc.terminationStatus, text: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
-            }
-            do { try p.run() } catch { c.resume(throwing: error) }
+        guard !argv.isEmpty else { throw RuntimeError("no command to run") }
+        let out: Subprocess.Output
+        do { out = try await Subprocess.run(argv, environment: environment, mergeErrors: true) } catch let e as Subprocess.SpawnError {
+            throw RuntimeError(e.description)
         }
+        return Output(status: out.status, text: String(decoding: out.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -1,10 +1,9 @@
 import Foundation
+import GroveProcess
 
 /// Process spawning for the runtime: children get their own process group (so a stop reaches the whole
 /// tree), stdout and stderr go to a file or a pipe, and exits are observed on a dedicated thread.
 public enum Exec {
-    static func cStrings(_ a: [String]) -> [UnsafeMutablePointer<CChar>?] { a.map { strdup($0) } + [nil] }
-
     static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Starts `argv` with `env`, in `cwd`, output appended to `logPath`. Returns the pid. Children die with
@@ -15,48 +14,19 @@ public enum Exec {
     }
 
     static func spawnNow(_ argv: [String], env: [String: String], cwd: String?, logPath: String) throws -> pid_t {
-        let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND, 0o640)
-        guard fd >= 0 else { throw RuntimeError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        posix_spawn_file_actions_adddup2(&actions, fd, 2)
-        // Nothing else of ours reaches the child: a pipe another thread is reading (a command's output) would
-        // otherwise stay open in a long-lived child, and that reader would never see the end of it.
-        closeInheritedDescriptors(&actions)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attr, 0)
-        var none = sigset_t(); sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attr, &none)
-        var all = sigset_t(); sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attr, &all)
+        var o = Subprocess.Options(environment: env)
+        o.stdin = .null
+        o.stdout = .file(logPath)
+        o.stderr = .sameAsStdout
+        o.ownProcessGroup = true
         // posix_spawn has no portable chdir; GNU env changes directory and execs the command.
         var argv = cwd.map { ["/usr/bin/env", "-C", $0, "--"] + argv } ?? argv
         if let setpriv = Self.setpriv { argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv }
-        let args = cStrings(argv), envp = cStrings(env.map { "\($0.key)=\($0.value)" })
-        defer { for p in args { free(p) }; for p in envp { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attr, args, envp)
-        guard rc == 0 else { throw RuntimeError("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
-        return pid
+        do { return try Subprocess.spawn(argv, o).pid } catch let e as Subprocess.SpawnError { throw RuntimeError(e.description) }
     }
 
     /// Waits for `pid` off the cooperative pool; returns the exit status (128+signal when killed).
-    public static func wait(_ pid: pid_t) async -> Int32 {
-        await withCheckedContinuation { c in
-            Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                c.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
-            }
-        }
-    }
+    public static func wait(_ pid: pid_t) async -> Int32 { await Subprocess.wait(pid) }
 
     /// Runs to completion, output to `logPath`; the status.
     public static func run(_ argv: [String], env: [String: String], cwd: String?, logPath: String) async throws -> Int32 {
@@ -76,10 +46,7 @@ public enum Exec {
     }
 
     public static func runSync(_ exe: String, _ args: [String], env: [String: String]) throws -> Int32 {
-        let pid = try spawn([exe] + args, env: env, cwd: nil, logPath: "/dev/null")
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        Subprocess.waitBlocking(try spawn([exe] + args, env: env, cwd: nil, logPath: "/dev/null"))
     }
 
     /// SIGTERM to the process group, SIGKILL after `grace`.
@@ -267,14 +234,4 @@ final class Spawner: @unchecked Sendable {
         guard let result else { throw RuntimeError("spawn did not run") }
         return try result.get()
     }
-}
-
-/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not export: every
-/// descriptor from 3 up is closed in the child.
-private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-private let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-    .map { unsafeBitCast($0, to: AddCloseFrom.self) }
-
-func closeInheritedDescriptors(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>) {
-    _ = addCloseFrom?(actions, 3)
 }

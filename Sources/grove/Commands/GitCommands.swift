@@ -2,43 +2,29 @@ import ArgumentParser
 import Foundation
 import GroveClient
 import GroveModel
+import GroveProcess
 
 /// Runs git with the terminal attached, so its progress and the platform's `remote:` lines show live.
 enum GitRunner {
     static func run(_ args: [String], extraEnv: [String: String] = [:]) throws -> Int32 {
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in extraEnv { env[k] = v }
-        let argv = (["git"] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for e in envp { free(e) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, "git", nil, nil, argv, envp)
-        guard rc == 0 else { throw CLIError("Cannot run git: \(String(cString: strerror(rc))). Install git.") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        var o = Subprocess.Options(environment: ProcessInfo.processInfo.environment.merging(extraEnv) { $1 })
+        o.stdin = .inherit
+        o.searchPath = true
+        do { return Subprocess.waitBlocking(try Subprocess.spawn(["git"] + args, o).pid) } catch {
+            throw CLIError("Cannot run git: \(error). Install git.")
+        }
     }
 
     /// git's output for a read-only query, or nil when it fails.
     static func capture(_ args: [String]) -> String? {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("grove-git-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        guard let fd = Optional(open(out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)), fd >= 0 else { return nil }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = (["git"] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, "git", &actions, nil, argv, environ)
-        close(fd)
-        guard rc == 0 else { return nil }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0, let text = try? String(contentsOf: out, encoding: .utf8) else { return nil }
+        var o = Subprocess.Options()
+        o.stdout = .file(out.path)
+        o.stderr = .null
+        o.searchPath = true
+        guard let child = try? Subprocess.spawn(["git"] + args, o), Subprocess.waitBlocking(child.pid) == 0,
+              let text = try? String(contentsOf: out, encoding: .utf8) else { return nil }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GroveProcess
 import GroveClient
 import GroveModel
 
@@ -72,21 +73,21 @@ func clientCommand(_ ep: JSON, dump: Bool) throws -> (argv: [String], env: [Stri
 }
 
 func execClient(_ argv: [String], env: [String: String], stdin: String?) throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = argv
-    p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-    if let stdin {
-        let pipe = Pipe()
-        p.standardInput = pipe
-        try p.run()
-        pipe.fileHandleForWriting.write(Data(stdin.utf8))
-        try pipe.fileHandleForWriting.close()
-    } else {
-        try p.run()
+    var o = Subprocess.Options(environment: ProcessInfo.processInfo.environment.merging(env) { $1 })
+    o.stdin = stdin == nil ? .inherit : .pipe
+    let child = try Subprocess.spawn(["/usr/bin/env"] + argv, o)
+    if let stdin, let fd = child.stdin {
+        _ = Subprocess.ignoreBrokenPipes
+        let bytes = Array(stdin.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { if errno == EINTR { continue }; break }
+            offset += n
+        }
+        close(fd)
     }
-    p.waitUntilExit()
-    return p.terminationStatus
+    return Subprocess.waitBlocking(child.pid)
 }
 
 struct DbSql: AsyncParsableCommand {

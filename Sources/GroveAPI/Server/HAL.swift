@@ -7,11 +7,24 @@ import GroveModel
 /// they fetched. Grove serves both with and without the `/api` prefix.
 enum HRef {
     static func make(base: String, path: String) -> String {
-        guard path.hasPrefix("/projects/") else { return path }
-        let parts = path.split(separator: "?", maxSplits: 1)[0].split(separator: "/")
-        if parts.count >= 3, ["user-access", "team-access", "invitations"].contains(parts[2]) { return path }
+        // Byte scanning: every rendered record has a dozen links, and a list renders thousands of them.
+        let bytes = Array(path.utf8)
+        let prefix = Array("/projects/".utf8)
+        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return path }
+        let slash = UInt8(ascii: "/"), query = UInt8(ascii: "?")
+        var i = prefix.count
+        while i < bytes.count, bytes[i] != slash, bytes[i] != query { i += 1 }
+        if i < bytes.count, bytes[i] == slash {
+            var j = i + 1
+            while j < bytes.count, bytes[j] != slash, bytes[j] != query { j += 1 }
+            let segment = bytes[(i + 1)..<j]
+            if Self.accountsSegments.contains(where: { segment.elementsEqual($0) }) { return path }
+        }
         return base + "/api" + path
     }
+
+    /// `/projects/{id}/<segment>` paths that belong to the accounts API (path-absolute, no `/api`).
+    static let accountsSegments: [[UInt8]] = ["user-access", "team-access", "invitations"].map { Array($0.utf8) }
 }
 
 /// Builds `_links` objects; hrefs follow `HRef`.

@@ -8,12 +8,7 @@ extension Deployer {
     /// A worker's start: brings the runtime to what the store says each environment should run (same artifacts and
     /// ports, no hooks). Records of environments that are no longer active are dropped.
     public func restore() async {
-        // Grove before deployment records kept them as files; those cannot be restarted from.
-        let legacy = (options.dataDir as NSString).appendingPathComponent("deployments")
-        if FileManager.default.fileExists(atPath: legacy) {
-            logger.notice("deployments recorded by an older Grove are not restarted: redeploy those environments")
-            try? FileManager.default.removeItem(atPath: legacy)
-        }
+        await redeployLegacy()
         let records: [DeploymentRecord]
         do { records = try await store.deployments(projectId: nil) } catch {
             logger.error("cannot read the deployment records: \(error)")
@@ -31,6 +26,34 @@ extension Deployer {
             }
             await restore(key, env: env, deployment: d)
         }
+    }
+
+    /// Grove before deployment records kept each environment's deployment as a file of its own shape. Those
+    /// environments are redeployed (a `environment.redeploy` activity: the build cache has their artifacts, only
+    /// post_deploy hooks run), then the files go.
+    func redeployLegacy() async {
+        let legacy = (options.dataDir as NSString).appendingPathComponent("deployments")
+        guard let projects = try? FileManager.default.contentsOfDirectory(atPath: legacy) else { return }
+        for p in projects {
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: legacy + "/" + p)) ?? [] where f.hasSuffix(".json") {
+                let stem = String(f.dropLast(5))
+                let envId = stem.removingPercentEncoding ?? stem
+                guard let env = try? await store.environment(projectId: p, id: envId), env.status == .active,
+                      (try? await store.deployment(projectId: p, environmentId: envId)) == nil else { continue }
+                let a = Activity(projectId: p, environments: [envId], type: "environment.redeploy", userId: nil,
+                                 description: "Grove redeployed <environment data-id=\"\(envId)\">\(envId)</environment> after an upgrade",
+                                 text: "Grove redeployed \(envId) after an upgrade", parameters: .object(JSONObject()),
+                                 seq: SequenceClock.shared.next(), createdAt: Timestamp.now())
+                do {
+                    try await store.insertActivity(a)
+                    logger.notice("redeploying \(p)/\(envId): its deployment was recorded by an older Grove")
+                } catch {
+                    logger.error("cannot queue the redeploy of \(p)/\(envId): \(error)")
+                    return
+                }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: legacy)
     }
 
     func restore(_ key: EnvironmentKey, env: Environment, deployment: Deployment) async {

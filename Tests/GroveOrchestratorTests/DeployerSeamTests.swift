@@ -3,6 +3,7 @@ import GroveConfig
 import GroveDriver
 import GroveModel
 import GroveOrchestrator
+import GroveStore
 import Testing
 
 /// The orchestrator against fake drivers: what it asks of the runtime, in which order, and what it keeps when the
@@ -173,5 +174,23 @@ struct DeployerSeamTests {
         #expect(await f.world.liveServices[f.main]?.map(\.name) == ["db"])
         #expect(await f.world.commands.count == hooks)
         #expect(try await again.records.view(projectId: f.projectId, environmentId: "main")?.commit == commit)
+    }
+
+    @Test func deploymentsAnOlderGroveRecordedAsFilesAreRedeployed() async throws {
+        let f = try await DeployerFixture.make()
+        defer { Task { await f.close() } }
+        let legacy = f.dir + "/deployments/\(f.projectId)"
+        try FileManager.default.createDirectory(atPath: legacy, withIntermediateDirectories: true)
+        try Data("sealed bytes of the old shape".utf8).write(to: URL(fileURLWithPath: legacy + "/main.json"))
+        try Data("x".utf8).write(to: URL(fileURLWithPath: legacy + "/gone.json"))
+        await f.deployer().restore()
+        var filter = ActivityFilter(environmentId: "main")
+        filter.types = ["environment.redeploy"]
+        let queued = try await f.store.activities(projectId: f.projectId, filter: filter)
+        #expect(queued.count == 1 && queued.first?.state == .pending)
+        #expect(!FileManager.default.fileExists(atPath: f.dir + "/deployments"))
+        // Restoring again queues nothing more.
+        await f.deployer().restore()
+        #expect(try await f.store.activities(projectId: f.projectId, filter: filter).count == 1)
     }
 }

@@ -68,10 +68,13 @@ struct BackupDelete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backup:delete", abstract: "Delete a backup.")
     @OptionGroup var common: CommonOptions
     @Argument var id: String
+    @Flag(name: [.customShort("W"), .customLong("no-wait")], help: "Do not wait until its data is deleted.") var noWait = false
     func run() async throws {
         let client = try Session.client()
         let (path, _) = try await environmentPath(common, client)
-        try await client.delete(path + "/backups/\(Session.segment(id))")
+        let reply = try await client.delete(path + "/backups/\(Session.segment(id))")
         print("Deleted backup \(id).")
+        // The record is gone; its data goes with the activity.
+        try await followActivities(reply, client: client, wait: !noWait)
     }
 }

@@ -103,8 +103,19 @@ public struct CommandSpec: Sendable {
     }
 }
 
+/// Something the runtime saw happen to a running instance on its own (not asked by the orchestrator).
+public struct InstanceEvent: Sendable, Equatable {
+    public var instanceId: String
+    /// `restarted`: it exited and the runtime started it again (`error` says how).
+    public var state: String
+    public var error: String?
+    public init(instanceId: String, state: String, error: String?) { self.instanceId = instanceId; self.state = state; self.error = error }
+}
+
 /// Starts, stops and watches the processes of applications, workers and commands, with their limits.
 public protocol AppRuntime: Sendable {
+    /// What happens to instances between deployments (crashes and restarts), for the observed deployment state.
+    var events: AsyncStream<InstanceEvent> { get }
     /// Starts the instance; with `waitUntilReady`, returns once a web instance accepts connections (throws, with the
     /// end of its log, when it exits or does not listen in time).
     func start(_ spec: InstanceSpec, waitUntilReady: Bool) async throws -> InstanceEndpoint

@@ -28,8 +28,12 @@ public actor LocalAppRuntime: AppRuntime {
     /// Runs timed commands with their output streamed (the builder's step runner).
     let stepRunner: Builder
 
+    public nonisolated let events: AsyncStream<InstanceEvent>
+
     init(dataDir: String, sandbox: Sandbox, cgroups: Cgroups, networks: EnvironmentNetworks?, services: ServiceManager?, builder: Builder,
          limits: Limits, logger: Logger) {
+        let (events, continuation) = AsyncStream.makeStream(of: InstanceEvent.self, bufferingPolicy: .bufferingNewest(1000))
+        self.events = events
         self.dataDir = dataDir
         self.sandbox = sandbox
         self.cgroups = cgroups
@@ -38,7 +42,9 @@ public actor LocalAppRuntime: AppRuntime {
         self.stepRunner = builder
         self.limits = limits
         self.logger = logger
-        self.supervisor = AppSupervisor(logger: logger)
+        self.supervisor = AppSupervisor(logger: logger) { key, status, exits in
+            continuation.yield(InstanceEvent(instanceId: key, state: "restarted", error: "exited with status \(status) (\(exits) time\(exits == 1 ? "" : "s")); restarted"))
+        }
     }
 
     public nonisolated var mountsWritable: Bool { sandbox.mode == .bubblewrap }

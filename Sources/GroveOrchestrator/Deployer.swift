@@ -30,6 +30,8 @@ public actor Deployer {
     let options: Options
     let logger: Logger
     var current: [EnvironmentKey: Deployment] = [:]
+    /// Follows the runtime's instance events into the records' observed state.
+    var observer: Task<Void, Never>?
 
     var builds: any BuildExecutor { drivers.builds }
     var apps: any AppRuntime { drivers.apps }
@@ -315,7 +317,34 @@ public actor Deployer {
     public var records: DeploymentRecords { DeploymentRecords(store: store, repositories: repositories) }
 
     /// Stops everything the runtime runs (server shutdown); deployments are restored at the next start.
-    public func shutdown() async { await drivers.shutdown() }
+    public func shutdown() async {
+        observer?.cancel()
+        await drivers.shutdown()
+    }
+
+    /// From now on, what the runtime reports about instances (a crash and its restart) reaches their records.
+    public func startObserving() {
+        guard observer == nil else { return }
+        let events = drivers.apps.events
+        observer = Task { for await e in events { await self.record(e) } }
+    }
+
+    /// Writes an instance event into the observed state of the deployment that started the instance (only while that
+    /// deployment is still the environment's).
+    func record(_ e: InstanceEvent) async {
+        guard let (key, d) = current.first(where: { $0.value.apps.contains { $0.id == e.instanceId } }) else { return }
+        do {
+            guard let r = try await store.deployment(projectId: key.projectId, environmentId: key.environmentId), r.generation == d.generation else { return }
+            var observed = ObservedInstance.decode(r.observed)
+            guard let i = observed.firstIndex(where: { $0.id == e.instanceId }) else { return }
+            observed[i].state = e.state
+            observed[i].error = e.error
+            try await store.updateObservedDeployment(projectId: key.projectId, environmentId: key.environmentId, generation: d.generation,
+                                                    observed: try ObservedInstance.encode(observed), updatedAt: Timestamp.now())
+        } catch {
+            logger.error("cannot record what happened to \(e.instanceId): \(error)")
+        }
+    }
 
     // MARK: routing
 

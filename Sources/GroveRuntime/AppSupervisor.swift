@@ -25,7 +25,13 @@ public actor AppSupervisor {
     private var instances: [String: Instance] = [:]
     let logger: Logger
 
-    public init(logger: Logger) { self.logger = logger }
+    /// Told every time a supervised process exits: its key, exit status and how often it has exited so far.
+    let onExit: (@Sendable (_ key: String, _ status: Int32, _ exits: Int) -> Void)?
+
+    public init(logger: Logger, onExit: (@Sendable (_ key: String, _ status: Int32, _ exits: Int) -> Void)? = nil) {
+        self.logger = logger
+        self.onExit = onExit
+    }
 
     /// Starts `spec` under `key` (replacing nothing: keys are unique per deployment generation).
     public func start(_ key: String, _ spec: Spec) throws {
@@ -43,6 +49,7 @@ public actor AppSupervisor {
             instances[key]?.restarts += 1
             Self.note(inst.spec.logPath, "grove: the process exited with status \(status); restarting in \(backoff.components.seconds) s")
             logger.warning("process exited", metadata: ["instance": "\(key)", "status": "\(status)", "restarts": "\(inst.restarts + 1)"])
+            onExit?(key, status, inst.restarts + 1)
             try? await Task.sleep(for: backoff)
             guard instances[key] != nil, !Task.isCancelled else { return }
             backoff = min(backoff * 2, .seconds(30))

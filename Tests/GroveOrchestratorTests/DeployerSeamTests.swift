@@ -193,4 +193,28 @@ struct DeployerSeamTests {
         await f.deployer().restore()
         #expect(try await f.store.activities(projectId: f.projectId, filter: filter).count == 1)
     }
+
+    @Test func anInstanceTheRuntimeRestartedIsRecordedAsSo() async throws {
+        let f = try await DeployerFixture.make()
+        defer { Task { await f.close() } }
+        let d = f.deployer()
+        await d.startObserving()
+        let commit = try f.commit(f.files, marker: "one")
+        try await d.deploy(projectId: f.projectId, environmentId: "main", commit: commit, config: try await f.config()) { _ in }
+        let web = try #require(await f.world.instances(f.main).first { $0.kind == "web" })
+        f.world.report(InstanceEvent(instanceId: web.id, state: "restarted", error: "exited with status 1 (1 time); restarted"))
+        // An event about an instance no deployment started changes nothing.
+        f.world.report(InstanceEvent(instanceId: "elsewhere/app/web/9", state: "restarted", error: "x"))
+        var states: [String?] = []
+        for _ in 0..<200 {
+            let observed = try await d.records.instances(projectId: f.projectId, environmentId: "main")
+            states = observed.map { $0["state"]?.stringValue }
+            if states.contains("restarted") { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let observed = try await d.records.instances(projectId: f.projectId, environmentId: "main")
+        #expect(states == ["restarted", "running"], "\(observed)")
+        #expect(observed.first?["error"]?.stringValue == "exited with status 1 (1 time); restarted")
+        await d.shutdown()
+    }
 }

@@ -6,6 +6,12 @@ import GroveModel
 /// A runtime that runs nothing: it records what the orchestrator asks and keeps "data" as strings, so the
 /// orchestrator's deploy, branch, backup and restore logic can be tested without a process, volume or router.
 actor FakeWorld {
+    /// Instance events as a runtime would report them (`crash`).
+    nonisolated let events: AsyncStream<InstanceEvent>
+    nonisolated let eventSink: AsyncStream<InstanceEvent>.Continuation
+    init() { (events, eventSink) = AsyncStream.makeStream(of: InstanceEvent.self) }
+    nonisolated func report(_ e: InstanceEvent) { eventSink.yield(e) }
+
     var running: [String: InstanceSpec] = [:]
     var sites: [EnvironmentKey: RouterSite] = [:]
     var builds: [String] = []
@@ -84,6 +90,7 @@ struct FakeBuilds: BuildExecutor {
 
 struct FakeApps: AppRuntime {
     let world: FakeWorld
+    var events: AsyncStream<InstanceEvent> { world.events }
     func start(_ spec: InstanceSpec, waitUntilReady: Bool) async throws -> InstanceEndpoint { try await world.start(spec) }
     func stop(_ id: String, grace: Duration) async { await world.stop(id) }
     func reservePorts(_ count: Int) async throws -> [Int] { await world.ports(count) }

@@ -60,6 +60,15 @@ struct ProcessRoleSerialTests {
         let appLog = try await two.get("/projects/\(pid)/environments/main/logs/app")
         #expect(appLog.status == 200, "the second API reads the worker's logs: \(appLog.text)")
 
+        // The application crashes: the worker restarts it and records so, and the other API process shows it.
+        #expect(current["grove_instances"]?.arrayValue?.first?["state"]?.stringValue == "running", "\(current)")
+        _ = try Spawn.run("/usr/bin/pkill", ["-f", "^python3 -m http.server"])
+        try await waitFor(timeout: 60) {
+            let instances = try await two.get("/projects/\(pid)/environments/main/deployments/current").json["grove_instances"]?.arrayValue ?? []
+            return instances.contains { $0["state"]?.stringValue == "restarted" && $0["error"]?.stringValue?.contains("exited with status") == true }
+        }
+        try await waitFor(timeout: 60) { try worker.fetch(pid).1.contains("one") }
+
         // The worker dies during the next deploy hook; the push waits, the restarted worker runs the activity again.
         let second = try tree.commit(["index.html": "two\n"])
         let pusher = try Spawn.start("/usr/bin/git", ["-C", tree.dir, "push", tree.remote, "HEAD:refs/heads/main"],

@@ -102,6 +102,8 @@ enum DeploymentHandlers {
             ("workers", DeploymentDocument.workers(.object(webapps))),
             // Grove sizes instances by flags, not by container profiles.
             ("container_profiles", ""),
+            // Grove's addition: each instance as the runtime last reported it (state, address, what went wrong).
+            ("grove_instances", .array(try await s.deployments.instances(projectId: p.id, environmentId: e.id))),
             ("_links", links.json),
         ]))
     }

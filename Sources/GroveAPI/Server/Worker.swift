@@ -22,6 +22,7 @@ struct Worker: Sendable {
         let deployer = Deployer(store: store, repositories: repositories, drivers: drivers, options: deployOptions, logger: logger)
         await deployer.removeLeftovers()
         await deployer.restore()
+        await deployer.startObserving()
         var orchestratorOptions = Orchestrator.Options()
         orchestratorOptions.stepDelay = options.stepDelay
         let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),

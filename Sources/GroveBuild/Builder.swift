@@ -11,24 +11,8 @@ import Synchronization
 /// The key covers the application's tree, its configuration and the build-visible variables, so the same
 /// inputs are never built twice; `clear(project:)` empties the cache.
 public struct Builder: Sendable {
-    public struct Request: Sendable {
-        public var app: ApplicationConfig
-        public var projectId: String
-        public var entropy: String
-        public var commit: String
-        /// git's id of the application's tree.
-        public var treeId: String
-        /// Build-visible user variables: `PLATFORM_VARIABLES` content and `env:` ones.
-        public var variables: JSONObject
-        public var envVariables: [String: String]
-        public var limits: BuildLimits
-
-        public init(app: ApplicationConfig, projectId: String, entropy: String, commit: String, treeId: String,
-                    variables: JSONObject, envVariables: [String: String], limits: BuildLimits = BuildLimits()) {
-            self.app = app; self.projectId = projectId; self.entropy = entropy; self.commit = commit; self.treeId = treeId
-            self.variables = variables; self.envVariables = envVariables; self.limits = limits
-        }
-    }
+    /// What one build needs: the driver seam's request, built here by the local runtime.
+    public typealias Request = BuildRequest
 
     public struct Artifact: Sendable {
         /// Content address of the build (also `PLATFORM_TREE_ID`).

@@ -1,6 +1,5 @@
 import Foundation
 import GroveProcess
-import Synchronization
 
 /// git and other short programs run to completion with `input` on stdin, stdout and stderr collected.
 public enum ChildProcess {
@@ -32,10 +31,4 @@ public enum ChildProcess {
     }
 
     static func readAll(_ fd: Int32) -> [UInt8] { Subprocess.readAll(fd) }
-}
-
-final class ByteBox: Sendable {
-    private let bytes = Mutex<[UInt8]>([])
-    func set(_ b: [UInt8]) { bytes.withLock { $0 = b } }
-    func get() -> [UInt8] { bytes.withLock { $0 } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GroveProcess
 
 /// A child process whose stdin is written and stdout read while it runs: git's pack protocols stream
 /// (a push's upload and the hook messages that answer it), so nothing may wait for the whole input or output.
@@ -7,7 +8,7 @@ public final class StreamingChild: @unchecked Sendable {
     private var iterator: AsyncStream<[UInt8]>.Iterator?
     private let pid: pid_t
     private let inFD: Int32
-    private let errBox = ByteBox()
+    private let errBox = Bytes()
     private let errDone = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var inputClosed = false

@@ -9,10 +9,8 @@ public struct LocalBuildExecutor: BuildExecutor {
     let sandbox: Sandbox
 
     public func build(_ r: BuildRequest, log: @escaping LogSink) async throws -> Artifact {
-        let request = Builder.Request(app: r.app, projectId: r.projectId, entropy: r.entropy, commit: r.commit, treeId: r.treeId,
-                                      variables: r.variables, envVariables: r.envVariables, limits: r.limits)
         let a: Builder.Artifact
-        do { a = try await builder.build(request, log: log) } catch let e as BuildFailure { throw DriverFailure(e.description) }
+        do { a = try await builder.build(r, log: log) } catch let e as BuildFailure { throw DriverFailure(e.description) }
         let inside = sandbox.appPath(hostPath: a.path)
         return Artifact(key: a.key, hostPath: a.path, appDir: inside, runtimeEnvironment: a.runtime.environment(app: inside), reused: a.reused)
     }

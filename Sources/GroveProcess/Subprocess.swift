@@ -201,10 +201,11 @@ public enum Subprocess {
 }
 
 /// Bytes handed from a reader thread to its waiter.
-final class Bytes: Sendable {
+public final class Bytes: Sendable {
     private let bytes = Mutex<[UInt8]>([])
-    func set(_ b: [UInt8]) { bytes.withLock { $0 = b } }
-    func get() -> [UInt8] { bytes.withLock { $0 } }
+    public init() {}
+    public func set(_ b: [UInt8]) { bytes.withLock { $0 = b } }
+    public func get() -> [UInt8] { bytes.withLock { $0 } }
 }
 
 /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not export: every

@@ -93,9 +93,7 @@ public struct DeploymentRecords: Sendable {
 
     /// When each environment of the project went live with what it runs (environments without a deployment are absent).
     public func deployedAt(projectId: String) async throws -> [String: String] {
-        var out: [String: String] = [:]
-        for r in try await store.deployments(projectId: projectId) { out[r.environmentId] = r.deployedAt }
-        return out
+        try await store.deploymentTimes(projectId: projectId, environmentId: nil)
     }
 
     /// The URLs an environment serves, for the API and CLI.

@@ -320,6 +320,16 @@ public struct SQLStore: Store {
         try await exec("DELETE FROM deployments WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(environmentId)])
     }
 
+    public func deploymentTimes(projectId: String, environmentId: String?) async throws -> [String: String] {
+        let rows = environmentId.map { _ in "SELECT environment_id, deployed_at FROM deployments WHERE project_id = ? AND environment_id = ?" }
+            ?? "SELECT environment_id, deployed_at FROM deployments WHERE project_id = ?"
+        var out: [String: String] = [:]
+        for r in try await db.query(rows, [.text(projectId)] + (environmentId.map { [.text($0)] } ?? [])) {
+            if let e = r["environment_id"]?.string, let at = r["deployed_at"]?.string { out[e] = at }
+        }
+        return out
+    }
+
     private func deploymentRecords(_ rows: [SQLRow]) throws -> [DeploymentRecord] {
         try rows.map { r in
             guard let p = r["project_id"]?.string, let e = r["environment_id"]?.string, let g = r["generation"]?.int, let c = r["commit_sha"]?.string,

@@ -110,6 +110,9 @@ public protocol Store: Sendable {
     /// Every record, or one project's.
     func deployments(projectId: String?) async throws -> [DeploymentRecord]
     func deleteDeployment(projectId: String, environmentId: String) async throws
+    /// When each deployed environment of the project (or only `environmentId`) went live: environment -> time.
+    /// Reads one column: listing environments needs no deployment document.
+    func deploymentTimes(projectId: String, environmentId: String?) async throws -> [String: String]
 
     func insertBackup(_ b: Backup) async throws
     func deleteBackup(projectId: String, id: String) async throws

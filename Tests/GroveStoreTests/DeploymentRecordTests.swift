@@ -33,6 +33,8 @@ struct DeploymentRecordTests {
         try await store.putDeployment(DeploymentRecord(projectId: "q", environmentId: "main", generation: 1, commit: "c", deployedAt: "t", desired: "{}",
                                                        observed: "[]", updatedAt: "t"))
         #expect(try await store.deployments(projectId: nil).map(\.projectId) == ["p", "q"])
+        #expect(try await store.deploymentTimes(projectId: "p", environmentId: nil) == ["main": "t1"])
+        #expect(try await store.deploymentTimes(projectId: "p", environmentId: "other").isEmpty)
         try await store.deleteProject(id: "p")
         #expect(try await store.deployments(projectId: nil).map(\.projectId) == ["q"])
         try await store.deleteDeployment(projectId: "q", environmentId: "main")

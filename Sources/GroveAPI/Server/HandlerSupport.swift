@@ -38,7 +38,7 @@ extension ServerContext {
     /// The environment when the caller holds a role on its type; 404 otherwise.
     /// When the environment's running deployment went live, nil when nothing runs.
     func deployedAt(_ p: Project, _ e: Environment) async throws -> String? {
-        try await store.deployment(projectId: p.id, environmentId: e.id)?.deployedAt
+        try await store.deploymentTimes(projectId: p.id, environmentId: e.id)[e.id]
     }
 
     func visibleEnvironment(_ project: Project, _ level: ProjectAccessLevel, id: String) async throws -> Environment {

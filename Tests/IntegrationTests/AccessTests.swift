@@ -16,6 +16,11 @@ struct AccessTests {
         let token = try s.createUser(email: "carol@example.com")
         let carol = try await s.login(token: token)
         #expect(try await carol.get("/projects/\(pid)").status == 404)
+        // Another tenant cannot tear the project down or touch its certificates; no teardown is queued.
+        #expect(try await carol.delete("/projects/\(pid)").status == 404)
+        #expect(try await carol.delete("/projects/\(pid)/certificates/anything").status == 404)
+        let queued = (try await admin.get("/projects/\(pid)/activities").json.arrayValue ?? []).map { $0["type"]?.stringValue }
+        #expect(!queued.contains("project.delete") && !queued.contains("project.certificate.refresh"), "\(queued)")
 
         let (st, g) = try s.admin(["admin:grant", "-p", pid, "--email", "carol@example.com", "--permission", "viewer",
                                     "--permission", "production:viewer", "--permission", "development:contributor"])
@@ -24,6 +29,8 @@ struct AccessTests {
         #expect(p.status == 200)
         #expect(p.json["_links"]?["#edit"] == nil)
         #expect(try await carol.patch("/projects/\(pid)", ["title": "mine"]).status == 403)
+        #expect(try await carol.delete("/projects/\(pid)").status == 403, "a viewer cannot delete the project")
+        #expect(try await admin.get("/projects/\(pid)").status == 200)
         let main = try await carol.get("/projects/\(pid)/environments/main").json
         #expect(main["_links"]?["#branch"] == nil)
         #expect(main["_links"]?["#edit"] == nil)

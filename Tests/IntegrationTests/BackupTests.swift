@@ -46,6 +46,15 @@ struct BackupTests {
         // Bad input: unknown backups, and a backup restored through another environment's path.
         #expect(try await http.post(env + "/backups/nope/restore", [:]).status == 404)
         #expect(try await http.get("/projects/\(pid)/environments/restored/backups/\(id)").status == 404)
+        // Deleting through a path that climbs, or another environment's path: refused, nothing queued, the data stays.
+        let before = (try await http.get(env + "/activities").json.arrayValue ?? []).count
+        for hostile in ["..%2F..%2Fvolumes", "%2E%2E", "..%2F\(id)"] {
+            let d = try await http.delete(env + "/backups/\(hostile)")
+            #expect(d.status == 404 && d.json["message"]?.stringValue?.isEmpty == false, "\(hostile): \(d.status) \(d.text)")
+        }
+        #expect(try await http.delete("/projects/\(pid)/environments/restored/backups/\(id)").status == 404)
+        #expect((try await http.get(env + "/activities").json.arrayValue ?? []).count == before)
+        #expect(FileManager.default.fileExists(atPath: s.dataDir + "/volumes/_backups/\(pid)/\(id)"))
 
         let cli = ["GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken, "GROVE_CONFIG_DIR": s.dataDir + "-cli"]
         var (cs, co) = try CLI.run(["backup:list", "-p", pid, "--format", "csv"], env: cli)

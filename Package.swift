@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "grove",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveAPI", "GroveClient", "GroveRuntime", "GroveProcess",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveAPI", "GroveClient", "GroveRuntime", "GroveProcess", "GroveConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

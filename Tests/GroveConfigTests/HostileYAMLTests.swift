@@ -2,8 +2,9 @@ import Foundation
 import GroveConfig
 import Testing
 
-/// Configuration files written to hurt the server: each is refused naming the limit. The time bounds only catch a
-/// blow-up (unbounded, these took minutes to hours); bench/ and the serial integration test measure speed.
+/// Configuration files written to hurt the server: each is refused naming the limit it reached, which is what bounds
+/// the work (unbounded, these took minutes to hours). How long each takes is measured by bench/config.sh, not here:
+/// wall-clock bounds in a suite sharing two cores with builds and servers only measure the neighbours.
 @Suite struct HostileYAMLTests {
     static let app = "name: app\ntype: python:3.12\nweb: {commands: {start: python3 -m http.server $PORT}}\n"
 
@@ -16,29 +17,20 @@ import Testing
         return s
     }()
 
-    static func timed<T>(_ body: () async -> T) async -> (T, Duration) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let value = await body()
-        return (value, clock.now - start)
-    }
-
     @Test func billionLaughsIsRefusedAtOnce() async throws {
-        let ((config, issues), took) = await Self.timed { await load([".platform.app.yaml": Self.billionLaughs]) }
+        let (config, issues) = await load([".platform.app.yaml": Self.billionLaughs])
         #expect(config == nil)
         #expect(rendered(issues).contains("expands to more than \(YAMLLimits.maxExpandedNodes) values"), "\(rendered(issues))")
         #expect(issues.first?.file == ".platform.app.yaml")
         #expect(issues.first?.line != nil)
-        #expect(took < .seconds(30), "took \(took)")
     }
 
     @Test func aliasesUsedAsKeysAreBoundedToo() async throws {
         var doc = Self.app + "x0: &x0 {a: 1, b: 2}\n"
         for i in 1...30 { doc += "x\(i): &x\(i) {? *x\(i - 1) : 1, ? [*x\(i - 1)] : 2}\n" }
-        let ((config, issues), took) = await Self.timed { await load([".platform.app.yaml": doc]) }
+        let (config, issues) = await load([".platform.app.yaml": doc])
         #expect(config == nil)
         #expect(rendered(issues).contains("once its aliases are expanded"), "\(rendered(issues))")
-        #expect(took < .seconds(30), "took \(took)")
     }
 
     @Test func deepNestingIsRefused() async throws {
@@ -69,20 +61,18 @@ import Testing
             files["conf/l\(level).yaml"] = "[" + Array(repeating: next, count: 40).joined(separator: ", ") + "]\n"
         }
         files[".platform.app.yaml"] = Self.app + "variables: {env: {big: !include conf/l0.yaml}}\n"
-        let ((config, issues), took) = await Self.timed { await load(files) }
+        let (config, issues) = await load(files)
         #expect(config == nil)
         #expect(rendered(issues).contains("more than \(YAMLLimits.maxConvertedNodes) values"), "\(rendered(issues))")
-        #expect(took < .seconds(30), "took \(took)")
     }
 
-    @Test func manyKeysCostLinearTime() async throws {
-        // 40,000 keys took 80 s (30,000 about 45 s) when duplicates were looked for pair by pair; now it is a set lookup each.
+    @Test func manyKeysAreRead() async throws {
+        // 30,000 keys took 45 s when duplicates were looked for pair by pair; bench/config.sh times this file.
         var doc = Self.app + "variables:\n  env:\n"
         for i in 0..<30_000 { doc += "    k\(i): v\n" }
-        let ((config, issues), took) = await Self.timed { await load([".platform.app.yaml": doc]) }
+        let (config, issues) = await load([".platform.app.yaml": doc])
         #expect(issues.isEmpty, "\(rendered(issues).prefix(500))")
         #expect(config?.application("app")?.variables["env"]?.count == 30_000)
-        #expect(took < .seconds(30), "took \(took)")
     }
 
     @Test func duplicateKeysAreStillFound() async throws {

@@ -44,7 +44,7 @@ struct ActivityTests {
 
 }
 
-@Suite("Activity queue timing")
+@Suite("Activity queue lanes")
 struct ActivityQueueSerialTests {
     /// Seconds since the epoch of an API timestamp (`2026-12-01T15:40:05.683123+00:00`).
     static func seconds(_ t: String?) -> Double? {
@@ -53,38 +53,33 @@ struct ActivityQueueSerialTests {
         return base.timeIntervalSince1970 + micros / 1_000_000
     }
 
-    @Test("hundreds of queued variable activities run fast and never hold a push behind them")
+    @Test("variable activities queued on an environment never hold a push behind them")
     func recordsDoNotHoldPushes() async throws {
-        let s = try await TestServer.start(.sqlite)
+        // Each activity step takes half a second, so the variable activities are certainly still queued when the
+        // push arrives; what is checked is order, not speed (bench/activities.sh measures the lanes).
+        let s = try await TestServer.start(.sqlite, stepDelayMs: 500)
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
-        var first: JSON = .null, last: JSON = .null
-        let count = 300
-        for i in 0..<count {
+        var records: [JSON] = []
+        for i in 0..<8 {
             let r = try await http.post("/projects/\(pid)/environments/main/variables", ["name": .string("V\(i)"), "value": "x"])
-            let a = try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first)
-            if i == 0 { first = a }
-            last = a
+            records.append(try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first))
         }
         try tree.commit(["index.html": "hi\n"])
         let (st, out) = try tree.push(["HEAD:refs/heads/main"])
         #expect(st == 0, "\(out)")
         let pushes = try await http.get("/projects/\(pid)/environments/main/activities?type=environment.push").json.arrayValue ?? []
         let push = try #require(pushes.first)
-        let queued = (Self.seconds(push["started_at"]?.stringValue) ?? 0) - (Self.seconds(push["created_at"]?.stringValue) ?? 99)
-        #expect(queued < 2, "the push waited \(queued) s in the queue")
-        let a0 = try await waitForActivity(http, first)
-        let aN = try await waitForActivity(http, last)
-        #expect(a0["result"] == "success" && aN["result"] == "success")
-        // The lane's throughput: each record activity's own time, start to completion (the API's posting rate is
-        // not what is measured here).
-        let records = try await http.get("/projects/\(pid)/environments/main/activities?type=environment.variable.create&count=1000").json.arrayValue ?? []
-        #expect(records.count == count)
-        let busy = records.reduce(0.0) { sum, a in
-            sum + max(0, (Self.seconds(a["completed_at"]?.stringValue) ?? 99) - (Self.seconds(a["started_at"]?.stringValue) ?? 0))
-        }
-        #expect(Double(count) / busy >= 100, "\(count) record activities ran \(busy) s in all")
+        var done: [JSON] = []
+        for a in records { done.append(try await waitForActivity(http, a)) }
+        #expect(done.allSatisfy { $0["result"] == "success" })
+        let lastRecordDone = try #require(Self.seconds(done.last?["completed_at"]?.stringValue))
+        let pushStarted = try #require(Self.seconds(push["started_at"]?.stringValue))
+        #expect(pushStarted < lastRecordDone, "the push started at \(pushStarted), after the queued variables (\(lastRecordDone))")
+        // The records themselves still ran one after another, in the order they were asked for.
+        let starts = done.compactMap { Self.seconds($0["started_at"]?.stringValue) }
+        #expect(starts == starts.sorted() && starts.count == records.count)
     }
 
     @Test("queued activities run in order per environment; pending ones cancel; the log streams live", arguments: Backend.allCases)

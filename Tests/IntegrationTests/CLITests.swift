@@ -24,6 +24,25 @@ struct CLITests {
         }
     }
 
+    @Test("app:config-validate checks a local tree as a push would, without a server")
+    func configValidate() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grove-validate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".platform"), withIntermediateDirectories: true)
+        let app = "name: app\ntype: python:3.12\nweb: {commands: {start: python3 -m http.server $PORT}}\n"
+        try Data((app + "relationships: {db: \"db:postgresql\"}\n").utf8).write(to: dir.appendingPathComponent(".platform.app.yaml"))
+        try Data("db: {type: \"postgresql:16\", disk: 256}\n".utf8).write(to: dir.appendingPathComponent(".platform/services.yaml"))
+        let env = ["GROVE_API_URL": "http://127.0.0.1:9", "GROVE_TOKEN": ""]
+        let (ok, okOut) = try CLI.run(["app:config-validate", "--dir", dir.path], env: env)
+        #expect(ok == 0 && okOut.contains("valid: 1 application(s) (app), 1 service(s)"), "\(okOut)")
+        // A mistake is named with its file and line, and the exit status says so.
+        try Data("db: {type: \"postgresql:16\", disk: many}\n".utf8).write(to: dir.appendingPathComponent(".platform/services.yaml"))
+        let (bad, badOut) = try CLI.run(["app:config-validate", "--dir", dir.path], env: env)
+        #expect(bad == 1 && badOut.contains(".platform/services.yaml:1"), "\(badOut)")
+        let (missing, missingOut) = try CLI.run(["validate", "--dir", dir.path + "/nope"], env: env)
+        #expect(missing != 0 && missingOut.contains("is not a directory"), "\(missingOut)")
+    }
+
     @Test("login, projects, environments, variables and activities through the CLI", arguments: [Backend.sqlite])
     func cli(backend: Backend) async throws {
         let s = try await TestServer.start(backend)

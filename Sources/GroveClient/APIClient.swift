@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GroveModel
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -132,43 +133,59 @@ public enum GroveClientVersion {
 }
 
 /// Delegate-based streaming so lines arrive as the server flushes them (corelibs URLSession has no async bytes).
-final class LineStream: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    private var buffer = Data()
-    private var onLine: (@Sendable (JSON) -> Void)?
-    private var continuation: CheckedContinuation<Void, any Error>?
-    private var status = 0
-    private let lock = NSLock()
+/// URLSession calls the delegate on its own queue; the state lives in a mutex so the class is checked Sendable.
+final class LineStream: NSObject, URLSessionDataDelegate, Sendable {
+    private struct State {
+        var buffer = Data()
+        var onLine: (@Sendable (JSON) -> Void)?
+        var continuation: CheckedContinuation<Void, any Error>?
+        var status = 0
+    }
+
+    private let state = Mutex(State())
 
     func run(_ req: URLRequest, onLine: @Sendable @escaping (JSON) -> Void) async throws {
-        self.onLine = onLine
+        state.withLock { $0.onLine = onLine }
         let session = URLSession(configuration: .ephemeral, delegate: self, delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            lock.lock(); continuation = c; lock.unlock()
+            state.withLock { $0.continuation = c }
             session.dataTask(with: req).resume()
         }
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+        state.withLock { $0.status = code }
         completionHandler(.allow)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        buffer.append(data)
-        while let nl = buffer.firstIndex(of: 0x0A) {
-            let line = buffer[buffer.startIndex..<nl]
-            buffer = Data(buffer[(nl + 1)...])
-            if status == 200, let j = try? JSON.parse(Array(line)) { onLine?(j) }
+        // Complete lines are taken out under the lock and handed on outside it.
+        let (lines, onLine) = state.withLock { s -> ([JSON], (@Sendable (JSON) -> Void)?) in
+            s.buffer.append(data)
+            var lines: [JSON] = []
+            while let nl = s.buffer.firstIndex(of: 0x0A) {
+                let line = s.buffer[s.buffer.startIndex..<nl]
+                s.buffer = Data(s.buffer[(nl + 1)...])
+                if s.status == 200, let j = try? JSON.parse(Array(line)) { lines.append(j) }
+            }
+            return (lines, s.onLine)
         }
+        for line in lines { onLine?(line) }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        // A last line without its newline still counts.
-        if error == nil, status == 200, !buffer.isEmpty, let j = try? JSON.parse(Array(buffer)) { onLine?(j) }
-        buffer = Data()
-        lock.lock(); let c = continuation; continuation = nil; lock.unlock()
+        let (last, onLine, status, c) = state.withLock { s -> (JSON?, (@Sendable (JSON) -> Void)?, Int, CheckedContinuation<Void, any Error>?) in
+            // A last line without its newline still counts.
+            let last = error == nil && s.status == 200 && !s.buffer.isEmpty ? try? JSON.parse(Array(s.buffer)) : nil
+            s.buffer = Data()
+            let c = s.continuation
+            s.continuation = nil
+            return (last, s.onLine, s.status, c)
+        }
+        if let last { onLine?(last) }
         if let error { c?.resume(throwing: ClientError(status: 0, message: "log stream failed: \(error.localizedDescription)")) }
         else if status != 200 { c?.resume(throwing: ClientError(status: status, message: "log stream refused")) }
         else { c?.resume() }

@@ -1,5 +1,6 @@
 import Foundation
 import GroveModel
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,7 @@ import Glibc
 /// NDJSON over plain HTTP/1.1 read with blocking socket calls on a thread of its own. A log follow can last minutes
 /// (a build); the thread sleeps in `read` until the server writes, so waiting costs no CPU. (corelibs URLSession's
 /// streaming delegate polls its socket and kept a core busy while a push built.) https URLs use URLSession.
-final class BlockingLineStream: @unchecked Sendable {
+final class BlockingLineStream: Sendable {
     struct Target {
         let host: String
         let port: Int
@@ -23,9 +24,9 @@ final class BlockingLineStream: @unchecked Sendable {
         }
     }
 
-    private let lock = NSLock()
-    private var fd: Int32 = -1
-    private var cancelled = false
+    /// The socket while one is open, and whether the task was cancelled: the cancellation handler shuts the socket down
+    /// to wake the reading thread.
+    private let socketState = Mutex<(fd: Int32, cancelled: Bool)>((-1, false))
 
     /// Sends the request and calls `onLine` for each line of a 200 answer; throws the status otherwise.
     func run(_ target: Target, method: String, headers: [String: String], body: [UInt8]?, onLine: @Sendable @escaping (JSON) -> Void) async throws {
@@ -43,21 +44,21 @@ final class BlockingLineStream: @unchecked Sendable {
                 thread.start()
             }
         } onCancel: {
-            lock.lock()
-            cancelled = true
-            if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
-            lock.unlock()
+            socketState.withLock { state in
+                state.cancelled = true
+                if state.fd >= 0 { shutdown(state.fd, Int32(SHUT_RDWR)) }
+            }
         }
     }
 
     private func exchange(_ t: Target, method: String, headers: [String: String], body: [UInt8]?, onLine: (JSON) -> Void) throws {
         let socketFD = try connect(t)
-        lock.lock()
-        fd = socketFD
-        let stop = cancelled
-        lock.unlock()
+        let stop = socketState.withLock { state in
+            state.fd = socketFD
+            return state.cancelled
+        }
         defer {
-            lock.lock(); fd = -1; lock.unlock()
+            socketState.withLock { $0.fd = -1 }
             close(socketFD)
         }
         if stop { throw CancellationError() }

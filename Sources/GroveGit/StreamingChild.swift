@@ -1,17 +1,16 @@
 import Foundation
 import GroveProcess
+import Synchronization
 
 /// A child process whose stdin is written and stdout read while it runs: git's pack protocols stream
 /// (a push's upload and the hook messages that answer it), so nothing may wait for the whole input or output.
-public final class StreamingChild: @unchecked Sendable {
+public final class StreamingChild: Sendable {
     private let output: AsyncStream<[UInt8]>
-    private var iterator: AsyncStream<[UInt8]>.Iterator?
     private let pid: pid_t
     private let inFD: Int32
     private let errBox = Bytes()
     private let errDone = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var inputClosed = false
+    private let inputClosed = Mutex(false)
 
     public init(_ exe: String, _ args: [String], environment: [String: String]) throws {
         let child = try ChildProcess.spawnPiped(exe, args, environment: environment)
@@ -42,11 +41,9 @@ public final class StreamingChild: @unchecked Sendable {
 
     /// The next chunk of stdout, nil at its end. One reader at a time.
     public func next() async -> [UInt8]? {
-        if iterator == nil { iterator = output.makeAsyncIterator() }
-        var it = iterator
-        let chunk = await it?.next()
-        iterator = it
-        return chunk
+        // An AsyncStream's iterators share its buffer: a fresh one each call continues where the last left off.
+        var it = output.makeAsyncIterator()
+        return await it.next()
     }
 
     /// Writes to stdin (blocking work runs off the cooperative pool). Errors when the child stopped reading.
@@ -73,8 +70,10 @@ public final class StreamingChild: @unchecked Sendable {
     }
 
     public func closeInput() {
-        lock.lock(); defer { lock.unlock() }
-        if !inputClosed { inputClosed = true; close(inFD) }
+        let fd = inFD
+        inputClosed.withLock { closed in
+            if !closed { closed = true; close(fd) }
+        }
     }
 
     /// Waits for the exit; returns the status and everything written to stderr.

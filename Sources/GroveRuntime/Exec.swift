@@ -1,5 +1,6 @@
 import Foundation
 import GroveProcess
+import Synchronization
 
 /// Process spawning for the runtime: children get their own process group (so a stop reaches the whole
 /// tree), stdout and stderr go to a file or a pipe, and exits are observed on a dedicated thread.
@@ -199,39 +200,38 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
 
 /// One thread that lives as long as the process and performs every spawn, so the parent-death signal
 /// (which Linux ties to the spawning thread) only fires when the whole server goes away.
-final class Spawner: @unchecked Sendable {
+final class Spawner: Sendable {
     static let shared = Spawner()
-    private let condition = NSCondition()
-    private var jobs: [() -> Void] = []
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    /// Counts the queued jobs; the spawner thread sleeps on it while there are none.
+    private let queued = DispatchSemaphore(value: 0)
 
     private init() {
-        let t = Thread { [unowned self] in self.loop() }
+        let t = Thread { [self] in self.loop() }
         t.name = "grove-spawner"
         t.start()
     }
 
     private func loop() {
         while true {
-            condition.lock()
-            while jobs.isEmpty { condition.wait() }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job()
+            queued.wait()
+            if let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { job() }
         }
     }
 
-    func run<T>(_ body: @escaping () throws -> T) throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<T, any Error>?
-        condition.lock()
-        jobs.append {
-            result = Result { try body() }
-            done.signal()
+        let result = Mutex<Result<T, any Error>?>(nil)
+        jobs.withLock {
+            $0.append {
+                let r = Result { try body() }
+                result.withLock { $0 = r }
+                done.signal()
+            }
         }
-        condition.signal()
-        condition.unlock()
+        queued.signal()
         done.wait()
-        guard let result else { throw RuntimeError("spawn did not run") }
-        return try result.get()
+        guard let r = result.withLock({ $0 }) else { throw RuntimeError("spawn did not run") }
+        return try r.get()
     }
 }

@@ -317,7 +317,7 @@ public actor ServiceManager {
     public func clone(projectId: String, from parent: String, to child: String, log: @escaping @Sendable (String) async throws -> Void) async throws {
         await stop(projectId: projectId, environmentId: child)
         try await destroy(projectId: projectId, environmentId: child)
-        try await copyVolumes(projectId: projectId, environmentId: parent, from: "\(projectId)/\(parent)", to: "\(projectId)/\(child)",
+        _ = try await copyVolumes(projectId: projectId, environmentId: parent, from: "\(projectId)/\(parent)", to: "\(projectId)/\(child)",
                               holdStill: false, verb: "Cloned", origin: "from \(parent)", log: log)
     }
 

@@ -47,7 +47,7 @@ public struct VolumeStore: Sendable {
         if try await AdminCommand.run(["/usr/bin/stat", "-f", "-c", "%T", root]).text == "btrfs" { return .btrfs }
         // Reflinks: try one on a probe file.
         let probe = root + "/.reflink-probe"
-        FileManager.default.createFile(atPath: probe, contents: Data("probe".utf8))
+        _ = FileManager.default.createFile(atPath: probe, contents: Data("probe".utf8))
         defer {
             try? FileManager.default.removeItem(atPath: probe)
             try? FileManager.default.removeItem(atPath: probe + ".2")

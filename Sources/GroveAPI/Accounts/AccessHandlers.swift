@@ -8,8 +8,8 @@ import GroveStore
 enum AccessHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         // Project ACL.
-        r.get("/projects/{projectId}/access") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("list-projects-access") { req in
+            let (p, l) = try req.project()
             var out: [JSON] = []
             for g in try await GrantEditor(s: s, project: p).entries() {
                 guard let level = try? ProjectAccessLevel.parse(permissions: g.permissions).get(), let role = level.projectRole else { continue }
@@ -17,8 +17,8 @@ enum AccessHandlers {
             }
             return .json(.ok, .array(out))
         }
-        r.post("/projects/{projectId}/access") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("create-projects-access") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["user", "email", "role"])
             guard let role = try body.enumValue("role", ProjectRole.self) else { throw APIError.badRequest("is required: admin or viewer", field: "role") }
@@ -30,14 +30,14 @@ enum AccessHandlers {
             try await editor.set(userId: user.id, permissions: ProjectAccessLevel.none.withProjectRole(role))
             return .json(.created, resultEnvelope(try await projectEntry(s, p, userId: user.id, role: role, canManage: true), activities: [], code: 201))
         }
-        r.get("/projects/{projectId}/access/{projectAccessId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("get-projects-access") { req in
+            let (p, l) = try req.project()
             let (_, level) = try await grantEntry(s, p, req.param("projectAccessId"))
             guard let role = level.projectRole else { throw APIError.notFound("Access \(req.param("projectAccessId"))") }
             return .json(.ok, try await projectEntry(s, p, userId: req.param("projectAccessId"), role: role, canManage: l.permits(.administer)))
         }
-        r.patch("/projects/{projectId}/access/{projectAccessId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("update-projects-access") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             let id = req.param("projectAccessId")
             let (_, level) = try await grantEntry(s, p, id)
@@ -46,8 +46,8 @@ enum AccessHandlers {
             try await GrantEditor(s: s, project: p).set(userId: id, permissions: level.withProjectRole(role))
             return .json(.ok, resultEnvelope(try await projectEntry(s, p, userId: id, role: role, canManage: true), activities: []))
         }
-        r.delete("/projects/{projectId}/access/{projectAccessId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("delete-projects-access") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             let id = req.param("projectAccessId")
             _ = try await grantEntry(s, p, id)
@@ -56,11 +56,10 @@ enum AccessHandlers {
         }
 
         // Environment-type ACLs, and the deprecated environment ACLs that act on the environment's type.
-        for (base, resolve) in [("/projects/{projectId}/environment-types/{environmentTypeId}/access", typeFromPath),
-                                ("/projects/{projectId}/environments/{environmentId}/access", typeOfEnvironment)] {
-            let entryId = base.hasSuffix("environments/{environmentId}/access") ? "environmentAccessId" : "environmentTypeAccessId"
-            r.get(base) { req in
-                let (p, l) = try await s.visibleProject(req)
+        for (scope, entryId, resolve) in [("projects-environment-types-access", "environmentTypeAccessId", typeFromPath),
+                                          ("projects-environments-access", "environmentAccessId", typeOfEnvironment)] {
+            r.add("list-\(scope)") { req in
+                let (p, l) = try req.project()
                 let type = try await resolve(req, s, p, l)
                 var out: [JSON] = []
                 for g in try await s.store.grants(projectId: p.id) {
@@ -69,8 +68,8 @@ enum AccessHandlers {
                 }
                 return .json(.ok, .array(out))
             }
-            r.post(base) { req in
-                let (p, l) = try await s.visibleProject(req)
+            r.add("create-\(scope)") { req in
+                let (p, l) = try req.project()
                 let type = try await resolve(req, s, p, l)
                 try s.requireProjectAdmin(l)
                 let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["user", "email", "role"])
@@ -84,18 +83,18 @@ enum AccessHandlers {
                 try await editor.set(userId: user.id, permissions: level.withRole(role, on: type))
                 return .json(.created, resultEnvelope(try await typeEntry(s, p, type, userId: user.id, role: role, canManage: true), activities: [], code: 201))
             }
-            r.get(base + "/{\(entryId)}") { req in
+            r.add("get-\(scope)") { req in
                 let e = try await typeGrant(req, s, entryId, resolve, manage: false)
                 return .json(.ok, try await typeEntry(s, e.project, e.type, userId: e.userId, role: e.role, canManage: e.canManage))
             }
-            r.patch(base + "/{\(entryId)}") { req in
+            r.add("update-\(scope)") { req in
                 let e = try await typeGrant(req, s, entryId, resolve, manage: true)
                 let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["role"])
                 guard let role = try body.enumValue("role", EnvironmentRole.self) else { throw APIError.badRequest("is required: admin, contributor or viewer", field: "role") }
                 try await GrantEditor(s: s, project: e.project).set(userId: e.userId, permissions: e.level.withRole(role, on: e.type))
                 return .json(.ok, resultEnvelope(try await typeEntry(s, e.project, e.type, userId: e.userId, role: role, canManage: true), activities: []))
             }
-            r.delete(base + "/{\(entryId)}") { req in
+            r.add("delete-\(scope)") { req in
                 let e = try await typeGrant(req, s, entryId, resolve, manage: true)
                 try await GrantEditor(s: s, project: e.project).set(userId: e.userId, permissions: e.level.withRole(nil, on: e.type))
                 return .json(.ok, resultEnvelope(nil, activities: []))
@@ -112,7 +111,7 @@ enum AccessHandlers {
     static func typeGrant(_ req: APIRequest, _ s: ServerContext, _ entryId: String, _ resolve: TypeResolver, manage: Bool) async throws
         -> (project: Project, type: EnvironmentType, userId: String, level: ProjectAccessLevel, role: EnvironmentRole, canManage: Bool)
     {
-        let (p, l) = try await s.visibleProject(req)
+        let (p, l) = try req.project()
         let type = try await resolve(req, s, p, l)
         if manage { try s.requireProjectAdmin(l) }
         let id = req.param(entryId)
@@ -127,7 +126,7 @@ enum AccessHandlers {
     }
 
     static func typeOfEnvironment(_ req: APIRequest, _ s: ServerContext, _ p: Project, _ l: ProjectAccessLevel) async throws -> EnvironmentType {
-        try await s.visibleEnvironment(p, l, id: req.param("environmentId")).type
+        try req.environment().type
     }
 
     /// The user's direct grant and what it allows; 404 when there is none (unless not `required`).

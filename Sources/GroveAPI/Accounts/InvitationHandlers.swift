@@ -8,12 +8,12 @@ import HTTPTypes
 /// password for a new account) joins. Links expire after `--invitation-ttl`.
 enum InvitationHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/projects/{project_id}/invitations") { req in
+        r.add("list-project-invites") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)
             return .json(.ok, .array(try await list(s, req, parent: "project:" + p.id).map { render(s, $0) }))
         }
-        r.post("/projects/{project_id}/invitations") { req in
+        r.add("create-project-invite") { req in
             let user = try req.requireUser()
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)
@@ -47,19 +47,19 @@ enum InvitationHandlers {
                                        what: "the project \(p.title)")
             return .json(.created, render(s, inv))
         }
-        r.delete("/projects/{project_id}/invitations/{invitation_id}") { req in
+        r.add("cancel-project-invite") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)
             try await cancel(s, id: req.param("invitation_id"), parent: "project:" + p.id)
             return .empty(.noContent)
         }
 
-        r.get("/organizations/{organization_id}/invitations") { req in
+        r.add("list-org-invites") { req in
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             try requireMembers(m)
             return .json(.ok, .array(try await list(s, req, parent: "organization:" + o.id).map { render(s, $0) }))
         }
-        r.post("/organizations/{organization_id}/invitations") { req in
+        r.add("create-org-invite") { req in
             let user = try req.requireUser()
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             try requireMembers(m)
@@ -73,7 +73,7 @@ enum InvitationHandlers {
                                        what: "the organization \(o.label)")
             return .json(.created, render(s, inv))
         }
-        r.delete("/organizations/{organization_id}/invitations/{invitation_id}") { req in
+        r.add("cancel-org-invite") { req in
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             try requireMembers(m)
             try await cancel(s, id: req.param("invitation_id"), parent: "organization:" + o.id)
@@ -81,11 +81,11 @@ enum InvitationHandlers {
         }
 
         // The link in the mail: no bearer token, the link's secret is the credential.
-        r.get("/invitations/{token}", authenticated: false) { req in
+        r.add("get-invitation-by-token") { req in
             let inv = try await pending(s, token: req.param("token"))
             return .json(.ok, render(s, inv))
         }
-        r.post("/invitations/{token}/accept", authenticated: false) { req in
+        r.add("accept-invitation") { req in
             var inv = try await pending(s, token: req.param("token"))
             let b = try BodyReader(try req.jsonObject(), allowed: ["password", "username", "first_name", "last_name"])
             var user = try await s.store.user(email: inv.email)

@@ -5,7 +5,7 @@ import GroveStore
 /// Organizations and their members (accounts-style collections).
 enum OrganizationHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/organizations") { req in
+        r.add("list-orgs") { req in
             let user = try req.requireUser()
             var orgs = try await s.access.organizations(user: user)
             if let owner = req.queryValue("filter[owner_id]") { orgs = orgs.filter { $0.ownerId == owner } }
@@ -16,20 +16,20 @@ enum OrganizationHandlers {
             return .json(.ok, try accountsCollection(rendered, request: req, base: s.publicURL, cursor: { $0.0.id },
                                                      render: { s.render.organization($0.0, member: $0.1) }))
         }
-        r.post("/organizations") { req in try await create(req, s) }
-        r.get("/users/{user_id}/organizations") { req in
+        r.add("create-org") { req in try await create(req, s) }
+        r.add("list-user-orgs") { req in
             let user = try UserHandlers.own(req)
             var rendered: [(Organization, OrganizationMember?)] = []
             for o in try await s.access.organizations(user: user) { rendered.append((o, try await s.access.membership(user: user, organization: o))) }
             return .json(.ok, try accountsCollection(rendered, request: req, base: s.publicURL, cursor: { $0.0.id },
                                                      render: { s.render.organization($0.0, member: $0.1) }))
         }
-        r.get("/organizations/{organization_id}") { req in
+        r.add("get-org") { req in
             let (o, m) = try await visible(req, s)
             return .json(.ok, s.render.organization(o, member: m))
         }
-        r.patch("/organizations/{organization_id}") { req in try await update(req, s) }
-        r.delete("/organizations/{organization_id}") { req in
+        r.add("update-org") { req in try await update(req, s) }
+        r.add("delete-org") { req in
             let (o, m) = try await visible(req, s)
             guard m.owner else { throw APIError.forbidden("Only the owner can delete an organization.") }
             guard try await s.store.projects(organizationId: o.id).isEmpty else {
@@ -41,7 +41,7 @@ enum OrganizationHandlers {
             }
             return .empty(.noContent)
         }
-        r.get("/ref/organizations") { req in
+        r.add("list-referenced-orgs") { req in
             let user = try req.requireUser()
             let mine = Set(try await s.access.organizations(user: user).map(\.id))
             var out = JSONObject()
@@ -51,22 +51,22 @@ enum OrganizationHandlers {
             return .json(.ok, .object(out))
         }
 
-        r.get("/organizations/{organization_id}/members") { req in
+        r.add("list-org-members") { req in
             let (o, m) = try await visible(req, s)
             var all = try await s.store.members(organizationId: o.id)
             if let p = req.queryValue("filter[permissions]") { all = all.filter { $0.permissions.map(\.rawValue).contains(p) } }
             return .json(.ok, try accountsCollection(all, request: req, base: s.publicURL, cursor: { $0.userId },
                                                      render: { s.render.member($0, canManage: m.has(.members)) }))
         }
-        r.post("/organizations/{organization_id}/members") { req in try await addMember(req, s) }
-        r.get("/organizations/{organization_id}/members/{user_id}") { req in
+        r.add("create-org-member") { req in try await addMember(req, s) }
+        r.add("get-org-member") { req in
             let (o, m) = try await visible(req, s)
             guard let member = try await s.store.member(organizationId: o.id, userId: req.param("user_id")) else {
                 throw APIError.notFound("Member \(req.param("user_id"))")
             }
             return .json(.ok, s.render.member(member, canManage: m.has(.members)))
         }
-        r.patch("/organizations/{organization_id}/members/{user_id}") { req in
+        r.add("update-org-member") { req in
             let (o, m) = try await visible(req, s)
             guard m.has(.members) else { throw APIError.forbidden("Managing members requires the members permission.") }
             guard var member = try await s.store.member(organizationId: o.id, userId: req.param("user_id")) else {
@@ -80,7 +80,7 @@ enum OrganizationHandlers {
             try await s.store.updateMember(member)
             return .json(.ok, s.render.member(member, canManage: true))
         }
-        r.delete("/organizations/{organization_id}/members/{user_id}") { req in
+        r.add("delete-org-member") { req in
             let (o, m) = try await visible(req, s)
             guard m.has(.members) else { throw APIError.forbidden("Managing members requires the members permission.") }
             guard let member = try await s.store.member(organizationId: o.id, userId: req.param("user_id")) else {

@@ -6,7 +6,7 @@ import GroveStore
 /// A caller sees their own profile and those of people sharing an organization; only their own can change.
 enum ProfileHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/profiles") { req in
+        r.add("list-profiles") { req in
             let me = try req.requireUser()
             var ids = Set([me.id])
             for o in try await s.access.organizations(user: me) {
@@ -19,8 +19,8 @@ enum ProfileHandlers {
             l.add("self", "/profiles")
             return .json(.ok, .object(JSONObject([("count", .int(Int64(profiles.count))), ("profiles", .array(profiles)), ("_links", l.json)])))
         }
-        r.get("/profiles/{userId}") { req in .json(.ok, try await render(s, try await visible(req, s))) }
-        r.patch("/profiles/{userId}") { req in
+        r.add("get-profile") { req in .json(.ok, try await render(s, try await visible(req, s))) }
+        r.add("update-profile") { req in
             var u = try own(req)
             let b = try BodyReader(try req.jsonObject(allowEmpty: false),
                                    allowed: ["display_name", "username", "current_password", "password", "marketing"] + ProfileExtras.stringFields)
@@ -54,22 +54,21 @@ enum ProfileHandlers {
             return .json(.ok, try await render(s, u))
         }
         // Federated login connections: Grove signs in with passwords and API tokens only, so there are none.
-        r.get("/users/{user_id}/connections") { req in
+        r.add("list-login-connections") { req in
             _ = try UserHandlers.own(req)
             return .json(.ok, .array([]))
         }
-        for method in ["get", "delete"] {
-            let h: Handler = { req in
+        for id in ["get-login-connection", "delete-login-connection"] {
+            r.add(id) { req in
                 _ = try UserHandlers.own(req)
                 throw APIError(.notFound, "No connection to \(req.param("provider")): Grove has no federated login providers.")
             }
-            if method == "get" { r.get("/users/{user_id}/connections/{provider}", h) } else { r.delete("/users/{user_id}/connections/{provider}", h) }
         }
-        r.get("/profiles/{userId}/address") { req in
+        r.add("get-address") { req in
             let u = try await visible(req, s)
             return .json(.ok, address(try await s.store.get(Address.self, id: u.id)))
         }
-        r.patch("/profiles/{userId}/address") { req in
+        r.add("update-address") { req in
             let u = try own(req)
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: Address.fields)
             var a = try await s.store.get(Address.self, id: u.id) ?? Address(userId: u.id, values: [:], createdAt: Timestamp.now())

@@ -6,7 +6,7 @@ import GroveStore
 /// access to a project is the union of their own grant and the project permissions of their teams with access.
 enum TeamHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/teams") { req in
+        r.add("list-teams") { req in
             let user = try req.requireUser()
             var orgs = try await s.access.organizations(user: user)
             if let f = req.queryValue("filter[organization_id]") { orgs = orgs.filter { $0.id == f } }
@@ -14,7 +14,7 @@ enum TeamHandlers {
             for o in orgs { teams += try await s.store.list(Team.self, parent: o.id) }
             return .json(.ok, try await collection(s, req, teams))
         }
-        r.post("/teams") { req in
+        r.add("create-team") { req in
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["organization_id", "label", "project_permissions"])
             guard let orgId = try b.string("organization_id", required: true, nonEmpty: true) else { throw APIError.badRequest("is required", field: "organization_id") }
             let org = try await manageable(req, s, organizationId: orgId)
@@ -24,8 +24,8 @@ enum TeamHandlers {
             try await s.store.insert(team)
             return .json(.created, try await render(s, team))
         }
-        r.get("/teams/{team_id}") { req in .json(.ok, try await render(s, try await visible(req, s))) }
-        r.patch("/teams/{team_id}") { req in
+        r.add("get-team") { req in .json(.ok, try await render(s, try await visible(req, s))) }
+        r.add("update-team") { req in
             var team = try await visible(req, s)
             _ = try await manageable(req, s, organizationId: team.organizationId)
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["label", "project_permissions"])
@@ -35,7 +35,7 @@ enum TeamHandlers {
             try await s.store.put(team)
             return .json(.ok, try await render(s, team))
         }
-        r.delete("/teams/{team_id}") { req in
+        r.add("delete-team") { req in
             let team = try await visible(req, s)
             _ = try await manageable(req, s, organizationId: team.organizationId)
             for m in try await s.store.list(TeamMember.self, parent: team.id) { try await s.store.delete(TeamMember.self, id: m.documentId) }
@@ -44,14 +44,14 @@ enum TeamHandlers {
             return .empty(.noContent)
         }
 
-        r.get("/teams/{team_id}/members") { req in
+        r.add("list-team-members") { req in
             let team = try await visible(req, s)
             let members = try await s.store.list(TeamMember.self, parent: team.id)
             var body = try accountsCollection(members, request: req, base: s.publicURL, cursor: \.userId) { renderMember(s, $0) }
             UserAccessHandlers.addUserRefs(&body, s, members.map(\.userId))
             return .json(.ok, body)
         }
-        r.post("/teams/{team_id}/members") { req in
+        r.add("create-team-member") { req in
             let team = try await visible(req, s)
             _ = try await manageable(req, s, organizationId: team.organizationId)
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["user_id"])
@@ -63,12 +63,12 @@ enum TeamHandlers {
             try await s.store.insert(m)
             return .json(.created, renderMember(s, m))
         }
-        r.get("/teams/{team_id}/members/{user_id}") { req in
+        r.add("get-team-member") { req in
             let team = try await visible(req, s)
             guard let m = try await s.store.get(TeamMember.self, id: team.id + "/" + req.param("user_id")) else { throw APIError.notFound("Team member \(req.param("user_id"))") }
             return .json(.ok, renderMember(s, m))
         }
-        r.delete("/teams/{team_id}/members/{user_id}") { req in
+        r.add("delete-team-member") { req in
             let team = try await visible(req, s)
             _ = try await manageable(req, s, organizationId: team.organizationId)
             let id = team.id + "/" + req.param("user_id")
@@ -76,7 +76,7 @@ enum TeamHandlers {
             try await s.store.delete(TeamMember.self, id: id)
             return .empty(.noContent)
         }
-        r.get("/users/{user_id}/teams") { req in
+        r.add("list-user-teams") { req in
             let user = try await UserAccessHandlers.subject(req, s)
             var teams: [Team] = []
             for m in try await s.store.list(TeamMember.self, ref: user.id) {
@@ -84,7 +84,7 @@ enum TeamHandlers {
             }
             return .json(.ok, try await collection(s, req, teams))
         }
-        r.get("/ref/teams") { req in
+        r.add("list-referenced-teams") { req in
             let user = try req.requireUser()
             let orgIds = Set(try await s.access.organizations(user: user).map(\.id))
             var out = JSONObject()
@@ -95,12 +95,12 @@ enum TeamHandlers {
         }
 
         // Team access to projects, from the project's side and from the team's.
-        r.get("/projects/{project_id}/team-access") { req in
+        r.add("list-project-team-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             let all = try await s.store.list(TeamProjectAccess.self, ref: p.id)
             return .json(.ok, try accountsCollection(all, request: req, base: s.publicURL, cursor: \.teamId) { renderAccess(s, $0, p, canManage: l.permits(.administer), fromTeam: false) })
         }
-        r.post("/projects/{project_id}/team-access") { req in
+        r.add("grant-project-team-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)
             var teams: [Team] = []
@@ -116,12 +116,12 @@ enum TeamHandlers {
             for t in teams { try await s.store.insert(TeamProjectAccess(teamId: t.id, projectId: p.id, createdAt: Timestamp.now())) }
             return .empty(.noContent)
         }
-        r.get("/projects/{project_id}/team-access/{team_id}") { req in
+        r.add("get-project-team-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             guard let a = try await s.store.get(TeamProjectAccess.self, id: req.param("team_id") + "/" + p.id) else { throw APIError.notFound("Team access \(req.param("team_id"))") }
             return .json(.ok, renderAccess(s, a, p, canManage: l.permits(.administer), fromTeam: false))
         }
-        r.delete("/projects/{project_id}/team-access/{team_id}") { req in
+        r.add("remove-project-team-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)
             let id = req.param("team_id") + "/" + p.id
@@ -129,7 +129,7 @@ enum TeamHandlers {
             try await s.store.delete(TeamProjectAccess.self, id: id)
             return .empty(.noContent)
         }
-        r.get("/teams/{team_id}/project-access") { req in
+        r.add("list-team-project-access") { req in
             let team = try await visible(req, s)
             var items: [(TeamProjectAccess, Project)] = []
             for a in try await s.store.list(TeamProjectAccess.self, parent: team.id) {
@@ -137,7 +137,7 @@ enum TeamHandlers {
             }
             return .json(.ok, try accountsCollection(items, request: req, base: s.publicURL, cursor: { $0.1.id }) { renderAccess(s, $0.0, $0.1, canManage: false, fromTeam: true) })
         }
-        r.post("/teams/{team_id}/project-access") { req in
+        r.add("grant-team-project-access") { req in
             let team = try await visible(req, s)
             let user = try req.requireUser()
             var projects: [Project] = []
@@ -153,13 +153,13 @@ enum TeamHandlers {
             for p in projects { try await s.store.insert(TeamProjectAccess(teamId: team.id, projectId: p.id, createdAt: Timestamp.now())) }
             return .empty(.noContent)
         }
-        r.get("/teams/{team_id}/project-access/{project_id}") { req in
+        r.add("get-team-project-access") { req in
             let team = try await visible(req, s)
             guard let a = try await s.store.get(TeamProjectAccess.self, id: team.id + "/" + req.param("project_id")),
                   let p = try await s.store.project(id: a.projectId) else { throw APIError.notFound("Project access \(req.param("project_id"))") }
             return .json(.ok, renderAccess(s, a, p, canManage: false, fromTeam: true))
         }
-        r.delete("/teams/{team_id}/project-access/{project_id}") { req in
+        r.add("remove-team-project-access") { req in
             let team = try await visible(req, s)
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)

@@ -6,14 +6,14 @@ import GroveStore
 /// project and from the user, as permission lists (centralized permissions).
 enum UserAccessHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/projects/{project_id}/user-access") { req in
+        r.add("list-project-user-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             let all = try await GrantEditor(s: s, project: p).entries()
             var body = try accountsCollection(all, request: req, base: s.publicURL, cursor: \.userId) { render(s, $0, p, canManage: l.permits(.administer), fromUser: false) }
             addUserRefs(&body, s, all.map(\.userId))
             return .json(.ok, body)
         }
-        r.post("/projects/{project_id}/user-access") { req in
+        r.add("grant-project-user-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)
             let editor = GrantEditor(s: s, project: p)
@@ -31,25 +31,25 @@ enum UserAccessHandlers {
             }
             return .empty(.noContent)
         }
-        r.get("/projects/{project_id}/user-access/{user_id}") { req in
+        r.add("get-project-user-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             guard let g = try await GrantEditor(s: s, project: p).entry(req.param("user_id")) else { throw APIError.notFound("User access \(req.param("user_id"))") }
             return .json(.ok, render(s, g, p, canManage: l.permits(.administer), fromUser: false))
         }
-        r.patch("/projects/{project_id}/user-access/{user_id}") { req in
+        r.add("update-project-user-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)
             try await update(s, p, userId: req.param("user_id"), req)
             return .empty(.noContent)
         }
-        r.delete("/projects/{project_id}/user-access/{user_id}") { req in
+        r.add("remove-project-user-access") { req in
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             try s.requireProjectAdmin(l)
             try await remove(s, p, userId: req.param("user_id"))
             return .empty(.noContent)
         }
 
-        r.get("/users/{user_id}/project-access") { req in
+        r.add("list-user-project-access") { req in
             let user = try await subject(req, s)
             let orgFilter = req.queryValue("filter[organization_id]")
             var items: [(ProjectGrant, Project)] = []
@@ -60,7 +60,7 @@ enum UserAccessHandlers {
             addUserRefs(&body, s, [user.id])
             return .json(.ok, body)
         }
-        r.post("/users/{user_id}/project-access") { req in
+        r.add("grant-user-project-access") { req in
             let caller = try req.requireUser()
             guard let user = try await s.store.user(id: req.param("user_id")) else { throw APIError.notFound("User \(req.param("user_id"))") }
             var changes: [(Project, [String])] = []
@@ -77,17 +77,17 @@ enum UserAccessHandlers {
             for (p, perms) in changes { try await GrantEditor(s: s, project: p).set(userId: user.id, permissions: perms) }
             return .empty(.noContent)
         }
-        r.get("/users/{user_id}/project-access/{project_id}") { req in
+        r.add("get-user-project-access") { req in
             let (p, l, userId) = try await projectOfUser(req, s, admin: false)
             guard let g = try await GrantEditor(s: s, project: p).entry(userId) else { throw APIError.notFound("Project access \(p.id)") }
             return .json(.ok, render(s, g, p, canManage: l.permits(.administer), fromUser: true))
         }
-        r.patch("/users/{user_id}/project-access/{project_id}") { req in
+        r.add("update-user-project-access") { req in
             let (p, _, userId) = try await projectOfUser(req, s, admin: true)
             try await update(s, p, userId: userId, req)
             return .empty(.noContent)
         }
-        r.delete("/users/{user_id}/project-access/{project_id}") { req in
+        r.add("remove-user-project-access") { req in
             let (p, _, userId) = try await projectOfUser(req, s, admin: true)
             try await remove(s, p, userId: userId)
             return .empty(.noContent)

@@ -5,38 +5,38 @@ import GroveStore
 /// Users, API tokens, `/me`, and the `/ref/*` lookups the CLI follows.
 enum UserHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/users/me") { req in
+        r.add("get-current-user") { req in
             let u = try req.requireUser()
             return .json(.ok, s.render.user(u, mfa: try await MFAHandlers.enrolled(s, u.id)))
         }
-        r.get("/me") { req in try await legacyMe(req, s) }
-        r.get("/users/email={email}") { req in
+        r.add("get-current-user-deprecated") { req in try await legacyMe(req, s) }
+        r.add("get-user-by-email-address") { req in
             try await visible(req, s, try await s.store.user(email: req.param("email")), what: "User with email \(req.param("email"))")
         }
-        r.get("/users/username={username}") { req in
+        r.add("get-user-by-username") { req in
             try await visible(req, s, try await s.store.user(username: req.param("username")), what: "User \(req.param("username"))")
         }
-        r.get("/users/{user_id}") { req in
+        r.add("get-user") { req in
             try await visible(req, s, try await s.store.user(id: req.param("user_id")), what: "User \(req.param("user_id"))")
         }
-        r.patch("/users/{user_id}") { req in try await update(req, s) }
-        r.get("/users/{user_id}/api-tokens") { req in
+        r.add("update-user") { req in try await update(req, s) }
+        r.add("list-api-tokens") { req in
             let user = try own(req)
             return .json(.ok, .array(try await s.store.apiTokens(userId: user.id).map { s.render.apiToken($0) }))
         }
-        r.post("/users/{user_id}/api-tokens") { req in try await createToken(req, s) }
-        r.get("/users/{user_id}/api-tokens/{token_id}") { req in
+        r.add("create-api-token") { req in try await createToken(req, s) }
+        r.add("get-api-token") { req in
             let user = try own(req)
             guard let t = try await s.store.apiToken(id: req.param("token_id")), t.userId == user.id else { throw APIError.notFound("API token") }
             return .json(.ok, s.render.apiToken(t))
         }
-        r.delete("/users/{user_id}/api-tokens/{token_id}") { req in
+        r.add("delete-api-token") { req in
             let user = try own(req)
             guard let t = try await s.store.apiToken(id: req.param("token_id")), t.userId == user.id else { throw APIError.notFound("API token") }
             try await s.store.deleteAPIToken(id: t.id)
             return .empty(.noContent)
         }
-        r.get("/ref/users") { req in
+        r.add("list-referenced-users") { req in
             let caller = try req.requireUser()
             var out = JSONObject()
             for id in req.queryValues("in") {

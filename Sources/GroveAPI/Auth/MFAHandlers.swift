@@ -7,7 +7,7 @@ import GroveStore
 /// password login carry `mfa` only with a valid code; organizations that enforce MFA refuse tokens without it.
 enum MFAHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/users/{user_id}/totp") { req in
+        r.add("get-totp-enrollment") { req in
             let user = try UserHandlers.own(req)
             if let e = try await s.store.get(TOTPEnrollment.self, id: user.id), e.confirmed {
                 throw APIError.conflict("Two-factor authentication is already set up; withdraw it (DELETE) to enroll again.")
@@ -23,7 +23,7 @@ enum MFAHandlers {
                 ("qr_code", .string(qr)), ("provisioning_uri", .string(uri)),
             ])))
         }
-        r.post("/users/{user_id}/totp") { req in
+        r.add("confirm-totp-enrollment") { req in
             let user = try UserHandlers.own(req)
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["secret", "passcode"])
             guard let secret = try b.string("secret", required: true, nonEmpty: true) else { throw APIError.badRequest("is required", field: "secret") }
@@ -39,7 +39,7 @@ enum MFAHandlers {
             try await s.store.put(e)
             return .json(.ok, .object(JSONObject([("recovery_codes", JSON(codes))])))
         }
-        r.delete("/users/{user_id}/totp") { req in
+        r.add("withdraw-totp-enrollment") { req in
             let user = try UserHandlers.own(req)
             guard try await s.store.get(TOTPEnrollment.self, id: user.id) != nil else { throw APIError.notFound("TOTP enrollment") }
             for o in try await s.access.organizations(user: user) where try await s.store.get(MFAEnforcement.self, id: o.id)?.enforced == true {
@@ -48,7 +48,7 @@ enum MFAHandlers {
             try await s.store.delete(TOTPEnrollment.self, id: user.id)
             return .empty(.noContent)
         }
-        r.post("/users/{user_id}/codes") { req in
+        r.add("recreate-recovery-codes") { req in
             let user = try UserHandlers.own(req)
             guard var e = try await s.store.get(TOTPEnrollment.self, id: user.id), e.confirmed else { throw APIError.notFound("TOTP enrollment") }
             let codes = recoveryCodes()
@@ -57,12 +57,12 @@ enum MFAHandlers {
             return .json(.created, .object(JSONObject([("recovery_codes", JSON(codes))])))
         }
 
-        r.get("/organizations/{organization_id}/mfa-enforcement") { req in
+        r.add("get-org-mfa-enforcement") { req in
             let (o, _) = try await OrganizationHandlers.visible(req, s)
             return .json(.ok, .object(JSONObject([("enforce_mfa", .bool(try await s.store.get(MFAEnforcement.self, id: o.id)?.enforced ?? false))])))
         }
         for (action, on) in [("enable", true), ("disable", false)] {
-            r.post("/organizations/{organization_id}/mfa-enforcement/\(action)") { req in
+            r.add("\(action)-org-mfa-enforcement") { req in
                 let (o, m) = try await OrganizationHandlers.visible(req, s)
                 guard m.owner || m.permissions.contains(.admin) else { throw APIError.forbidden("Changing MFA enforcement requires the admin permission.") }
                 if on, try await !enrolled(s, m.userId) {
@@ -72,7 +72,7 @@ enum MFAHandlers {
                 return .empty(.noContent)
             }
         }
-        r.post("/organizations/{organization_id}/mfa/remind") { req in
+        r.add("send-org-mfa-reminders") { req in
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             guard m.owner || m.permissions.contains(.admin) || m.permissions.contains(.members) else { throw APIError.forbidden("Sending reminders requires the members permission.") }
             let b = try BodyReader(try req.jsonObject(), allowed: ["user_ids"])

@@ -6,8 +6,8 @@ import HTTPTypes
 /// `POST /oauth2/token` and `POST /oauth2/revoke` (clients.md §1).
 enum OAuthHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.post("/oauth2/token", authenticated: false) { req in try await token(req, s) }
-        r.post("/oauth2/revoke", authenticated: false) { req in try await revoke(req, s) }
+        r.add("create-token") { req in try await token(req, s) }
+        r.add("revoke-token") { req in try await revoke(req, s) }
     }
 
     /// Form or JSON body parameters.

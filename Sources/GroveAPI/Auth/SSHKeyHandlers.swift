@@ -7,7 +7,7 @@ import GroveStore
 /// fingerprinted, and unique across users since a key identifies one user to the git and SSH servers.
 enum SSHKeyHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.post("/ssh_keys") { req in
+        r.add("create-ssh-key") { req in
             let caller = try req.requireUser()
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["value", "title", "uuid"])
             guard let value = try b.string("value", required: true, nonEmpty: true, maxLength: 16384) else { throw APIError.badRequest("is required", field: "value") }
@@ -28,8 +28,8 @@ enum SSHKeyHandlers {
             }
             throw APIError.conflict("Could not allocate a key id; try again.")
         }
-        r.get("/ssh_keys/{key_id}") { req in .json(.ok, render(s, try await own(req, s))) }
-        r.delete("/ssh_keys/{key_id}") { req in
+        r.add("get-ssh-key") { req in .json(.ok, render(s, try await own(req, s))) }
+        r.add("delete-ssh-key") { req in
             let key = try await own(req, s)
             try await s.store.delete(SSHKey.self, id: String(key.keyId))
             return .empty(.noContent)

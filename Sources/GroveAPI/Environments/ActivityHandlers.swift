@@ -7,15 +7,16 @@ import NIOCore
 /// Activity lists, details, cancellation and the live NDJSON log.
 enum ActivityHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        for scope in ["/projects/{projectId}", "/projects/{projectId}/environments/{environmentId}"] {
-            r.get(scope + "/activities") { req in try await list(req, s) }
-            r.get(scope + "/activities/{activityId}") { req in
+        // Operation ids of the project scope, and of the environment scope (`-environments`).
+        for scope in ["projects", "projects-environments"] {
+            r.add("list-\(scope)-activities") { req in try await list(req, s) }
+            r.add("get-\(scope)-activities") { req in
                 let (_, l, a, environments) = try await load(req, s)
                 let log = try await s.store.logItems(activityId: a.id).map(\.message).joined()
                 return .json(.ok, s.render.activity(a, canCancel: canCancel(a, l, environments), log: log))
             }
-            r.post(scope + "/activities/{activityId}/cancel") { req in try await cancel(req, s) }
-            r.get(scope + "/activities/{activityId}/log") { req in try await log(req, s) }
+            r.add("action-\(scope)-activities-cancel") { req in try await cancel(req, s) }
+            r.add("get-\(scope)-activities-log") { req in try await log(req, s) }
         }
     }
 
@@ -31,7 +32,7 @@ enum ActivityHandlers {
 
     /// The activity, checked visible to the caller, with the project's environments (needed for role checks).
     static func load(_ req: APIRequest, _ s: ServerContext) async throws -> (Project, ProjectAccessLevel, Activity, [String: Environment]) {
-        let (p, l) = try await s.visibleProject(req)
+        let (p, l) = try req.project()
         let id = req.param("activityId")
         guard let a = try await s.store.activity(id: id), a.projectId == p.id else { throw APIError.notFound("Activity \(id)") }
         if let envId = req.params["environmentId"], !a.environments.contains(envId) { throw APIError.notFound("Activity \(id)") }
@@ -41,7 +42,7 @@ enum ActivityHandlers {
     }
 
     static func list(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
-        let (p, l) = try await s.visibleProject(req)
+        let (p, l) = try req.project()
         var filter = ActivityFilter()
         if let envId = req.params["environmentId"] { filter.environmentId = try await s.visibleEnvironment(p, l, id: envId).id }
         filter.types = req.queryValues("type")

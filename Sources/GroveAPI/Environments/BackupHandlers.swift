@@ -5,20 +5,19 @@ import GroveStore
 /// Environment backups: create (an activity), list, get, delete, restore into the same, another or a new environment.
 enum BackupHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        let base = "/projects/{projectId}/environments/{environmentId}/backups"
-        r.get(base) { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("list-projects-environments-backups") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             return .json(.ok, .array(try await s.store.backups(projectId: p.id, environmentId: e.id).map { render(s, $0, canManage: l.permits(.environment(.admin, e.type))) }))
         }
-        r.get(base + "/{backupId}") { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("get-projects-environments-backups") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             return .json(.ok, render(s, try await find(s, p, e, req.param("backupId")), canManage: l.permits(.environment(.admin, e.type))))
         }
-        r.delete(base + "/{backupId}") { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("delete-projects-environments-backups") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             try s.requireRole(.admin, l, on: e)
             let b = try await find(s, p, e, req.param("backupId"))
             // The record goes now; the data goes with the activity, on the runtime that holds it.
@@ -30,10 +29,10 @@ enum BackupHandlers {
             }
             return .json(.ok, resultEnvelope(nil, activities: [s.render.activity(a, canCancel: false)]))
         }
-        r.post(base + "/{backupId}/restore") { req in
+        r.add("restore-backup") { req in
             let user = try req.requireUser()
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+            let (p, l) = try req.project()
+            let e = try req.environment()
             let b = try await find(s, p, e, req.param("backupId"))
             let body = try BodyReader(try req.jsonObject(), allowed: ["environment_name", "branch_from", "restore_code", "restore_resources", "resources"])
             let targetName = try body.string("environment_name", nonEmpty: true) ?? e.id

@@ -5,13 +5,12 @@ import GroveModel
 /// read from the running deployment (empty until the first successful deploy).
 enum DeploymentHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        let base = "/projects/{projectId}/environments/{environmentId}"
-        r.get(base + "/deployments") { req in
+        r.add("list-projects-environments-deployments") { req in
             let (p, l, e) = try await load(req, s)
             guard let d = try await current(p, e, l, s) else { return .json(.ok, .array([])) }
             return .json(.ok, .array([d]))
         }
-        r.get(base + "/deployments/{deploymentId}") { req in
+        r.add("get-projects-environments-deployments") { req in
             let (p, l, e) = try await load(req, s)
             guard req.param("deploymentId") == "current", let d = try await current(p, e, l, s) else {
                 throw APIError.notFound("Deployment \(req.param("deploymentId")) of environment \(e.id)")
@@ -19,17 +18,17 @@ enum DeploymentHandlers {
             return .json(.ok, d)
         }
         // Grove's addition: the credentials applications see (Platform.sh shows them over SSH, to contributors).
-        r.get(base + "/relationships") { req in
+        r.add("get-environment-relationships") { req in
             let (p, l, e) = try await load(req, s)
             try s.requireRole(.contributor, l, on: e)
             let rels = try await s.deployments.relationships(projectId: p.id, environmentId: e.id)
             return .json(.ok, .object(JSONObject(rels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
         }
-        r.get(base + "/routes") { req in
+        r.add("list-projects-environments-routes") { req in
             let (p, _, e) = try await load(req, s)
             return .json(.ok, .array(try await routes(p, e, s)))
         }
-        r.get(base + "/routes/{routeId}") { req in
+        r.add("get-projects-environments-routes") { req in
             let (p, _, e) = try await load(req, s)
             let id = req.param("routeId")
             guard let route = try await routes(p, e, s).first(where: { $0["id"]?.stringValue == id || $0["original_url"]?.stringValue == id }) else {
@@ -40,8 +39,8 @@ enum DeploymentHandlers {
     }
 
     static func load(_ req: APIRequest, _ s: ServerContext) async throws -> (Project, ProjectAccessLevel, Environment) {
-        let (p, l) = try await s.visibleProject(req)
-        let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        let (p, l) = try req.project()
+        let e = try req.environment()
         return (p, l, e)
     }
 

@@ -6,55 +6,54 @@ import GroveStore
 /// A change redeploys the environment it concerns, so routes and `PLATFORM_ROUTES` name the new host.
 enum DomainHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/projects/{projectId}/domains") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("list-projects-domains") { req in
+            let (p, l) = try req.project()
             return .json(.ok, .array(try await s.store.domains(projectId: p.id, environmentId: nil).map { render(s, $0, canManage: l.permits(.administer)) }))
         }
-        r.post("/projects/{projectId}/domains") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("create-projects-domains") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             return try await create(req, s, p, environment: nil)
         }
-        r.get("/projects/{projectId}/domains/{domainId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("get-projects-domains") { req in
+            let (p, l) = try req.project()
             return .json(.ok, render(s, try await find(s, p, environment: nil, req.param("domainId")), canManage: l.permits(.administer)))
         }
-        r.patch("/projects/{projectId}/domains/{domainId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("update-projects-domains") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             return try await update(req, s, p, environment: nil)
         }
-        r.delete("/projects/{projectId}/domains/{domainId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("delete-projects-domains") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             return try await delete(req, s, p, environment: nil)
         }
 
         // An environment's domains; on production these are the project's domains.
-        let envPath = "/projects/{projectId}/environments/{environmentId}/domains"
         @Sendable func scope(_ req: APIRequest, write: Bool) async throws -> (Project, Environment?, Bool) {
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+            let (p, l) = try req.project()
+            let e = try req.environment()
             if write { try s.requireRole(.admin, l, on: e) }
             return (p, e.type == .production ? nil : e, l.permits(.environment(.admin, e.type)))
         }
-        r.get(envPath) { req in
+        r.add("list-projects-environments-domains") { req in
             let (p, e, manage) = try await scope(req, write: false)
             return .json(.ok, .array(try await s.store.domains(projectId: p.id, environmentId: e?.id).map { render(s, $0, canManage: manage) }))
         }
-        r.post(envPath) { req in
+        r.add("create-projects-environments-domains") { req in
             let (p, e, _) = try await scope(req, write: true)
             return try await create(req, s, p, environment: e)
         }
-        r.get(envPath + "/{domainId}") { req in
+        r.add("get-projects-environments-domains") { req in
             let (p, e, manage) = try await scope(req, write: false)
             return .json(.ok, render(s, try await find(s, p, environment: e, req.param("domainId")), canManage: manage))
         }
-        r.patch(envPath + "/{domainId}") { req in
+        r.add("update-projects-environments-domains") { req in
             let (p, e, _) = try await scope(req, write: true)
             return try await update(req, s, p, environment: e)
         }
-        r.delete(envPath + "/{domainId}") { req in
+        r.add("delete-projects-environments-domains") { req in
             let (p, e, _) = try await scope(req, write: true)
             return try await delete(req, s, p, environment: e)
         }

@@ -6,8 +6,8 @@ import GroveStore
 /// Environments: list, get, update, delete, branch; the other lifecycle actions answer 501 until they exist.
 enum EnvironmentHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/projects/{projectId}/environments") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("list-projects-environments") { req in
+            let (p, l) = try req.project()
             let envs = try await s.store.environments(projectId: p.id).filter { l.permits(.environment(.viewer, $0.type)) }
             let busy = try await busyEnvironments(p, s)
             let deployed = try await s.deployments.deployedAt(projectId: p.id)
@@ -17,26 +17,26 @@ enum EnvironmentHandlers {
             }
             return .json(.ok, .array(out))
         }
-        r.get("/projects/{projectId}/environments/{environmentId}") { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("get-environment") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
             return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy, deployedAt: try await s.deployedAt(p, e)))
         }
-        r.get("/projects/{projectId}/environments/{environmentId}/settings") { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("get-environment-settings") { req in
+            let (p, _) = try req.project()
+            let e = try req.environment()
             var links = Links(base: s.publicURL)
             links.add("self", "/projects/\(p.id)/environments/\(e.id.pathSegment)/settings")
             return .json(.ok, .object(JSONObject([("enable_manual_deployments", false), ("_links", links.json)])))
         }
-        r.patch("/projects/{projectId}/environments/{environmentId}") { req in try await update(req, s) }
-        r.delete("/projects/{projectId}/environments/{environmentId}") { req in try await delete(req, s) }
-        r.post("/projects/{projectId}/environments/{environmentId}/branch") { req in try await branch(req, s) }
+        r.add("update-environment") { req in try await update(req, s) }
+        r.add("delete-environment") { req in try await delete(req, s) }
+        r.add("branch-environment") { req in try await branch(req, s) }
         for action in EnvironmentAction.allCases where action != .edit && action != .delete && action != .branch {
-            r.post("/projects/{projectId}/environments/{environmentId}/\(action.rawValue)") { req in
-                let (p, l) = try await s.visibleProject(req)
-                let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+            r.add("\(action.rawValue)-environment") { req in
+                let (p, l) = try req.project()
+                let e = try req.environment()
                 try s.requireRole(action.requiredRole, l, on: e)
                 let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
                 guard EnvironmentRules.stateAllows(action, environment: e, isDefault: e.id == p.defaultBranch, hasRunningActivity: busy) else {
@@ -115,8 +115,8 @@ enum EnvironmentHandlers {
 
     static func update(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
         let user = try req.requireUser()
-        let (p, l) = try await s.visibleProject(req)
-        let before = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        let (p, l) = try req.project()
+        let before = try req.environment()
         try s.requireRole(.admin, l, on: before)
         var e = before
         let b = try BodyReader(try req.jsonObject(allowEmpty: false),
@@ -202,8 +202,8 @@ enum EnvironmentHandlers {
 
     static func delete(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
         let user = try req.requireUser()
-        let (p, l) = try await s.visibleProject(req)
-        var e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        let (p, l) = try req.project()
+        var e = try req.environment()
         try s.requireRole(.admin, l, on: e)
         if e.id == p.defaultBranch { throw APIError.badRequest("The default environment \(e.id) cannot be deleted.") }
         if e.status == .deleting { throw APIError.conflict("Environment \(e.id) is already being deleted.") }
@@ -229,8 +229,8 @@ enum EnvironmentHandlers {
 
     static func branch(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {
         let user = try req.requireUser()
-        let (p, l) = try await s.visibleProject(req)
-        let parent = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        let (p, l) = try req.project()
+        let parent = try req.environment()
         try s.requireRole(.contributor, l, on: parent)
         let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["name", "title", "clone_parent", "type", "resources"])
         guard let name = try b.string("name", required: true, nonEmpty: true, maxLength: 255) else { throw APIError.badRequest("is required", field: "name") }

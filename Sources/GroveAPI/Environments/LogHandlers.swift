@@ -5,8 +5,7 @@ import GroveModel
 /// error logs), read by `grove log`. Grove's own addition: Platform.sh serves these over SSH.
 enum LogHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        let base = "/projects/{projectId}/environments/{environmentId}/logs"
-        r.get(base) { req in
+        r.add("list-projects-environments-logs") { req in
             let dir = try await directory(req, s)
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
                 .filter { $0.hasSuffix(".log") && !$0.hasSuffix("-step.log") }.sorted()
@@ -16,7 +15,7 @@ enum LogHandlers {
                                            ("updated_at", JSON((attrs?[.modificationDate] as? Date).map(Timestamp.format)))]))
             }))
         }
-        r.get(base + "/{name}") { req in
+        r.add("get-projects-environments-logs") { req in
             let dir = try await directory(req, s)
             let name = req.param("name")
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.contains("..") else {
@@ -49,8 +48,8 @@ enum LogHandlers {
 
     /// The environment's log directory; reading logs takes the role that SSH takes on Platform.sh (contributor).
     static func directory(_ req: APIRequest, _ s: ServerContext) async throws -> String {
-        let (p, l) = try await s.visibleProject(req)
-        let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        let (p, l) = try req.project()
+        let e = try req.environment()
         try s.requireRole(.contributor, l, on: e)
         guard let locate = s.logLocator else { throw APIError.notFound("Logs of \(e.id)") }
         return locate(p.id, e.id)

@@ -7,10 +7,9 @@ import GroveModel
 /// running application), both run as activities.
 enum OperationHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        let base = "/projects/{projectId}/environments/{environmentId}"
-        r.get(base + "/source-operations") { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("list-projects-environments-source-operations") { req in
+            let (p, _) = try req.project()
+            let e = try req.environment()
             guard let config = try await headConfig(s, p, e) else { return .json(.ok, .array([])) }
             var out: [JSON] = []
             for app in config.applications {
@@ -21,10 +20,10 @@ enum OperationHandlers {
             }
             return .json(.ok, .array(out))
         }
-        r.post(base + "/source-operation") { req in
+        r.add("run-source-operation") { req in
             let user = try req.requireUser()
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+            let (p, l) = try req.project()
+            let e = try req.environment()
             try s.requireRole(.contributor, l, on: e)
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["operation", "variables"])
             guard let op = try b.string("operation", required: true, nonEmpty: true) else { throw APIError.badRequest("is required", field: "operation") }
@@ -46,10 +45,10 @@ enum OperationHandlers {
             try await s.store.insertActivity(a)
             return .json(.ok, resultEnvelope(nil, activities: [s.render.activity(a, canCancel: true)]))
         }
-        r.post(base + "/deployments/{deploymentId}/operations") { req in
+        r.add("run-operation") { req in
             let user = try req.requireUser()
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+            let (p, l) = try req.project()
+            let e = try req.environment()
             guard req.param("deploymentId") == "current", try await s.store.deployment(projectId: p.id, environmentId: e.id) != nil else {
                 throw APIError.notFound("Deployment \(req.param("deploymentId")) of environment \(e.id)")
             }

@@ -9,8 +9,7 @@ enum RouteWriteHandlers {
     static let fields = ["type", "to", "upstream", "primary", "id", "production_url", "original_url", "attributes", "tls", "cache", "ssi", "redirects", "sticky"]
 
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        let base = "/projects/{projectId}/environments/{environmentId}/routes"
-        r.post(base) { req in
+        r.add("create-projects-environments-routes") { req in
             let (p, e, user) = try await load(req, s)
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: fields)
             guard let key = try b.string("production_url", nonEmpty: true) ?? b.string("original_url", nonEmpty: true), key.contains("://") else {
@@ -19,7 +18,7 @@ enum RouteWriteHandlers {
             let route = try routeBody(b, existing: nil)
             return try await submit(s, p, e, user, verb: "create", key: key, route: route)
         }
-        r.patch(base + "/{routeId}") { req in
+        r.add("update-projects-environments-routes") { req in
             let (p, e, user) = try await load(req, s)
             let (key, existing) = try await find(s, p, e, req.param("routeId"))
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: fields)
@@ -28,7 +27,7 @@ enum RouteWriteHandlers {
             }
             return try await submit(s, p, e, user, verb: "update", key: key, route: try routeBody(b, existing: existing))
         }
-        r.delete(base + "/{routeId}") { req in
+        r.add("delete-projects-environments-routes") { req in
             let (p, e, user) = try await load(req, s)
             let (key, _) = try await find(s, p, e, req.param("routeId"))
             return try await submit(s, p, e, user, verb: "delete", key: key, route: nil)
@@ -37,8 +36,8 @@ enum RouteWriteHandlers {
 
     static func load(_ req: APIRequest, _ s: ServerContext) async throws -> (Project, Environment, User) {
         let user = try req.requireUser()
-        let (p, l) = try await s.visibleProject(req)
-        let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        let (p, l) = try req.project()
+        let e = try req.environment()
         // Route edits are commits: who may push to the environment may edit its routes.
         try s.requireRole(.contributor, l, on: e)
         return (p, e, user)

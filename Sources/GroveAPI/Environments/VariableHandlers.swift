@@ -8,63 +8,62 @@ enum VariableHandlers {
     static let environmentFields = projectFields + ["is_enabled", "is_inheritable"]
 
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/projects/{projectId}/variables") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("list-projects-variables") { req in
+            let (p, l) = try req.project()
             return .json(.ok, .array(try await s.store.variables(projectId: p.id, environmentId: nil).map { s.render.variable($0, inherited: false, canManage: l.permits(.administer)) }))
         }
-        r.post("/projects/{projectId}/variables") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("create-projects-variables") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             return try await create(req, s, project: p, environment: nil, canManage: true)
         }
-        r.get("/projects/{projectId}/variables/{variableId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("get-projects-variables") { req in
+            let (p, l) = try req.project()
             guard let v = try await s.store.variable(projectId: p.id, environmentId: nil, name: req.param("variableId")) else {
                 throw APIError.notFound("Variable \(req.param("variableId"))")
             }
             return .json(.ok, s.render.variable(v, inherited: false, canManage: l.permits(.administer)))
         }
-        r.patch("/projects/{projectId}/variables/{variableId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("update-projects-variables") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             return try await update(req, s, project: p, environment: nil)
         }
-        r.delete("/projects/{projectId}/variables/{variableId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("delete-projects-variables") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             return try await delete(req, s, project: p, environment: nil)
         }
 
-        let envPath = "/projects/{projectId}/environments/{environmentId}/variables"
-        r.get(envPath) { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("list-projects-environments-variables") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             let canManage = l.permits(.environment(.admin, e.type))
             return .json(.ok, .array(try await environmentView(p, e, s).map { s.render.variable($0.0, inherited: $0.1, canManage: canManage) }))
         }
-        r.post(envPath) { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("create-projects-environments-variables") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             try s.requireRole(.admin, l, on: e)
             return try await create(req, s, project: p, environment: e, canManage: true)
         }
-        r.get(envPath + "/{variableId}") { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("get-projects-environments-variables") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             guard let (v, inherited) = try await environmentView(p, e, s).first(where: { $0.0.name == req.param("variableId") }) else {
                 throw APIError.notFound("Variable \(req.param("variableId"))")
             }
             return .json(.ok, s.render.variable(v, inherited: inherited, canManage: l.permits(.environment(.admin, e.type))))
         }
-        r.patch(envPath + "/{variableId}") { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("update-projects-environments-variables") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             try s.requireRole(.admin, l, on: e)
             return try await update(req, s, project: p, environment: e)
         }
-        r.delete(envPath + "/{variableId}") { req in
-            let (p, l) = try await s.visibleProject(req)
-            let e = try await s.visibleEnvironment(p, l, id: req.param("environmentId"))
+        r.add("delete-projects-environments-variables") { req in
+            let (p, l) = try req.project()
+            let e = try req.environment()
             try s.requireRole(.admin, l, on: e)
             return try await delete(req, s, project: p, environment: e)
         }

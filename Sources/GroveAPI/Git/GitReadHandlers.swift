@@ -5,7 +5,7 @@ import GroveModel
 enum GitReadHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         @Sendable func reader(_ req: APIRequest) async throws -> GitReader {
-            let (p, _) = try await s.visibleProject(req)
+            let (p, _) = try req.project()
             guard s.repositories.exists(p.id) else { throw APIError.notFound("Repository of project \(p.id)") }
             return GitReader(repositories: s.repositories, projectId: p.id)
         }
@@ -17,29 +17,29 @@ enum GitReadHandlers {
                 }
             }
         }
-        r.get("/projects/{projectId}/git/refs") { req in
+        r.add("list-projects-git-refs") { req in
             let g = try await reader(req)
             return try await run("Refs") { .array(try await g.refs()) }
         }
-        r.get("/projects/{projectId}/git/refs/{repositoryRefId}") { req in
+        r.add("get-projects-git-refs") { req in
             let g = try await reader(req)
             return try await run("Ref \(req.param("repositoryRefId"))") { try await g.ref(req.param("repositoryRefId")) }
         }
-        r.get("/projects/{projectId}/git/commits/{repositoryCommitId}") { req in
+        r.add("get-projects-git-commits") { req in
             let g = try await reader(req)
             return try await run("Commit \(req.param("repositoryCommitId"))") { try await g.commit(req.param("repositoryCommitId")) }
         }
-        r.get("/projects/{projectId}/git/trees/{repositoryTreeId}") { req in
+        r.add("get-projects-git-trees") { req in
             let g = try await reader(req)
             return try await run("Tree \(req.param("repositoryTreeId"))") { try await g.tree(req.param("repositoryTreeId")) }
         }
-        r.get("/projects/{projectId}/git/diffs/{diffBaseId}/{diffTargetId}") { req in
+        r.add("list-projects-git-diffs") { req in
             let g = try await reader(req)
             return try await run("Diff \(req.param("diffBaseId"))..\(req.param("diffTargetId"))") {
                 .array(try await g.diffs(base: req.param("diffBaseId"), target: req.param("diffTargetId")))
             }
         }
-        r.get("/projects/{projectId}/git/blobs/{repositoryBlobId}") { req in
+        r.add("get-projects-git-blobs") { req in
             let g = try await reader(req)
             return try await run("Blob \(req.param("repositoryBlobId"))") { try await g.blob(req.param("repositoryBlobId")) }
         }

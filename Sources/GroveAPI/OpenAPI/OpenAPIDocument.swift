@@ -1,9 +1,20 @@
 import GroveModel
+import HTTPTypes
 
-/// The OpenAPI 3 description of what this server implements, served at `/openapi.json`.
-/// Handlers are hand-written; CI runs schemathesis against this document to prove the two agree.
+/// Every operation the API declares, by operation id: routes bind handlers to these (`Routes.add`), and
+/// `/openapi.json` is built from the operations the routes serve, so the two cannot drift apart.
+public enum OperationCatalog {
+    public static let operations: [String: Operation] = {
+        var out: [String: Operation] = [:]
+        for o in OpenAPISpec.declaredOperations() { out[o.id] = o }
+        return out
+    }()
+}
+
+/// The OpenAPI 3 document of the operations `routes` serve; CI runs schemathesis against it and checks its answers
+/// against the official document.
 enum OpenAPIDocument {
-    static let bytes: [UInt8] = Array(OpenAPISpec.document().serialized().utf8)
+    static func bytes(_ operations: [Operation]) -> [UInt8] { Array(OpenAPISpec.document(operations).serialized().utf8) }
 }
 
 enum OpenAPISpec {
@@ -57,16 +68,40 @@ enum OpenAPISpec {
 
     // MARK: document
 
-    static func document() -> JSON {
+    /// The document describing `operations` (their paths) with every schema.
+    static func document(_ operations: [Operation]) -> JSON {
+        var paths = JSONObject()
+        for o in operations.sorted(by: { ($0.path, $0.method.rawValue) < ($1.path, $1.method.rawValue) }) {
+            var item = paths[o.path]?.objectValue ?? JSONObject()
+            item[o.method.rawValue.lowercased()] = o.spec
+            paths[o.path] = .object(item)
+        }
+        return .object(JSONObject([
+            ("openapi", "3.0.3"),
+            ("info", ["title": "Grove API", "version": .string(GroveVersion.string),
+                      "description": "Platform.sh-compatible REST API of Grove. Region collections are JSON arrays; accounts collections use items and cursor links."]),
+            ("servers", [["url": "/"]]),
+            ("security", [["bearer": []]]),
+            ("paths", .object(paths)),
+            ("components", ["securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"]], "schemas": .object(schemas())]),
+        ]))
+    }
+
+    /// Each operation's method, path and description: the one place an endpoint is declared.
+    static func declaredOperations() -> [Operation] {
         let P = param("projectId"), E = param("environmentId"), O = param("organization_id"), U = param("user_id")
         let page = [param("page[size]", in: "query", ["type": "integer", "minimum": 1, "maximum": 200]),
                     param("page[before]", in: "query"), param("page[after]", in: "query")]
-        var paths = JSONObject()
-        func add(_ path: String, _ method: String, _ operation: JSON) {
-            var item = paths[path]?.objectValue ?? JSONObject()
-            item[method] = operation
-            paths[path] = .object(item)
+        var operations: [Operation] = []
+        func add(_ path: String, _ method: String, _ spec: JSON) {
+            guard let id = spec["operationId"]?.stringValue else { return }
+            let secured = spec["security"]?.arrayValue?.isEmpty != true
+            operations.append(Operation(id: id, method: HTTPRequest.Method(rawValue: method.uppercased()) ?? .get, path: path, authenticated: secured, spec: spec))
         }
+
+        add("/", "get", op("get-service-root", "Name and version of this server, and where its API document is", tag: "Service",
+                           response: object([("name", str), ("version", str), ("openapi", str)]), secured: false))
+        add("/openapi.json", "get", op("get-openapi-document", "This API's OpenAPI 3 document", tag: "Service", response: anyObject, secured: false))
 
         let tokenBody = object([("grant_type", enumOf(["api_token", "password", "refresh_token"])), ("api_token", str), ("username", str),
                                 ("password", str), ("refresh_token", str), ("client_id", str), ("client_secret", str)], required: ["grant_type"])
@@ -337,16 +372,7 @@ enum OpenAPISpec {
         add("/me/phone", "post", op("get-current-user-verification-status", "Is phone verification needed", tag: "Users", response: object([("state", bool)])))
 
         for (path, method, operation) in accessOperations() { add(path, method, operation) }
-
-        return .object(JSONObject([
-            ("openapi", "3.0.3"),
-            ("info", ["title": "Grove API", "version": .string(GroveVersion.string),
-                      "description": "Platform.sh-compatible REST API of Grove. Region collections are JSON arrays; accounts collections use items and cursor links."]),
-            ("servers", [["url": "/"]]),
-            ("security", [["bearer": []]]),
-            ("paths", .object(paths)),
-            ("components", ["securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"]], "schemas": .object(schemas())]),
-        ]))
+        return operations
     }
 
     static func schemas() -> JSONObject {

@@ -7,12 +7,12 @@ import GroveTLS
 /// The private key is kept for the router and never returned.
 enum CertificateHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/projects/{projectId}/certificates") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("list-projects-certificates") { req in
+            let (p, l) = try req.project()
             return .json(.ok, .array(try await s.store.certificates(projectId: p.id).map { render(s, $0, canManage: l.permits(.administer)) }))
         }
-        r.post("/projects/{projectId}/certificates") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("create-projects-certificates") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["certificate", "key", "chain", "is_invalid"])
             guard let cert = try b.string("certificate", required: true, nonEmpty: true, maxLength: 1 << 16),
@@ -31,12 +31,12 @@ enum CertificateHandlers {
             let a = try await refresh(s, p, req, action: "added a certificate to")
             return .json(.created, resultEnvelope(render(s, c, canManage: true), activities: [s.render.activity(a, canCancel: false)], code: 201))
         }
-        r.get("/projects/{projectId}/certificates/{certificateId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("get-projects-certificates") { req in
+            let (p, l) = try req.project()
             return .json(.ok, render(s, try await find(s, p, req.param("certificateId")), canManage: l.permits(.administer)))
         }
-        r.patch("/projects/{projectId}/certificates/{certificateId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("update-projects-certificates") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             var c = try await find(s, p, req.param("certificateId"))
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["chain", "is_invalid"])
@@ -50,8 +50,8 @@ enum CertificateHandlers {
             let a = try await refresh(s, p, req, action: "updated a certificate of")
             return .json(.ok, resultEnvelope(render(s, c, canManage: true), activities: [s.render.activity(a, canCancel: false)]))
         }
-        r.delete("/projects/{projectId}/certificates/{certificateId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("delete-projects-certificates") { req in
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             let c = try await find(s, p, req.param("certificateId"))
             try await s.store.deleteCertificate(projectId: p.id, id: c.id)

@@ -26,21 +26,21 @@ enum DiscoveryHandlers {
             l.add("self", "/regions")
             return .json(.ok, .object(JSONObject([("count", 1), ("regions", .array([region(s)])), ("_links", l.json)])))
         }
-        r.get("/regions", regionList)
-        r.get("/regions/{region_id}") { req in
+        r.add("list-regions", regionList)
+        r.add("get-region") { req in
             guard req.param("region_id") == s.region else { throw APIError.notFound("Region \(req.param("region_id"))") }
             return .json(.ok, region(s))
         }
-        r.get("/ref/regions") { req in
+        r.add("list-referenced-regions") { req in
             var out = JSONObject()
             for id in req.queryValues("in") { out[id] = id == s.region ? region(s) : .null }
             return .json(.ok, .object(out))
         }
-        r.get("/organizations/{organization_id}/regions") { req in
+        r.add("list-org-regions") { req in
             _ = try await OrganizationHandlers.visible(req, s)
             return try await regionList(req)
         }
-        r.get("/organizations/{organization_id}/setup/options") { req in
+        r.add("get-org-setup-options") { req in
             _ = try await OrganizationHandlers.visible(req, s)
             return .json(.ok, .object(JSONObject([
                 // Plain names: the official CLI offers these and sends one back as `plan`.
@@ -48,12 +48,12 @@ enum DiscoveryHandlers {
                 ("regions", .array([.string(s.region)])),
             ])))
         }
-        r.get("/organizations/{organization_id}/subscriptions/estimate") { req in
+        r.add("estimate-new-org-subscription") { req in
             _ = try await OrganizationHandlers.visible(req, s)
             return .json(.ok, .object(JSONObject([("plan", "0.00"), ("user_licenses", "0.00"), ("environments", "0.00"),
                                                   ("storage", "0.00"), ("total", "0.00"), ("options", .object(JSONObject()))])))
         }
-        r.post("/me/verification") { _ in .json(.ok, .object(JSONObject([("state", false), ("type", "")]))) }
-        r.post("/me/phone") { _ in .json(.ok, .object(JSONObject([("state", false)]))) }
+        r.add("get-current-user-verification-status-full") { _ in .json(.ok, .object(JSONObject([("state", false), ("type", "")]))) }
+        r.add("get-current-user-verification-status") { _ in .json(.ok, .object(JSONObject([("state", false)]))) }
     }
 }

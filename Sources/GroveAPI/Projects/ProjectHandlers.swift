@@ -64,7 +64,7 @@ enum ProjectHandlers {
 
     static func register(_ r: inout Routes, _ s: ServerContext) {
         // Subscriptions (accounts API).
-        r.get("/organizations/{organization_id}/subscriptions") { req in
+        r.add("list-org-subscriptions") { req in
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             var subs = try await s.store.subscriptions(organizationId: o.id)
             if !m.has(.projectsList) && !m.has(.billing) {
@@ -81,7 +81,7 @@ enum ProjectHandlers {
             return .json(.ok, try accountsCollection(subs, request: req, base: s.publicURL, cursor: { $0.id },
                                                      render: { s.render.subscription($0, canManage: m.has(.billing)) }))
         }
-        r.post("/organizations/{organization_id}/subscriptions") { req in
+        r.add("create-org-subscription") { req in
             let user = try req.requireUser()
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             guard m.has(.projectsCreate) else { throw APIError.forbidden("Creating projects requires the projects:create permission.") }
@@ -93,17 +93,17 @@ enum ProjectHandlers {
             let (sub, _, _) = try await provision(try readNewProject(b, region: s.region), org: o, user: user, s)
             return .json(.created, s.render.subscription(sub, canManage: true))
         }
-        r.get("/organizations/{organization_id}/subscriptions/can-create") { req in
+        r.add("can-create-new-org-subscription") { req in
             let (_, m) = try await OrganizationHandlers.visible(req, s)
             let ok = m.has(.projectsCreate)
             return .json(.ok, .object(JSONObject([("can_create", .bool(ok)), ("message", .string(ok ? "" : "You need the projects:create permission.")),
                                                   ("required_action", .null)])))
         }
-        r.get("/organizations/{organization_id}/subscriptions/{subscription_id}") { req in
+        r.add("get-org-subscription") { req in
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             return .json(.ok, s.render.subscription(try await subscription(req, o, s), canManage: m.has(.billing)))
         }
-        r.patch("/organizations/{organization_id}/subscriptions/{subscription_id}") { req in
+        r.add("update-org-subscription") { req in
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             guard m.has(.billing) else { throw APIError.forbidden("Changing a subscription requires the billing permission.") }
             var sub = try await subscription(req, o, s)
@@ -125,7 +125,7 @@ enum ProjectHandlers {
             }
             return .json(.ok, s.render.subscription(sub, canManage: true))
         }
-        r.delete("/organizations/{organization_id}/subscriptions/{subscription_id}") { req in
+        r.add("delete-org-subscription") { req in
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             guard m.has(.billing) || m.has(.admin) else { throw APIError.forbidden("Deleting a subscription requires the billing permission.") }
             let sub = try await subscription(req, o, s)
@@ -138,7 +138,7 @@ enum ProjectHandlers {
         }
 
         // Organization projects.
-        r.get("/organizations/{organization_id}/projects") { req in
+        r.add("list-org-projects") { req in
             let user = try req.requireUser()
             let (o, _) = try await OrganizationHandlers.visible(req, s)
             var list: [(Project, ProjectAccessLevel)] = []
@@ -149,7 +149,7 @@ enum ProjectHandlers {
             return .json(.ok, try accountsCollection(list, request: req, base: s.publicURL, cursor: { $0.0.id },
                                                      render: { s.render.organizationProject($0.0, canManage: $0.1.permits(.administer)) }))
         }
-        r.post("/organizations/{organization_id}/projects") { req in
+        r.add("create-org-project") { req in
             let user = try req.requireUser()
             let (o, m) = try await OrganizationHandlers.visible(req, s)
             guard m.has(.projectsCreate) else { throw APIError.forbidden("Creating projects requires the projects:create permission.") }
@@ -161,13 +161,13 @@ enum ProjectHandlers {
             let (_, project, _) = try await provision(try readNewProject(b, region: s.region), org: o, user: user, s)
             return .json(.created, s.render.organizationProject(project))
         }
-        r.get("/organizations/{organization_id}/projects/{project_id}") { req in
+        r.add("get-org-project") { req in
             let (o, _) = try await OrganizationHandlers.visible(req, s)
             let (p, l) = try await s.visibleProject(req, id: req.param("project_id"))
             guard p.organizationId == o.id else { throw APIError.notFound("Project \(p.id)") }
             return .json(.ok, s.render.organizationProject(p, canManage: l.permits(.administer)))
         }
-        r.patch("/organizations/{organization_id}/projects/{project_id}") { req in
+        r.add("update-org-project") { req in
             let (o, _) = try await OrganizationHandlers.visible(req, s)
             let (before, _) = try await s.visibleProject(req, id: req.param("project_id"))
             guard before.organizationId == o.id else { throw APIError.notFound("Project \(before.id)") }
@@ -175,10 +175,10 @@ enum ProjectHandlers {
             let (p, l) = try await s.visibleProject(req, id: before.id)
             return .json(.ok, s.render.organizationProject(p, canManage: l.permits(.administer)))
         }
-        r.delete("/organizations/{organization_id}/projects/{project_id}") { req in try await deleteProject(req, s, id: req.param("project_id")) }
+        r.add("delete-org-project") { req in try await deleteProject(req, s, id: req.param("project_id")) }
 
         // Region API project.
-        r.get("/projects") { req in
+        r.add("list-projects") { req in
             let user = try req.requireUser()
             var list = try await s.access.visibleProjects(user: user)
             if let owner = req.queryValue("filter[owner]") { list = list.filter { $0.0.ownerId == owner } }
@@ -210,7 +210,7 @@ enum ProjectHandlers {
             }
             return .json(.ok, .object(JSONObject([("count", .int(Int64(list.count))), ("projects", .array(items)), ("_links", links.json)])))
         }
-        r.get("/ref/projects") { req in
+        r.add("list-referenced-projects") { req in
             let user = try req.requireUser()
             var out = JSONObject()
             for id in req.queryValues("in") {
@@ -220,7 +220,7 @@ enum ProjectHandlers {
             }
             return .json(.ok, .object(out))
         }
-        r.get("/users/{user_id}/extended-access") { req in
+        r.add("list-user-extended-access") { req in
             let user = try UserHandlers.own(req)
             if let t = req.queryValue("filter[resource_type]"), t != "project" {
                 return .json(.ok, .object(JSONObject([("items", .array([])), ("_links", .object(JSONObject()))])))
@@ -240,22 +240,22 @@ enum ProjectHandlers {
             }
             return .json(.ok, .object(JSONObject([("items", .array(items)), ("_links", links.json)])))
         }
-        r.get("/projects/{projectId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("get-projects") { req in
+            let (p, l) = try req.project()
             return .json(.ok, s.render.project(p, access: l, organization: try await s.store.organization(id: p.organizationId)))
         }
-        r.patch("/projects/{projectId}") { req in try await updateProject(req, s, id: req.param("projectId")) }
-        r.delete("/projects/{projectId}") { req in try await deleteProject(req, s, id: req.param("projectId")) }
-        r.get("/projects/{projectId}/capabilities") { req in
-            _ = try await s.visibleProject(req)
+        r.add("update-projects") { req in try await updateProject(req, s, id: req.param("projectId")) }
+        r.add("delete-projects") { req in try await deleteProject(req, s, id: req.param("projectId")) }
+        r.add("get-projects-capabilities") { req in
+            _ = try req.project()
             return .json(.ok, capabilities)
         }
-        r.get("/projects/{projectId}/settings") { req in
-            let (p, _) = try await s.visibleProject(req)
+        r.add("get-projects-settings") { req in
+            let (p, _) = try req.project()
             return .json(.ok, settingsJSON(p, s))
         }
-        r.patch("/projects/{projectId}/settings") { req in
-            var (p, l) = try await s.visibleProject(req)
+        r.add("update-projects-settings") { req in
+            var (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             let body = try req.jsonObject(allowEmpty: false)
             for (k, v) in body {
@@ -276,9 +276,9 @@ enum ProjectHandlers {
             try await s.store.updateProject(p)
             return .json(.ok, resultEnvelope(settingsJSON(p, s), activities: []))
         }
-        r.post("/projects/{projectId}/clear_build_cache") { req in
+        r.add("action-projects-clear-build-cache") { req in
             let user = try req.requireUser()
-            let (p, l) = try await s.visibleProject(req)
+            let (p, l) = try req.project()
             try s.requireProjectAdmin(l)
             let cacheDir = s.dataDir + "/build-cache/" + p.id
             try? FileManager.default.removeItem(atPath: cacheDir)
@@ -287,12 +287,12 @@ enum ProjectHandlers {
             try await s.store.insertActivity(a)
             return .json(.ok, resultEnvelope(nil, activities: [s.render.activity(a, canCancel: false)]))
         }
-        r.get("/projects/{projectId}/environment-types") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("list-projects-environment-types") { req in
+            let (p, l) = try req.project()
             return .json(.ok, .array(EnvironmentType.allCases.filter { l.permits(.environment(.viewer, $0)) }.map { s.render.environmentType($0, projectId: p.id) }))
         }
-        r.get("/projects/{projectId}/environment-types/{environmentTypeId}") { req in
-            let (p, l) = try await s.visibleProject(req)
+        r.add("get-environment-type") { req in
+            let (p, l) = try req.project()
             guard let t = EnvironmentType(rawValue: req.param("environmentTypeId")), l.permits(.environment(.viewer, t)) else {
                 throw APIError.notFound("Environment type \(req.param("environmentTypeId"))")
             }

@@ -4,7 +4,7 @@ import GroveModel
 /// `GET /grove/system`: how this server runs (Grove's own; the CLI's `system:info`). Any signed-in user may read it.
 enum SystemHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
-        r.get("/grove/system") { req in
+        r.add("get-grove-system") { req in
             _ = try req.requireUser()
             var o = JSONObject([("version", .string(GroveVersion.string)), ("store", .string(s.store.backendName)), ("region", .string(s.region)),
                                 ("role", .string(s.role)), ("base_domain", .string(s.baseDomain))])

@@ -122,7 +122,10 @@ public struct APIServer {
                                         mailer: try Mailer(url: options.smtpURL, logger: logger), invitationLifetime: options.invitationLifetime,
                                         vendor: options.vendor, role: options.role.rawValue, baseDomain: options.baseDomain, logDirectory: logs)
             try context.hooks.install()
-            let responder = GroveResponder(routes: makeRoutes(context), server: context)
+            let routes = makeRoutes(context)
+            // A handler bound to an undeclared operation is a programming error: refuse to serve an API whose document lies.
+            guard routes.problems.isEmpty else { throw RouteDeclarationError(problems: routes.problems) }
+            let responder = GroveResponder(routes: routes, server: context)
             let app = Application(
                 responder: responder,
                 configuration: .init(address: .hostname(options.host, port: options.port), serverName: "grove"),
@@ -147,12 +150,12 @@ public struct APIServer {
         logger.info("grove stopped")
     }
 
+    /// Every route, each bound to its declared operation; `/openapi.json` describes exactly these.
     public static func makeRoutes(_ s: ServerContext) -> Routes {
         var r = Routes()
-        r.get("/", authenticated: false) { _ in
+        r.add("get-service-root") { _ in
             .json(.ok, .object(JSONObject([("name", "grove"), ("version", .string(GroveVersion.string)), ("openapi", .string(s.publicURL + "/openapi.json"))])))
         }
-        r.get("/openapi.json", authenticated: false) { _ in .raw(.ok, contentType: "application/json", OpenAPIDocument.bytes) }
         OAuthHandlers.register(&r, s)
         UserHandlers.register(&r, s)
         OrganizationHandlers.register(&r, s)
@@ -176,6 +179,9 @@ public struct APIServer {
         MFAHandlers.register(&r, s)
         InvitationHandlers.register(&r, s)
         ProfileHandlers.register(&r, s)
+        // The document lists the served operations, itself included.
+        let document = OpenAPIDocument.bytes(r.operations + (OperationCatalog.operations["get-openapi-document"].map { [$0] } ?? []))
+        r.add("get-openapi-document") { _ in .raw(.ok, contentType: "application/json", document) }
         return r
     }
 }

@@ -80,6 +80,11 @@ struct GroveResponder: HTTPResponder {
         var api = APIRequest(method: request.method, path: path, params: params, query: QueryString.parse(request.uri.query),
                              headers: request.headers, body: body, user: user, grant: grant)
         api.amr = amr
+        if route.authenticated, route.scope != .none {
+            let (p, level) = try await server.visibleProject(api)
+            api.resolvedProject = (p, level)
+            if route.scope == .environment { api.resolvedEnvironment = try await server.visibleEnvironment(p, level, id: api.param("environmentId")) }
+        }
         let result = try await route.handler(api)
         if let cacheKey, let version, case .json(.ok, let json) = result {
             let buffer = ByteBuffer(bytes: json.bytes)

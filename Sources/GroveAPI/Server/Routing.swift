@@ -15,8 +15,25 @@ public struct APIRequest: Sendable {
     public let grant: String?
     /// The access token's authentication methods (`pwd`, `api_token`, `mfa`).
     public var amr: [String] = []
+    /// The project of a `/projects/{projectId}/...` route with the caller's access, and the environment of a
+    /// `.../environments/{environmentId}/...` route: resolved (404 when not visible to the caller, MFA enforced) by the
+    /// responder before the handler runs, so no handler repeats the check.
+    var resolvedProject: (Project, ProjectAccessLevel)?
+    var resolvedEnvironment: Environment?
 
     public func param(_ name: String) -> String { params[name] ?? "" }
+
+    /// The path's project and the caller's access to it.
+    func project() throws -> (Project, ProjectAccessLevel) {
+        guard let resolvedProject else { throw APIError(.internalServerError, "\(path) is not a project route.") }
+        return resolvedProject
+    }
+
+    /// The path's environment, visible to the caller.
+    func environment() throws -> Environment {
+        guard let resolvedEnvironment else { throw APIError(.internalServerError, "\(path) is not an environment route.") }
+        return resolvedEnvironment
+    }
     public func queryValue(_ name: String) -> String? { query.first { $0.0 == name }?.1 }
     /// All values of a repeated parameter, accepting `name`, `name[]` and comma-separated lists.
     public func queryValues(_ name: String) -> [String] {
@@ -50,8 +67,25 @@ public enum APIResponse: Sendable {
 
 public typealias Handler = @Sendable (APIRequest) async throws -> APIResponse
 
-/// A small method-and-segments router. Segments are percent-decoded one by one, so environment ids holding
-/// `/` (sent as `%2F`) stay one parameter, and segments such as `email={email}` can be matched by prefix.
+/// One operation of the API as `OperationCatalog` declares it: method, path template, whether it needs a bearer token,
+/// and its OpenAPI description (operation id, parameters, body, responses).
+public struct Operation: Sendable {
+    public let id: String
+    public let method: HTTPRequest.Method
+    public let path: String
+    public let authenticated: Bool
+    public let spec: JSON
+}
+
+/// Handlers bound to operations that are not declared (or twice): the server does not start with them.
+public struct RouteDeclarationError: Error, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String { "routes: " + problems.joined(separator: "; ") }
+}
+
+/// A small method-and-segments router. Routes are bound to declared operations by id, so what is served and what
+/// `/openapi.json` describes come from one declaration. Segments are percent-decoded one by one, so environment ids
+/// holding `/` (sent as `%2F`) stay one parameter, and segments such as `email={email}` can be matched by prefix.
 public struct Routes: Sendable {
     enum Segment: Sendable {
         case literal(String)
@@ -59,24 +93,36 @@ public struct Routes: Sendable {
         case prefixed(String, String)  // "email=" + param
     }
 
+    /// What the responder resolves from the path before the handler runs.
+    enum Scope: Sendable { case none, project, environment }
+
     struct Route: Sendable {
-        let method: HTTPRequest.Method
+        let operation: Operation
+        let scope: Scope
         let segments: [Segment]
-        let authenticated: Bool
         let handler: Handler
-        let template: String
         let literalCount: Int
+        var method: HTTPRequest.Method { operation.method }
+        var authenticated: Bool { operation.authenticated }
+        var template: String { operation.path }
     }
 
     private(set) var routes: [Route] = []
+    /// Registrations naming an operation the catalog does not declare, or one already bound: the server refuses to
+    /// start with any (see `APIServer.makeRoutes`).
+    public private(set) var problems: [String] = []
+    private let catalog: [String: Operation]
 
-    /// Method and template of every route, for checking them against the OpenAPI document.
-    public var table: [(method: HTTPRequest.Method, template: String)] { routes.map { ($0.method, $0.template) } }
+    /// The operations served, in registration order.
+    public var operations: [Operation] { routes.map(\.operation) }
 
-    public init() {}
+    public init(catalog: [String: Operation] = OperationCatalog.operations) { self.catalog = catalog }
 
-    public mutating func add(_ method: HTTPRequest.Method, _ template: String, authenticated: Bool = true, _ handler: @escaping Handler) {
-        let segs = template.split(separator: "/").map { s -> Segment in
+    /// Serves the declared operation `id` with `handler`.
+    public mutating func add(_ id: String, _ handler: @escaping Handler) {
+        guard let operation = catalog[id] else { problems.append("no operation \(id) is declared"); return }
+        guard !routes.contains(where: { $0.operation.id == id }) else { problems.append("operation \(id) is served twice"); return }
+        let segs = operation.path.split(separator: "/").map { s -> Segment in
             let s = String(s)
             if s.hasPrefix("{") && s.hasSuffix("}") { return .param(String(s.dropFirst().dropLast())) }
             if let open = s.firstIndex(of: "{"), s.hasSuffix("}") {
@@ -85,15 +131,12 @@ public struct Routes: Sendable {
             return .literal(s)
         }
         let literals = segs.reduce(0) { n, s in if case .literal = s { return n + 2 }; if case .prefixed = s { return n + 1 }; return n }
-        routes.append(Route(method: method, segments: segs, authenticated: authenticated, handler: handler, template: template, literalCount: literals))
+        let scope: Scope = operation.path.hasPrefix("/projects/{projectId}/environments/{environmentId}") ? .environment
+            : operation.path.hasPrefix("/projects/{projectId}") ? .project : .none
+        routes.append(Route(operation: operation, scope: scope, segments: segs, handler: handler, literalCount: literals))
         // Literal routes first, so `/users/me` wins over `/users/{user_id}`; sorted once here, not per request.
         routes.sort { $0.literalCount > $1.literalCount }
     }
-
-    public mutating func get(_ t: String, authenticated: Bool = true, _ h: @escaping Handler) { add(.get, t, authenticated: authenticated, h) }
-    public mutating func post(_ t: String, authenticated: Bool = true, _ h: @escaping Handler) { add(.post, t, authenticated: authenticated, h) }
-    public mutating func patch(_ t: String, _ h: @escaping Handler) { add(.patch, t, h) }
-    public mutating func delete(_ t: String, _ h: @escaping Handler) { add(.delete, t, h) }
 
     enum Match {
         case found(Route, [String: String])

@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssh.git", from: "0.15.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(name: "GroveModel", swiftSettings: strict),
@@ -81,7 +83,7 @@ let package = Package(
         .target(
             name: "GroveAPI",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveDriver", "GroveLocalDriver", "GroveRuntime", "GroveCredentials",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveDriver", "GroveLocalDriver", "GroveRuntime", "GroveCredentials", "GroveSSH",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -92,6 +94,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "GroveCredentials", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .target(
+            name: "GroveSSH",
+            dependencies: [
+                "GroveCredentials",
+                .product(name: "NIOSSH", package: "swift-nio-ssh"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "GroveClient", dependencies: ["GroveModel"], swiftSettings: strict),
         .executableTarget(
             name: "grove",

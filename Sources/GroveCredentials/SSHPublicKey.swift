@@ -61,6 +61,7 @@ public struct SSHPublicKey: Sendable, Equatable {
     public var canonical: String { algorithm + " " + Data(blob).base64EncodedString() }
 
     struct Reader {
+        init(bytes: [UInt8]) { self.bytes = bytes }
         let bytes: [UInt8]
         var offset = 0
         var atEnd: Bool { offset == bytes.count }

@@ -112,6 +112,27 @@ public struct InstanceEvent: Sendable, Equatable {
     public init(instanceId: String, state: String, error: String?) { self.instanceId = instanceId; self.state = state; self.error = error }
 }
 
+/// The standard streams an interactive session's process gets: descriptors of the caller's (pipes, or one terminal
+/// for all three, which then becomes the session's controlling terminal).
+public struct SessionIO: Sendable {
+    public var stdin: Int32
+    public var stdout: Int32
+    public var stderr: Int32
+    public var terminal: Bool
+    public init(stdin: Int32, stdout: Int32, stderr: Int32, terminal: Bool) {
+        self.stdin = stdin; self.stdout = stdout; self.stderr = stderr; self.terminal = terminal
+    }
+}
+
+/// A session's process while it runs.
+public struct RunningSession: Sendable {
+    /// Waits for its exit status (128 + signal when killed) and releases what it held.
+    public let wait: @Sendable () async -> Int32
+    /// Signals its processes.
+    public let signal: @Sendable (Int32) -> Void
+    public init(wait: @escaping @Sendable () async -> Int32, signal: @escaping @Sendable (Int32) -> Void) { self.wait = wait; self.signal = signal }
+}
+
 /// Starts, stops and watches the processes of applications, workers and commands, with their limits.
 public protocol AppRuntime: Sendable {
     /// What happens to instances between deployments (crashes and restarts), for the observed deployment state.
@@ -124,6 +145,9 @@ public protocol AppRuntime: Sendable {
     func reservePorts(_ count: Int) async throws -> [Int]
     /// Runs a command to its end; returns its exit status (124: stopped after its timeout).
     func run(_ command: CommandSpec, log: @escaping LogSink) async throws -> Int32
+    /// Starts an interactive session (an SSH shell or command) exactly where `command` would run, on `io`; its
+    /// `timeout`, `logName` and `indent` are not used.
+    func session(_ command: CommandSpec, io: SessionIO) async throws -> RunningSession
     /// Where Grove's host reaches the environment's ports (its network's address).
     func address(of environment: EnvironmentKey) async -> String
     /// Releases what the environment holds besides instances (its network).

@@ -123,6 +123,31 @@ public actor LocalAppRuntime: AppRuntime {
 
     public func reservePorts(_ count: Int) async throws -> [Int] { try Exec.freePorts(count) }
 
+    public func session(_ c: CommandSpec, io: SessionIO) async throws -> RunningSession {
+        let key = c.environment.description
+        // Held like the application's instances, in the environment's network, with its mounts: what a runtime
+        // operation sees.
+        let group = "\(key)/\(c.app)/ssh-\(UInt32.random(in: 0...UInt32.max))"
+        let (limit, _) = try limited(group, size: c.size, runtime: c.runtime)
+        let enter = try await network(key).enter
+        let mounts = try await mountBinds(c.environment, app: c.app, mounts: c.mounts)
+        let argv = enter + limit + sandbox.command(c.script, app: c.artifact.hostPath, writableApp: false, mounts: mounts, ownTerminal: io.terminal)
+        let cwd = sandbox.mode == .plain ? c.artifact.hostPath : nil
+        let pid: pid_t
+        do {
+            pid = try Exec.spawnSession(argv, env: c.variables, cwd: cwd, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, terminal: io.terminal)
+        } catch {
+            cgroups.remove(Cgroups.name(for: group))
+            throw error
+        }
+        let cgroups = self.cgroups
+        return RunningSession(wait: {
+            let status = await Exec.wait(pid)
+            cgroups.remove(Cgroups.name(for: group))
+            return status
+        }, signal: { sig in _ = kill(-pid, sig) })
+    }
+
     public func run(_ c: CommandSpec, log: @escaping LogSink) async throws -> Int32 {
         let key = c.environment.description
         let logDir = logDirectory(c.environment)

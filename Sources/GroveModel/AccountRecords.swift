@@ -75,6 +75,28 @@ public struct SSHKey: DocumentRecord, Equatable {
     }
 }
 
+/// A certificate `POST /ssh` issued: the key it certified stands for its user until the certificate expires.
+/// (Grove's SSH server accepts the key itself for that time; see docs/architecture.md, "SSH".)
+public struct IssuedSSHCertificate: DocumentRecord, Equatable {
+    public static let kind = "ssh_certificate"
+    public var serial: String
+    public var userId: String
+    /// The certified key's fingerprint (`SHA256:…`).
+    public var fingerprint: String
+    /// Seconds since the epoch after which neither the certificate nor the key counts.
+    public var validBefore: Int64
+    /// Issued from a token obtained with a second factor.
+    public var mfa: Bool
+    public var createdAt: String
+    public var documentId: String { serial }
+    public var documentParent: String { userId }
+    public var documentRef: String { fingerprint }
+    public init(serial: String, userId: String, fingerprint: String, validBefore: Int64, mfa: Bool, createdAt: String) {
+        self.serial = serial; self.userId = userId; self.fingerprint = fingerprint; self.validBefore = validBefore; self.mfa = mfa
+        self.createdAt = createdAt
+    }
+}
+
 /// An invitation by email to an organization (permissions) or a project (permissions, as user-access).
 public struct Invitation: DocumentRecord, Equatable {
     public static let kind = "invitation"

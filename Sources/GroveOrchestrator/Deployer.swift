@@ -307,6 +307,35 @@ public actor Deployer {
         return try await apps.run(command, log: log)
     }
 
+    /// The minimum role a user needs on the environment's type to open an SSH session into `app` (its `access.ssh`),
+    /// or nil when the application does not run there.
+    public func sshAccess(projectId: String, environmentId: String, app: String) async throws -> String? {
+        guard let d = current[Self.envKey(projectId, environmentId)], d.apps.contains(where: { $0.app == app }) else { return nil }
+        return try await appConfig(projectId: projectId, commit: d.commit, app: app).sshAccess
+    }
+
+    /// The applications deployed on an environment, for SSH targets.
+    public func deployedApps(projectId: String, environmentId: String) -> [String] {
+        current[Self.envKey(projectId, environmentId)]?.apps.map(\.app) ?? []
+    }
+
+    /// Starts an interactive session (an SSH shell, command or file transfer) beside a deployed application: its
+    /// artifact, mounts, runtime variables (and `.environment`), network and size, as the tenant user.
+    public func openSession(projectId: String, environmentId: String, app: String, script: String, extraEnvironment: [String: String],
+                            io: SessionIO) async throws -> RunningSession {
+        let key = Self.envKey(projectId, environmentId)
+        guard let d = current[key], let running = d.apps.first(where: { $0.app == app }) else {
+            throw ActivityFailure("Application \(app) is not deployed on \(environmentId).")
+        }
+        var env = running.variables
+        for (k, v) in extraEnvironment { env[k] = v }
+        let config = try await appConfig(projectId: projectId, commit: d.commit, app: app)
+        let command = CommandSpec(environment: key, app: app, artifact: running.artifact, script: Self.withEnvironmentFile(script),
+                                  variables: env, mounts: Self.mountRequests(config), size: config.size, runtime: config.type.name, timeout: nil,
+                                  logName: "ssh")
+        return try await apps.session(command, io: io)
+    }
+
     func appConfig(projectId: String, commit: String, app: String) async throws -> ApplicationConfig {
         let config = try await ProjectConfig.load(from: CommitFiles(repositories: repositories, projectId: projectId, commit: commit))
         guard let a = config.application(app) else { throw ActivityFailure("Application \(app) is not in \(commit.prefix(7)).") }

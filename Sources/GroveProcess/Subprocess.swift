@@ -16,6 +16,8 @@ public enum Subprocess {
         case file(String)
         /// stderr only: wherever stdout goes.
         case sameAsStdout
+        /// A descriptor of the caller's (a pipe end, a terminal); the caller keeps and closes its copy.
+        case descriptor(Int32)
     }
 
     public struct Options: Sendable {
@@ -64,6 +66,7 @@ public enum Subprocess {
             case .inherit: break
             case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
             case .sameAsStdout: posix_spawn_file_actions_adddup2(&actions, 1, target)
+            case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
             case .file(let path):
                 let fd = target == 0 ? open(path, O_RDONLY | O_CLOEXEC) : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
                 guard fd >= 0 else {

@@ -14,12 +14,27 @@ public enum Exec {
         try Spawner.shared.run { try spawnNow(argv, env: env, cwd: cwd, logPath: logPath) }
     }
 
+    /// Starts `argv` on the caller's descriptors (an interactive session): in a process group of its own, or, with a
+    /// terminal, in a session of its own with that terminal as its controlling one (`setsid --ctty`). Returns the pid,
+    /// which is also the group's id.
+    public static func spawnSession(_ argv: [String], env: [String: String], cwd: String?, stdin: Int32, stdout: Int32, stderr: Int32, terminal: Bool) throws -> pid_t {
+        let argv = terminal ? ["/usr/bin/setsid", "--ctty"] + argv : argv
+        return try Spawner.shared.run {
+            try spawnNow(argv, env: env, cwd: cwd, streams: (.descriptor(stdin), .descriptor(stdout), .descriptor(stderr)), ownProcessGroup: !terminal)
+        }
+    }
+
     static func spawnNow(_ argv: [String], env: [String: String], cwd: String?, logPath: String) throws -> pid_t {
+        try spawnNow(argv, env: env, cwd: cwd, streams: (.null, .file(logPath), .sameAsStdout), ownProcessGroup: true)
+    }
+
+    static func spawnNow(_ argv: [String], env: [String: String], cwd: String?, streams: (Subprocess.Stream, Subprocess.Stream, Subprocess.Stream),
+                         ownProcessGroup: Bool) throws -> pid_t {
         var o = Subprocess.Options(environment: env)
-        o.stdin = .null
-        o.stdout = .file(logPath)
-        o.stderr = .sameAsStdout
-        o.ownProcessGroup = true
+        o.stdin = streams.0
+        o.stdout = streams.1
+        o.stderr = streams.2
+        o.ownProcessGroup = ownProcessGroup
         // posix_spawn has no portable chdir; GNU env changes directory and execs the command.
         var argv = cwd.map { ["/usr/bin/env", "-C", $0, "--"] + argv } ?? argv
         if let setpriv = Self.setpriv { argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv }

@@ -88,14 +88,17 @@ public struct Sandbox: Sendable {
     /// The argv that runs `command` (a shell script) confined to `app` (host path), with `mounts`
     /// (host path -> path inside the app dir) writable. `writableApp` is for builds. `asTenant`: the script runs as
     /// the tenant user (services pass false: their scripts drop to the service's own user themselves).
+    /// `ownTerminal`: the process keeps the terminal it is given as its controlling terminal (an SSH session's own
+    /// pseudo-terminal, where job control and ^C must work); otherwise it gets a session of its own, so it can never
+    /// push input into a terminal it shares with the host.
     public func command(_ script: String, app: String, writableApp: Bool, mounts: [(host: String, inApp: String)] = [],
-                        extraBinds: [(host: String, inside: String)] = [], asTenant: Bool = true) -> [String] {
-        wrap(["/bin/bash", "-c", script], app: app, writableApp: writableApp, mounts: mounts, extraBinds: extraBinds, asTenant: asTenant)
+                        extraBinds: [(host: String, inside: String)] = [], asTenant: Bool = true, ownTerminal: Bool = false) -> [String] {
+        wrap(["/bin/bash", "-c", script], app: app, writableApp: writableApp, mounts: mounts, extraBinds: extraBinds, asTenant: asTenant, ownTerminal: ownTerminal)
     }
 
     /// The argv that runs `program` (an argv) in the sandbox `command` describes.
     public func wrap(_ program: [String], app: String, writableApp: Bool, mounts: [(host: String, inApp: String)] = [],
-                     extraBinds: [(host: String, inside: String)] = [], asTenant: Bool = true) -> [String] {
+                     extraBinds: [(host: String, inside: String)] = [], asTenant: Bool = true, ownTerminal: Bool = false) -> [String] {
         guard mode == .bubblewrap, let bwrap else {
             return program
         }
@@ -103,7 +106,7 @@ public struct Sandbox: Sendable {
         var argv = [bwrap] + rootBinds + ["--dev", "/dev", "--proc", "/proc", "--perms", "1777"]
         if let tmpSize { argv += ["--size", String(tmpSize)] }
         argv += ["--tmpfs", "/tmp", "--perms", "1777", "--dir", "/var/tmp", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "grove",
-                 "--die-with-parent", "--new-session"]
+                 "--die-with-parent"] + (ownTerminal ? [] : ["--new-session"])
         for h in hidden where FileManager.default.fileExists(atPath: h) && Self.systemDirectories.contains(where: { h.hasPrefix("/" + $0 + "/") }) {
             argv += ["--tmpfs", h]
         }

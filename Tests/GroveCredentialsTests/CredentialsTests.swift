@@ -43,6 +43,33 @@ struct CredentialsTests {
         #expect(printed.hasPrefix("\(key.bits) "), "\(printed)")
     }
 
+    /// Certificates the authority signs read back with ssh-keygen -L: type, key id, serial, principals, validity,
+    /// extensions and the signing CA, for each key type users hold.
+    @Test(arguments: [["-t", "ed25519"], ["-t", "rsa", "-b", "2048"], ["-t", "ecdsa", "-b", "256"]])
+    func certificatesReadBackWithSshKeygen(_ args: [String]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sshcert-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(run("/usr/bin/ssh-keygen", args + ["-q", "-N", "", "-C", "me@laptop", "-f", dir + "/k"]).status == 0)
+        let key = try SSHPublicKey(try String(contentsOfFile: dir + "/k.pub", encoding: .utf8))
+        let (ca, seed) = SSHCertificateAuthority.generate()
+        #expect(try SSHCertificateAuthority(seed: seed).publicKeyLine(comment: "") == ca.publicKeyLine(comment: ""))
+        let start = Date(timeIntervalSince1970: 1_900_000_000)
+        let cert = try ca.sign(key, .init(keyId: "ada@example.com", principals: ["user-1"], validAfter: start, validBefore: start.addingTimeInterval(3600),
+                                          extensions: ["permit-pty": "", "permit-port-forwarding": "", "grove-mfa@grove": ""], serial: 42))
+        #expect(cert.hasPrefix(key.algorithm + "-cert-v01@openssh.com "))
+        try cert.write(toFile: dir + "/k-cert.pub", atomically: true, encoding: .utf8)
+        let shown = run("/usr/bin/ssh-keygen", ["-L", "-f", dir + "/k-cert.pub"]).output
+        #expect(shown.contains("user certificate"), "\(shown)")
+        #expect(shown.contains("Key ID: \"ada@example.com\""), "\(shown)")
+        #expect(shown.contains("Serial: 42"), "\(shown)")
+        #expect(shown.contains("user-1"), "\(shown)")
+        #expect(shown.contains("permit-pty") && shown.contains("permit-port-forwarding") && shown.contains("grove-mfa@grove"), "\(shown)")
+        let caKey = try SSHPublicKey(ca.publicKeyLine(comment: "grove"))
+        #expect(shown.contains("Signing CA: ED25519 \(caKey.fingerprint)"), "\(shown)")
+        #expect(shown.contains(key.fingerprint), "\(shown)")
+    }
+
     @Test(arguments: ["", "ssh-ed25519", "ssh-dss AAAAB3NzaC1kc3MAAACBAP", "ssh-ed25519 !!!notbase64",
                       "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIBg2hYOQTtgH1ukJFo6rOWAR2Vj8k5xKq8f3X1k6y0Aq",
                       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBg2hYOQTtgH1ukJFo6rOWAR2Vj8k5xKq8f3X1k6y0A="])

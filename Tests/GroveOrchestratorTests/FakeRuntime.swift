@@ -95,6 +95,10 @@ struct FakeApps: AppRuntime {
     func stop(_ id: String, grace: Duration) async { await world.stop(id) }
     func reservePorts(_ count: Int) async throws -> [Int] { await world.ports(count) }
     func run(_ command: CommandSpec, log: @escaping LogSink) async throws -> Int32 { await world.run(command) }
+    func session(_ command: CommandSpec, io: SessionIO) async throws -> RunningSession {
+        let status = await world.run(command)
+        return RunningSession(wait: { status }, signal: { _ in })
+    }
     func address(of environment: EnvironmentKey) async -> String { "10.0.0.1" }
     func release(_ environment: EnvironmentKey) async {}
     func logDirectory(_ environment: EnvironmentKey) -> String { "/logs/\(environment)" }

@@ -102,6 +102,10 @@ enum OpenAPISpec {
         add("/", "get", op("get-service-root", "Name and version of this server, and where its API document is", tag: "Service",
                            response: object([("name", str), ("version", str), ("openapi", str)]), secured: false))
         add("/openapi.json", "get", op("get-openapi-document", "This API's OpenAPI 3 document", tag: "Service", response: anyObject, secured: false))
+        add("/ssh/authority", "get", op("get-ssh-authority", "The SSH certificate authorities this Grove's SSH servers trust (authorized_keys lines)", tag: "SSH Certificates",
+                                        response: object([("authorities", array(str))]), secured: false))
+        add("/ssh", "post", op("create-ssh-certificate", "Sign an SSH public key: a short-lived OpenSSH user certificate for the caller", tag: "SSH Certificates",
+                               body: object([("key", str)], required: ["key"]), response: object([("certificate", str)])))
 
         let tokenBody = object([("grant_type", enumOf(["api_token", "password", "refresh_token"])), ("api_token", str), ("username", str),
                                 ("password", str), ("refresh_token", str), ("client_id", str), ("client_secret", str)], required: ["grant_type"])

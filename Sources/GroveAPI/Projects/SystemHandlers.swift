@@ -9,6 +9,8 @@ enum SystemHandlers {
             var o = JSONObject([("version", .string(GroveVersion.string)), ("store", .string(s.store.backendName)), ("region", .string(s.region)),
                                 ("role", .string(s.role)), ("base_domain", .string(s.baseDomain))])
             if let info = await s.deployer?.systemInfo() { for (k, v) in info { o[k] = v } }
+            if let endpoint = s.ssh?.endpoint { o["ssh"] = .string(endpoint) }
+            if let key = s.sshHostKey { o["ssh_host_key"] = .string(key) }
             return .json(.ok, .object(o))
         }
     }

@@ -51,6 +51,10 @@ public struct APIServer {
         /// The memory an application instance of size AUTO may use, and the processes any instance may hold.
         public var appMaxMemoryMB = 2048
         public var appMaxProcesses = 1024
+        /// Where the worker's SSH server listens (port 0: a free one); nil: no SSH server.
+        public var sshListen: (host: String, port: Int)? = ("127.0.0.1", 2222)
+        /// `host:port` clients reach the SSH server at, for links (default: the listen address, with the port it got).
+        public var sshPublicEndpoint: String?
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -92,12 +96,13 @@ public struct APIServer {
             print("A one-time API token for it is in \(created.tokenPath) (mode 0600).")
         }
         let secret = try await store.secretMeta("jwt_secret") { Identifier.secret(bytes: 48) }
+        let ssh = try await SSHSettings.load(store: store, endpoint: options.sshPublicEndpoint ?? (options.role == .api ? options.sshListen.map { "\($0.host):\($0.port)" } : nil))
         let repositories = Repositories(dataDir: options.dataDir)
 
         // The worker half: the runtime, the activity queue, crons and automated backups.
         let worker: Worker?
         if options.role != .api {
-            do { worker = try await Worker.start(options, store: store, repositories: repositories, logger: logger) } catch {
+            do { worker = try await Worker.start(options, store: store, repositories: repositories, ssh: ssh, logger: logger) } catch {
                 await store.close()
                 throw error
             }
@@ -108,6 +113,7 @@ public struct APIServer {
             // No HTTP: activities come through the store from the API processes.
             print("Grove worker running (runtime \(options.runtime), store \(store.backendName))")
             await worker.printRouter(options)
+            worker.printSSH(ssh)
             fflush(nil)
             let group = ServiceGroup(configuration: .init(services: [.init(service: OrchestratorService(orchestrator: worker.orchestrator))],
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -120,7 +126,8 @@ public struct APIServer {
                                         dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
                                         repositories: repositories, deployer: worker?.deployer,
                                         mailer: try Mailer(url: options.smtpURL, logger: logger), invitationLifetime: options.invitationLifetime,
-                                        vendor: options.vendor, role: options.role.rawValue, baseDomain: options.baseDomain, logDirectory: logs)
+                                        vendor: options.vendor, role: options.role.rawValue, baseDomain: options.baseDomain, logDirectory: logs,
+                                        ssh: ssh, sshHostKey: worker?.hostKey?.fingerprint)
             try context.hooks.install()
             let routes = makeRoutes(context)
             // A handler bound to an undeclared operation is a programming error: refuse to serve an API whose document lies.
@@ -138,7 +145,10 @@ public struct APIServer {
                     context.setInternalURL("http://\(loopback):\(port)")
                     print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
                     fflush(nil)
-                    Task { await worker?.printRouter(options) }
+                    Task {
+                        await worker?.printRouter(options)
+                        worker?.printSSH(ssh)
+                    }
                 },
                 logger: logger
             )
@@ -179,6 +189,7 @@ public struct APIServer {
         MFAHandlers.register(&r, s)
         InvitationHandlers.register(&r, s)
         ProfileHandlers.register(&r, s)
+        SSHCertificateHandlers.register(&r, s)
         // The document lists the served operations, itself included.
         let document = OpenAPIDocument.bytes(r.operations + (OperationCatalog.operations["get-openapi-document"].map { [$0] } ?? []))
         r.add("get-openapi-document") { _ in .raw(.ok, contentType: "application/json", document) }

@@ -40,11 +40,18 @@ public final class ServerContext: Sendable {
     public let mailer: Mailer
     /// How long an invitation link stays valid.
     public let invitationLifetime: TimeInterval
+    /// The SSH certificate authority and where the SSH server is (nil in contexts built without a store's authority).
+    let ssh: SSHSettings?
+    /// The SSH server's host key fingerprint, when this process runs it.
+    let sshHostKey: String?
 
     public init(store: any Store, orchestrator: Orchestrator?, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
                 region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil,
                 mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400, vendor: String = "grove", role: String = "all",
-                baseDomain: String = "localhost", logDirectory: (@Sendable (_ projectId: String, _ environmentId: String) -> String)? = nil) {
+                baseDomain: String = "localhost", logDirectory: (@Sendable (_ projectId: String, _ environmentId: String) -> String)? = nil,
+                ssh: SSHSettings? = nil, sshHostKey: String? = nil) {
+        self.ssh = ssh
+        self.sshHostKey = sshHostKey
         self.deployer = deployer
         self.role = role
         self.baseDomain = baseDomain

@@ -3,6 +3,7 @@ import GroveDriver
 import GroveGit
 import GroveOrchestrator
 import GroveStore
+import GroveSSH
 import Logging
 
 /// The worker half of `grove serve`: the runtime's drivers, the deployer that reconciles them to the deployment
@@ -12,8 +13,9 @@ struct Worker: Sendable {
     let orchestrator: Orchestrator
     let crons: CronScheduler
     let backups: BackupScheduler
+    let ssh: SSHServer?
 
-    static func start(_ options: APIServer.Options, store: any Store, repositories: Repositories, logger: Logger) async throws -> Worker {
+    static func start(_ options: APIServer.Options, store: any Store, repositories: Repositories, ssh settings: SSHSettings, logger: Logger) async throws -> Worker {
         let drivers = try await APIServer.openRuntime(options, repositories: repositories, logger: logger)
         var deployOptions = Deployer.Options(dataDir: options.dataDir)
         deployOptions.baseDomain = options.baseDomain
@@ -31,7 +33,33 @@ struct Worker: Sendable {
         await crons.start()
         let backups = BackupScheduler(store: store, logger: logger, period: options.backupCheckPeriod)
         await backups.start()
-        return Worker(deployer: deployer, orchestrator: orchestrator, crons: crons, backups: backups)
+        var ssh: SSHServer?
+        var hostKey: SSHHostKey?
+        if let listen = options.sshListen {
+            let key = try SSHHostKey.loadOrCreate(at: (options.dataDir as NSString).appendingPathComponent("ssh/host_ed25519"))
+            hostKey = key
+            do {
+                ssh = try await SSHServer.start(host: listen.host, port: listen.port, hostKey: key,
+                                                authorities: [settings.authority.publicKeyLine(comment: "grove")],
+                                                gate: SSHAccessGate(store: store, deployer: deployer, logger: logger), logger: logger)
+            } catch {
+                await crons.stop()
+                await backups.stop()
+                await deployer.shutdown()
+                throw SSHRefusal("cannot listen for SSH on \(listen.host):\(listen.port) (\(error)); choose another --ssh-listen, or 'off'")
+            }
+            if settings.endpoint == nil, let ssh { settings.setEndpoint("\(listen.host):\(ssh.port)") }
+        }
+        return Worker(deployer: deployer, orchestrator: orchestrator, crons: crons, backups: backups, ssh: ssh, hostKey: hostKey)
+    }
+
+    /// The SSH server's host key, for `system:info` and the startup line.
+    let hostKey: SSHHostKey?
+
+    func printSSH(_ settings: SSHSettings) {
+        guard let hostKey, let endpoint = settings.endpoint else { return }
+        print("Grove SSH listening on ssh://\(endpoint) (host key \(hostKey.fingerprint))")
+        fflush(nil)
     }
 
     func printRouter(_ options: APIServer.Options) async {
@@ -43,6 +71,7 @@ struct Worker: Sendable {
     }
 
     func stop() async {
+        await ssh?.stop()
         await crons.stop()
         await backups.stop()
         await deployer.shutdown()

@@ -74,6 +74,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("base-domain"), help: "Environments are served at <environment>-<project>.<base domain>.")
     var baseDomain = "localhost"
 
+    @Option(name: .customLong("ssh-listen"), help: "Address the SSH server (shells, commands and file transfer into environments) listens on, HOST:PORT (port 0 picks a free one; 'off': none). Runs in the worker.")
+    var sshListen = "127.0.0.1:2222"
+
+    @Option(name: .customLong("ssh-host"), help: "HOST:PORT clients reach the SSH server at, for environments' ssh links (default: the --ssh-listen address).")
+    var sshHost: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -107,6 +113,20 @@ struct ServeCommand: AsyncParsableCommand {
             opts.routerTLSPort = tp
         }
         opts.baseDomain = baseDomain
+        if sshListen == "off" {
+            opts.sshListen = nil
+        } else {
+            guard let sc = sshListen.lastIndex(of: ":"), let sport = Int(sshListen[sshListen.index(after: sc)...]), sport >= 0, sport < 65536 else {
+                throw ValidationError("--ssh-listen must be HOST:PORT, e.g. 127.0.0.1:2222, or 'off'")
+            }
+            opts.sshListen = (String(sshListen[..<sc]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), sport)
+        }
+        if let sshHost {
+            guard let sc = sshHost.lastIndex(of: ":"), let sport = Int(sshHost[sshHost.index(after: sc)...]), sport > 0, sport < 65536 else {
+                throw ValidationError("--ssh-host must be HOST:PORT, e.g. ssh.example.com:22")
+            }
+            opts.sshPublicEndpoint = sshHost
+        }
         guard backupCheckInterval > 0 else { throw ValidationError("--backup-check-interval takes a positive number of seconds") }
         opts.backupCheckPeriod = .seconds(backupCheckInterval)
         opts.smtpURL = smtpURL

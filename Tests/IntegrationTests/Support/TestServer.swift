@@ -38,6 +38,9 @@ final class TestServer: @unchecked Sendable {
     private(set) var routerPort = 0
     /// The router's HTTPS port (self-signed certificate unless the project has its own).
     private(set) var routerTLSPort = 0
+    /// The SSH server's port (a free one unless the test chose) and its host key fingerprint.
+    private(set) var sshPort = 0
+    private(set) var sshHostKey = ""
     /// What the current server process printed.
     var output: String { process?.output ?? lastOutput }
     private var lastOutput = ""
@@ -70,24 +73,31 @@ final class TestServer: @unchecked Sendable {
                     "--role", role]
         if let databaseURL { args += ["--database-url", databaseURL] }
         if stepDelayMs > 0 { args += ["--activity-step-delay", String(stepDelayMs)] }
+        if !extraArgs.contains("--ssh-listen") { args += ["--ssh-listen", "127.0.0.1:0"] }
         args += extraArgs
+        let sshOff = extraArgs.firstIndex(of: "--ssh-listen").map { extraArgs.indices.contains($0 + 1) && extraArgs[$0 + 1] == "off" } ?? false
         let p = try Spawn.start(Paths.groveBinary, args)
         process = p
         ServerRegistry.shared.add(p.pid)
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             let text = p.output
+            if let m = text.firstMatch(of: /SSH listening on ssh:\/\/127\.0\.0\.1:(\d+) \(host key (SHA256:[^)]+)\)/) {
+                sshPort = Int(m.1) ?? 0
+                sshHostKey = String(m.2)
+            }
+            let sshReady = role == "api" || sshOff || sshPort > 0
             if role == "api", let r = text.range(of: #"API listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
                 baseURL = String(text[r].dropFirst("API listening on ".count))
                 return
             }
-            if role == "worker", text.contains("Grove worker running"),
+            if role == "worker", sshReady, text.contains("Grove worker running"),
                let rr = text.firstMatch(of: /router listening on http:\/\/127\.0\.0\.1:(\d+) and https:\/\/127\.0\.0\.1:(\d+)/) {
                 routerPort = Int(rr.1) ?? 0
                 routerTLSPort = Int(rr.2) ?? 0
                 return
             }
-            if let r = text.range(of: #"API listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression),
+            if sshReady, let r = text.range(of: #"API listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression),
                let rr = text.firstMatch(of: /router listening on http:\/\/127\.0\.0\.1:(\d+) and https:\/\/127\.0\.0\.1:(\d+)/) {
                 baseURL = String(text[r].dropFirst("API listening on ".count))
                 routerPort = Int(rr.1) ?? 0

@@ -1,0 +1,97 @@
+import Foundation
+import GroveCredentials
+import GroveDriver
+import GroveModel
+import GroveOrchestrator
+import GroveSSH
+import GroveStore
+import Logging
+
+/// Decides SSH logins and starts sessions: a key on a user's account (`/ssh_keys`) or a certificate from this Grove's
+/// authority names the user; the user name names project, environment and application; the application's
+/// `access.ssh` role on the environment's type, the environment being active and the organization's two-factor rule
+/// decide; the session runs where the application's runtime operations run.
+struct SSHAccessGate: SSHGate {
+    let store: any Store
+    let deployer: Deployer
+    let logger: Logger
+
+    /// The certificate extension saying its token was obtained with a second factor.
+    static let mfaExtension = "grove-mfa@grove"
+    /// Variables a client may send (`SendEnv`); anything else it sends is dropped.
+    static func acceptsVariable(_ name: String) -> Bool {
+        name == "LANG" || name.hasPrefix("LC_") || name == "PLATFORMSH_PUSH_NO_WAIT" || name == "TZ"
+    }
+
+    func authenticate(_ attempt: SSHLoginAttempt) async -> SSHLogin? {
+        do {
+            let userId: String
+            var extensions = attempt.certificate?.extensions ?? [:]
+            var certified = attempt.certificate != nil
+            if let cert = attempt.certificate {
+                guard let principal = cert.principals.first else { return nil }
+                userId = principal
+            } else if let key = try await store.list(SSHKey.self, ref: attempt.key.fingerprint).first {
+                userId = key.userId
+            } else {
+                // A key this Grove certified, while its certificate is valid.
+                let now = Int64(Date().timeIntervalSince1970)
+                guard let issued = try await store.list(IssuedSSHCertificate.self, ref: attempt.key.fingerprint).first(where: { $0.validBefore > now }) else {
+                    return nil
+                }
+                userId = issued.userId
+                certified = true
+                if issued.mfa { extensions[Self.mfaExtension] = "" }
+            }
+            guard let user = try await store.user(id: userId), !user.deactivated else { return nil }
+            // Only a project the user can see is worth a session; anything else is the same refusal as a wrong key.
+            guard let target = SSHTarget(attempt.username), let project = try await store.project(id: target.projectId),
+                  try await AccessResolver(store: store).resolve(user: user, project: project).level.permits(.view) else { return nil }
+            return SSHLogin(userId: user.id, username: attempt.username, extensions: extensions, viaCertificate: certified)
+        } catch {
+            logger.warning("ssh: authentication failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning {
+        guard let target = SSHTarget(login.username), let user = try await store.user(id: login.userId), !user.deactivated,
+              let project = try await store.project(id: target.projectId) else { throw SSHRefusal("no such SSH target: \(login.username)") }
+        let (level, mfaEnforced) = try await AccessResolver(store: store).resolve(user: user, project: project)
+        if mfaEnforced && !(login.viaCertificate && login.extensions[Self.mfaExtension] != nil) {
+            throw SSHRefusal("this project's organization requires two-factor authentication: log in with your second factor, then load a new certificate (grove ssh-cert:load)")
+        }
+        guard let environment = try await store.environments(projectId: project.id).first(where: { $0.machineName == target.machineName }),
+              level.permits(.environment(.viewer, environment.type)) else { throw SSHRefusal("no environment \(target.machineName) in project \(project.id)") }
+        guard environment.status == .active else {
+            throw SSHRefusal("the environment \(environment.id) is \(environment.status.rawValue); SSH reaches active environments only")
+        }
+        guard let role = try await deployer.sshAccess(projectId: project.id, environmentId: environment.id, app: target.app) else {
+            let apps = await deployer.deployedApps(projectId: project.id, environmentId: environment.id)
+            throw SSHRefusal("no application \(target.app) runs on \(environment.id)" + (apps.isEmpty ? "" : " (it runs \(apps.sorted().joined(separator: ", ")))"))
+        }
+        let needed = EnvironmentRole(rawValue: role) ?? .contributor
+        guard level.permits(.environment(needed, environment.type)) else {
+            throw SSHRefusal("SSH into \(target.app) on \(environment.type.rawValue) environments needs the \(needed.rawValue) role")
+        }
+        let script: String
+        switch request.kind {
+        case .shell: script = "exec /bin/bash -l"
+        case .exec(let command): script = command
+        case .subsystem(let name):
+            guard name == "sftp", let server = Self.sftpServer else { throw SSHRefusal("the \(name) subsystem is not available") }
+            script = "exec " + server
+        }
+        var extra = request.environment.filter { Self.acceptsVariable($0.key) }
+        if let terminal = request.terminal { extra["TERM"] = terminal.term }
+        logger.info("ssh: session", metadata: ["user": "\(user.email)", "target": "\(login.username)", "kind": "\(request.kind)"])
+        let running = try await deployer.openSession(projectId: project.id, environmentId: environment.id, app: target.app, script: script,
+                                                     extraEnvironment: extra,
+                                                     io: SessionIO(stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, terminal: stdio.terminal))
+        return SSHRunning(wait: running.wait, signal: running.signal)
+    }
+
+    /// OpenSSH's SFTP server on this host (Debian, then Red Hat paths); the sandbox sees the host's /usr.
+    static let sftpServer: String? = ["/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/lib/sftp-server"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+}

@@ -1,0 +1,25 @@
+/// What an SSH user name names: `<project>-<environment machine name>--<app>`, as Platform.sh's `pf:ssh:<app>` links
+/// spell it (project ids never hold a `-`; machine names do).
+struct SSHTarget: Equatable, Sendable {
+    let projectId: String
+    let machineName: String
+    let app: String
+
+    init?(_ username: String) {
+        guard let split = username.range(of: "--") else { return nil }
+        let head = username[..<split.lowerBound]
+        let app = String(username[split.upperBound...])
+        guard let dash = head.firstIndex(of: "-") else { return nil }
+        let project = String(head[..<dash]), machine = String(head[head.index(after: dash)...])
+        guard !project.isEmpty, !machine.isEmpty, !app.isEmpty, !app.contains("--"),
+              (project + machine + app).unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) })
+        else { return nil }
+        projectId = project; machineName = machine; self.app = app
+    }
+
+    init(projectId: String, machineName: String, app: String) {
+        self.projectId = projectId; self.machineName = machineName; self.app = app
+    }
+
+    var username: String { "\(projectId)-\(machineName)--\(app)" }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import GroveModel
+import Testing
+
+/// OpenSSH's own client against `grove serve`'s SSH server: certificates from `POST /ssh` and keys from `/ssh_keys`
+/// open commands and shells inside the application's sandbox; everyone else is refused.
+@Suite("SSH into environments")
+struct SSHTests {
+    static let app = """
+    name: app
+    type: python:3.11
+    mounts:
+      data: {source: local, source_path: data}
+    web:
+      commands:
+        start: python3 -m http.server $PORT --bind 127.0.0.1
+    """
+
+    /// A key pair made by ssh-keygen in `dir`, and ssh with only it (and `certificate` when given) on offer.
+    struct Client {
+        let dir: String
+        let port: Int
+
+        init(dir: String, port: Int, name: String = "id") throws {
+            self.dir = dir
+            self.port = port
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let (st, out) = try Spawn.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test@grove", "-f", dir + "/" + name], env: [:])
+            guard st == 0 else { throw TestFailure("ssh-keygen: \(out)") }
+        }
+
+        var publicKey: String { (try? String(contentsOfFile: dir + "/id.pub", encoding: .utf8)) ?? "" }
+
+        func ssh(_ user: String, _ command: [String], certificate: Bool = true, tty: Bool = false, stdin: String? = nil) throws -> (Int32, String) {
+            var args = ["-F", "/dev/null", "-i", dir + "/id", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                        "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-p", String(port)]
+            args += certificate ? ["-o", "CertificateFile=\(dir)/id-cert.pub"] : ["-o", "CertificateFile=/dev/null"]
+            if tty { args.append("-tt") }
+            args += ["\(user)@127.0.0.1"] + command
+            return try Spawn.run("/usr/bin/ssh", args, env: [:], stdin: stdin)
+        }
+    }
+
+    @Test("a certificate or an account key runs commands and shells in the application's sandbox; strangers, viewers and inactive environments are refused")
+    func sessions() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, "index.html": "up\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let main = try await http.get("/projects/\(pid)/environments/main").json
+        let machine = try #require(main["machine_name"]?.stringValue)
+        let user = "\(pid)-\(machine)--app"
+
+        let dir = s.dataDir + "-ssh"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let client = try Client(dir: dir + "/a", port: s.sshPort)
+
+        // The authority, and a certificate for the caller's key.
+        let authority = try await http.get("/ssh/authority").json["authorities"]?.arrayValue ?? []
+        #expect(authority.count == 1 && authority.first?.stringValue?.hasPrefix("ssh-ed25519 ") == true, "\(authority)")
+        let signed = try await http.post("/ssh", ["key": .string(client.publicKey)])
+        #expect(signed.status == 200, "\(signed.text)")
+        let cert = try #require(signed.json["certificate"]?.stringValue)
+        #expect(cert.hasPrefix("ssh-ed25519-cert-v01@openssh.com "))
+        try cert.write(toFile: client.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+        #expect(try await http.post("/ssh", ["key": "ssh-ed25519 nope"]).status == 400)
+
+        // A command: the application's variables, its user, its mounts; the exit code comes back.
+        var (code, text) = try client.ssh(user, ["echo $PLATFORM_APPLICATION_NAME $PLATFORM_BRANCH; id -u; echo hi > $PLATFORM_APP_DIR/data/x && cat $PLATFORM_APP_DIR/data/x; exit 7"])
+        #expect(code == 7, "\(text)")
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.first == "app main", "\(text)")
+        #expect(lines.count > 2 && lines[1] != "0" && lines[2] == "hi", "\(text)")
+        // Stdin reaches the command; the code and the data directory of the host are out of reach.
+        (code, text) = try client.ssh(user, ["cat; touch $PLATFORM_APP_DIR/new 2>/dev/null && echo WROTE-APP; ls \(s.dataDir) 2>&1 | head -1"], stdin: "from stdin\n")
+        #expect(code == 0 && text.hasPrefix("from stdin\n"), "\(text)")
+        #expect(!text.contains("WROTE-APP") && text.contains("No such file"), "\(text)")
+        // A terminal: the command has one, with the size the client sent.
+        (code, text) = try client.ssh(user, ["[ -t 0 ] && echo HAS-TTY; stty size"], tty: true)
+        #expect(code == 0 && text.contains("HAS-TTY"), "\(text)")
+        // A shell with its script on stdin.
+        (code, text) = try client.ssh(user, [], stdin: "echo shell $PLATFORM_ENVIRONMENT_TYPE\nexit 3\n")
+        #expect(code == 3 && text.contains("shell production"), "\(text)")
+
+        // An account key, without a certificate, once it is added; before that it is refused.
+        let other = try Client(dir: dir + "/b", port: s.sshPort)
+        (code, text) = try other.ssh(user, ["true"], certificate: false)
+        #expect(code == 255 && text.contains("Permission denied"), "\(text)")
+        #expect(try await http.post("/ssh_keys", ["value": .string(other.publicKey), "title": "laptop"]).status == 201)
+        (code, text) = try other.ssh(user, ["echo key-ok"], certificate: false)
+        #expect(code == 0 && text.contains("key-ok"), "\(text)")
+
+        // Wrong targets: another project, an unknown application, a malformed name.
+        (code, text) = try client.ssh("aaaaaaaaaaaaa-\(machine)--app", ["true"])
+        #expect(code == 255, "\(text)")
+        (code, text) = try client.ssh("\(pid)-\(machine)--nope", ["true"])
+        #expect(code == 1 && text.contains("no application nope runs on main"), "\(text)")
+        (code, text) = try client.ssh("root", ["true"])
+        #expect(code == 255, "\(text)")
+
+        // A viewer may see the project but not SSH into it (access.ssh defaults to contributor).
+        let viewerToken = try s.createUser(email: "viewer@example.com")
+        #expect(try await http.post("/projects/\(pid)/access", ["email": "viewer@example.com", "role": "viewer"]).status == 201)
+        let viewerHTTP = try await s.login(token: viewerToken)
+        let viewer = try Client(dir: dir + "/v", port: s.sshPort)
+        let viewerCert = try #require(try await viewerHTTP.post("/ssh", ["key": .string(viewer.publicKey)]).json["certificate"]?.stringValue)
+        try viewerCert.write(toFile: viewer.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+        (code, text) = try viewer.ssh(user, ["true"])
+        #expect(code == 1 && text.contains("no environment \(machine)"), "a project viewer without a role on production sees no environment: \(text)")
+        #expect(try await http.post("/projects/\(pid)/environment-types/production/access", ["email": "viewer@example.com", "role": "viewer"]).status == 201)
+        (code, text) = try viewer.ssh(user, ["true"])
+        #expect(code == 1 && text.contains("needs the contributor role"), "\(text)")
+        // A stranger's certificate names a user with no access to the project at all.
+        let strangerToken = try s.createUser(email: "stranger@example.com")
+        let stranger = try Client(dir: dir + "/s", port: s.sshPort)
+        let strangerCert = try #require(try await s.login(token: strangerToken).post("/ssh", ["key": .string(stranger.publicKey)]).json["certificate"]?.stringValue)
+        try strangerCert.write(toFile: stranger.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+        (code, text) = try stranger.ssh(user, ["true"])
+        #expect(code == 255 && text.contains("Permission denied"), "\(text)")
+
+        // An inactive environment says so.
+        let branched = try await http.post("/projects/\(pid)/environments/main/branch", ["name": "dev", "title": "Dev"])
+        _ = try await waitForActivity(http, try #require(branched.json["_embedded"]?["activities"]?.arrayValue?.first))
+        let deactivated = try await http.post("/projects/\(pid)/environments/dev/deactivate")
+        _ = try await waitForActivity(http, try #require(deactivated.json["_embedded"]?["activities"]?.arrayValue?.first))
+        let devMachine = try #require(try await http.get("/projects/\(pid)/environments/dev").json["machine_name"]?.stringValue)
+        (code, text) = try client.ssh("\(pid)-\(devMachine)--app", ["true"])
+        #expect(code == 1 && text.contains("is inactive"), "\(text)")
+
+        // The server's host key is the one system:info reports.
+        #expect(try await http.get("/grove/system").json["ssh_host_key"]?.stringValue == s.sshHostKey)
+    }
+}

@@ -14,10 +14,19 @@ public struct DeploymentRecord: Sendable, Equatable {
     /// What runs, per instance: state, address, last error (JSON array).
     public var observed: String
     public var updatedAt: String
+    /// Each application that runs and the role its `access.ssh` asks of SSH users (not secret: it shapes links).
+    public var sshAccess: [String: String]
 
     public init(projectId: String, environmentId: String, generation: Int, commit: String, deployedAt: String, desired: String,
-                observed: String, updatedAt: String) {
+                observed: String, updatedAt: String, sshAccess: [String: String] = [:]) {
         self.projectId = projectId; self.environmentId = environmentId; self.generation = generation; self.commit = commit
-        self.deployedAt = deployedAt; self.desired = desired; self.observed = observed; self.updatedAt = updatedAt
+        self.deployedAt = deployedAt; self.desired = desired; self.observed = observed; self.updatedAt = updatedAt; self.sshAccess = sshAccess
     }
+}
+
+/// What lists of environments need of a deployment without decoding it: when it went live and its SSH targets.
+public struct DeploymentSummary: Sendable, Equatable {
+    public var deployedAt: String
+    public var sshAccess: [String: String]
+    public init(deployedAt: String, sshAccess: [String: String]) { self.deployedAt = deployedAt; self.sshAccess = sshAccess }
 }

@@ -415,9 +415,14 @@ public actor Deployer {
     /// Writes the environment's record: what should run and what was observed running.
     func save(_ key: EnvironmentKey, _ d: Deployment, observed: [ObservedInstance]) async {
         do {
+            // Web applications (as deployments/current lists them) and the role their access.ssh asks for.
+            var ssh: [String: String] = [:]
+            if let webapps = d.webappsJSON, case .object(let apps) = try? JSON.parse(webapps) {
+                for (name, config) in apps { ssh[name] = config["access"]?["ssh"]?.stringValue ?? "contributor" }
+            }
             let record = DeploymentRecord(projectId: key.projectId, environmentId: key.environmentId, generation: d.generation, commit: d.commit,
                                           deployedAt: d.createdAt ?? Timestamp.now(), desired: try d.encoded(), observed: try ObservedInstance.encode(observed),
-                                          updatedAt: Timestamp.now())
+                                          updatedAt: Timestamp.now(), sshAccess: ssh)
             try await store.putDeployment(record)
         } catch {
             logger.error("cannot write the deployment record of \(key): \(error)")

@@ -91,9 +91,10 @@ public struct DeploymentRecords: Sendable {
                               services: d.servicesJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()))
     }
 
-    /// When each environment of the project went live with what it runs (environments without a deployment are absent).
-    public func deployedAt(projectId: String) async throws -> [String: String] {
-        try await store.deploymentTimes(projectId: projectId, environmentId: nil)
+    /// When each environment of the project went live with what it runs, and its SSH targets (environments without a
+    /// deployment are absent).
+    public func summaries(projectId: String) async throws -> [String: DeploymentSummary] {
+        try await store.deploymentSummaries(projectId: projectId, environmentId: nil)
     }
 
     /// The URLs an environment serves, for the API and CLI.

@@ -51,6 +51,10 @@ enum Migrations {
         Migration(version: 5, name: "deployment records", statements: [
             "CREATE TABLE deployments (project_id TEXT NOT NULL, environment_id TEXT NOT NULL, generation BIGINT NOT NULL, commit_sha TEXT NOT NULL, deployed_at TEXT NOT NULL, updated_at TEXT NOT NULL, desired TEXT NOT NULL, observed TEXT NOT NULL, PRIMARY KEY (project_id, environment_id))",
         ]),
+        // The applications a deployment runs with their SSH role, readable without unsealing it (environment links).
+        Migration(version: 6, name: "deployment ssh access", statements: [
+            "ALTER TABLE deployments ADD COLUMN ssh_access TEXT NOT NULL DEFAULT '{}'",
+        ]),
     ]
 
     static func apply(to db: any SQLDatabase) async throws {

@@ -291,12 +291,13 @@ public struct SQLStore: Store {
 
     public func putDeployment(_ d: DeploymentRecord) async throws {
         let desired = try sealer.map { try $0.seal(d.desired) } ?? d.desired
-        try await exec("INSERT INTO deployments (project_id, environment_id, generation, commit_sha, deployed_at, updated_at, desired, observed) "
-                       + "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, environment_id) DO UPDATE SET generation = excluded.generation, "
+        let ssh = JSON.object(JSONObject(d.sshAccess.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })).serialized()
+        try await exec("INSERT INTO deployments (project_id, environment_id, generation, commit_sha, deployed_at, updated_at, desired, observed, ssh_access) "
+                       + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, environment_id) DO UPDATE SET generation = excluded.generation, "
                        + "commit_sha = excluded.commit_sha, deployed_at = excluded.deployed_at, updated_at = excluded.updated_at, "
-                       + "desired = excluded.desired, observed = excluded.observed",
+                       + "desired = excluded.desired, observed = excluded.observed, ssh_access = excluded.ssh_access",
                        [.text(d.projectId), .text(d.environmentId), .int(Int64(d.generation)), .text(d.commit), .text(d.deployedAt), .text(d.updatedAt),
-                        .text(desired), .text(d.observed)])
+                        .text(desired), .text(d.observed), .text(ssh)])
     }
 
     public func updateObservedDeployment(projectId: String, environmentId: String, generation: Int, observed: String, updatedAt: String) async throws {
@@ -320,13 +321,21 @@ public struct SQLStore: Store {
         try await exec("DELETE FROM deployments WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(environmentId)])
     }
 
-    public func deploymentTimes(projectId: String, environmentId: String?) async throws -> [String: String] {
-        let rows = environmentId.map { _ in "SELECT environment_id, deployed_at FROM deployments WHERE project_id = ? AND environment_id = ?" }
-            ?? "SELECT environment_id, deployed_at FROM deployments WHERE project_id = ?"
-        var out: [String: String] = [:]
+    public func deploymentSummaries(projectId: String, environmentId: String?) async throws -> [String: DeploymentSummary] {
+        let rows = environmentId.map { _ in "SELECT environment_id, deployed_at, ssh_access FROM deployments WHERE project_id = ? AND environment_id = ?" }
+            ?? "SELECT environment_id, deployed_at, ssh_access FROM deployments WHERE project_id = ?"
+        var out: [String: DeploymentSummary] = [:]
         for r in try await db.query(rows, [.text(projectId)] + (environmentId.map { [.text($0)] } ?? [])) {
-            if let e = r["environment_id"]?.string, let at = r["deployed_at"]?.string { out[e] = at }
+            guard let e = r["environment_id"]?.string, let at = r["deployed_at"]?.string else { continue }
+            out[e] = DeploymentSummary(deployedAt: at, sshAccess: Self.stringMap(r["ssh_access"]?.string))
         }
+        return out
+    }
+
+    static func stringMap(_ text: String?) -> [String: String] {
+        guard let text, case .object(let o) = try? JSON.parse(text) else { return [:] }
+        var out: [String: String] = [:]
+        for (k, v) in o { if let s = v.stringValue { out[k] = s } }
         return out
     }
 
@@ -336,7 +345,8 @@ public struct SQLStore: Store {
                   let at = r["deployed_at"]?.string, let up = r["updated_at"]?.string, let desired = r["desired"]?.string, let observed = r["observed"]?.string
             else { throw StoreError.engine("a deployment record is incomplete") }
             return DeploymentRecord(projectId: p, environmentId: e, generation: Int(g), commit: c, deployedAt: at,
-                                    desired: try sealer.map { try $0.unseal(desired) } ?? desired, observed: observed, updatedAt: up)
+                                    desired: try sealer.map { try $0.unseal(desired) } ?? desired, observed: observed, updatedAt: up,
+                                    sshAccess: Self.stringMap(r["ssh_access"]?.string))
         }
     }
 

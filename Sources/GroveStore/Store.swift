@@ -112,7 +112,8 @@ public protocol Store: Sendable {
     func deleteDeployment(projectId: String, environmentId: String) async throws
     /// When each deployed environment of the project (or only `environmentId`) went live: environment -> time.
     /// Reads one column: listing environments needs no deployment document.
-    func deploymentTimes(projectId: String, environmentId: String?) async throws -> [String: String]
+    /// When each environment's deployment went live and its SSH targets, without decoding the records.
+    func deploymentSummaries(projectId: String, environmentId: String?) async throws -> [String: DeploymentSummary]
 
     func insertBackup(_ b: Backup) async throws
     func deleteBackup(projectId: String, id: String) async throws

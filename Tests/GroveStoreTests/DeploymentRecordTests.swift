@@ -12,7 +12,8 @@ struct DeploymentRecordTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try await StoreFactory.open(url: "sqlite:" + path, logger: Logger(label: "test"), sealer: SecretSealer(key: SymmetricKey(size: .bits256)))
         let first = DeploymentRecord(projectId: "p", environmentId: "main", generation: 1, commit: "c1", deployedAt: "t1",
-                                     desired: #"{"variables":{"API_KEY":"plain-secret"}}"#, observed: "[]", updatedAt: "t1")
+                                     desired: #"{"variables":{"API_KEY":"plain-secret"}}"#, observed: "[]", updatedAt: "t1",
+                                     sshAccess: ["app": "contributor", "admin-ui": "admin"])
         try await store.putDeployment(first)
         // What should run holds the environment's variables: sealed at rest, plain to the reader.
         let raw = try await store.db.query("SELECT desired FROM deployments", []).compactMap { $0["desired"]?.string }.joined()
@@ -33,8 +34,11 @@ struct DeploymentRecordTests {
         try await store.putDeployment(DeploymentRecord(projectId: "q", environmentId: "main", generation: 1, commit: "c", deployedAt: "t", desired: "{}",
                                                        observed: "[]", updatedAt: "t"))
         #expect(try await store.deployments(projectId: nil).map(\.projectId) == ["p", "q"])
-        #expect(try await store.deploymentTimes(projectId: "p", environmentId: nil) == ["main": "t1"])
-        #expect(try await store.deploymentTimes(projectId: "p", environmentId: "other").isEmpty)
+        // Summaries read when it went live and its SSH targets without unsealing the record.
+        #expect(try await store.deploymentSummaries(projectId: "p", environmentId: nil)
+                == ["main": DeploymentSummary(deployedAt: "t1", sshAccess: ["app": "contributor", "admin-ui": "admin"])])
+        #expect(try await store.deploymentSummaries(projectId: "p", environmentId: "other").isEmpty)
+        #expect(try await store.deploymentSummaries(projectId: "q", environmentId: nil)["main"]?.sshAccess == [:])
         try await store.deleteProject(id: "p")
         #expect(try await store.deployments(projectId: nil).map(\.projectId) == ["q"])
         try await store.deleteDeployment(projectId: "q", environmentId: "main")

@@ -53,6 +53,12 @@ struct SSHTests {
         let main = try await http.get("/projects/\(pid)/environments/main").json
         let machine = try #require(main["machine_name"]?.stringValue)
         let user = "\(pid)-\(machine)--app"
+        // The environment links to its SSH target, in the form the official CLI reads.
+        let sshURL = "ssh://\(user)@127.0.0.1:\(s.sshPort)"
+        #expect(main["_links"]?["pf:ssh:app"]?["href"]?.stringValue == sshURL, "\(main["_links"] ?? .null)")
+        #expect(main["_links"]?["ssh"]?["href"]?.stringValue == sshURL)
+        let listed = try await http.get("/projects/\(pid)/environments").json.arrayValue ?? []
+        #expect(listed.first { $0["id"] == "main" }?["_links"]?["pf:ssh:app"]?["href"]?.stringValue == sshURL)
 
         let dir = s.dataDir + "-ssh"
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -113,6 +119,9 @@ struct SSHTests {
         #expect(try await http.post("/projects/\(pid)/environment-types/production/access", ["email": "viewer@example.com", "role": "viewer"]).status == 201)
         (code, text) = try viewer.ssh(user, ["true"])
         #expect(code == 1 && text.contains("needs the contributor role"), "\(text)")
+        // Nor is the link shown to them.
+        let viewerMain = try await viewerHTTP.get("/projects/\(pid)/environments/main").json
+        #expect(viewerMain["_links"]?["self"] != nil && viewerMain["_links"]?["pf:ssh:app"] == nil, "\(viewerMain["_links"] ?? .null)")
         // A stranger's certificate names a user with no access to the project at all.
         let strangerToken = try s.createUser(email: "stranger@example.com")
         let stranger = try Client(dir: dir + "/s", port: s.sshPort)
@@ -129,6 +138,7 @@ struct SSHTests {
         let devMachine = try #require(try await http.get("/projects/\(pid)/environments/dev").json["machine_name"]?.stringValue)
         (code, text) = try client.ssh("\(pid)-\(devMachine)--app", ["true"])
         #expect(code == 1 && text.contains("is inactive"), "\(text)")
+        #expect(try await http.get("/projects/\(pid)/environments/dev").json["_links"]?["ssh"] == nil)
 
         // The server's host key is the one system:info reports.
         #expect(try await http.get("/grove/system").json["ssh_host_key"]?.stringValue == s.sshHostKey)

@@ -10,10 +10,11 @@ enum EnvironmentHandlers {
             let (p, l) = try req.project()
             let envs = try await s.store.environments(projectId: p.id).filter { l.permits(.environment(.viewer, $0.type)) }
             let busy = try await busyEnvironments(p, s)
-            let deployed = try await s.deployments.deployedAt(projectId: p.id)
+            let deployed = try await s.deployments.summaries(projectId: p.id)
+            let ssh = s.ssh?.endpoint
             var out: [JSON] = []
             for e in envs {
-                out.append(s.render.environment(e, project: p, access: l, busy: busy.contains(e.id), deployedAt: deployed[e.id]))
+                out.append(s.render.environment(e, project: p, access: l, busy: busy.contains(e.id), deployment: deployed[e.id], sshEndpoint: ssh))
             }
             return .json(.ok, .array(out))
         }
@@ -21,7 +22,7 @@ enum EnvironmentHandlers {
             let (p, l) = try req.project()
             let e = try req.environment()
             let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
-            return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy, deployedAt: try await s.deployedAt(p, e)))
+            return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy, deployment: try await s.deployment(p, e), sshEndpoint: s.ssh?.endpoint))
         }
         r.add("get-environment-settings") { req in
             let (p, _) = try req.project()

@@ -40,6 +40,11 @@ struct Links {
         object[rel] = .object(o)
     }
 
+    /// A link outside this API (an `ssh://` URL).
+    mutating func addAbsolute(_ rel: String, _ href: String) {
+        object[rel] = .object(JSONObject([("href", .string(href))]))
+    }
+
     var json: JSON { .object(object) }
 }
 

@@ -36,9 +36,9 @@ extension ServerContext {
     }
 
     /// The environment when the caller holds a role on its type; 404 otherwise.
-    /// When the environment's running deployment went live, nil when nothing runs.
-    func deployedAt(_ p: Project, _ e: Environment) async throws -> String? {
-        try await store.deploymentTimes(projectId: p.id, environmentId: e.id)[e.id]
+    /// What the environment runs (when it went live, its SSH targets), nil when nothing runs.
+    func deployment(_ p: Project, _ e: Environment) async throws -> DeploymentSummary? {
+        try await store.deploymentSummaries(projectId: p.id, environmentId: e.id)[e.id]
     }
 
     func visibleEnvironment(_ project: Project, _ level: ProjectAccessLevel, id: String) async throws -> Environment {

@@ -182,8 +182,11 @@ struct Renderer {
         ]))
     }
 
-    /// `deployedAt` is when the running deployment went live (nil when nothing runs).
-    func environment(_ e: Environment, project: Project, access: ProjectAccessLevel, busy: Bool, deployedAt: String? = nil) -> JSON {
+    /// `deployment` is what runs (nil when nothing does); `sshEndpoint` the SSH server's `host:port`, for `ssh` and
+    /// `pf:ssh:<app>` links to the applications the caller may open sessions into.
+    func environment(_ e: Environment, project: Project, access: ProjectAccessLevel, busy: Bool, deployment: DeploymentSummary? = nil,
+                     sshEndpoint: String? = nil) -> JSON {
+        let deployedAt = deployment?.deployedAt
         var l = Links(base: base)
         let path = "/projects/\(e.projectId)/environments/\(e.id.pathSegment)"
         let isDefault = e.id == project.defaultBranch
@@ -203,6 +206,15 @@ struct Renderer {
             if e.status == .active { l.add("#source-operation", path + "/source-operation", method: "post") }
         }
         if let parent = e.parent { l.add("parent", "/projects/\(e.projectId)/environments/\(parent.pathSegment)") }
+        if let deployment, let sshEndpoint, e.status == .active {
+            var first = true
+            for (app, role) in deployment.sshAccess.sorted(by: { $0.key < $1.key })
+            where access.permits(.environment(EnvironmentRole(rawValue: role) ?? .contributor, e.type)) {
+                let url = "ssh://\(e.projectId)-\(e.machineName)--\(app)@\(sshEndpoint)"
+                l.addAbsolute("pf:ssh:\(app)", url)
+                if first { l.addAbsolute("ssh", url); first = false }
+            }
+        }
         for action in EnvironmentAction.allCases
         where EnvironmentRules.allowed(action, environment: e, isDefault: isDefault, hasRunningActivity: busy, access: access) {
             switch action {

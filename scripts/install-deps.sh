@@ -19,16 +19,33 @@ fi
 # managed services environments run; btrfs-progs gives copy-on-write volumes (grove serve --volume-image); xfsprogs
 # lets the tests check the reflink driver on an XFS image; openssh-client's ssh-keygen is the tests' oracle for SSH keys.
 # iproute2 and nftables give each environment its own network namespace (grove serve --network isolated);
-# qrencode draws the QR code of a two-factor enrolment. The other language runtimes applications may name come from
+# qrencode draws the QR code of a two-factor enrolment. openssh-sftp-server is what SSH sessions run for sftp and scp
+# (inside the application's sandbox; installed without its recommended openssh-server: Grove is the SSH server), and
+# rsync what mount transfers run. The other language runtimes applications may name come from
 # Debian too: golang-go, default-jdk-headless, ruby (with bundler), rustc and cargo, elixir, sbcl (lisp); and the
 # services chrome-headless (chromium), rabbitmq (rabbitmq-server) and varnish.
 for p in git postgresql python3 python3-pip ca-certificates curl openssl nginx-light bubblewrap php-fpm php-cli \
          mariadb-server mariadb-client redis-server redis-tools memcached btrfs-progs xfsprogs openssh-client \
-         iproute2 nftables php-mysql php-redis qrencode \
+         iproute2 nftables php-mysql php-redis qrencode rsync \
          golang-go default-jdk-headless ruby ruby-bundler rustc cargo elixir sbcl \
          chromium rabbitmq-server varnish; do need "$p"; done
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
+
+# Installed on its own line so apt does not add its recommended openssh-server.
+no_recommends=()
+dpkg -s openssh-sftp-server >/dev/null 2>&1 || no_recommends+=(openssh-sftp-server)
+if [ ${#no_recommends[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${no_recommends[@]}" >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${no_recommends[@]}" >/dev/null
+  else
+    want_pkgs+=("${no_recommends[@]}")
+  fi
+fi
 
 if [ ${#want_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -31,10 +31,15 @@ struct SSHTests {
 
         var publicKey: String { (try? String(contentsOfFile: dir + "/id.pub", encoding: .utf8)) ?? "" }
 
+        /// The options every OpenSSH tool takes to use only this key (and its certificate).
+        func options(certificate: Bool = true) -> [String] {
+            ["-F", "/dev/null", "-i", dir + "/id", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
+                + (certificate ? ["-o", "CertificateFile=\(dir)/id-cert.pub"] : ["-o", "CertificateFile=/dev/null"])
+        }
+
         func ssh(_ user: String, _ command: [String], certificate: Bool = true, tty: Bool = false, stdin: String? = nil) throws -> (Int32, String) {
-            var args = ["-F", "/dev/null", "-i", dir + "/id", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                        "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-p", String(port)]
-            args += certificate ? ["-o", "CertificateFile=\(dir)/id-cert.pub"] : ["-o", "CertificateFile=/dev/null"]
+            var args = options(certificate: certificate) + ["-p", String(port)]
             if tty { args.append("-tt") }
             args += ["\(user)@127.0.0.1"] + command
             return try Spawn.run("/usr/bin/ssh", args, env: [:], stdin: stdin)
@@ -142,5 +147,54 @@ struct SSHTests {
 
         // The server's host key is the one system:info reports.
         #expect(try await http.get("/grove/system").json["ssh_host_key"]?.stringValue == s.sshHostKey)
+    }
+
+    @Test("sftp, scp and rsync move files in and out of the application's mounts, and nowhere else")
+    func fileTransfer() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, "index.html": "up\n"])
+        #expect(try tree.push(["HEAD:refs/heads/main"]).0 == 0)
+        let machine = try #require(try await http.get("/projects/\(pid)/environments/main").json["machine_name"]?.stringValue)
+        let target = "\(pid)-\(machine)--app@127.0.0.1"
+        let dir = s.dataDir + "-files"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let client = try Client(dir: dir + "/key", port: s.sshPort)
+        let cert = try #require(try await http.post("/ssh", ["key": .string(client.publicKey)]).json["certificate"]?.stringValue)
+        try cert.write(toFile: client.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+        let local = dir + "/local"
+        try FileManager.default.createDirectory(atPath: local + "/tree/sub", withIntermediateDirectories: true)
+        try "by scp\n".write(toFile: local + "/scp.txt", atomically: true, encoding: .utf8)
+        try "by sftp\n".write(toFile: local + "/sftp.txt", atomically: true, encoding: .utf8)
+        try "one\n".write(toFile: local + "/tree/one.txt", atomically: true, encoding: .utf8)
+        try "two\n".write(toFile: local + "/tree/sub/two.txt", atomically: true, encoding: .utf8)
+
+        // scp (over SFTP, OpenSSH's default) into the mount, relative to the application's directory.
+        var (code, text) = try Spawn.run("/usr/bin/scp", client.options() + ["-P", String(s.sshPort), local + "/scp.txt", target + ":data/"], env: [:])
+        #expect(code == 0, "\(text)")
+        // sftp: a batch that uploads, lists and downloads.
+        try "put \(local)/sftp.txt data/sftp.txt\nls data\nget data/scp.txt \(local)/back.txt\n".write(toFile: dir + "/batch", atomically: true, encoding: .utf8)
+        (code, text) = try Spawn.run("/usr/bin/sftp", client.options() + ["-P", String(s.sshPort), "-b", dir + "/batch", target], env: [:])
+        #expect(code == 0 && text.contains("sftp.txt"), "\(text)")
+        #expect((try? String(contentsOfFile: local + "/back.txt", encoding: .utf8)) == "by scp\n")
+        // rsync over ssh: a tree up, and back down.
+        let rsh = (["/usr/bin/ssh"] + client.options() + ["-p", String(s.sshPort)]).joined(separator: " ")
+        (code, text) = try Spawn.run("/usr/bin/rsync", ["-a", "-e", rsh, local + "/tree/", target + ":data/tree/"], env: [:])
+        #expect(code == 0, "\(text)")
+        (code, text) = try Spawn.run("/usr/bin/rsync", ["-a", "-e", rsh, target + ":data/tree/", local + "/down/"], env: [:])
+        #expect(code == 0, "\(text)")
+        #expect((try? String(contentsOfFile: local + "/down/sub/two.txt", encoding: .utf8)) == "two\n")
+        (code, text) = try client.ssh("\(pid)-\(machine)--app", ["cat data/scp.txt data/sftp.txt data/tree/one.txt"])
+        #expect(code == 0 && text == "by scp\nby sftp\none\n", "\(text)")
+
+        // The application's code is read-only, and the host's files are not there to take.
+        (code, text) = try Spawn.run("/usr/bin/scp", client.options() + ["-P", String(s.sshPort), local + "/scp.txt", target + ":index.html"], env: [:])
+        #expect(code != 0, "\(text)")
+        (code, text) = try Spawn.run("/usr/bin/scp", client.options() + ["-P", String(s.sshPort), target + ":\(s.dataDir)/grove.sqlite", local + "/stolen"], env: [:])
+        #expect(code != 0 && !FileManager.default.fileExists(atPath: local + "/stolen"), "\(text)")
+        (code, text) = try client.ssh("\(pid)-\(machine)--app", ["cat index.html"])
+        #expect(code == 0 && text == "up\n", "\(text)")
     }
 }

@@ -18,6 +18,10 @@ public struct SSHLoginAttempt: Sendable {
     public let key: SSHPublicKey
     /// Present when the key came with a certificate signed by a trusted authority and valid now.
     public let certificate: SSHCertificateClaims?
+
+    public init(username: String, key: SSHPublicKey, certificate: SSHCertificateClaims?) {
+        self.username = username; self.key = key; self.certificate = certificate
+    }
 }
 
 /// What a valid certificate says.
@@ -25,6 +29,10 @@ public struct SSHCertificateClaims: Sendable {
     public let keyId: String
     public let principals: [String]
     public let extensions: [String: String]
+
+    public init(keyId: String, principals: [String], extensions: [String: String]) {
+        self.keyId = keyId; self.principals = principals; self.extensions = extensions
+    }
 }
 
 /// Who logged in, as the gate decided; handed back with every session of the connection.

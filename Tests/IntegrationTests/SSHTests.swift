@@ -145,6 +145,17 @@ struct SSHTests {
         #expect(code == 1 && text.contains("is inactive"), "\(text)")
         #expect(try await http.get("/projects/\(pid)/environments/dev").json["_links"]?["ssh"] == nil)
 
+        // The CLI: a certificate for its own key, then a command through the environment's link.
+        let cli = ["GROVE_CONFIG_DIR": dir + "/cli", "GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken]
+        (code, text) = try CLI.run(["ssh-cert:load"], env: cli)
+        #expect(code == 0 && FileManager.default.fileExists(atPath: dir + "/cli/ssh/id_ed25519-cert.pub"), "\(text)")
+        (code, text) = try CLI.run(["ssh", "-p", pid, "-e", "main", "--pipe"], env: cli)
+        #expect(code == 0 && text.trimmingCharacters(in: .whitespacesAndNewlines) == sshURL, "\(text)")
+        (code, text) = try CLI.run(["ssh", "-p", pid, "-e", "main", "--", "echo cli $PLATFORM_BRANCH; exit 4"], env: cli)
+        #expect(code == 4 && text.contains("cli main"), "\(text)")
+        (code, text) = try CLI.run(["ssh", "-p", pid, "-e", "dev", "true"], env: cli)
+        #expect(code != 0 && text.contains("not currently active"), "\(text)")
+
         // The server's host key is the one system:info reports.
         #expect(try await http.get("/grove/system").json["ssh_host_key"]?.stringValue == s.sshHostKey)
     }

@@ -24,34 +24,7 @@ struct SSHAccessGate: SSHGate {
     }
 
     func authenticate(_ attempt: SSHLoginAttempt) async -> SSHLogin? {
-        do {
-            let userId: String
-            var extensions = attempt.certificate?.extensions ?? [:]
-            var certified = attempt.certificate != nil
-            if let cert = attempt.certificate {
-                guard let principal = cert.principals.first else { return nil }
-                userId = principal
-            } else if let key = try await store.list(SSHKey.self, ref: attempt.key.fingerprint).first {
-                userId = key.userId
-            } else {
-                // A key this Grove certified, while its certificate is valid.
-                let now = Int64(Date().timeIntervalSince1970)
-                guard let issued = try await store.list(IssuedSSHCertificate.self, ref: attempt.key.fingerprint).first(where: { $0.validBefore > now }) else {
-                    return nil
-                }
-                userId = issued.userId
-                certified = true
-                if issued.mfa { extensions[Self.mfaExtension] = "" }
-            }
-            guard let user = try await store.user(id: userId), !user.deactivated else { return nil }
-            // Only a project the user can see is worth a session; anything else is the same refusal as a wrong key.
-            guard let target = SSHTarget(attempt.username), let project = try await store.project(id: target.projectId),
-                  try await AccessResolver(store: store).resolve(user: user, project: project).level.permits(.view) else { return nil }
-            return SSHLogin(userId: user.id, username: attempt.username, extensions: extensions, viaCertificate: certified)
-        } catch {
-            logger.warning("ssh: authentication failed", metadata: ["error": "\(error)"])
-            return nil
-        }
+        await SSHLogins(store: store, logger: logger).login(attempt)
     }
 
     func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning {

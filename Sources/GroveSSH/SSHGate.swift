@@ -9,6 +9,8 @@ public protocol SSHGate: Sendable {
     /// Starts what `request` asks with `stdio` as its standard streams (the server closes its copies afterwards).
     /// Throws `SSHRefusal` to refuse with a message the client sees.
     func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning
+    /// Where a `direct-tcpip` channel to `host:port` (as the client names it) may connect, or throws `SSHRefusal`.
+    func tunnel(to host: String, port: Int, login: SSHLogin) async throws -> (host: String, port: Int)
 }
 
 /// A key offered for a user name.

@@ -26,9 +26,16 @@ public final class SSHServer: Sendable {
                     let connection = Connection()
                     let auth = GateAuthentication(gate: gate, trusted: trusted, connection: connection, logger: logger)
                     let handler = NIOSSHHandler(role: .server(.init(hostKeys: [key], userAuthDelegate: auth)), allocator: channel.allocator) { child, type in
-                        child.eventLoop.makeCompletedFuture {
-                            guard case .session = type, let login = connection.login else { throw SSHRefusal("only session channels are served") }
-                            try child.pipeline.syncOperations.addHandler(SessionHandler(gate: gate, login: login, logger: logger))
+                        guard let login = connection.login else { return child.eventLoop.makeFailedFuture(SSHRefusal("not logged in")) }
+                        switch type {
+                        case .session:
+                            return child.eventLoop.makeCompletedFuture {
+                                try child.pipeline.syncOperations.addHandler(SessionHandler(gate: gate, login: login, logger: logger))
+                            }
+                        case .directTCPIP(let request):
+                            return Tunnel.open(child, host: request.targetHost, port: request.targetPort, gate: gate, login: login, logger: logger)
+                        case .forwardedTCPIP:
+                            return child.eventLoop.makeFailedFuture(SSHRefusal("remote forwarding is not offered"))
                         }
                     }
                     try channel.pipeline.syncOperations.addHandlers([handler, ConnectionErrorHandler(logger: logger)])

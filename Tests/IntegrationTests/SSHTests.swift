@@ -208,4 +208,50 @@ struct SSHTests {
         (code, text) = try client.ssh("\(pid)-\(machine)--app", ["cat index.html"])
         #expect(code == 0 && text == "up\n", "\(text)")
     }
+
+    @Test("a tunnel (ssh -L) reaches the environment's database as its relationship names it, and nothing else")
+    func tunnels() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app + "\nrelationships:\n  database: \"db:postgresql\"\n",
+                         ".platform/services.yaml": "db:\n  type: postgresql:15\n  disk: 256\n", "index.html": "up\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let machine = try #require(try await http.get("/projects/\(pid)/environments/main").json["machine_name"]?.stringValue)
+        let user = "\(pid)-\(machine)--app"
+        let dir = s.dataDir + "-tunnel"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let client = try Client(dir: dir, port: s.sshPort)
+        let cert = try #require(try await http.post("/ssh", ["key": .string(client.publicKey)]).json["certificate"]?.stringValue)
+        try cert.write(toFile: client.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+
+        // What the official CLI does: read the relationships over SSH, then forward to the endpoint they name.
+        let (code, text) = try client.ssh(user, ["echo $PLATFORM_RELATIONSHIPS"])
+        #expect(code == 0, "\(text)")
+        let relationships = try JSON.parse(Array(try #require(Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)))))
+        let db = try #require(relationships["database"]?.arrayValue?.first)
+        let host = try #require(db["host"]?.stringValue), port = try #require(db["port"]?.intValue)
+        let local = try PostgresHarness.freePort()
+        let forward = try Spawn.start("/usr/bin/ssh", client.options() + ["-p", String(s.sshPort), "-N", "-o", "ExitOnForwardFailure=yes",
+                                                                            "-L", "127.0.0.1:\(local):\(host):\(port)", "\(user)@127.0.0.1"])
+        defer { forward.signal(SIGKILL); _ = forward.wait() }
+        var answer = ""
+        for _ in 0..<25 {
+            let (qs, qout) = try Spawn.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(local), "-U", db["username"]?.stringValue ?? "main",
+                                                            "-d", db["path"]?.stringValue ?? "main", "-tAc", "select 40 + 2"],
+                                           env: ["PGPASSWORD": db["password"]?.stringValue ?? "", "PGCONNECT_TIMEOUT": "3"])
+            answer = qout
+            if qs == 0 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "\(answer) \(db) forward: \(forward.output)")
+
+        // Anything its relationships do not name is refused: the API, another port, the host's own services.
+        for target in ["127.0.0.1:\(URL(string: s.baseURL)?.port ?? 80)", "\(host):\(port + 1)", "127.0.0.1:22"] {
+            let (ws, wout) = try Spawn.run("/usr/bin/ssh", client.options() + ["-p", String(s.sshPort), "-W", target, "\(user)@127.0.0.1"], env: [:], stdin: "")
+            #expect(ws == 255 && wout.contains("forwarding failed"), "\(target): \(wout)")
+        }
+    }
 }

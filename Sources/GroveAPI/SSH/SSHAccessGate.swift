@@ -27,7 +27,8 @@ struct SSHAccessGate: SSHGate {
         await SSHLogins(store: store, logger: logger).login(attempt)
     }
 
-    func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning {
+    /// What a session or tunnel of `login` reaches, once every rule allowed it: project, environment, application.
+    func authorize(_ login: SSHLogin) async throws -> (project: Project, environment: Environment, user: User, app: String) {
         guard let target = SSHTarget(login.username), let user = try await store.user(id: login.userId), !user.deactivated,
               let project = try await store.project(id: target.projectId) else { throw SSHRefusal("no such SSH target: \(login.username)") }
         let (level, mfaEnforced) = try await AccessResolver(store: store).resolve(user: user, project: project)
@@ -47,6 +48,11 @@ struct SSHAccessGate: SSHGate {
         guard level.permits(.environment(needed, environment.type)) else {
             throw SSHRefusal("SSH into \(target.app) on \(environment.type.rawValue) environments needs the \(needed.rawValue) role")
         }
+        return (project, environment, user, target.app)
+    }
+
+    func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning {
+        let (project, environment, user, app) = try await authorize(login)
         let script: String
         switch request.kind {
         case .shell: script = "exec /bin/bash -l"
@@ -58,10 +64,23 @@ struct SSHAccessGate: SSHGate {
         var extra = request.environment.filter { Self.acceptsVariable($0.key) }
         if let terminal = request.terminal { extra["TERM"] = terminal.term }
         logger.info("ssh: session", metadata: ["user": "\(user.email)", "target": "\(login.username)", "kind": "\(request.kind)"])
-        let running = try await deployer.openSession(projectId: project.id, environmentId: environment.id, app: target.app, script: script,
+        let running = try await deployer.openSession(projectId: project.id, environmentId: environment.id, app: app, script: script,
                                                      extraEnvironment: extra,
                                                      io: SessionIO(stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, terminal: stdio.terminal))
         return SSHRunning(wait: running.wait, signal: running.signal)
+    }
+
+    /// Only the endpoints the application's relationships list (`PLATFORM_RELATIONSHIPS`, host and port as the
+    /// application sees them), reached where Grove's host reaches them.
+    func tunnel(to host: String, port: Int, login: SSHLogin) async throws -> (host: String, port: Int) {
+        let (project, environment, _, app) = try await authorize(login)
+        let relationships = try await deployer.records.relationships(projectId: project.id, environmentId: environment.id)[app]?.objectValue ?? JSONObject()
+        for (_, endpoints) in relationships {
+            for endpoint in endpoints.arrayValue ?? [] where endpoint["host"]?.stringValue == host && endpoint["port"]?.intValue == Int64(port) {
+                return (endpoint["grove_host"]?.stringValue ?? "127.0.0.1", port)
+            }
+        }
+        throw SSHRefusal("\(host):\(port) is not one of \(app)'s relationships")
     }
 
     /// OpenSSH's SFTP server on this host (Debian, then Red Hat paths); the sandbox sees the host's /usr.

@@ -254,4 +254,56 @@ struct SSHTests {
             #expect(ws == 255 && wout.contains("forwarding failed"), "\(target): \(wout)")
         }
     }
+
+    @Test("git over SSH: clone, push with the same validation, log and deploy as over HTTP; read-only users cannot push")
+    func gitOverSSH() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let (http, pid, seed) = try await GitPushTests().project(s)
+        defer { seed.remove() }
+        try seed.commit(["README": "seed\n"])
+        #expect(try seed.push(["HEAD:refs/heads/main"]).0 == 0)
+        let dir = s.dataDir + "-git"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let client = try Client(dir: dir + "/key", port: s.sshPort)
+        let cert = try #require(try await http.post("/ssh", ["key": .string(client.publicKey)]).json["certificate"]?.stringValue)
+        try cert.write(toFile: client.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+        let remote = "ssh://\(pid)@127.0.0.1:\(s.sshPort)/\(pid).git"
+        func git(_ args: [String], in work: String? = nil, key: Client = client) throws -> (Int32, String) {
+            let ssh = (["/usr/bin/ssh"] + key.options()).joined(separator: " ")
+            let base = ["-c", "user.name=Test", "-c", "user.email=test@example.com"] + (work.map { ["-C", $0] } ?? [])
+            return try Spawn.run("/usr/bin/git", base + args, env: ["GIT_SSH_COMMAND": ssh, "HOME": dir, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"])
+        }
+
+        // Clone over SSH, commit an application, push: the push's activity log comes back as remote: lines.
+        var (code, text) = try git(["clone", "-q", remote, dir + "/work"])
+        #expect(code == 0 && FileManager.default.fileExists(atPath: dir + "/work/README"), "\(text)")
+        try Self.app.write(toFile: dir + "/work/.platform.app.yaml", atomically: true, encoding: .utf8)
+        try "over ssh\n".write(toFile: dir + "/work/index.html", atomically: true, encoding: .utf8)
+        _ = try git(["add", "-A"], in: dir + "/work")
+        _ = try git(["commit", "-q", "-m", "app over ssh"], in: dir + "/work")
+        (code, text) = try git(["push", "origin", "HEAD:refs/heads/main"], in: dir + "/work")
+        #expect(code == 0 && text.contains("remote: Building application 'app'"), "\(text)")
+        #expect(try s.fetch(pid, path: "/index.html").1 == "over ssh\n")
+        // A broken configuration is refused over SSH as over HTTP, naming the file.
+        try "name: app\ntype: nope:1\n".write(toFile: dir + "/work/.platform.app.yaml", atomically: true, encoding: .utf8)
+        _ = try git(["commit", "-qam", "broken"], in: dir + "/work")
+        (code, text) = try git(["push", "origin", "HEAD:refs/heads/main"], in: dir + "/work")
+        #expect(code != 0 && text.contains(".platform.app.yaml"), "\(text)")
+        #expect(try s.fetch(pid, path: "/index.html").1 == "over ssh\n")
+
+        // A viewer may clone but not push; a shell on the repository's name is refused.
+        let readerToken = try s.createUser(email: "reader2@example.com")
+        #expect(try await http.post("/projects/\(pid)/access", ["email": "reader2@example.com", "role": "viewer"]).status == 201)
+        let reader = try Client(dir: dir + "/reader", port: s.sshPort)
+        let readerCert = try #require(try await s.login(token: readerToken).post("/ssh", ["key": .string(reader.publicKey)]).json["certificate"]?.stringValue)
+        try readerCert.write(toFile: reader.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+        (code, text) = try git(["clone", "-q", remote, dir + "/reader-work"], key: reader)
+        #expect(code == 0, "\(text)")
+        _ = try git(["commit", "-q", "--allow-empty", "-m", "nope"], in: dir + "/reader-work", key: reader)
+        (code, text) = try git(["push", "origin", "HEAD:refs/heads/main"], in: dir + "/reader-work", key: reader)
+        #expect(code != 0 && text.contains("read-only access"), "\(text)")
+        (code, text) = try client.ssh(pid, ["ls"])
+        #expect(code == 1 && text.contains("git repository"), "\(text)")
+    }
 }

@@ -14,6 +14,7 @@ import Logging
 struct SSHAccessGate: SSHGate {
     let store: any Store
     let deployer: Deployer
+    let settings: SSHSettings
     let logger: Logger
 
     /// The certificate extension saying its token was obtained with a second factor.
@@ -52,6 +53,18 @@ struct SSHAccessGate: SSHGate {
     }
 
     func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning {
+        if SSHTarget(login.username) == nil, let projectId = SSHTarget.projectId(of: login.username) {
+            // `<project>@host`: the project's git repository.
+            guard case .exec(let command) = request.kind else {
+                throw SSHRefusal("\(projectId) is this project's git repository; shells are at <project>-<environment machine name>--<app>")
+            }
+            guard let context = settings.context else { throw SSHRefusal("git over SSH needs the API in this process (grove serve --role all)") }
+            guard let user = try await store.user(id: login.userId), !user.deactivated, let project = try await store.project(id: projectId) else {
+                throw SSHRefusal("repository not found")
+            }
+            return try await GitOverSSH(server: context).start(command, user: user, project: project,
+                                                                viaSecondFactor: login.viaCertificate && login.extensions[Self.mfaExtension] != nil, stdio: stdio)
+        }
         let (project, environment, user, app) = try await authorize(login)
         let script: String
         switch request.kind {

@@ -33,7 +33,7 @@ struct SSHLogins: Sendable {
             }
             guard let user = try await store.user(id: userId), !user.deactivated else { return nil }
             // Only a project the user can see is worth a session; anything else is the same refusal as a wrong key.
-            guard let target = SSHTarget(attempt.username), let project = try await store.project(id: target.projectId),
+            guard let projectId = SSHTarget.projectId(of: attempt.username), let project = try await store.project(id: projectId),
                   try await AccessResolver(store: store).resolve(user: user, project: project).level.permits(.view) else { return nil }
             return SSHLogin(userId: user.id, username: attempt.username, extensions: extensions, viaCertificate: certified)
         } catch {

@@ -8,6 +8,10 @@ import Synchronization
 public final class SSHSettings: Sendable {
     let authority: SSHCertificateAuthority
     private let endpointBox: Mutex<String?>
+    /// The API half of this process, once it exists: git over SSH runs its hooks and push sessions.
+    private let contextBox = Mutex<ServerContext?>(nil)
+    var context: ServerContext? { contextBox.withLock { $0 } }
+    func setContext(_ context: ServerContext) { contextBox.withLock { $0 = context } }
 
     /// `host:port` of the SSH server, or nil when there is none.
     var endpoint: String? { endpointBox.withLock { $0 } }

@@ -22,4 +22,12 @@ struct SSHTarget: Equatable, Sendable {
     }
 
     var username: String { "\(projectId)-\(machineName)--\(app)" }
+
+    /// The project a user name is about: a session target's, or a bare project id (git's `<project>@host`).
+    static func projectId(of username: String) -> String? {
+        if let t = SSHTarget(username) { return t.projectId }
+        let ok = !username.isEmpty && username.count <= 64
+            && username.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+        return ok ? username : nil
+    }
 }

@@ -129,6 +129,7 @@ public struct APIServer {
                                         vendor: options.vendor, role: options.role.rawValue, baseDomain: options.baseDomain, logDirectory: logs,
                                         ssh: ssh, sshHostKey: worker?.hostKey?.fingerprint)
             try context.hooks.install()
+            ssh.setContext(context)
             let routes = makeRoutes(context)
             // A handler bound to an undeclared operation is a programming error: refuse to serve an API whose document lies.
             guard routes.problems.isEmpty else { throw RouteDeclarationError(problems: routes.problems) }

@@ -41,7 +41,7 @@ struct Worker: Sendable {
             do {
                 ssh = try await SSHServer.start(host: listen.host, port: listen.port, hostKey: key,
                                                 authorities: [settings.authority.publicKeyLine(comment: "grove")],
-                                                gate: SSHAccessGate(store: store, deployer: deployer, logger: logger), logger: logger)
+                                                gate: SSHAccessGate(store: store, deployer: deployer, settings: settings, logger: logger), logger: logger)
             } catch {
                 await crons.stop()
                 await backups.stop()

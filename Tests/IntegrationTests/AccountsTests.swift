@@ -299,6 +299,24 @@ struct AccountsTests {
         #expect(st != 0 && out.contains("two-factor"), "\(out)")
         (st, out) = try Spawn.run("/usr/bin/git", ["ls-remote", "http://mia:\(miaToken)@\(host)/\(pid).git"], env: gitEnv)
         #expect(st == 0, "\(out)")
+        // SSH: only a certificate issued from a token with a second factor is enough; one from a password-only token,
+        // or a plain account key, is refused with the reason.
+        let sshDir = s.dataDir + "-mfa-ssh"
+        defer { try? FileManager.default.removeItem(atPath: sshDir) }
+        let miaKey = try SSHTests.Client(dir: sshDir + "/mia", port: s.sshPort)
+        let nedKey = try SSHTests.Client(dir: sshDir + "/ned", port: s.sshPort)
+        for (who, key, http) in [("mia", miaKey, strong), ("ned", nedKey, ned)] {
+            let cert = try #require(try await http.post("/ssh", ["key": .string(key.publicKey)]).json["certificate"]?.stringValue, "\(who)")
+            try cert.write(toFile: key.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+        }
+        let upload = ["git-upload-pack '\(pid).git'"]
+        (st, out) = try miaKey.ssh(pid, upload, stdin: "0000")
+        #expect(st == 0 && out.hasPrefix("0000"), "an empty repository's advertisement: \(out)")
+        (st, out) = try nedKey.ssh(pid, upload, stdin: "0000")
+        #expect(st == 1 && out.contains("two-factor"), "\(out)")
+        #expect(try await strong.post("/ssh_keys", ["value": .string(miaKey.publicKey), "title": "laptop"]).status == 201)
+        (st, out) = try miaKey.ssh(pid, upload, certificate: false, stdin: "0000")
+        #expect(st == 1 && out.contains("two-factor"), "a plain key proves no second factor: \(out)")
         let remind = try await strong.post("/organizations/\(org)/mfa/remind", [:]).json
         #expect(remind.objectValue?.contains { $0.value["message"] == "reminder sent" } == true, "\(remind)")
         #expect(try await strong.delete("/users/\(miaId)/totp").status == 403, "cannot withdraw while enforced")

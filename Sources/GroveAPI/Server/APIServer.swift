@@ -96,7 +96,10 @@ public struct APIServer {
             print("A one-time API token for it is in \(created.tokenPath) (mode 0600).")
         }
         let secret = try await store.secretMeta("jwt_secret") { Identifier.secret(bytes: 48) }
-        let ssh = try await SSHSettings.load(store: store, endpoint: options.sshPublicEndpoint ?? (options.role == .api ? options.sshListen.map { "\($0.host):\($0.port)" } : nil))
+        // An API process apart from the worker links to the SSH server it is told of (--ssh-host), else to the listen
+        // address when it names a port; the worker (and `all`) fills in the port its server got.
+        let apiEndpoint = options.sshListen.flatMap { $0.port > 0 ? "\($0.host):\($0.port)" : nil }
+        let ssh = try await SSHSettings.load(store: store, endpoint: options.sshPublicEndpoint ?? (options.role == .api ? apiEndpoint : nil))
         let repositories = Repositories(dataDir: options.dataDir)
 
         // The worker half: the runtime, the activity queue, crons and automated backups.

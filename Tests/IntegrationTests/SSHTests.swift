@@ -199,6 +199,16 @@ struct SSHTests {
         #expect((try? String(contentsOfFile: local + "/down/sub/two.txt", encoding: .utf8)) == "two\n")
         (code, text) = try client.ssh("\(pid)-\(machine)--app", ["cat data/scp.txt data/sftp.txt data/tree/one.txt"])
         #expect(code == 0 && text == "by scp\nby sftp\none\n", "\(text)")
+        // The CLI's mount:upload and mount:download are rsync through the environment's link.
+        let cli = ["GROVE_CONFIG_DIR": dir + "/cli", "GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken]
+        (code, text) = try CLI.run(["mount:upload", "-p", pid, "-e", "main", "--mount", "data", "--source", local + "/tree"], env: cli)
+        #expect(code == 0, "\(text)")
+        (code, text) = try CLI.run(["mount:download", "-p", pid, "-e", "main", "--mount", "/data", "--target", local + "/all"], env: cli)
+        #expect(code == 0, "\(text)")
+        #expect((try? String(contentsOfFile: local + "/all/sftp.txt", encoding: .utf8)) == "by sftp\n")
+        #expect((try? String(contentsOfFile: local + "/all/sub/two.txt", encoding: .utf8)) == "two\n")
+        (code, text) = try CLI.run(["mount:download", "-p", pid, "-e", "main", "--mount", "../..", "--target", local + "/escape"], env: cli)
+        #expect(code != 0 && text.contains("by its path"), "\(text)")
 
         // The application's code is read-only, and the host's files are not there to take.
         (code, text) = try Spawn.run("/usr/bin/scp", client.options() + ["-P", String(s.sshPort), local + "/scp.txt", target + ":index.html"], env: [:])
@@ -247,6 +257,23 @@ struct SSHTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "\(answer) \(db) forward: \(forward.output)")
+
+        // The CLI's tunnel does the same in one command, and prints the relationship as seen through it.
+        let cli = ["GROVE_CONFIG_DIR": dir + "/cli", "GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken]
+        let cliPort = try PostgresHarness.freePort()
+        let tunnel = try Spawn.start(Paths.groveBinary, ["tunnel:single", "-p", pid, "-e", "main", "--port", String(cliPort)], env: cli)
+        defer { tunnel.signal(SIGKILL); _ = tunnel.wait() }
+        answer = ""
+        for _ in 0..<50 {
+            let (qs, qout) = try Spawn.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(cliPort), "-U", db["username"]?.stringValue ?? "main",
+                                                            "-d", db["path"]?.stringValue ?? "main", "-tAc", "select 6 * 7"],
+                                           env: ["PGPASSWORD": db["password"]?.stringValue ?? "", "PGCONNECT_TIMEOUT": "3"])
+            answer = qout
+            if qs == 0 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "\(answer) tunnel: \(tunnel.output)")
+        #expect(tunnel.output.contains("\"port\": \(cliPort)") || tunnel.output.contains("\"port\":\(cliPort)"), "\(tunnel.output)")
 
         // Anything its relationships do not name is refused: the API, another port, the host's own services.
         for target in ["127.0.0.1:\(URL(string: s.baseURL)?.port ?? 80)", "\(host):\(port + 1)", "127.0.0.1:22"] {

@@ -103,3 +103,105 @@ struct SSHCommand: AsyncParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 }
+
+/// Runs an OpenSSH program (ssh, rsync) with this terminal, and exits with its status.
+func runAttached(_ argv: [String]) async throws {
+    var o = Subprocess.Options()
+    o.stdin = .inherit
+    o.searchPath = true
+    let child = try Subprocess.spawn(argv, o)
+    let status = await Subprocess.wait(child.pid)
+    if status != 0 { throw ExitCode(status) }
+}
+
+struct TunnelSingle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tunnel:single",
+                                                    abstract: "Forward a local port to one of an application's relationships over SSH, until interrupted.")
+    @OptionGroup var common: CommonOptions
+    @Option(name: [.customShort("A"), .customLong("app")], help: "Application name (default: the first one).") var app: String?
+    @Option(name: [.customShort("r"), .customLong("relationship")], help: "The relationship (default: the only one).") var relationship: String?
+    @Option(name: .customLong("port"), help: "The local port (default: a free one).") var port: Int?
+
+    func run() async throws {
+        let client = try Session.client()
+        let rels = try await appRelationships(common, client, app: app)
+        let (name, ep): (String, JSON)
+        let all = Array(rels)
+        if relationship == nil, all.count == 1, let first = all[0].value.arrayValue?.first {
+            (name, ep) = (all[0].key, first)
+        } else {
+            (name, ep) = try pickRelationship(rels, name: relationship, schemes: ["pgsql", "mysql", "redis", "mongodb", "amqp", "memcached", "http"])
+        }
+        let url = try await SSHIdentity.url(common, app: app, client)
+        try await SSHIdentity.load(client, force: false)
+        let (target, sshPort) = try SSHIdentity.destination(url)
+        let local = try port ?? freeLocalPort()
+        // The endpoint as the application names it: that is what the SSH server lets through.
+        let remote = "\(Output.text(ep["host"])):\(Output.text(ep["port"]))"
+        var shown = ep.objectValue ?? JSONObject()
+        shown["host"] = .string("127.0.0.1")
+        shown["port"] = .int(Int64(local))
+        shown["grove_host"] = nil
+        FileHandle.standardError.write(Data("Tunnel to \(name) (\(remote)) on 127.0.0.1:\(local); interrupt to close.\n".utf8))
+        FileHandle.standardOutput.write(Data((JSON.object(shown).serialized(pretty: true) + "\n").utf8))
+        // ssh takes this process's place: interrupting or killing it closes the tunnel, nothing is left behind.
+        let argv = ["ssh"] + SSHIdentity.options + (sshPort.map { ["-p", $0] } ?? [])
+            + ["-N", "-o", "ExitOnForwardFailure=yes", "-L", "127.0.0.1:\(local):\(remote)", target]
+        let cArgs = argv.map { strdup($0) } + [nil]
+        execvp("ssh", cArgs)
+        throw CLIError("cannot run ssh: \(String(cString: strerror(errno)))")
+    }
+
+    func freeLocalPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CLIError("no socket for a free port") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { throw CLIError("no free local port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// `mount:upload` and `mount:download`: rsync over SSH between a local directory and a mount of the application.
+struct MountTransfer {
+    static func run(_ common: CommonOptions, app: String?, mount: String, local: String, upload: Bool, delete: Bool) async throws {
+        let client = try Session.client()
+        let url = try await SSHIdentity.url(common, app: app, client)
+        try await SSHIdentity.load(client, force: false)
+        let (target, sshPort) = try SSHIdentity.destination(url)
+        // Mount paths are relative to the application's directory, where sessions start.
+        var path = mount
+        while path.hasPrefix("/") { path.removeFirst() }
+        guard !path.isEmpty, !path.split(separator: "/").contains("..") else { throw CLIError("Name the mount by its path, e.g. --mount web/uploads.") }
+        let rsh = (["ssh"] + SSHIdentity.options + (sshPort.map { ["-p", $0] } ?? [])).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        let localDir = local.hasSuffix("/") ? local : local + "/"
+        let remote = target + ":" + path + "/"
+        try await runAttached(["rsync", "-a", "--human-readable", "-e", rsh] + (delete ? ["--delete"] : []) + (upload ? [localDir, remote] : [remote, localDir]))
+    }
+}
+
+struct MountUpload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mount:upload", abstract: "Upload a local directory into an application's mount (rsync over SSH).")
+    @OptionGroup var common: CommonOptions
+    @Option(name: [.customShort("A"), .customLong("app")]) var app: String?
+    @Option(name: [.customShort("m"), .customLong("mount")], help: "The mount's path, as in .platform.app.yaml.") var mount: String
+    @Option(name: .customLong("source"), help: "The local directory to upload.") var source: String
+    @Flag(name: .customLong("delete"), help: "Delete files in the mount that are not in the source.") var delete = false
+    func run() async throws { try await MountTransfer.run(common, app: app, mount: mount, local: source, upload: true, delete: delete) }
+}
+
+struct MountDownload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mount:download", abstract: "Download an application's mount into a local directory (rsync over SSH).")
+    @OptionGroup var common: CommonOptions
+    @Option(name: [.customShort("A"), .customLong("app")]) var app: String?
+    @Option(name: [.customShort("m"), .customLong("mount")], help: "The mount's path, as in .platform.app.yaml.") var mount: String
+    @Option(name: .customLong("target"), help: "The local directory to download into.") var target: String
+    @Flag(name: .customLong("delete"), help: "Delete local files that are not in the mount.") var delete = false
+    func run() async throws { try await MountTransfer.run(common, app: app, mount: mount, local: target, upload: false, delete: delete) }
+}

@@ -312,12 +312,20 @@ struct SSHTests {
         (code, text) = try git(["push", "origin", "HEAD:refs/heads/main"], in: dir + "/work")
         #expect(code == 0 && text.contains("remote: Building application 'app'"), "\(text)")
         #expect(try s.fetch(pid, path: "/index.html").1 == "over ssh\n")
+        // PLATFORMSH_PUSH_NO_WAIT (what the official CLI sends with SendEnv) returns once the activity is queued.
+        try "no wait\n".write(toFile: dir + "/work/index.html", atomically: true, encoding: .utf8)
+        _ = try git(["commit", "-qam", "no wait"], in: dir + "/work")
+        let sshNoWait = (["/usr/bin/ssh"] + client.options() + ["-o", "SendEnv=PLATFORMSH_PUSH_NO_WAIT"]).joined(separator: " ")
+        (code, text) = try Spawn.run("/usr/bin/git", ["-C", dir + "/work", "push", "origin", "HEAD:refs/heads/main"],
+                                     env: ["GIT_SSH_COMMAND": sshNoWait, "HOME": dir, "GIT_CONFIG_NOSYSTEM": "1", "PLATFORMSH_PUSH_NO_WAIT": "1"])
+        #expect(code == 0 && text.contains("not waiting for it"), "\(text)")
+        try await waitFor(timeout: 60) { try s.fetch(pid, path: "/index.html").1 == "no wait\n" }
         // A broken configuration is refused over SSH as over HTTP, naming the file.
         try "name: app\ntype: nope:1\n".write(toFile: dir + "/work/.platform.app.yaml", atomically: true, encoding: .utf8)
         _ = try git(["commit", "-qam", "broken"], in: dir + "/work")
         (code, text) = try git(["push", "origin", "HEAD:refs/heads/main"], in: dir + "/work")
         #expect(code != 0 && text.contains(".platform.app.yaml"), "\(text)")
-        #expect(try s.fetch(pid, path: "/index.html").1 == "over ssh\n")
+        #expect(try s.fetch(pid, path: "/index.html").1 == "no wait\n")
 
         // A viewer may clone but not push; a shell on the repository's name is refused.
         let readerToken = try s.createUser(email: "reader2@example.com")

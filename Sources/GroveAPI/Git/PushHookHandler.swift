@@ -43,7 +43,7 @@ struct PushHookHandler {
             }
             let planned = try await service.plan(updates, options: options)
             await server.orchestrator?.nudge()
-            return follow(planned, noWait: options.noWait, preamble: messages)
+            return follow(planned, noWait: options.noWait || session.noWait, preamble: messages)
         default:
             return json(.notFound, ["error": "unknown hook"])
         }

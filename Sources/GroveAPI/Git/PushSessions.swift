@@ -9,6 +9,8 @@ final class PushSessions: Sendable {
         let user: User
         let projectId: String
         let access: ProjectAccessLevel
+        /// The pusher asked not to wait for the activities (over SSH: `PLATFORMSH_PUSH_NO_WAIT`, as the official CLI sends it).
+        var noWait = false
     }
 
     private let sessions = Mutex<[String: Session]>([:])

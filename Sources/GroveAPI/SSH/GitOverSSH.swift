@@ -23,7 +23,7 @@ struct GitOverSSH {
         return (parts[0] == "git-receive-pack", repo)
     }
 
-    func start(_ command: String, user: User, project: Project, viaSecondFactor: Bool, stdio: SSHStdio) async throws -> SSHRunning {
+    func start(_ command: String, user: User, project: Project, viaSecondFactor: Bool, environment: [String: String], stdio: SSHStdio) async throws -> SSHRunning {
         guard let (receive, _) = Self.parse(command, projectId: project.id) else {
             throw SSHRefusal("\(project.id) is this project's git repository: git-upload-pack and git-receive-pack only; "
                              + "shells are at <project>-<environment machine name>--<app>")
@@ -42,7 +42,9 @@ struct GitOverSSH {
         var token: String?
         if receive {
             config = server.hooks.receiveConfig
-            let t = server.pushSessions.open(.init(user: user, projectId: project.id, access: access))
+            var session = PushSessions.Session(user: user, projectId: project.id, access: access)
+            session.noWait = ["1", "true", "yes"].contains(environment["PLATFORMSH_PUSH_NO_WAIT"]?.lowercased() ?? "")
+            let t = server.pushSessions.open(session)
             token = t
             env["GROVE_HOOK_EXE"] = server.groveExecutable
             env["GROVE_HOOK_URL"] = server.internalURL

@@ -63,7 +63,8 @@ struct SSHAccessGate: SSHGate {
                 throw SSHRefusal("repository not found")
             }
             return try await GitOverSSH(server: context).start(command, user: user, project: project,
-                                                                viaSecondFactor: login.viaCertificate && login.extensions[Self.mfaExtension] != nil, stdio: stdio)
+                                                                viaSecondFactor: login.viaCertificate && login.extensions[Self.mfaExtension] != nil,
+                                                                environment: request.environment.filter { Self.acceptsVariable($0.key) }, stdio: stdio)
         }
         let (project, environment, user, app) = try await authorize(login)
         let script: String

@@ -73,6 +73,11 @@ final class SessionPump: Sendable {
     private let writer = DispatchQueue(label: "grove.ssh.session-input")
     private let running = Mutex<SSHRunning?>(nil)
     private let inputOpen = Mutex(true)
+    /// Client input accepted but not yet written to the process, and whether reading from the client is paused for
+    /// it: a process that does not read its input must not make the server hold what the client keeps sending.
+    private let backlog = Mutex<(bytes: Int, paused: Bool)>((0, false))
+    static let pauseAbove = 1 << 20
+    static let resumeBelow = 256 << 10
 
     init(channel: any Channel, streams: SessionStreams) {
         self.channel = channel; self.streams = streams
@@ -80,7 +85,15 @@ final class SessionPump: Sendable {
 
     func write(_ bytes: [UInt8]) {
         let fd = streams.input
+        let pause = backlog.withLock { b -> Bool in
+            b.bytes += bytes.count
+            guard b.bytes > Self.pauseAbove, !b.paused else { return false }
+            b.paused = true
+            return true
+        }
+        if pause { channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
         writer.async {
+            defer { self.written(bytes.count) }
             guard self.inputOpen.withLock({ $0 }) else { return }
             var offset = 0
             bytes.withUnsafeBytes { buf in
@@ -93,6 +106,19 @@ final class SessionPump: Sendable {
                 }
             }
         }
+    }
+
+    /// Input reached the process (or was dropped): reading from the client resumes once the backlog is small again.
+    private func written(_ count: Int) {
+        let resume = backlog.withLock { b -> Bool in
+            b.bytes -= count
+            guard b.paused, b.bytes < Self.resumeBelow else { return false }
+            b.paused = false
+            return true
+        }
+        guard resume else { return }
+        let channel = self.channel
+        channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { channel.read() }
     }
 
     /// The client ended its input: the process reads end-of-file (on a terminal, the client sends ^D itself).

@@ -89,6 +89,10 @@ struct SSHTests {
         (code, text) = try client.ssh(user, ["cat; touch $PLATFORM_APP_DIR/new 2>/dev/null && echo WROTE-APP; ls \(s.dataDir) 2>&1 | head -1"], stdin: "from stdin\n")
         #expect(code == 0 && text.hasPrefix("from stdin\n"), "\(text)")
         #expect(!text.contains("WROTE-APP") && text.contains("No such file"), "\(text)")
+        // A command that does not read its input while the client sends without end: the server stops reading from
+        // the client instead of holding it (its memory is measured by nothing here; the session still ends normally).
+        let flood = try Spawn.run("/bin/sh", ["-c", "/usr/bin/ssh \(client.options().map { "'\($0)'" }.joined(separator: " ")) -p \(s.sshPort) \(user)@127.0.0.1 'sleep 2; head -c 1000000 > /dev/null; echo drained' < /dev/zero"], env: [:])
+        #expect(flood.0 == 0 && flood.1.contains("drained"), "\(flood.1)")
         // A terminal: the command has one, with the size the client sent.
         (code, text) = try client.ssh(user, ["[ -t 0 ] && echo HAS-TTY; stty size"], tty: true)
         #expect(code == 0 && text.contains("HAS-TTY"), "\(text)")
@@ -307,6 +311,8 @@ struct SSHTests {
         #expect(code == 0 && FileManager.default.fileExists(atPath: dir + "/work/README"), "\(text)")
         try Self.app.write(toFile: dir + "/work/.platform.app.yaml", atomically: true, encoding: .utf8)
         try "over ssh\n".write(toFile: dir + "/work/index.html", atomically: true, encoding: .utf8)
+        // Several megabytes that do not compress: the upload outruns git's reading, so the server pauses and resumes it.
+        try Data((0..<(4 << 20)).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: dir + "/work/blob.bin"))
         _ = try git(["add", "-A"], in: dir + "/work")
         _ = try git(["commit", "-q", "-m", "app over ssh"], in: dir + "/work")
         (code, text) = try git(["push", "origin", "HEAD:refs/heads/main"], in: dir + "/work")

@@ -279,6 +279,26 @@ struct SSHTests {
         #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "\(answer) tunnel: \(tunnel.output)")
         #expect(tunnel.output.contains("\"port\": \(cliPort)") || tunnel.output.contains("\"port\":\(cliPort)"), "\(tunnel.output)")
 
+        // Background tunnels: opened, listed, used, closed.
+        var (oc, otext) = try CLI.run(["tunnel:open", "-p", pid, "-e", "main", "--format", "csv"], env: cli)
+        #expect(oc == 0 && otext.contains("database,127.0.0.1:"), "\(otext)")
+        let openPort = Int(otext.split(separator: "\n").first { $0.hasPrefix("database,") }?.split(separator: ":").last ?? "") ?? 0
+        answer = ""
+        for _ in 0..<50 {
+            let (qs, qout) = try Spawn.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(openPort), "-U", db["username"]?.stringValue ?? "main",
+                                                            "-d", db["path"]?.stringValue ?? "main", "-tAc", "select 'bg'"],
+                                           env: ["PGPASSWORD": db["password"]?.stringValue ?? "", "PGCONNECT_TIMEOUT": "3"])
+            answer = qout
+            if qs == 0 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "bg", "\(answer)")
+        (oc, otext) = try CLI.run(["tunnel:list", "--format", "csv"], env: cli)
+        #expect(oc == 0 && otext.contains("\(pid),main,app,database,127.0.0.1:\(openPort)"), "\(otext)")
+        (oc, otext) = try CLI.run(["tunnel:close"], env: cli)
+        #expect(oc == 0 && otext.contains("Closed 1 tunnel"), "\(otext)")
+        try await waitFor(timeout: 10) { try CLI.run(["tunnel:list", "--format", "csv"], env: cli).1.contains("database") == false }
+
         // Anything its relationships do not name is refused: the API, another port, the host's own services.
         for target in ["127.0.0.1:\(URL(string: s.baseURL)?.port ?? 80)", "\(host):\(port + 1)", "127.0.0.1:22"] {
             let (ws, wout) = try Spawn.run("/usr/bin/ssh", client.options() + ["-p", String(s.sshPort), "-W", target, "\(user)@127.0.0.1"], env: [:], stdin: "")

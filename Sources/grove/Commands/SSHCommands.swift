@@ -205,3 +205,113 @@ struct MountDownload: AsyncParsableCommand {
     @Flag(name: .customLong("delete"), help: "Delete local files that are not in the mount.") var delete = false
     func run() async throws { try await MountTransfer.run(common, app: app, mount: mount, local: target, upload: false, delete: delete) }
 }
+
+/// Background tunnels of `tunnel:open`, remembered in `<config dir>/tunnels.json` so `tunnel:list` and `tunnel:close`
+/// find them: one `ssh -N -L` process per relationship endpoint.
+enum TunnelRegistry {
+    struct Entry {
+        var pid: Int32
+        var project: String
+        var environment: String
+        var app: String
+        var relationship: String
+        var localPort: Int
+        var json: JSON {
+            .object(JSONObject([("pid", .int(Int64(pid))), ("project", .string(project)), ("environment", .string(environment)), ("app", .string(app)),
+                                ("relationship", .string(relationship)), ("local_port", .int(Int64(localPort)))]))
+        }
+        init(pid: Int32, project: String, environment: String, app: String, relationship: String, localPort: Int) {
+            self.pid = pid; self.project = project; self.environment = environment; self.app = app; self.relationship = relationship; self.localPort = localPort
+        }
+        init?(_ j: JSON) {
+            guard let pid = j["pid"]?.intValue, let port = j["local_port"]?.intValue else { return nil }
+            self.init(pid: Int32(pid), project: Output.text(j["project"]), environment: Output.text(j["environment"]), app: Output.text(j["app"]),
+                      relationship: Output.text(j["relationship"]), localPort: Int(port))
+        }
+        /// Still running (a pid reused by another program would need our ssh's command line; checked there).
+        var alive: Bool {
+            guard kill(pid, 0) == 0, let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return false }
+            return cmd.contains("127.0.0.1:\(localPort):")
+        }
+    }
+
+    static var path: String { CredentialsFile.directory + "/tunnels.json" }
+
+    static func load() -> [Entry] {
+        guard let data = FileManager.default.contents(atPath: path), let j = try? JSON.parse(Array(data)) else { return [] }
+        return (j.arrayValue ?? []).compactMap(Entry.init).filter(\.alive)
+    }
+
+    static func save(_ entries: [Entry]) throws {
+        try FileManager.default.createDirectory(atPath: CredentialsFile.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Data(JSON.array(entries.map(\.json)).serialized(pretty: true).utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+struct TunnelOpen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tunnel:open",
+                                                    abstract: "Open background SSH tunnels to every relationship of an application; tunnel:list shows them, tunnel:close ends them.")
+    @OptionGroup var common: CommonOptions
+    @Option(name: [.customShort("A"), .customLong("app")], help: "Application name (default: the first one).") var app: String?
+
+    func run() async throws {
+        let client = try Session.client()
+        let project = try await Session.project(common, client)
+        let pid = Output.text(project["id"])
+        let envId = Session.environmentId(common, project: project)
+        let rels = try await appRelationships(common, client, app: app)
+        let url = try await SSHIdentity.url(common, app: app, client)
+        try await SSHIdentity.load(client, force: false)
+        let (target, sshPort) = try SSHIdentity.destination(url)
+        let user = String(target.split(separator: "@").first ?? "")
+        let appName = app ?? user.range(of: "--").map { String(user[$0.upperBound...]) } ?? user
+        var entries = TunnelRegistry.load()
+        var opened = JSONObject()
+        for (name, value) in rels.sorted(by: { $0.key < $1.key }) {
+            guard let ep = value.arrayValue?.first else { continue }
+            if let existing = entries.first(where: { $0.project == pid && $0.environment == envId && $0.relationship == name }) {
+                opened[name] = .string("127.0.0.1:\(existing.localPort) (already open)")
+                continue
+            }
+            let local = try TunnelSingle().freeLocalPort()
+            let remote = "\(Output.text(ep["host"])):\(Output.text(ep["port"]))"
+            var o = Subprocess.Options()
+            o.stdin = .null
+            o.stdout = .null
+            o.stderr = .null
+            o.ownProcessGroup = true
+            o.searchPath = true
+            let child = try Subprocess.spawn(["ssh"] + SSHIdentity.options + (sshPort.map { ["-p", $0] } ?? [])
+                                             + ["-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes", "-L", "127.0.0.1:\(local):\(remote)", target], o)
+            entries.append(.init(pid: child.pid, project: pid, environment: envId, app: appName, relationship: name, localPort: local))
+            opened[name] = .string("127.0.0.1:\(local)")
+        }
+        try TunnelRegistry.save(entries)
+        Output.print(["Relationship", "Local address"], opened.map { [$0.key, Output.text($0.value)] }, format: common.format, json: .object(opened))
+    }
+}
+
+struct TunnelList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tunnel:list", abstract: "List the background SSH tunnels tunnel:open started.")
+    @OptionGroup var common: CommonOptions
+    func run() async throws {
+        let entries = TunnelRegistry.load()
+        try TunnelRegistry.save(entries)
+        Output.print(["Project", "Environment", "App", "Relationship", "Local address"],
+                     entries.map { [$0.project, $0.environment, $0.app, $0.relationship, "127.0.0.1:\($0.localPort)"] },
+                     format: common.format, json: .array(entries.map(\.json)))
+    }
+}
+
+struct TunnelClose: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tunnel:close", abstract: "Close background SSH tunnels (all, or those of one relationship).")
+    @Option(name: [.customShort("r"), .customLong("relationship")], help: "Only this relationship's tunnels.") var relationship: String?
+    func run() async throws {
+        var entries = TunnelRegistry.load()
+        let closing = entries.filter { relationship == nil || $0.relationship == relationship }
+        for e in closing { _ = kill(e.pid, SIGTERM) }
+        entries.removeAll { e in closing.contains { $0.pid == e.pid } }
+        try TunnelRegistry.save(entries)
+        print("Closed \(closing.count) tunnel(s).")
+    }
+}

@@ -316,22 +316,29 @@ public actor Deployer {
 
     /// The applications deployed on an environment, for SSH targets.
     public func deployedApps(projectId: String, environmentId: String) -> [String] {
-        current[Self.envKey(projectId, environmentId)]?.apps.map(\.app) ?? []
+        Array(Set(current[Self.envKey(projectId, environmentId)]?.apps.map(\.app) ?? [])).sorted()
     }
 
-    /// Starts an interactive session (an SSH shell, command or file transfer) beside a deployed application: its
-    /// artifact, mounts, runtime variables (and `.environment`), network and size, as the tenant user.
-    public func openSession(projectId: String, environmentId: String, app: String, script: String, extraEnvironment: [String: String],
-                            io: SessionIO) async throws -> RunningSession {
+    /// The workers of an application deployed on an environment.
+    public func deployedWorkers(projectId: String, environmentId: String, app: String) -> [String] {
+        (current[Self.envKey(projectId, environmentId)]?.apps ?? []).filter { $0.app == app && $0.kind.hasPrefix("worker:") }
+            .map { String($0.kind.dropFirst(7)) }.sorted()
+    }
+
+    /// Starts an interactive session (an SSH shell, command or file transfer) beside a deployed application or one of
+    /// its workers: that instance's artifact, mounts, runtime variables (and `.environment`), network and size, as the
+    /// tenant user.
+    public func openSession(projectId: String, environmentId: String, app: String, worker: String? = nil, script: String,
+                            extraEnvironment: [String: String], io: SessionIO) async throws -> RunningSession {
         let key = Self.envKey(projectId, environmentId)
-        guard let d = current[key], let running = d.apps.first(where: { $0.app == app }) else {
-            throw ActivityFailure("Application \(app) is not deployed on \(environmentId).")
+        let kind = worker.map { "worker:" + $0 } ?? "web"
+        guard let d = current[key], let running = d.apps.first(where: { $0.app == app && $0.kind == kind }) ?? (worker == nil ? d.apps.first(where: { $0.app == app }) : nil) else {
+            throw ActivityFailure("Application \(app)\(worker.map { " worker \($0)" } ?? "") is not deployed on \(environmentId).")
         }
         var env = running.variables
         for (k, v) in extraEnvironment { env[k] = v }
-        let config = try await appConfig(projectId: projectId, commit: d.commit, app: app)
         let command = CommandSpec(environment: key, app: app, artifact: running.artifact, script: Self.withEnvironmentFile(script),
-                                  variables: env, mounts: Self.mountRequests(config), size: config.size, runtime: config.type.name, timeout: nil,
+                                  variables: env, mounts: running.mounts, size: running.size, runtime: running.runtime, timeout: nil,
                                   logName: "ssh")
         return try await apps.session(command, io: io)
     }

@@ -10,6 +10,18 @@ import Testing
 /// Which offered keys log in as whom: account keys, keys Grove certified (until the certificate expires), CA
 /// certificates; deactivated users, strangers and other projects are refused alike.
 @Suite struct SSHLoginTests {
+    @Test func userNamesNameTargets() {
+        #expect(SSHTarget("abcdefghijklm-main-x1--app") == SSHTarget(projectId: "abcdefghijklm", machineName: "main-x1", app: "app"))
+        #expect(SSHTarget("abcdefghijklm-main-x1--app--queue")?.worker == "queue")
+        #expect(SSHTarget("abcdefghijklm-main-x1--app--queue")?.username == "abcdefghijklm-main-x1--app--queue")
+        for bad in ["abcdefghijklm", "abcdefghijklm--app", "abcdefghijklm-main--", "-main--app", "abcdefghijklm-main--app--", "a-m--app--w--x",
+                    "abcdefghijklm-main--ap p", "abcdefghijklm-ma/in--app", "abcdefghijklm-main--app--wo;rk"] {
+            #expect(SSHTarget(bad) == nil, "\(bad)")
+        }
+        #expect(SSHTarget.projectId(of: "abcdefghijklm") == "abcdefghijklm")
+        #expect(SSHTarget.projectId(of: "root@x") == nil && SSHTarget.projectId(of: "") == nil && SSHTarget.projectId(of: "ABC") == nil)
+    }
+
     static func keyLine() -> String {
         var blob: [UInt8] = [0, 0, 0, 11] + Array("ssh-ed25519".utf8) + [0, 0, 0, 32]
         blob += (0..<32).map { _ in UInt8.random(in: 0...255) }

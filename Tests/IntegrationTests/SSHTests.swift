@@ -52,7 +52,7 @@ struct SSHTests {
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
-        try tree.commit([".platform.app.yaml": Self.app, "index.html": "up\n"])
+        try tree.commit([".platform.app.yaml": Self.app + "\nworkers:\n  queue:\n    commands:\n      start: sleep 100000\n", "index.html": "up\n"])
         let (st, out) = try tree.push(["HEAD:refs/heads/main"])
         #expect(st == 0, "\(out)")
         let main = try await http.get("/projects/\(pid)/environments/main").json
@@ -108,6 +108,11 @@ struct SSHTests {
         (code, text) = try other.ssh(user, ["echo key-ok"], certificate: false)
         #expect(code == 0 && text.contains("key-ok"), "\(text)")
 
+        // A worker of the application: its own instance's view, under the same rules.
+        (code, text) = try client.ssh(user + "--queue", ["echo worker $PLATFORM_APPLICATION_NAME; cat $PLATFORM_APP_DIR/data/x"])
+        #expect(code == 0 && text.contains("worker app") && text.contains("hi"), "\(text)")
+        (code, text) = try client.ssh(user + "--nope", ["true"])
+        #expect(code == 1 && text.contains("no worker nope") && text.contains("queue"), "\(text)")
         // Wrong targets: another project, an unknown application, a malformed name.
         (code, text) = try client.ssh("aaaaaaaaaaaaa-\(machine)--app", ["true"])
         #expect(code == 255, "\(text)")

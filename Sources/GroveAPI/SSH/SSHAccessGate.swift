@@ -29,7 +29,7 @@ struct SSHAccessGate: SSHGate {
     }
 
     /// What a session or tunnel of `login` reaches, once every rule allowed it: project, environment, application.
-    func authorize(_ login: SSHLogin) async throws -> (project: Project, environment: Environment, user: User, app: String) {
+    func authorize(_ login: SSHLogin) async throws -> (project: Project, environment: Environment, user: User, app: String, worker: String?) {
         guard let target = SSHTarget(login.username), let user = try await store.user(id: login.userId), !user.deactivated,
               let project = try await store.project(id: target.projectId) else { throw SSHRefusal("no such SSH target: \(login.username)") }
         let (level, mfaEnforced) = try await AccessResolver(store: store).resolve(user: user, project: project)
@@ -49,7 +49,11 @@ struct SSHAccessGate: SSHGate {
         guard level.permits(.environment(needed, environment.type)) else {
             throw SSHRefusal("SSH into \(target.app) on \(environment.type.rawValue) environments needs the \(needed.rawValue) role")
         }
-        return (project, environment, user, target.app)
+        if let worker = target.worker, !(await deployer.deployedWorkers(projectId: project.id, environmentId: environment.id, app: target.app)).contains(worker) {
+            let workers = await deployer.deployedWorkers(projectId: project.id, environmentId: environment.id, app: target.app)
+            throw SSHRefusal("\(target.app) has no worker \(worker) on \(environment.id)" + (workers.isEmpty ? "" : " (it has \(workers.joined(separator: ", ")))"))
+        }
+        return (project, environment, user, target.app, target.worker)
     }
 
     func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning {
@@ -66,7 +70,7 @@ struct SSHAccessGate: SSHGate {
                                                                 viaSecondFactor: login.viaCertificate && login.extensions[Self.mfaExtension] != nil,
                                                                 environment: request.environment.filter { Self.acceptsVariable($0.key) }, stdio: stdio)
         }
-        let (project, environment, user, app) = try await authorize(login)
+        let (project, environment, user, app, worker) = try await authorize(login)
         let script: String
         switch request.kind {
         case .shell: script = "exec /bin/bash -l"
@@ -78,7 +82,7 @@ struct SSHAccessGate: SSHGate {
         var extra = request.environment.filter { Self.acceptsVariable($0.key) }
         if let terminal = request.terminal { extra["TERM"] = terminal.term }
         logger.info("ssh: session", metadata: ["user": "\(user.email)", "target": "\(login.username)", "kind": "\(request.kind)"])
-        let running = try await deployer.openSession(projectId: project.id, environmentId: environment.id, app: app, script: script,
+        let running = try await deployer.openSession(projectId: project.id, environmentId: environment.id, app: app, worker: worker, script: script,
                                                      extraEnvironment: extra,
                                                      io: SessionIO(stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, terminal: stdio.terminal))
         return SSHRunning(wait: running.wait, signal: running.signal)
@@ -87,7 +91,7 @@ struct SSHAccessGate: SSHGate {
     /// Only the endpoints the application's relationships list (`PLATFORM_RELATIONSHIPS`, host and port as the
     /// application sees them), reached where Grove's host reaches them.
     func tunnel(to host: String, port: Int, login: SSHLogin) async throws -> (host: String, port: Int) {
-        let (project, environment, _, app) = try await authorize(login)
+        let (project, environment, _, app, _) = try await authorize(login)
         let relationships = try await deployer.records.relationships(projectId: project.id, environmentId: environment.id)[app]?.objectValue ?? JSONObject()
         for (_, endpoints) in relationships {
             for endpoint in endpoints.arrayValue ?? [] where endpoint["host"]?.stringValue == host && endpoint["port"]?.intValue == Int64(port) {

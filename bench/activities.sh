@@ -7,27 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-300}
-export PATH=/opt/swift/usr/bin:$PATH
-swift build -c release --product grove >/dev/null
-GROVE=.build/release/grove
-work=$(mktemp -d)
-chmod 755 "$work"
-cleanup() {
-  for f in "$work"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
-  if [ -f "$work/pg/data/postmaster.pid" ]; then as_pg pg_ctl -D "$work/pg/data" -m fast stop >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$pgbin/$1" "${@:2}"; else "$pgbin/$1" "${@:2}"; fi; }
-
-start_grove() { # name, extra args... -> API base URL
-  local name=$1; shift
-  "$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --router-tls-port 0 --data-dir "$work/$name" --log-level error "$@" >"$work/$name.log" 2>&1 &
-  echo $! > "$work/$name.pid"
-  for _ in $(seq 200); do grep -q "API listening on" "$work/$name.log" && break; sleep 0.05; done
-  grep -o 'API listening on http://127.0.0.1:[0-9]*' "$work/$name.log" | head -1 | sed 's/API listening on //'
-}
+. bench/lib.sh
+bench_cluster_init
 
 measure() { # name, base URL
   local name=$1 base=$2 access org pid t0 t1 left
@@ -65,8 +46,5 @@ print(f"| {label} | {ok}/{n} | {post_ms / n:.1f} | {pct(wait, .5):.1f} | {pct(wa
 echo "| store | succeeded | POST ms (anchor) | queue wait p50 ms | queue wait p99 ms | run p50 ms | lane activities/s |"
 echo "|---|---|---|---|---|---|---|"
 measure sqlite "$(start_grove sqlite)"
-mkdir -p "$work/pg"; [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg initdb -D "$work/pg/data" -U postgres -A trust >/dev/null
-as_pg pg_ctl -D "$work/pg/data" -l "$work/pg/log" -w -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1" start >/dev/null
+port=$(start_pg)
 measure postgres "$(start_grove postgres --database-url "postgres://postgres@127.0.0.1:$port/postgres")"

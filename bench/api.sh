@@ -7,27 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-export PATH=/opt/swift/usr/bin:$PATH
-swift build -c release --product grove >/dev/null
-GROVE=.build/release/grove
-work=$(mktemp -d)
-chmod 755 "$work"
-cleanup() {
-  for f in "$work"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
-  if [ -f "$work/pg/data/postmaster.pid" ]; then as_pg pg_ctl -D "$work/pg/data" -m fast stop >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$pgbin/$1" "${@:2}"; else "$pgbin/$1" "${@:2}"; fi; }
-
-start_grove() { # name, extra args...
-  local name=$1; shift
-  "$GROVE" serve --listen 127.0.0.1:0 --router-listen 127.0.0.1:0 --router-tls-port 0 --data-dir "$work/$name" --log-level error "$@" >"$work/$name.log" 2>&1 &
-  echo $! > "$work/$name.pid"
-  for _ in $(seq 200); do grep -q "API listening on" "$work/$name.log" && break; sleep 0.05; done
-  grep -o 'API listening on http://127.0.0.1:[0-9]*' "$work/$name.log" | head -1 | sed 's/API listening on //'
-}
+. bench/lib.sh
+bench_cluster_init
 
 seed() { # base, data dir -> prints "project token"
   local base=$1 dir=$2 token access org sub pid
@@ -85,10 +66,7 @@ base=$(start_grove sqlite --no-response-cache)
 measure "sqlite, no cache" "$base" "$pid" "$token"
 kill "$(cat "$work/sqlite.pid")"; rm "$work/sqlite.pid"
 
-mkdir -p "$work/pg"; [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg initdb -D "$work/pg/data" -U postgres -A trust >/dev/null
-as_pg pg_ctl -D "$work/pg/data" -l "$work/pg/log" -w -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1" start >/dev/null
+port=$(start_pg)
 base=$(start_grove postgres --database-url "postgres://postgres@127.0.0.1:$port/postgres")
 read -r pid token < <(seed "$base" "$work/postgres")
 measure postgres "$base" "$pid" "$token"

@@ -228,6 +228,21 @@ struct SSHTests {
         #expect(code == 0 && text == "up\n", "\(text)")
     }
 
+    /// The first answer of `query` through a local port that forwards to the relationship `db`, retried while the
+    /// tunnel comes up.
+    static func psql(_ db: JSON, port: Int, _ query: String) async throws -> String {
+        var answer = ""
+        for _ in 0..<50 {
+            let (status, out) = try Spawn.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", db["username"]?.stringValue ?? "main",
+                                                               "-d", db["path"]?.stringValue ?? "main", "-tAc", query],
+                                              env: ["PGPASSWORD": db["password"]?.stringValue ?? "", "PGCONNECT_TIMEOUT": "3"])
+            answer = out
+            if status == 0 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return answer
+    }
+
     @Test("a tunnel (ssh -L) reaches the environment's database as its relationship names it, and nothing else")
     func tunnels() async throws {
         let s = try await TestServer.start(.sqlite)
@@ -256,15 +271,7 @@ struct SSHTests {
         let forward = try Spawn.start("/usr/bin/ssh", client.options() + ["-p", String(s.sshPort), "-N", "-o", "ExitOnForwardFailure=yes",
                                                                             "-L", "127.0.0.1:\(local):\(host):\(port)", "\(user)@127.0.0.1"])
         defer { forward.signal(SIGKILL); _ = forward.wait() }
-        var answer = ""
-        for _ in 0..<25 {
-            let (qs, qout) = try Spawn.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(local), "-U", db["username"]?.stringValue ?? "main",
-                                                            "-d", db["path"]?.stringValue ?? "main", "-tAc", "select 40 + 2"],
-                                           env: ["PGPASSWORD": db["password"]?.stringValue ?? "", "PGCONNECT_TIMEOUT": "3"])
-            answer = qout
-            if qs == 0 { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        var answer = try await Self.psql(db, port: local, "select 40 + 2")
         #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "\(answer) \(db) forward: \(forward.output)")
 
         // The CLI's tunnel does the same in one command, and prints the relationship as seen through it.
@@ -272,15 +279,7 @@ struct SSHTests {
         let cliPort = try PostgresHarness.freePort()
         let tunnel = try Spawn.start(Paths.groveBinary, ["tunnel:single", "-p", pid, "-e", "main", "--port", String(cliPort)], env: cli)
         defer { tunnel.signal(SIGKILL); _ = tunnel.wait() }
-        answer = ""
-        for _ in 0..<50 {
-            let (qs, qout) = try Spawn.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(cliPort), "-U", db["username"]?.stringValue ?? "main",
-                                                            "-d", db["path"]?.stringValue ?? "main", "-tAc", "select 6 * 7"],
-                                           env: ["PGPASSWORD": db["password"]?.stringValue ?? "", "PGCONNECT_TIMEOUT": "3"])
-            answer = qout
-            if qs == 0 { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        answer = try await Self.psql(db, port: cliPort, "select 6 * 7")
         #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "\(answer) tunnel: \(tunnel.output)")
         #expect(tunnel.output.contains("\"port\": \(cliPort)") || tunnel.output.contains("\"port\":\(cliPort)"), "\(tunnel.output)")
 
@@ -288,15 +287,7 @@ struct SSHTests {
         var (oc, otext) = try CLI.run(["tunnel:open", "-p", pid, "-e", "main", "--format", "csv"], env: cli)
         #expect(oc == 0 && otext.contains("database,127.0.0.1:"), "\(otext)")
         let openPort = Int(otext.split(separator: "\n").first { $0.hasPrefix("database,") }?.split(separator: ":").last ?? "") ?? 0
-        answer = ""
-        for _ in 0..<50 {
-            let (qs, qout) = try Spawn.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(openPort), "-U", db["username"]?.stringValue ?? "main",
-                                                            "-d", db["path"]?.stringValue ?? "main", "-tAc", "select 'bg'"],
-                                           env: ["PGPASSWORD": db["password"]?.stringValue ?? "", "PGCONNECT_TIMEOUT": "3"])
-            answer = qout
-            if qs == 0 { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        answer = try await Self.psql(db, port: openPort, "select 'bg'")
         #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "bg", "\(answer)")
         (oc, otext) = try CLI.run(["tunnel:list", "--format", "csv"], env: cli)
         #expect(oc == 0 && otext.contains("\(pid),main,app,database,127.0.0.1:\(openPort)"), "\(otext)")

@@ -51,24 +51,25 @@ public enum JSON: Sendable, Equatable {
 /// An insertion-ordered JSON object. Objects here are small (tens of keys), so a pair array with linear lookup
 /// builds and serializes faster than hashing every key.
 public struct JSONObject: Sendable, Equatable, Sequence {
-    private var pairs: [(key: String, value: JSON)] = []
+    // Unlabeled pairs, so objects built from literals keep the caller's array instead of copying it.
+    private var pairs: [(String, JSON)] = []
 
     public init() {}
     /// Builds an object from pairs whose keys are unique (as in literals); a repeated key keeps its first value.
     public init(_ pairs: [(String, JSON)]) {
-        self.pairs = pairs.map { (key: $0.0, value: $0.1) }
+        self.pairs = pairs
     }
 
-    public var keys: [String] { pairs.map(\.key) }
+    public var keys: [String] { pairs.map(\.0) }
 
     public subscript(key: String) -> JSON? {
         get {
-            for p in pairs where p.key == key { return p.value }
+            for p in pairs where p.0 == key { return p.1 }
             return nil
         }
         set {
-            if let i = pairs.firstIndex(where: { $0.key == key }) {
-                if let newValue { pairs[i].value = newValue } else { pairs.remove(at: i) }
+            if let i = pairs.firstIndex(where: { $0.0 == key }) {
+                if let newValue { pairs[i].1 = newValue } else { pairs.remove(at: i) }
             } else if let newValue {
                 pairs.append((key, newValue))
             }
@@ -78,7 +79,12 @@ public struct JSONObject: Sendable, Equatable, Sequence {
     public var count: Int { pairs.count }
     public var isEmpty: Bool { pairs.isEmpty }
 
-    public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> { pairs.makeIterator() }
+    public struct Iterator: IteratorProtocol {
+        var base: IndexingIterator<[(String, JSON)]>
+        public mutating func next() -> (key: String, value: JSON)? { base.next().map { (key: $0.0, value: $0.1) } }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(base: pairs.makeIterator()) }
 
     /// Key order does not matter for equality.
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
@@ -150,7 +156,8 @@ extension JSON {
     private func write(into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
+        case .bool(let b):
+            if b { out.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
             if d.isFinite {
@@ -271,10 +278,12 @@ private struct JSONParser {
         }
     }
 
-    mutating func literal(_ word: String) throws {
-        let w = Array(word.utf8)
-        guard index + w.count <= b.count, Array(b[index..<index + w.count]) == w else { throw fail("invalid literal") }
-        index += w.count
+    mutating func literal(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        guard index + n <= b.count else { throw fail("invalid literal") }
+        let matches = word.withUTF8Buffer { w in b[index..<index + n].elementsEqual(w) }
+        guard matches else { throw fail("invalid literal") }
+        index += n
     }
 
     mutating func number() throws -> JSON {
@@ -297,7 +306,16 @@ private struct JSONParser {
 
     mutating func string() throws -> String {
         index += 1  // opening quote
-        var bytes: [UInt8] = []
+        // Most strings hold no escape: make them straight from the input.
+        var end = index
+        while end < b.count, b[end] != 0x22, b[end] != 0x5C, b[end] >= 0x20 { end += 1 }
+        if end < b.count, b[end] == 0x22 {
+            guard let s = String(validating: b[index..<end], as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+            index = end + 1
+            return s
+        }
+        var bytes: [UInt8] = Array(b[index..<end])
+        index = end
         while index < b.count {
             let c = b[index]
             if c == UInt8(ascii: "\"") {

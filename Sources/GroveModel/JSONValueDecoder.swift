@@ -32,35 +32,40 @@ struct ValueDecoder: Decoder {
     }
 }
 
-/// Shared scalar conversions for the three container kinds.
+/// Shared scalar conversions for the three container kinds. The coding path is built only when it is needed (an
+/// error or a nested value): building it for every scalar was a measurable share of decoding a list.
 enum ScalarDecoding {
-    static func decode<T: Decodable>(_ type: T.Type, _ v: JSON, _ path: [any CodingKey]) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ v: JSON, _ parent: [any CodingKey], _ key: (any CodingKey)?) throws -> T {
+        func path() -> [any CodingKey] { key.map { parent + [$0] } ?? parent }
         func fail(_ what: String) -> DecodingError {
-            .typeMismatch(T.self, .init(codingPath: path, debugDescription: "expected \(what), found \(v.typeName)"))
+            .typeMismatch(T.self, .init(codingPath: path(), debugDescription: "expected \(what), found \(v.typeName)"))
         }
+        let result: Any
         switch type {
-        case is JSON.Type: return v as! T
+        case is JSON.Type: result = v
         case is String.Type:
             guard case .string(let s) = v else { throw fail("a string") }
-            return s as! T
+            result = s
         case is Bool.Type:
             guard case .bool(let b) = v else { throw fail("a boolean") }
-            return b as! T
+            result = b
         case is Int.Type:
             guard let i = v.intValue else { throw fail("an integer") }
-            return Int(i) as! T
+            result = Int(i)
         case is Int64.Type:
             guard let i = v.intValue else { throw fail("an integer") }
-            return i as! T
+            result = i
         case is Double.Type:
             guard let d = v.doubleValue else { throw fail("a number") }
-            return d as! T
+            result = d
         case is JSONObject.Type:
             guard case .object(let o) = v else { throw fail("an object") }
-            return o as! T
+            result = o
         default:
-            return try T(from: ValueDecoder(value: v, codingPath: path))
+            return try T(from: ValueDecoder(value: v, codingPath: path()))
         }
+        guard let typed = result as? T else { throw fail("\(T.self)") }
+        return typed
     }
 }
 
@@ -80,11 +85,11 @@ struct KeyedValueContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeNil(forKey key: Key) throws -> Bool { object[key.stringValue]?.isNull ?? true }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try ScalarDecoding.decode(type, try value(key), codingPath + [key])
+        try ScalarDecoding.decode(type, try value(key), codingPath, key)
     }
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let v = object[key.stringValue], !v.isNull else { return nil }
-        return try ScalarDecoding.decode(type, v, codingPath + [key])
+        return try ScalarDecoding.decode(type, v, codingPath, key)
     }
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try ValueDecoder(value: try value(key), codingPath: codingPath + [key]).container(keyedBy: type)
@@ -119,8 +124,8 @@ struct UnkeyedValueContainer: UnkeyedDecodingContainer {
         return false
     }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let path = codingPath + [IndexKey(index: currentIndex)]
-        return try ScalarDecoding.decode(type, try next(), path)
+        let key = IndexKey(index: currentIndex)
+        return try ScalarDecoding.decode(type, try next(), codingPath, key)
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
         try ValueDecoder(value: try next(), codingPath: codingPath).container(keyedBy: type)
@@ -135,7 +140,7 @@ struct SingleValueContainer: SingleValueDecodingContainer {
     let value: JSON
     let codingPath: [any CodingKey]
     func decodeNil() -> Bool { value.isNull }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try ScalarDecoding.decode(type, value, codingPath) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try ScalarDecoding.decode(type, value, codingPath, nil) }
 }
 
 struct IndexKey: CodingKey {

@@ -7,24 +7,31 @@ import GroveModel
 /// they fetched. Grove serves both with and without the `/api` prefix.
 enum HRef {
     static func make(base: String, path: String) -> String {
-        // Byte scanning: every rendered record has a dozen links, and a list renders thousands of them.
-        let bytes = Array(path.utf8)
-        let prefix = Array("/projects/".utf8)
-        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return path }
-        let slash = UInt8(ascii: "/"), query = UInt8(ascii: "?")
-        var i = prefix.count
-        while i < bytes.count, bytes[i] != slash, bytes[i] != query { i += 1 }
-        if i < bytes.count, bytes[i] == slash {
+        // Byte scanning without copies: every rendered record has a dozen links, and a list renders thousands.
+        var path = path
+        let regional = path.withUTF8 { bytes -> Bool in
+            let prefix: StaticString = "/projects/"
+            let n = prefix.utf8CodeUnitCount
+            guard bytes.count > n, prefix.withUTF8Buffer({ bytes[0..<n].elementsEqual($0) }) else { return false }
+            let slash = UInt8(ascii: "/"), query = UInt8(ascii: "?")
+            var i = n
+            while i < bytes.count, bytes[i] != slash, bytes[i] != query { i += 1 }
+            guard i < bytes.count, bytes[i] == slash else { return true }
             var j = i + 1
             while j < bytes.count, bytes[j] != slash, bytes[j] != query { j += 1 }
             let segment = bytes[(i + 1)..<j]
-            if Self.accountsSegments.contains(where: { segment.elementsEqual($0) }) { return path }
+            return !Self.accountsSegments.contains { segment.elementsEqual($0.utf8) }
         }
-        return base + "/api" + path
+        guard regional else { return path }
+        var out = base
+        out.reserveCapacity(base.utf8.count + 4 + path.utf8.count)
+        out += "/api"
+        out += path
+        return out
     }
 
     /// `/projects/{id}/<segment>` paths that belong to the accounts API (path-absolute, no `/api`).
-    static let accountsSegments: [[UInt8]] = ["user-access", "team-access", "invitations"].map { Array($0.utf8) }
+    static let accountsSegments: [String] = ["user-access", "team-access", "invitations"]
 }
 
 /// Builds `_links` objects; hrefs follow `HRef`.
@@ -35,9 +42,12 @@ struct Links {
     init(base: String) { self.base = base }
 
     mutating func add(_ rel: String, _ path: String, method: String? = nil) {
-        var o = JSONObject([("href", .string(HRef.make(base: base, path: path)))])
-        if let method { o["meta"] = .object(JSONObject([(method, .object(JSONObject()))])) }
-        object[rel] = .object(o)
+        let href: JSON = .string(HRef.make(base: base, path: path))
+        if let method {
+            object[rel] = .object(JSONObject([("href", href), ("meta", .object(JSONObject([(method, .object(JSONObject()))])))]))
+        } else {
+            object[rel] = .object(JSONObject([("href", href)]))
+        }
     }
 
     /// A link outside this API (an `ssh://` URL).

@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "GroveAPI",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveDriver", "GroveLocalDriver", "GroveRuntime", "GroveCredentials", "GroveSSH",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveGit", "GroveTLS", "GroveDriver", "GroveLocalDriver", "GroveRuntime", "GroveCredentials", "GroveSSH", "GroveConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -94,6 +94,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "GroveCredentials", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .target(name: "GroveConsole", dependencies: ["GroveModel", "GroveStore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "GroveSSH",
             dependencies: [
@@ -118,6 +119,7 @@ let package = Package(
         ),
         .testTarget(name: "GroveCredentialsTests", dependencies: ["GroveCredentials"], swiftSettings: strict),
         .testTarget(name: "GroveModelTests", dependencies: ["GroveModel"], swiftSettings: strict),
+        .testTarget(name: "GroveConsoleTests", dependencies: ["GroveConsole", "GroveModel"], swiftSettings: strict),
         .testTarget(name: "GroveConfigTests", dependencies: ["GroveConfig"], swiftSettings: strict),
         .testTarget(name: "GroveRouterTests", dependencies: ["GroveRouter", "GroveConfig", "GroveDriver"], swiftSettings: strict),
         .testTarget(name: "GroveOrchestratorTests", dependencies: ["GroveOrchestrator", "GroveDriver", "GroveStore", "GroveModel", "GroveConfig", "GroveGit",

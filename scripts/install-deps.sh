@@ -23,12 +23,13 @@ fi
 # (inside the application's sandbox; installed without its recommended openssh-server: Grove is the SSH server), and
 # rsync what mount transfers run. The other language runtimes applications may name come from
 # Debian too: golang-go, default-jdk-headless, ruby (with bundler), rustc and cargo, elixir, sbcl (lisp); and the
-# services chrome-headless (chromium), rabbitmq (rabbitmq-server) and varnish.
+# services chrome-headless (chromium), rabbitmq (rabbitmq-server) and varnish. chromium-driver lets the web console's
+# tests drive that chromium like a person would (WebDriver).
 for p in git postgresql python3 python3-pip ca-certificates curl openssl nginx-light bubblewrap php-fpm php-cli \
          mariadb-server mariadb-client redis-server redis-tools memcached btrfs-progs xfsprogs openssh-client \
          iproute2 nftables php-mysql php-redis qrencode rsync \
          golang-go default-jdk-headless ruby ruby-bundler rustc cargo elixir sbcl \
-         chromium rabbitmq-server varnish; do need "$p"; done
+         chromium chromium-driver rabbitmq-server varnish; do need "$p"; done
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
 

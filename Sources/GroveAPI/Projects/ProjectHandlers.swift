@@ -202,7 +202,7 @@ enum ProjectHandlers {
                 var j = s.render.project(p, access: l, organization: nil)
                 if case .object(var o) = j {
                     o["endpoint"] = .string(s.publicURL + "/api/projects/\(p.id)")
-                    o["ui"] = .string(s.publicURL + "/projects/\(p.id)")
+                    o["ui"] = .string(s.publicURL + "/console/projects/\(p.id)")
                     o["owner_info"] = .object(JSONObject([("type", "organization"), ("id", .string(p.organizationId))]))
                     j = .object(o)
                 }

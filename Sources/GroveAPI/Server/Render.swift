@@ -106,7 +106,7 @@ struct Renderer {
             ("project_id", JSON(s.projectId)), ("project_endpoint", JSON(s.projectId.map { base + "/api/projects/\($0)" })),
             ("project_title", .string(s.projectTitle)), ("project_region", .string(s.projectRegion)),
             ("project_region_label", .string(s.projectRegion)),
-            ("project_ui", JSON(s.projectId.map { base + "/projects/\($0)" })), ("project_options", .object(JSONObject())),
+            ("project_ui", JSON(s.projectId.map { base + "/console/projects/\($0)" })), ("project_options", .object(JSONObject())),
             ("_links", l.json),
         ]))
     }
@@ -167,7 +167,7 @@ struct Renderer {
             ("id", .string(p.id)), ("organization_id", .string(p.organizationId)), ("subscription_id", .string(p.subscriptionId)),
             ("vendor", .string(vendor)), ("region", .string(p.region)), ("title", .string(p.title)), ("type", "grid"), ("plan", .string(p.plan)),
             ("timezone", .string(p.timezone)), ("default_branch", .string(p.defaultBranch)), ("status", "active"),
-            ("trial_plan", false), ("project_ui", .string(base + "/projects/\(p.id)")), 
+            ("trial_plan", false), ("project_ui", .string(base + "/console/projects/\(p.id)")), 
             ("created_at", .string(p.createdAt)), ("updated_at", .string(p.updatedAt)),
             ("_links", l.json),
         ]))

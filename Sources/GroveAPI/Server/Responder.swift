@@ -28,6 +28,10 @@ struct GroveResponder: HTTPResponder {
         // Region links on Platform.sh live under /api/projects/...; accept that prefix too.
         var path = request.uri.path
         if path.hasPrefix("/api/") { path = String(path.dropFirst(4)) }
+        if ConsoleMount.handles(request.uri.path) || ConsoleMount.wantsConsole(request) {
+            if request.uri.path == "/" { return Response(status: .seeOther, headers: [.location: "/console/"]) }
+            return await ConsoleMount(responder: self).handle(request)
+        }
         if request.uri.path.hasPrefix(PushHookHandler.prefix) {
             return try await PushHookHandler(server: server).handle(request)
         }

@@ -21,6 +21,8 @@ public final class ServerContext: Sendable {
     public let region: String
     let responseCache: ResponseCache?
     let verifiedTokens = VerifiedTokenCache()
+    /// Access tokens minted for web console sessions.
+    let consoleTokens = ConsoleTokenCache()
     public let repositories: Repositories
     public let deployer: Deployer?
     /// `api`, `worker` or `all` (`grove serve --role`).

@@ -1,0 +1,167 @@
+import Foundation
+import GroveModel
+import Testing
+
+/// The web console in a real browser (Debian's chromium through chromedriver): what a person does in a day.
+@Suite struct ConsoleBrowserTests {
+    static let app = """
+    name: app
+    type: python:3.12
+    web:
+      commands:
+        start: python -m http.server $PORT
+    """
+    static let routes = "\"http://{default}/\":\n  type: upstream\n  upstream: \"app:http\"\n"
+
+    @Test("in a browser: log in, create a project, watch a push's log live, open the site, branch, set variables, log out; a viewer sees no actions")
+    func dailyRoundTrip() async throws {
+        guard WebDriver.available() else {
+            Issue.record("chromium and chromium-driver are missing: scripts/install-deps.sh installs them")
+            return
+        }
+        // Steps of activities are slowed so the page can be seen following a running deploy.
+        let s = try await TestServer.start(.sqlite, stepDelayMs: 400)
+        defer { s.stopNow() }
+        let browser = try await WebDriver.start()
+        do {
+            try await roundTrip(s, browser)
+        } catch {
+            let page = (try? await browser.source()) ?? ""
+            await browser.quit()
+            throw TestFailure("\(error)\n--- page:\n\(page.prefix(4000))")
+        }
+        await browser.quit()
+    }
+
+    /// Where screenshots of the main pages go when `GROVE_SCREENSHOTS` names a directory (docs/console.md uses them).
+    func snap(_ b: WebDriver, _ name: String) async throws {
+        guard let dir = ProcessInfo.processInfo.environment["GROVE_SCREENSHOTS"], !dir.isEmpty else { return }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try await b.screenshot().write(to: URL(fileURLWithPath: dir + "/\(name).png"))
+    }
+
+    func login(_ b: WebDriver, _ s: TestServer, token: String) async throws {
+        try await b.open(s.baseURL + "/")
+        try await b.waitFor("h1", containing: "Log in")
+        #expect(try await b.currentURL().hasSuffix("/console/login?next=/console/"))
+        try await b.click("details summary")
+        try await b.type("#api_token", token)
+        try await b.click("form:has(#api_token) button[type=submit]")
+        try await b.waitFor("h1", containing: "Projects")
+    }
+
+    func roundTrip(_ s: TestServer, _ b: WebDriver) async throws {
+        // A wrong token: the API's own refusal, on the login page.
+        try await b.open(s.baseURL + "/console/login")
+        try await b.click("details summary")
+        try await b.type("#api_token", "not-a-token")
+        try await b.click("form:has(#api_token) button[type=submit]")
+        try await b.waitFor(".error", containing: "The API token is invalid")
+        try await snap(b, "login")
+
+        try await login(b, s, token: s.initialToken)
+        try await b.type("input[name=title]", "Console <demo>")
+        try await b.click("form.row button[type=submit]")
+        try await b.waitFor("#empty-project", containing: "git push")
+        #expect(try await b.title().hasPrefix("Console <demo>"), "titles are text, never markup")
+        let projectPage = try await b.currentURL()
+        let pid = try #require(projectPage.split(separator: "/").last.map(String.init))
+        let remote = try await b.text("#empty-project pre")
+        #expect(remote.contains("\(s.baseURL)/\(pid).git"))
+
+        // The new project's default environment goes live once provisioning ends.
+        try await b.reloadUntil(projectPage, ".node[data-environment='main'] .status-active", containing: "active")
+
+        // Push from here; the page follows the deploy's log while it runs.
+        let tree = GitWorkTree(remote: "\(s.baseURL)/\(pid).git".replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@"))
+        try tree.initialize()
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, ".platform/routes.yaml": Self.routes,
+                         "index.html": "<h1>Hello from the console test</h1>\n"])
+        let (st, out) = try tree.push(["-o", "nowait", "HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        try await b.open(projectPage)
+        try await b.waitFor("table a[href*='/activities/']", containing: "pushed")
+        try await b.click("table a[href*='/activities/']")
+        try await b.waitFor("pre#log")
+        #expect(try await b.attribute("pre#log", "data-finished-reload") == "yes", "the push was still running when its page opened")
+        try await b.waitFor("pre#log", containing: "app", timeout: 120)
+        // The first lines arrived while the activity ran, then the page reloads into its final state.
+        try await b.waitFor("#activity-state .status-complete", timeout: 300)
+        try await b.waitFor(".facts .status-success")
+        #expect(try await b.attribute("pre#log", "data-finished-reload") == "no")
+        try await b.waitFor("pre#log", containing: "app", timeout: 30)
+        try await snap(b, "activity")
+
+        // The environment: its URL serves the pushed site.
+        try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
+        try await b.waitFor("#environment-urls a")
+        let site = try #require(try await b.attribute("#environment-urls a", "href"))
+        try await snap(b, "environment")
+        try await b.open(site.hasSuffix("/") ? site : site + "/")
+        try await b.waitFor("h1", containing: "Hello from the console test")
+
+        // A variable, a sensitive one (never shown back), and a bad name refused with the API's words.
+        try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
+        try await b.type("#var-name", "GREETING")
+        try await b.type("#var-value", "hello there")
+        try await b.click("#variable-form button[type=submit]")
+        try await b.waitFor("#variables", containing: "GREETING")
+        try await b.type("#var-name", "API_SECRET")
+        try await b.type("#var-value", "s3cr3t-value")
+        try await b.click("#var-sensitive")
+        try await b.click("#variable-form button[type=submit]")
+        try await b.waitFor("#variables", containing: "API_SECRET")
+        #expect(try await !b.source().contains("s3cr3t-value"))
+        try await b.type("#var-name", "bad name!")
+        try await b.click("#variable-form button[type=submit]")
+        try await b.waitFor(".error")
+
+        // Branch from the page: an activity, then a new active environment under main in the tree.
+        // The variables' redeploys run first: branching waits for a quiet environment, as the API's links say.
+        try await b.reloadUntil(s.baseURL + "/console/projects/\(pid)/environments/main", "#branch-form", containing: "Branch")
+        try await b.type("#branch-name", "feature-x")
+        try await b.click("#branch-form button[type=submit]")
+        try await b.waitFor("#activity-state .status-complete", timeout: 300)
+        try await b.open(projectPage)
+        try await b.reloadUntil(projectPage, "ul.tree ul .node[data-environment='feature-x'] .status-active", containing: "active")
+        try await snap(b, "project")
+
+        // Phone width: nothing wider than the screen.
+        try await b.resize(width: 390, height: 844)
+        try await b.open(projectPage)
+        try await b.waitFor("ul.tree")
+        #expect(try await b.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1;") == .bool(true))
+        try await snap(b, "project-phone")
+        try await b.resize(width: 1280, height: 900)
+
+        // Logging out ends the session: its cookie no longer opens a page.
+        let cookie = try await b.command("GET", "/cookie/grove_console")["value"]?.stringValue ?? ""
+        #expect(!cookie.isEmpty)
+        try await b.click(".logout button[type=submit]")
+        try await b.waitFor("h1", containing: "Log in")
+        let (_, after) = try Spawn.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                                                        "-b", "grove_console=\(cookie)", s.baseURL + "/console/"])
+        #expect(after.hasPrefix("303") && after.contains("/console/login"), "\(after)")
+
+        // A viewer: sees the project and environment, no action, no form; a forged action gets the API's refusal.
+        let carol = try s.createUser(email: "carol@example.com")
+        let (gst, gout) = try s.admin(["admin:grant", "-p", pid, "--email", "carol@example.com", "--permission", "viewer",
+                                      "--permission", "production:viewer"])
+        #expect(gst == 0, "\(gout)")
+        try await login(b, s, token: carol)
+        try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
+        try await b.waitFor("#environment-status .status-active", containing: "active")
+        #expect(try await !b.exists("#actions"))
+        #expect(try await !b.exists("#branch-form"))
+        #expect(try await !b.exists("#variable-form"))
+        #expect(try await !b.exists("form[action$='/organizations/']"))
+        let csrf = try #require(try await b.attribute(".logout input[name=csrf]", "value"))
+        let carolCookie = try await b.command("GET", "/cookie/grove_console")["value"]?.stringValue ?? ""
+        let (_, forged) = try Spawn.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-b", "grove_console=\(carolCookie)",
+                                                         "-H", "Origin: \(s.baseURL)", "--data", "csrf=\(csrf)",
+                                                         s.baseURL + "/console/projects/\(pid)/environments/main/actions/redeploy"])
+        #expect(forged.hasSuffix("403"), "\(forged.suffix(300))")
+        #expect(forged.contains("class=\"error\""), "\(forged.prefix(300))")
+    }
+}

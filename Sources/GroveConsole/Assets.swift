@@ -18,8 +18,9 @@ enum Assets {
     a:focus, button:focus, input:focus, select:focus { outline: 3px solid #7fb89a; outline-offset: 1px; }
     .skip { position: absolute; left: -999px; } .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px 8px; }
     .top { display: flex; flex-wrap: wrap; align-items: center; gap: 12px; padding: 10px 20px; background: #fff; border-bottom: 1px solid var(--line); }
-    .brand { font-weight: 700; text-decoration: none; color: var(--accent); font-size: 18px; }
-    .crumbs { display: flex; flex-wrap: wrap; gap: 6px; list-style: none; margin: 0; padding: 0; flex: 1; }
+    .account { margin-left: auto; } .brand { font-weight: 700; text-decoration: none; color: var(--accent); font-size: 18px; }
+    .crumbs { display: flex; flex-wrap: wrap; gap: 6px; list-style: none; margin: 0; padding: 0; }
+    img#totp-qr { image-rendering: pixelated; background: #fff; padding: 8px; border: 1px solid var(--line); }
     .crumbs li + li::before { content: "/"; color: var(--muted); margin-right: 6px; }
     main { max-width: 1100px; margin: 0 auto; padding: 16px 20px 60px; } main.narrow { max-width: 420px; }
     h1 { font-size: 24px; margin: 8px 0 16px; } h2 { font-size: 18px; margin: 28px 0 10px; }

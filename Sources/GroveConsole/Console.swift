@@ -65,6 +65,18 @@ public struct Console: Sendable {
         if let m = route.match("POST", "projects/*/environments/*/actions/*") {
             return await EnvironmentPage.act(page, projectId: m[0], environmentId: m[1], action: m[2], form: req)
         }
+        if route.match("GET", "account") != nil { return await AccountPage.render(page) }
+        if req.method == "POST", rest.first == "account", rest.count > 1 { return await AccountPage.act(page, Array(rest.dropFirst()), form: req) }
+        if let m = route.match("GET", "projects/*/access") { return await AccessPage.render(page, projectId: m[0]) }
+        if let m = route.match("POST", "projects/*/invitations") { return await AccessPage.invite(page, projectId: m[0], form: req) }
+        if let m = route.match("POST", "projects/*/invitations/*/cancel") { return await AccessPage.cancel(page, projectId: m[0], invitationId: m[1]) }
+        if let m = route.match("POST", "projects/*/access/*/remove") { return await AccessPage.remove(page, projectId: m[0], userId: m[1]) }
+        if let m = route.match("POST", "projects/*/environments/*/backups/*/restore") {
+            return await EnvironmentPage.restore(page, projectId: m[0], environmentId: m[1], backupId: m[2])
+        }
+        if let m = route.match("GET", "projects/*/environments/*/logs/*") {
+            return await EnvironmentPage.log(page, projectId: m[0], environmentId: m[1], name: m[2])
+        }
         if let m = route.match("GET", "projects/*/activities/*") { return await ActivityPage.render(page, projectId: m[0], activityId: m[1]) }
         if let m = route.match("GET", "projects/*/activities/*/events") {
             return ConsoleResponse(headers: [("Content-Type", "text/event-stream")],

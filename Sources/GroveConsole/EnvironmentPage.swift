@@ -25,6 +25,7 @@ enum EnvironmentPage {
         async let variablesAnswer = ctx.get(base + "/variables")
         async let backupsAnswer = ctx.get(base + "/backups")
         async let activitiesAnswer = ctx.get(base + "/activities?count=15")
+        async let logsAnswer = ctx.get(base + "/logs")
         let (p, env) = await (projectAnswer, envAnswer)
         guard p.ok else { return HomePage.failure(ctx, p) }
         guard env.ok else { return HomePage.failure(ctx, env) }
@@ -79,7 +80,8 @@ enum EnvironmentPage {
         content += services(deployment)
         content += variablesSection(variables, canManage: links["#manage-variables"] != nil, csrf: csrf,
                                     path: ConsolePath.environment(projectId, environmentId) + "/variables")
-        content += backupsSection(backups)
+        content += backupsSection(backups, csrf: csrf, path: ConsolePath.environment(projectId, environmentId) + "/backups/")
+        content += logsSection(await logsAnswer, path: ConsolePath.environment(projectId, environmentId) + "/logs/")
         content += ActivityPage.table(activities.items, projectId: projectId)
         return .page(ctx.layout(title: title, crumbs: [("Projects", "/console/"), (projectTitle, ConsolePath.project(projectId)), (title, nil)], content),
                      status: status)
@@ -130,12 +132,51 @@ enum EnvironmentPage {
         return out
     }
 
-    static func backupsSection(_ backups: APIResult) -> Markup {
+    static func backupsSection(_ backups: APIResult, csrf: String, path: String) -> Markup {
         let rows: [Markup] = backups.items.map { b in
-            "<tr><td><code>\(b["id"]?.stringValue ?? "")</code></td><td>\(Layout.status(b["status"]?.stringValue ?? ""))</td><td>\(Layout.time(b["created_at"]?.stringValue))</td></tr>"
+            let id = b["id"]?.stringValue ?? ""
+            let restore: Markup = b["_links"]?["#restore"] != nil
+                ? Layout.action(path + ConsolePath.encode(id) + "/restore", csrf: csrf, label: "Restore",
+                                confirm: "Restore this backup into the environment? Its current data is replaced.", style: "secondary")
+                : ""
+            return """
+            <tr><td><code>\(id)</code></td><td>\(Layout.status(b["status"]?.stringValue ?? ""))</td><td>\(Layout.time(b["created_at"]?.stringValue))</td>\
+            <td>\(restore)</td></tr>
+            """
         }
         guard !rows.isEmpty else { return "<h2>Backups</h2><p class=\"muted\">No backups yet.</p>" }
-        return "<h2>Backups</h2><div class=\"table-wrap\"><table id=\"backups\"><thead><tr><th>ID</th><th>Status</th><th>Made</th></tr></thead><tbody>\(rows)</tbody></table></div>"
+        return "<h2>Backups</h2><div class=\"table-wrap\"><table id=\"backups\"><thead><tr><th>ID</th><th>Status</th><th>Made</th><th></th></tr></thead><tbody>\(rows)</tbody></table></div>"
+    }
+
+    static func logsSection(_ logs: APIResult, path: String) -> Markup {
+        guard logs.ok, !logs.items.isEmpty else { return "" }
+        let links: [Markup] = logs.items.compactMap { $0["name"]?.stringValue }.map { "<li><a href=\"\(path)\(ConsolePath.encode($0))\">\($0)</a></li>" }
+        return "<h2>Logs</h2><ul id=\"logs\">\(links)</ul>"
+    }
+
+    /// The last lines of one of the environment's logs (application, access, error, cron, deploy, ...).
+    static func log(_ ctx: PageContext, projectId: String, environmentId: String, name: String) async -> ConsoleResponse {
+        let base = "/projects/\(ConsolePath.encode(projectId))/environments/\(ConsolePath.encode(environmentId))"
+        async let projectAnswer = ctx.get("/projects/\(ConsolePath.encode(projectId))")
+        async let logAnswer = ctx.get(base + "/logs/\(ConsolePath.encode(name))?lines=500")
+        let (project, log) = await (projectAnswer, logAnswer)
+        guard project.ok else { return HomePage.failure(ctx, project) }
+        guard log.ok else { return HomePage.failure(ctx, log) }
+        let lines = (log.json["lines"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: "\n")
+        let title = project.json["title"]?.stringValue ?? projectId
+        let content: Markup = "<p class=\"muted\">The last 500 lines; reload for newer ones.</p><pre id=\"log-lines\">\(lines.isEmpty ? "(empty)" : lines)</pre>"
+        return .page(ctx.layout(title: name, crumbs: [("Projects", "/console/"), (title, ConsolePath.project(projectId)),
+                                                    (environmentId, ConsolePath.environment(projectId, environmentId)), (name, nil)], content))
+    }
+
+    static func restore(_ ctx: PageContext, projectId: String, environmentId: String, backupId: String) async -> ConsoleResponse {
+        let path = "/projects/\(ConsolePath.encode(projectId))/environments/\(ConsolePath.encode(environmentId))/backups/\(ConsolePath.encode(backupId))/restore"
+        let answer = await ctx.post(path, .object(JSONObject()))
+        guard answer.ok else { return await render(ctx, projectId: projectId, environmentId: environmentId, error: answer.message, status: answer.status) }
+        if let activity = answer.json["_embedded"]?["activities"]?.arrayValue?.first?["id"]?.stringValue {
+            return .redirect(ConsolePath.activity(projectId, activity))
+        }
+        return .redirect(ConsolePath.environment(projectId, environmentId))
     }
 
     static func addVariable(_ ctx: PageContext, projectId: String, environmentId: String, form: ConsoleRequest) async -> ConsoleResponse {

@@ -17,6 +17,7 @@ enum Layout {
         \(head(title))<body><a class="skip" href="#main">Skip to content</a>\
         <header class="top"><a class="brand" href="/console/">Grove</a>\
         <nav aria-label="Breadcrumb"><ol class="crumbs">\(trail)</ol></nav>\
+        <a href="/console/account" class="account">Account</a>\
         <form method="post" action="/console/logout" class="logout"><input type="hidden" name="csrf" value="\(csrf)">\
         <button type="submit">Log out</button></form></header>\
         <main id="main" tabindex="-1"><h1>\(title)</h1>\(content)</main></body></html>

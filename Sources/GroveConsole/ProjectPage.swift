@@ -56,7 +56,8 @@ enum ProjectPage {
         var content: Markup = """
         <section class="card"><dl class="facts"><dt>ID</dt><dd><code>\(projectId)</code></dd>\
         <dt>Git remote</dt><dd><code>\(remote)</code></dd><dt>Default branch</dt><dd>\(defaultBranch)</dd>\
-        <dt>Created</dt><dd>\(Layout.time(project.json["created_at"]?.stringValue))</dd></dl></section>
+        <dt>Created</dt><dd>\(Layout.time(project.json["created_at"]?.stringValue))</dd>\
+        <dt>Access</dt><dd><a href="\(ConsolePath.project(projectId))/access" id="access-link">users and invitations</a></dd></dl></section>
         """
         if !envs.contains(where: { $0["has_code"]?.boolValue == true }) {
             content += """

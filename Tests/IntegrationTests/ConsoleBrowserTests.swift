@@ -13,7 +13,7 @@ import Testing
     """
     static let routes = "\"http://{default}/\":\n  type: upstream\n  upstream: \"app:http\"\n"
 
-    @Test("in a browser: log in, create a project, watch a push's log live, open the site, branch, set variables, log out; a viewer sees no actions")
+    @Test("in a browser: log in, create a project, watch a push's log live, open the site, variables, branch, backup and restore, logs, invite, account, log out; a viewer sees no actions")
     func dailyRoundTrip() async throws {
         guard WebDriver.available() else {
             Issue.record("chromium and chromium-driver are missing: scripts/install-deps.sh installs them")
@@ -126,6 +126,63 @@ import Testing
         try await b.open(projectPage)
         try await b.reloadUntil(projectPage, "ul.tree ul .node[data-environment='feature-x'] .status-active", containing: "active")
         try await snap(b, "project")
+
+        // Back up main, then restore that backup (a confirmed, destructive action).
+        try await b.reloadUntil(s.baseURL + "/console/projects/\(pid)/environments/main", "#actions", containing: "Back up")
+        try await b.click("form[action$='/actions/backup'] button")
+        try await b.waitFor("#activity-state .status-complete", timeout: 300)
+        try await b.reloadUntil(s.baseURL + "/console/projects/\(pid)/environments/main", "#backups", containing: "Restore")
+        try await b.click("#backups form[action$='/restore'] button")
+        #expect(try await b.alertText()?.contains("Restore this backup") == true)
+        try await b.acceptAlert()
+        try await b.waitFor("#activity-state .status-complete", timeout: 300)
+        try await b.waitFor(".facts .status-success")
+
+        // The environment's logs, one page each.
+        try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
+        try await b.waitFor("#logs a")
+        try await b.click("#logs a")
+        try await b.waitFor("#log-lines")
+
+        // Invite someone; the invitation is listed as pending.
+        try await b.open(projectPage)
+        try await b.click("#access-link")
+        try await b.waitFor("#users", containing: "admin@grove.local")
+        try await b.type("#invite-email", "dave@example.com")
+        try await b.execute("document.getElementById('perm-development').value = 'contributor';")
+        try await b.click("#invite-form button[type=submit]")
+        try await b.waitFor("#invitations", containing: "dave@example.com")
+        #expect(try await b.text("#invitations").contains("development:contributor"))
+        try await snap(b, "access")
+
+        // The account: an API token shown once, an SSH key, two-factor enrolment with its QR code.
+        try await b.click("a.account")
+        try await b.type("#token-name", "laptop")
+        try await b.click("#token-form button[type=submit]")
+        try await b.waitFor("#new-token")
+        let newToken = try await b.text("#new-token")
+        #expect(newToken.count >= 20)
+        #expect(try await HTTP(base: s.baseURL).request("POST", "/oauth2/token", raw: Data("grant_type=api_token&api_token=\(newToken)".utf8),
+                                                          contentType: "application/x-www-form-urlencoded").status == 200)
+        let keyDir = FileManager.default.temporaryDirectory.appendingPathComponent("console-key-\(UUID().uuidString.prefix(6))").path
+        try FileManager.default.createDirectory(atPath: keyDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: keyDir) }
+        _ = try Spawn.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "console-test", "-f", keyDir + "/id"])
+        let publicKey = try String(contentsOfFile: keyDir + "/id.pub", encoding: .utf8)
+        try await b.type("#key-title", "work laptop")
+        try await b.type("#key-value", publicKey)
+        try await b.click("#ssh-key-form button[type=submit]")
+        try await b.waitFor("#ssh-keys", containing: "work laptop")
+        try await b.click("form[action='/console/account/totp/start'] button")
+        try await b.waitFor("#totp-enrol")
+        #expect(try await b.attribute("#totp-qr", "src")?.hasPrefix("data:image/png;base64,") == true)
+        let secret = try await b.text("#totp-secret")
+        try await b.type("#totp-code", try AccountsTests.pyotp(secret))
+        try await b.click("#totp-enrol button[type=submit]")
+        try await b.waitFor("#recovery-codes")
+        #expect(try await b.findAll("#recovery-codes li").count == 10)
+        try await b.waitFor("#mfa-state", containing: "on")
+        try await snap(b, "account")
 
         // Phone width: nothing wider than the screen.
         try await b.resize(width: 390, height: 844)

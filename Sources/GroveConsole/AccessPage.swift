@@ -13,14 +13,7 @@ enum AccessPage {
         guard project.ok else { return HomePage.failure(ctx, project) }
         let title = project.json["title"]?.stringValue ?? projectId
         let csrf = ctx.session.csrfToken
-        // Names of the users, through the reference link the list gives.
-        var names: [String: String] = [:]
-        if let href = access.json["_links"]?["ref:users:0"]?["href"]?.stringValue {
-            let refs = await ctx.get(href)
-            for (id, user) in refs.json.objectValue ?? JSONObject() {
-                names[id] = [user["display_name"]?.stringValue, user["email"]?.stringValue.map { "<\($0)>" }].compactMap { $0 }.joined(separator: " ")
-            }
-        }
+        let names = await UserNames.lookup(ctx, access.items.compactMap { $0["user_id"]?.stringValue })
         var content: Markup = Layout.error(error)
         if let notice { content += "<p class=\"notice\" role=\"status\">\(notice)</p>" }
         let rows: [Markup] = access.items.map { a in

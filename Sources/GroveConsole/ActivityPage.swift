@@ -31,9 +31,36 @@ enum ActivityPage {
         return .page(ctx.layout(title: "Activity", crumbs: [("Projects", "/console/"), (projectTitle, ConsolePath.project(projectId)), ("Activity", nil)], content))
     }
 
+    static let pageSize = 30
+
+    /// All of a project's activities, newest first, a page at a time (`before`: the creation time of the last one
+    /// shown, `skip`: its id, since the API's `starts_at` includes that instant).
+    static func list(_ ctx: PageContext, projectId: String, before: String?, skip: String?) async -> ConsoleResponse {
+        let base = "/projects/\(ConsolePath.encode(projectId))"
+        var query = "?count=\(pageSize + 2)"
+        if let before, !before.isEmpty { query += "&starts_at=" + ConsolePath.encode(before) }
+        async let projectAnswer = ctx.get(base)
+        async let activitiesAnswer = ctx.get(base + "/activities" + query)
+        let (project, activities) = await (projectAnswer, activitiesAnswer)
+        guard project.ok else { return HomePage.failure(ctx, project) }
+        guard activities.ok else { return HomePage.failure(ctx, activities) }
+        var items = activities.items
+        if let skip, let i = items.firstIndex(where: { $0["id"]?.stringValue == skip }) { items.removeSubrange(...i) }
+        let more = items.count > pageSize
+        items = Array(items.prefix(pageSize))
+        let title = project.json["title"]?.stringValue ?? projectId
+        var content = table(items, projectId: projectId, heading: false)
+        if more, let last = items.last, let at = last["created_at"]?.stringValue, let id = last["id"]?.stringValue {
+            content += "<p><a id=\"older\" href=\"\(ConsolePath.project(projectId))/activities?before=\(ConsolePath.encode(at))&amp;skip=\(ConsolePath.encode(id))\">Older activities</a></p>"
+        }
+        if before != nil { content += "<p><a href=\"\(ConsolePath.project(projectId))/activities\">Newest activities</a></p>" }
+        return .page(ctx.layout(title: "Activities", crumbs: [("Projects", "/console/"), (title, ConsolePath.project(projectId)), ("Activities", nil)], content))
+    }
+
     /// Recent activities with a bar for how long each took (relative to the longest shown).
-    static func table(_ activities: [JSON], projectId: String) -> Markup {
-        guard !activities.isEmpty else { return "<h2>Activities</h2><p class=\"muted\">Nothing has happened here yet.</p>" }
+    static func table(_ activities: [JSON], projectId: String, heading: Bool = true) -> Markup {
+        let h: Markup = heading ? "<h2>Activities</h2>" : ""
+        guard !activities.isEmpty else { return h + "<p class=\"muted\">Nothing has happened here yet.</p>" }
         let durations = activities.map(duration)
         let longest = max(durations.compactMap { $0 }.max() ?? 1, 1)
         let rows: [Markup] = zip(activities, durations).map { a, d in
@@ -50,7 +77,7 @@ enum ActivityPage {
             """
         }
         return """
-        <h2>Activities</h2><div class="table-wrap"><table><thead><tr><th>Activity</th><th>State</th><th class="opt">When</th>\
+        \(h)<div class="table-wrap"><table id="activities"><thead><tr><th>Activity</th><th>State</th><th class="opt">When</th>\
         <th class="opt">Duration</th></tr></thead><tbody>\(rows)</tbody></table></div>
         """
     }

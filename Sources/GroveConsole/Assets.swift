@@ -41,6 +41,8 @@ enum Assets {
     code, pre { font-family: ui-monospace, monospace; font-size: 13px; } pre { background: #111820; color: #d8e1ea; padding: 12px; border-radius: 6px; overflow: auto; max-height: 70vh; white-space: pre-wrap; word-break: break-all; }
     .status { display: inline-block; font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #e7e9ee; }
     .status-active, .status-complete, .status-success { background: #dcefe4; color: #1f5a3c; }
+    .busy { display: inline-block; font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #fdf1d8; color: var(--warn); margin-left: 4px; }
+    .busy[hidden] { display: none; }
     .status-inactive, .status-paused, .status-cancelled { background: #eceef2; color: #555; }
     .status-dirty, .status-in_progress, .status-pending, .status-running { background: #fdf1d8; color: var(--warn); }
     .status-failure, .status-failed { background: #fbeaea; color: var(--bad); }
@@ -88,8 +90,27 @@ enum Assets {
       });
       source.onerror = function () { source.close(); };
     }
+    // Environment badges follow the project's state events.
+    function followStates(el) {
+      var source = new EventSource(el.getAttribute('data-states'));
+      source.addEventListener('states', function (e) {
+        var states; try { states = JSON.parse(e.data); } catch (err) { return; }
+        Object.keys(states).forEach(function (id) {
+          document.querySelectorAll('[data-environment-status]').forEach(function (badge) {
+            if (badge.getAttribute('data-environment-status') !== id) { return; }
+            badge.textContent = states[id].status;
+            badge.className = 'status status-' + states[id].status;
+          });
+          document.querySelectorAll('[data-environment-busy]').forEach(function (busy) {
+            if (busy.getAttribute('data-environment-busy') === id) { busy.hidden = !states[id].busy; }
+          });
+        });
+      });
+    }
     document.addEventListener('DOMContentLoaded', function () {
       localTimes(document);
+      var watched = document.querySelector('[data-states]');
+      if (watched) { followStates(watched); }
       var log = document.querySelector('pre[data-events]');
       if (log) { followLog(log); }
     });

@@ -57,6 +57,9 @@ public struct Console: Sendable {
         }
         if route.match("GET", "") != nil { return await HomePage.render(page) }
         if let m = route.match("POST", "organizations/*/projects") { return await HomePage.createProject(page, organization: m[0], form: req) }
+        if let m = route.match("GET", "organizations/*") { return await OrganizationPage.render(page, organizationId: m[0]) }
+        if let m = route.match("POST", "organizations/*/invitations") { return await OrganizationPage.invite(page, organizationId: m[0], form: req) }
+        if let m = route.match("POST", "organizations/*/teams") { return await OrganizationPage.createTeam(page, organizationId: m[0], form: req) }
         if let m = route.match("GET", "projects/*") { return await ProjectPage.render(page, projectId: m[0]) }
         if let m = route.match("GET", "projects/*/environments/*") { return await EnvironmentPage.render(page, projectId: m[0], environmentId: m[1]) }
         if let m = route.match("POST", "projects/*/environments/*/variables") {
@@ -71,11 +74,23 @@ public struct Console: Sendable {
         if let m = route.match("POST", "projects/*/invitations") { return await AccessPage.invite(page, projectId: m[0], form: req) }
         if let m = route.match("POST", "projects/*/invitations/*/cancel") { return await AccessPage.cancel(page, projectId: m[0], invitationId: m[1]) }
         if let m = route.match("POST", "projects/*/access/*/remove") { return await AccessPage.remove(page, projectId: m[0], userId: m[1]) }
+        if let m = route.match("POST", "projects/*/environments/*/domains") {
+            return await EnvironmentPage.addDomain(page, projectId: m[0], environmentId: m[1], form: req)
+        }
+        if let m = route.match("POST", "projects/*/environments/*/domains/*/delete") {
+            return await EnvironmentPage.removeDomain(page, projectId: m[0], environmentId: m[1], name: m[2])
+        }
         if let m = route.match("POST", "projects/*/environments/*/backups/*/restore") {
             return await EnvironmentPage.restore(page, projectId: m[0], environmentId: m[1], backupId: m[2])
         }
         if let m = route.match("GET", "projects/*/environments/*/logs/*") {
             return await EnvironmentPage.log(page, projectId: m[0], environmentId: m[1], name: m[2])
+        }
+        if let m = route.match("GET", "projects/*/states") {
+            return ConsoleResponse(body: .eventStream(EnvironmentStates(page, projectId: m[0]).stream()))
+        }
+        if let m = route.match("GET", "projects/*/activities") {
+            return await ActivityPage.list(page, projectId: m[0], before: req.queryValue("before"), skip: req.queryValue("skip"))
         }
         if let m = route.match("GET", "projects/*/activities/*") { return await ActivityPage.render(page, projectId: m[0], activityId: m[1]) }
         if let m = route.match("GET", "projects/*/activities/*/events") {

@@ -50,6 +50,8 @@ public struct ConsoleResponse: Sendable {
         case redirect(String)
         /// The API's streaming answer at `apiPath`, relayed as server-sent events (one `data:` event per line).
         case events(apiPath: String, token: String)
+        /// Server-sent events the console makes itself (each string one whole event).
+        case eventStream(AsyncStream<String>)
     }
 
     public var status: Int

@@ -26,6 +26,7 @@ enum EnvironmentPage {
         async let backupsAnswer = ctx.get(base + "/backups")
         async let activitiesAnswer = ctx.get(base + "/activities?count=15")
         async let logsAnswer = ctx.get(base + "/logs")
+        async let domainsAnswer = ctx.get(base + "/domains")
         let (p, env) = await (projectAnswer, envAnswer)
         guard p.ok else { return HomePage.failure(ctx, p) }
         guard env.ok else { return HomePage.failure(ctx, env) }
@@ -42,7 +43,8 @@ enum EnvironmentPage {
             .map { "<li><a href=\"\($0)\" rel=\"noopener\">\($0)</a></li>" }
         let parent: Markup = e["parent"]?.stringValue.map { "<a href=\"\(ConsolePath.environment(projectId, $0))\">\($0)</a>" } ?? "none"
         content += """
-        <section class="card"><dl class="facts"><dt>Status</dt><dd id="environment-status">\(Layout.status(e["status"]?.stringValue ?? ""))</dd>\
+        <section class="card" data-states="\(ConsolePath.project(projectId))/states"><dl class="facts"><dt>Status</dt>\
+        <dd id="environment-status">\(Layout.environmentStatus(environmentId, e["status"]?.stringValue ?? "", busy: e["is_dirty"]?.boolValue == true))</dd>\
         <dt>Type</dt><dd>\(e["type"]?.stringValue ?? "")</dd><dt>Parent</dt><dd>\(parent)</dd>\
         <dt>Head commit</dt><dd><code>\(String((e["head_commit"]?.stringValue ?? "none").prefix(12)))</code></dd>\
         <dt>Deployed</dt><dd>\(Layout.time(e["deployment_state"]?["last_deployment_at"]?.stringValue))</dd>\
@@ -80,6 +82,8 @@ enum EnvironmentPage {
         content += services(deployment)
         content += variablesSection(variables, canManage: links["#manage-variables"] != nil, csrf: csrf,
                                     path: ConsolePath.environment(projectId, environmentId) + "/variables")
+        content += domainsSection(await domainsAnswer, canManage: links["#domains"] != nil, production: e["type"]?.stringValue == "production",
+                                  csrf: csrf, path: ConsolePath.environment(projectId, environmentId) + "/domains")
         content += backupsSection(backups, csrf: csrf, path: ConsolePath.environment(projectId, environmentId) + "/backups/")
         content += logsSection(await logsAnswer, path: ConsolePath.environment(projectId, environmentId) + "/logs/")
         content += ActivityPage.table(activities.items, projectId: projectId)
@@ -146,6 +150,51 @@ enum EnvironmentPage {
         }
         guard !rows.isEmpty else { return "<h2>Backups</h2><p class=\"muted\">No backups yet.</p>" }
         return "<h2>Backups</h2><div class=\"table-wrap\"><table id=\"backups\"><thead><tr><th>ID</th><th>Status</th><th>Made</th><th></th></tr></thead><tbody>\(rows)</tbody></table></div>"
+    }
+
+    /// Custom domains: production's are the project's; other environments' replace one of them.
+    static func domainsSection(_ domains: APIResult, canManage: Bool, production: Bool, csrf: String, path: String) -> Markup {
+        guard domains.ok else { return "" }
+        let rows: [Markup] = domains.items.map { d in
+            let name = d["name"]?.stringValue ?? ""
+            let delete: Markup = d["_links"]?["#delete"] != nil
+                ? Layout.action(path + "/" + ConsolePath.encode(name) + "/delete", csrf: csrf, label: "Remove",
+                                confirm: "Remove the domain \(name)? The site stops answering on it.", style: "danger")
+                : ""
+            let replaces: Markup = d["replacement_for"]?.stringValue.map { " <span class=\"muted\">replaces \($0)</span>" } ?? ""
+            return "<tr><td>\(name)\(replaces)</td><td>\(delete)</td></tr>"
+        }
+        guard canManage || !rows.isEmpty else { return "" }
+        var out: Markup = "<h2>Domains</h2>"
+        out += rows.isEmpty ? "<p class=\"muted\">No custom domains.</p>"
+            : "<div class=\"table-wrap\"><table id=\"domains\"><thead><tr><th>Domain</th><th></th></tr></thead><tbody>\(rows)</tbody></table></div>"
+        if canManage {
+            let replacement: Markup = production ? "" : """
+                <div><label for="domain-replaces">Replaces the production domain</label><input id="domain-replaces" name="replacement_for" type="text"></div>
+                """
+            out += """
+            <form method="post" action="\(path)" class="card row" id="domain-form"><input type="hidden" name="csrf" value="\(csrf)">\
+            <div><label for="domain-name">Domain</label><input id="domain-name" name="name" type="text" required placeholder="www.example.com"></div>\
+            \(replacement)<button type="submit">Add domain</button></form>
+            """
+        }
+        return out
+    }
+
+    static func addDomain(_ ctx: PageContext, projectId: String, environmentId: String, form: ConsoleRequest) async -> ConsoleResponse {
+        var body = JSONObject([("name", .string(form.field("name") ?? ""))])
+        if let r = form.field("replacement_for"), !r.isEmpty { body["replacement_for"] = .string(r) }
+        let path = "/projects/\(ConsolePath.encode(projectId))/environments/\(ConsolePath.encode(environmentId))/domains"
+        let answer = await ctx.post(path, .object(body))
+        guard answer.ok else { return await render(ctx, projectId: projectId, environmentId: environmentId, error: answer.message, status: answer.status) }
+        return .redirect(ConsolePath.environment(projectId, environmentId))
+    }
+
+    static func removeDomain(_ ctx: PageContext, projectId: String, environmentId: String, name: String) async -> ConsoleResponse {
+        let path = "/projects/\(ConsolePath.encode(projectId))/environments/\(ConsolePath.encode(environmentId))/domains/\(ConsolePath.encode(name))"
+        let answer = await ctx.call("DELETE", path, nil)
+        guard answer.ok else { return await render(ctx, projectId: projectId, environmentId: environmentId, error: answer.message, status: answer.status) }
+        return .redirect(ConsolePath.environment(projectId, environmentId))
     }
 
     static func logsSection(_ logs: APIResult, path: String) -> Markup {

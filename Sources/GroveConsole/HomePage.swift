@@ -32,7 +32,10 @@ enum HomePage {
                 <button type="submit">Create project</button></form>
                 """
             }
-            sections.append("<section class=\"card\" aria-label=\"\(label)\"><h2>\(label)</h2>\(list)\(create)</section>")
+            sections.append("""
+                <section class="card" aria-label="\(label)"><h2><a href="/console/organizations/\(ConsolePath.encode(orgId))">\(label)</a></h2>\
+                \(list)\(create)</section>
+                """)
         }
         if sections.isEmpty {
             sections.append("<p class=\"muted\">You belong to no organization yet: accept an invitation, or create one with <code>grove organization:create</code>.</p>")

@@ -55,4 +55,9 @@ enum Layout {
     static func status(_ status: String) -> Markup {
         "<span class=\"status status-\(status)\">\(status)</span>"
     }
+
+    /// An environment's status badge, kept current by console.js from the project's state events.
+    static func environmentStatus(_ id: String, _ status: String, busy: Bool) -> Markup {
+        "<span class=\"status status-\(status)\" data-environment-status=\"\(id)\">\(status)</span><span class=\"busy\" data-environment-busy=\"\(id)\"\(busy ? "" : " hidden")>activity running</span>"
+    }
 }

@@ -46,7 +46,7 @@ enum ProjectPage {
                 let kids: Markup = n.children.isEmpty ? "" : "<ul>\(draw(n.children))</ul>"
                 return """
                 <li><div class="node" data-environment="\(id)"><a class="name" href="\(ConsolePath.environment(projectId, id))">\(e["title"]?.stringValue ?? id)</a>\
-                \(Layout.status(e["status"]?.stringValue ?? "")) <span class="muted">\(e["type"]?.stringValue ?? "")</span> \(last)\
+                \(Layout.environmentStatus(id, e["status"]?.stringValue ?? "", busy: e["is_dirty"]?.boolValue == true)) <span class="muted">\(e["type"]?.stringValue ?? "")</span> \(last)\
                 <span class="urls">\(links)</span></div>\(kids)</li>
                 """
             }
@@ -67,8 +67,12 @@ enum ProjectPage {
             <p>Grove builds and deploys every push; each branch you push can become an environment of its own.</p></section>
             """
         }
-        content += "<h2>Environments</h2><ul class=\"tree\" aria-label=\"Environment tree\">\(draw(EnvironmentTree.build(envs)))</ul>"
+        content += """
+        <h2>Environments</h2><ul class="tree" aria-label="Environment tree" data-states="\(ConsolePath.project(projectId))/states">\
+        \(draw(EnvironmentTree.build(envs)))</ul>
+        """
         content += ActivityPage.table(recent, projectId: projectId)
+        content += "<p><a id=\"all-activities\" href=\"\(ConsolePath.project(projectId))/activities\">All activities</a></p>"
         return .page(ctx.layout(title: title, crumbs: [("Projects", "/console/"), (title, nil)], content))
     }
 }

@@ -13,7 +13,7 @@ import Testing
     """
     static let routes = "\"http://{default}/\":\n  type: upstream\n  upstream: \"app:http\"\n"
 
-    @Test("in a browser: log in, create a project, watch a push's log live, open the site, variables, branch, backup and restore, logs, invite, account, log out; a viewer sees no actions")
+    @Test("in a browser: log in, create a project, watch a push's log live, open the site, live states, variables, branch, backup and restore, domains, logs, invitations, teams, account, log out; a viewer sees no actions")
     func dailyRoundTrip() async throws {
         guard WebDriver.available() else {
             Issue.record("chromium and chromium-driver are missing: scripts/install-deps.sh installs them")
@@ -138,6 +138,28 @@ import Testing
         try await b.waitFor("#activity-state .status-complete", timeout: 300)
         try await b.waitFor(".facts .status-success")
 
+        // Badges follow the environment's state live: an activity started elsewhere shows up without a reload.
+        try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
+        try await b.waitFor("#environment-status .status-active")
+        let api = try await s.login()
+        let backupStatus = try await api.post("/projects/\(pid)/environments/main/backup", [:]).status
+        #expect((200..<300).contains(backupStatus))
+        func busyShown() async throws -> Bool {
+            try await b.execute("return !document.querySelector(\"[data-environment-busy='main']\").hidden;") == .bool(true)
+        }
+        try await waitFor(timeout: 60) { try await busyShown() }
+        try await waitFor(timeout: 120) { try await !busyShown() }
+
+        // A custom domain on production, listed, then removed (confirmed).
+        try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
+        try await b.type("#domain-name", "www.console-test.example")
+        try await b.click("#domain-form button[type=submit]")
+        try await b.waitFor("#domains", containing: "www.console-test.example")
+        try await b.click("#domains form button")
+        try await b.acceptAlert()
+        try await b.waitFor("#domain-form")
+        #expect(try await !b.exists("#domains"))
+
         // The environment's logs, one page each.
         try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
         try await b.waitFor("#logs a")
@@ -154,6 +176,20 @@ import Testing
         try await b.waitFor("#invitations", containing: "dave@example.com")
         #expect(try await b.text("#invitations").contains("development:contributor"))
         try await snap(b, "access")
+
+        // The organization: members, an invitation with organization permissions, a team.
+        try await b.click(".crumbs a[href='/console/']")
+        try await b.click("section.card h2 a")
+        try await b.waitFor("#members", containing: "admin@grove.local")
+        try await b.type("#org-invite-email", "erin@example.com")
+        try await b.click("#org-perm-projects\\:create")
+        try await b.click("#org-invite-form button[type=submit]")
+        try await b.waitFor("#org-invitations", containing: "erin@example.com")
+        #expect(try await b.text("#org-invitations").contains("projects:create"))
+        try await b.type("#team-label", "Developers")
+        try await b.click("#team-form button[type=submit]")
+        try await b.waitFor("#teams", containing: "Developers")
+        try await snap(b, "organization")
 
         // The account: an API token shown once, an SSH key, two-factor enrolment with its QR code.
         try await b.click("a.account")

@@ -29,6 +29,37 @@ import Testing
         func remove() { try? FileManager.default.removeItem(atPath: jar) }
     }
 
+    @Test("the activities page is paged: older pages follow without repeating or losing one")
+    func activityPaging() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let admin = try await s.login()
+        let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
+        for i in 0..<40 {
+            #expect(try await admin.post("/projects/\(pid)/variables", ["name": .string("V\(i)"), "value": "x"]).status == 201)
+        }
+        let all = Set((try await admin.get("/projects/\(pid)/activities?count=1000").json.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        #expect(all.count >= 41)
+        let b = Browser(base: s.baseURL)
+        defer { b.remove() }
+        var (code, _) = try b.request("/console/login", form: [("api_token", s.initialToken)])
+        #expect(code == 303)
+        var seen: [String] = []
+        var path: String? = "/console/projects/\(pid)/activities"
+        var pages = 0
+        while let p = path, pages < 10 {
+            let page: String
+            (code, page) = try b.request(p)
+            #expect(code == 200)
+            seen += page.components(separatedBy: "/activities/").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+            path = page.components(separatedBy: "id=\"older\" href=\"").dropFirst().first.map { String($0.prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&") }
+            pages += 1
+        }
+        #expect(pages == 2)
+        #expect(seen.count == Set(seen).count, "no activity twice")
+        #expect(Set(seen) == all)
+    }
+
     @Test("console logins: password with a second factor, the API's refusals, cookie flags, CSRF and cross-site forms refused, logout ends the session")
     func sessions() async throws {
         let s = try await TestServer.start(.sqlite)

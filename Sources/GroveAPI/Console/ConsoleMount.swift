@@ -56,6 +56,13 @@ struct ConsoleMount {
         case .redirect(let location):
             headers[.location] = location
             return Response(status: status, headers: headers)
+        case .eventStream(let events):
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                for await event in events { try await writer.write(ByteBuffer(string: event)) }
+                try await writer.finish(nil)
+            })
         case .events(let path, let token):
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"

@@ -223,7 +223,7 @@ def seed(grove, c):
                        (".platform/routes.yaml", ROUTES_YAML), ("index.html", "<h1>contract</h1>\n")]:
         with open(os.path.join(tree, name), "w") as f:
             f.write(text)
-    remote = project["repository"]["url"].replace("http://", f"http://grove:{grove.api_token}@")
+    remote = project["repository"].get("http_url", project["repository"]["url"]).replace("http://", f"http://grove:{grove.api_token}@")
     git(["init", "-q", "-b", "main"], tree)
     git(["add", "-A"], tree)
     git(["commit", "-q", "-m", "first"], tree)

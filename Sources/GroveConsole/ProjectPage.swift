@@ -12,7 +12,8 @@ enum ProjectPage {
         guard environments.ok else { return HomePage.failure(ctx, environments) }
         let envs = environments.items
         let title = project.json["title"]?.stringValue ?? projectId
-        let remote = ctx.backend.gitRemote(projectId: projectId)
+        let remote = project.json["repository"]?["http_url"]?.stringValue ?? ctx.backend.gitRemote(projectId: projectId)
+        let sshRemote = project.json["repository"]?["url"]?.stringValue.flatMap { $0 == remote ? nil : $0 }
         let defaultBranch = project.json["default_branch"]?.stringValue ?? "main"
 
         // URLs of active environments, read from each one's routes.
@@ -55,7 +56,8 @@ enum ProjectPage {
 
         var content: Markup = """
         <section class="card"><dl class="facts"><dt>ID</dt><dd><code>\(projectId)</code></dd>\
-        <dt>Git remote</dt><dd><code>\(remote)</code></dd><dt>Default branch</dt><dd>\(defaultBranch)</dd>\
+        <dt>Git remote</dt><dd><code>\(remote)</code></dd>\
+        \(sshRemote.map { Markup("<dt>Git over SSH</dt><dd><code>\($0)</code></dd>") } ?? "")<dt>Default branch</dt><dd>\(defaultBranch)</dd>\
         <dt>Created</dt><dd>\(Layout.time(project.json["created_at"]?.stringValue))</dd>\
         <dt>Access</dt><dd><a href="\(ConsolePath.project(projectId))/access" id="access-link">users and invitations</a></dd></dl></section>
         """

@@ -18,7 +18,7 @@ struct GitHostingTests {
         let http = try await s.login()
         let project = try await s.createProject(http)
         let pid = try #require(project["id"]?.stringValue)
-        let url = try #require(project["repository"]?["url"]?.stringValue)
+        let url = try #require(project["repository"]?["http_url"]?.stringValue)
         #expect(url == s.baseURL + "/\(pid).git")
         let authed = url.replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("git-\(UUID().uuidString.prefix(8))").path

@@ -20,7 +20,7 @@ struct GitPushTests {
         let http = try await s.login()
         let project = try await s.createProject(http)
         let pid = try #require(project["id"]?.stringValue)
-        let url = try #require(project["repository"]?["url"]?.stringValue)
+        let url = try #require(project["repository"]?["http_url"]?.stringValue)
         let tree = GitWorkTree(remote: url.replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@"))
         try tree.initialize()
         return (http, pid, tree)

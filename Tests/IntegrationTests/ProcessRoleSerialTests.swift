@@ -41,7 +41,7 @@ struct ProcessRoleSerialTests {
         // Created through the first API, run by the worker, visible through the second.
         let project = try await apis[0].createProject(one)
         let pid = try #require(project["id"]?.stringValue)
-        let remote = try #require(project["repository"]?["url"]?.stringValue).replacingOccurrences(of: "http://", with: "http://grove:\(token)@")
+        let remote = try #require(project["repository"]?["http_url"]?.stringValue).replacingOccurrences(of: "http://", with: "http://grove:\(token)@")
         let tree = GitWorkTree(remote: remote)
         try tree.initialize()
         defer { tree.remove() }

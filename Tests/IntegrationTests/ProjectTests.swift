@@ -23,7 +23,9 @@ struct ProjectTests {
         #expect(p["title"]?.stringValue == "Shop")
         #expect(p["default_branch"]?.stringValue == "trunk")
         #expect(p["organization"]?.stringValue == org)
-        #expect(p["repository"]?["url"]?.stringValue == s.baseURL + "/\(pid).git")
+        #expect(p["repository"]?["http_url"]?.stringValue == s.baseURL + "/\(pid).git")
+        // With the SSH server on (tests give it a free port), the remote clients use is the SSH one.
+        #expect(p["repository"]?["url"]?.stringValue == "ssh://\(pid)@127.0.0.1:\(s.sshPort)/\(pid).git")
         // Region resources link absolutely under /api, where clients find the project id.
         #expect(p["_links"]?["self"]?["href"]?.stringValue == s.baseURL + "/api/projects/\(pid)")
         #expect(p["_links"]?["#edit"] != nil)

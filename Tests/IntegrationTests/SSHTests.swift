@@ -315,7 +315,9 @@ struct SSHTests {
         let client = try Client(dir: dir + "/key", port: s.sshPort)
         let cert = try #require(try await http.post("/ssh", ["key": .string(client.publicKey)]).json["certificate"]?.stringValue)
         try cert.write(toFile: client.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
-        let remote = "ssh://\(pid)@127.0.0.1:\(s.sshPort)/\(pid).git"
+        // The project's repository URL is this SSH remote.
+        let remote = try #require(try await http.get("/projects/\(pid)").json["repository"]?["url"]?.stringValue)
+        #expect(remote == "ssh://\(pid)@127.0.0.1:\(s.sshPort)/\(pid).git")
         func git(_ args: [String], in work: String? = nil, key: Client = client) throws -> (Int32, String) {
             let ssh = (["/usr/bin/ssh"] + key.options()).joined(separator: " ")
             let base = ["-c", "user.name=Test", "-c", "user.email=test@example.com"] + (work.map { ["-C", $0] } ?? [])

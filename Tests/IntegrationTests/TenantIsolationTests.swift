@@ -157,7 +157,7 @@ struct TenantIsolationTests {
         let org = try #require(try await http.get("/organizations").json["items"]?.arrayValue?.first?["id"]?.stringValue)
         let sub = try await http.post("/organizations/\(org)/subscriptions", ["project_title": "Fresh"])
         let pid = try #require(sub.json["project_id"]?.stringValue)
-        let url = try #require(try await http.get("/projects/\(pid)").json["repository"]?["url"]?.stringValue)
+        let url = try #require(try await http.get("/projects/\(pid)").json["repository"]?["http_url"]?.stringValue)
         let tree = GitWorkTree(remote: url.replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@"))
         try tree.initialize()
         defer { tree.remove() }

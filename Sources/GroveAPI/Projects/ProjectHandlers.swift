@@ -199,7 +199,7 @@ enum ProjectHandlers {
             if (page * size) < list.count { links.add("next", "/projects?page=\(page + 1)") }
             if page > 1 { links.add("previous", "/projects?page=\(page - 1)") }
             let items = slice.map { (p, l) -> JSON in
-                var j = s.render.project(p, access: l, organization: nil)
+                var j = s.render.project(p, access: l, organization: nil, sshEndpoint: s.ssh?.endpoint)
                 if case .object(var o) = j {
                     o["endpoint"] = .string(s.publicURL + "/api/projects/\(p.id)")
                     o["ui"] = .string(s.publicURL + "/console/projects/\(p.id)")
@@ -242,7 +242,7 @@ enum ProjectHandlers {
         }
         r.add("get-projects") { req in
             let (p, l) = try req.project()
-            return .json(.ok, s.render.project(p, access: l, organization: try await s.store.organization(id: p.organizationId)))
+            return .json(.ok, s.render.project(p, access: l, organization: try await s.store.organization(id: p.organizationId), sshEndpoint: s.ssh?.endpoint))
         }
         r.add("update-projects") { req in try await updateProject(req, s, id: req.param("projectId")) }
         r.add("delete-projects") { req in try await deleteProject(req, s, id: req.param("projectId")) }
@@ -397,7 +397,7 @@ enum ProjectHandlers {
             for a in activities { try await tx.insertActivity(a) }
         }
         let org = try await s.store.organization(id: p.organizationId)
-        return .json(.ok, resultEnvelope(s.render.project(p, access: l, organization: org), activities: activities.map { s.render.activity($0, canCancel: false) }))
+        return .json(.ok, resultEnvelope(s.render.project(p, access: l, organization: org, sshEndpoint: s.ssh?.endpoint), activities: activities.map { s.render.activity($0, canCancel: false) }))
     }
 
     static func deleteProject(_ req: APIRequest, _ s: ServerContext, id: String) async throws -> APIResponse {

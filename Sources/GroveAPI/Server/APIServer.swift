@@ -148,6 +148,7 @@ public struct APIServer {
                     let loopback = ["0.0.0.0", "::", ""].contains(options.host) ? "127.0.0.1" : host
                     context.setInternalURL("http://\(loopback):\(port)")
                     print("Grove API listening on http://\(host):\(port) (public URL \(context.publicURL))")
+                    print("Web console: \(context.publicURL)/console/")
                     fflush(nil)
                     Task {
                         await worker?.printRouter(options)

@@ -111,7 +111,16 @@ struct Renderer {
         ]))
     }
 
-    func project(_ p: Project, access: ProjectAccessLevel, organization: Organization?) -> JSON {
+    /// The git remote over SSH when an SSH server runs (`sshEndpoint` is its `host:port`): Platform.sh's scp form
+    /// `<project>@<host>:<project>.git` on port 22, an `ssh://` URL on any other port.
+    static func sshGitURL(projectId: String, endpoint: String) -> String {
+        guard let colon = endpoint.lastIndex(of: ":") else { return "\(projectId)@\(endpoint):\(projectId).git" }
+        let host = endpoint[..<colon], port = endpoint[endpoint.index(after: colon)...]
+        if port == "22" { return "\(projectId)@\(host):\(projectId).git" }
+        return "ssh://\(projectId)@\(endpoint)/\(projectId).git"
+    }
+
+    func project(_ p: Project, access: ProjectAccessLevel, organization: Organization?, sshEndpoint: String? = nil) -> JSON {
         var l = Links(base: base)
         let path = "/projects/\(p.id)"
         l.add("self", path)
@@ -136,7 +145,12 @@ struct Renderer {
             ("default_branch", .string(p.defaultBranch)),
             ("status", .object(JSONObject([("code", "provisioned"), ("message", "ok")]))),
             ("timezone", .string(p.timezone)), ("region", .string(p.region)),
-            ("repository", .object(JSONObject([("url", .string("\(base)/\(p.id).git")), ("client_ssh_key", .null)]))),
+            // `url` is what Platform.sh clients clone and push (SSH when Grove runs an SSH server); `http_url` is the
+            // smart-HTTP remote Grove's CLI uses with token credentials.
+            ("repository", .object(JSONObject([
+                ("url", .string(sshEndpoint.map { Self.sshGitURL(projectId: p.id, endpoint: $0) } ?? "\(base)/\(p.id).git")),
+                ("client_ssh_key", .null), ("http_url", .string("\(base)/\(p.id).git")),
+            ]))),
             ("default_domain", p.attributes["default_domain"] ?? .null),
             ("subscription", .object(JSONObject([
                 ("license_uri", .string(base + "/organizations/\(p.organizationId)/subscriptions/\(p.subscriptionId)")),

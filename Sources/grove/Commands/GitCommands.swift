@@ -53,7 +53,7 @@ struct Push: AsyncParsableCommand {
     func run() async throws {
         let client = try Session.client()
         let project = try await Session.project(common, client)
-        guard let url = project["repository"]?["url"]?.stringValue else { throw CLIError("The project has no repository URL.") }
+        guard let url = (project["repository"]?["http_url"] ?? project["repository"]?["url"])?.stringValue else { throw CLIError("The project has no repository URL.") }
         let branch = target ?? common.environment ?? GitRunner.capture(["rev-parse", "--abbrev-ref", "HEAD"]).flatMap { $0 == "HEAD" ? nil : $0 }
         guard let branch else { throw CLIError("Name the target branch with --target (HEAD is detached).") }
         var args = ["-c", "credential.helper=", "-c", "credential.helper=" + GitRunner.credentialHelper(), "push"]
@@ -80,7 +80,7 @@ struct ProjectSetRemote: AsyncParsableCommand {
     func run() async throws {
         let client = try Session.client()
         let project = try await Session.project(common, client)
-        guard let url = project["repository"]?["url"]?.stringValue else { throw CLIError("The project has no repository URL.") }
+        guard let url = (project["repository"]?["http_url"] ?? project["repository"]?["url"])?.stringValue else { throw CLIError("The project has no repository URL.") }
         guard GitRunner.capture(["rev-parse", "--git-dir"]) != nil else { throw CLIError("Run this inside a git repository.") }
         let exists = GitRunner.capture(["remote", "get-url", remote]) != nil
         guard try GitRunner.run(["remote", exists ? "set-url" : "add", remote, url]) == 0 else { throw CLIError("git remote failed.") }
@@ -207,7 +207,7 @@ struct EnvironmentCheckout: AsyncParsableCommand {
     func run() async throws {
         let client = try Session.client()
         let project = try await Session.project(common, client)
-        guard let pid = project["id"]?.stringValue, let url = project["repository"]?["url"]?.stringValue else { throw CLIError("The project has no repository URL.") }
+        guard let pid = project["id"]?.stringValue, let url = (project["repository"]?["http_url"] ?? project["repository"]?["url"])?.stringValue else { throw CLIError("The project has no repository URL.") }
         guard GitRunner.capture(["rev-parse", "--git-dir"]) != nil else { throw CLIError("Run this inside a git repository.") }
         let env = try await client.get("/projects/\(pid)/environments/\(Session.segment(id))")
         guard env["has_code"]?.boolValue == true else { throw CLIError("Environment \(id) has no code yet.") }

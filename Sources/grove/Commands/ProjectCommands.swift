@@ -52,6 +52,9 @@ struct ProjectCreate: AsyncParsableCommand {
         let project = try await client.get("/projects/\(projectId)")
         print("Project \(projectId) (\(title)) \(sub["status"]?.stringValue == "active" ? "is ready" : "is being provisioned").")
         print("Git URL: \(Output.text(project["repository"]?["url"]))")
+        if let http = project["repository"]?["http_url"]?.stringValue, http != project["repository"]?["url"]?.stringValue {
+            print("Git URL (HTTP): \(http)")
+        }
     }
 }
 

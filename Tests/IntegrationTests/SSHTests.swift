@@ -295,6 +295,17 @@ struct SSHTests {
         #expect(oc == 0 && otext.contains("Closed 1 tunnel"), "\(otext)")
         try await waitFor(timeout: 10) { try CLI.run(["tunnel:list", "--format", "csv"], env: cli).1.contains("database") == false }
 
+        // db:sql and db:dump run the client inside the application over SSH (what a laptop away from the Grove host does).
+        (oc, otext) = try CLI.run(["db:sql", "-p", pid, "-e", "main", "--ssh", "create table notes (body text); insert into notes values ('over ssh');"], env: cli)
+        #expect(oc == 0, "\(otext)")
+        (oc, otext) = try CLI.run(["db:sql", "-p", pid, "-e", "main", "--ssh", "select body from notes"], env: cli)
+        #expect(oc == 0 && otext.contains("over ssh"), "\(otext)")
+        let dumpFile = dir + "/dump.sql"
+        (oc, otext) = try CLI.run(["db:dump", "-p", pid, "-e", "main", "--ssh", "-f", dumpFile], env: cli)
+        #expect(oc == 0 && otext.contains("over SSH"), "\(otext)")
+        let dump = (try? String(contentsOfFile: dumpFile, encoding: .utf8)) ?? ""
+        #expect(dump.contains("CREATE TABLE public.notes") && dump.contains("over ssh"), "\(dump.prefix(400))")
+
         // Anything its relationships do not name is refused: the API, another port, the host's own services.
         for target in ["127.0.0.1:\(URL(string: s.baseURL)?.port ?? 80)", "\(host):\(port + 1)", "127.0.0.1:22"] {
             let (ws, wout) = try Spawn.run("/usr/bin/ssh", client.options() + ["-p", String(s.sshPort), "-W", target, "\(user)@127.0.0.1"], env: [:], stdin: "")

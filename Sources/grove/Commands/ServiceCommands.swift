@@ -90,23 +90,55 @@ func execClient(_ argv: [String], env: [String: String], stdin: String?) throws 
     return Subprocess.waitBlocking(child.pid)
 }
 
+/// Whether database commands run their client inside the application over SSH: when asked (`--ssh`), or by default
+/// when the API is not on this machine (service addresses are reachable only from the Grove host and the app).
+func databaseViaSSH(_ flag: Bool?, _ client: APIClient) -> Bool {
+    if let flag { return flag }
+    let host = URL(string: client.baseURL)?.host ?? ""
+    return !["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
+}
+
+func shellQuoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+/// The same client run in the application's container over SSH, with the addresses the application uses. The
+/// password travels in the remote command, inside the application's own sandbox.
+func sshDatabaseCommand(_ common: CommonOptions, app: String?, ep: JSON, dump: Bool, extra: [String], tty: Bool) async throws -> [String] {
+    let client = try Session.client()
+    let url = try await SSHIdentity.url(common, app: app, client)
+    try await SSHIdentity.load(client, force: false)
+    let (target, port) = try SSHIdentity.destination(url)
+    var appView = ep
+    if case .object(var o) = ep { o["grove_host"] = nil; appView = .object(o) }
+    let (argv, env) = try clientCommand(appView, dump: dump)
+    let remote = (env.sorted { $0.key < $1.key }.map { "\($0.key)=\(shellQuoted($0.value))" } + (argv + extra).map(shellQuoted)).joined(separator: " ")
+    return ["ssh"] + SSHIdentity.options + (port.map { ["-p", $0] } ?? []) + (tty ? ["-t"] : []) + [target, remote]
+}
+
 struct DbSql: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "db:sql", abstract: "Run SQL (or a client shell) on a database relationship: psql, mariadb or redis-cli.", aliases: ["sql"])
     @OptionGroup var common: CommonOptions
     @Option(name: [.customShort("A"), .customLong("app")]) var app: String?
     @Option(name: [.customShort("r"), .customLong("relationship")]) var relationship: String?
+    @Flag(inversion: .prefixedNo, help: "Run the client in the application over SSH (default: when the API is on another machine).") var ssh: Bool?
     @Argument(help: "A query to run; without it, an interactive client.") var query: String?
     func run() async throws {
-        let rels = try await appRelationships(common, try Session.client(), app: app)
+        let client = try Session.client()
+        let rels = try await appRelationships(common, client, app: app)
         let (_, ep) = try pickRelationship(rels, name: relationship, schemes: ["pgsql", "mysql", "redis"])
-        var (argv, env) = try clientCommand(ep, dump: false)
+        var extra: [String] = []
         if let query {
             switch ep["scheme"]?.stringValue {
-            case "pgsql": argv += ["-c", query]
-            case "mysql": argv += ["-e", query]
-            default: argv += query.split(separator: " ").map(String.init)
+            case "pgsql": extra = ["-c", query]
+            case "mysql": extra = ["-e", query]
+            default: extra = query.split(separator: " ").map(String.init)
             }
         }
+        if databaseViaSSH(ssh, client) {
+            try await runAttached(try await sshDatabaseCommand(common, app: app, ep: ep, dump: false, extra: extra, tty: query == nil && isatty(0) != 0))
+            return
+        }
+        var (argv, env) = try clientCommand(ep, dump: false)
+        argv += extra
         let status = try execClient(argv, env: env, stdin: nil)
         if status != 0 { throw ExitCode(status) }
     }
@@ -118,9 +150,18 @@ struct DbDump: AsyncParsableCommand {
     @Option(name: [.customShort("A"), .customLong("app")]) var app: String?
     @Option(name: [.customShort("r"), .customLong("relationship")]) var relationship: String?
     @Option(name: [.customShort("f"), .customLong("file")], help: "Write the dump here instead of standard output.") var file: String?
+    @Flag(inversion: .prefixedNo, help: "Run the dump in the application over SSH (default: when the API is on another machine).") var ssh: Bool?
     func run() async throws {
-        let rels = try await appRelationships(common, try Session.client(), app: app)
+        let client = try Session.client()
+        let rels = try await appRelationships(common, client, app: app)
         let (name, ep) = try pickRelationship(rels, name: relationship, schemes: ["pgsql", "mysql"])
+        if databaseViaSSH(ssh, client) {
+            var argv = try await sshDatabaseCommand(common, app: app, ep: ep, dump: true, extra: [], tty: false)
+            if let file { argv = ["sh", "-c", "exec \"$@\" > \(shellQuote(file))", "dump"] + argv }
+            try await runAttached(argv)
+            if let file { FileHandle.standardError.write(Data("Dumped \(name) to \(file) over SSH.\n".utf8)) }
+            return
+        }
         var (argv, env) = try clientCommand(ep, dump: true)
         if let file { argv = ["sh", "-c", "exec \"$@\" > \(shellQuote(file))", "dump"] + argv }
         let status = try execClient(argv, env: env, stdin: nil)

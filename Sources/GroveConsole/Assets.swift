@@ -95,6 +95,7 @@ enum Assets {
       var source = new EventSource(el.getAttribute('data-states'));
       source.addEventListener('states', function (e) {
         var states; try { states = JSON.parse(e.data); } catch (err) { return; }
+        el.setAttribute('data-live', 'on');
         Object.keys(states).forEach(function (id) {
           document.querySelectorAll('[data-environment-status]').forEach(function (badge) {
             if (badge.getAttribute('data-environment-status') !== id) { return; }

@@ -70,6 +70,10 @@ public struct Console: Sendable {
         }
         if route.match("GET", "account") != nil { return await AccountPage.render(page) }
         if req.method == "POST", rest.first == "account", rest.count > 1 { return await AccountPage.act(page, Array(rest.dropFirst()), form: req) }
+        if let m = route.match("POST", "projects/*/certificates") { return await CertificateSection.add(page, projectId: m[0], form: req) }
+        if let m = route.match("POST", "projects/*/certificates/*/delete") {
+            return await CertificateSection.remove(page, projectId: m[0], certificateId: m[1])
+        }
         if let m = route.match("GET", "projects/*/access") { return await AccessPage.render(page, projectId: m[0]) }
         if let m = route.match("POST", "projects/*/invitations") { return await AccessPage.invite(page, projectId: m[0], form: req) }
         if let m = route.match("POST", "projects/*/invitations/*/cancel") { return await AccessPage.cancel(page, projectId: m[0], invitationId: m[1]) }

@@ -2,9 +2,10 @@ import GroveModel
 
 /// A project: its facts, the environment tree with status, type and URLs, and recent activities.
 enum ProjectPage {
-    static func render(_ ctx: PageContext, projectId: String) async -> ConsoleResponse {
+    static func render(_ ctx: PageContext, projectId: String, error: String? = nil, status: Int = 200) async -> ConsoleResponse {
         let base = "/projects/\(ConsolePath.encode(projectId))"
         async let projectAnswer = ctx.get(base)
+        async let certificatesAnswer = ctx.get(base + "/certificates")
         async let environmentsAnswer = ctx.get(base + "/environments")
         async let activitiesAnswer = ctx.get(base + "/activities?count=20")
         let (project, environments, activities) = await (projectAnswer, environmentsAnswer, activitiesAnswer)
@@ -54,7 +55,8 @@ enum ProjectPage {
             return items.joined()
         }
 
-        var content: Markup = """
+        var content: Markup = Layout.error(error)
+        content += """
         <section class="card"><dl class="facts"><dt>ID</dt><dd><code>\(projectId)</code></dd>\
         <dt>Git remote</dt><dd><code>\(remote)</code></dd>\
         \(sshRemote.map { Markup("<dt>Git over SSH</dt><dd><code>\($0)</code></dd>") } ?? "")<dt>Default branch</dt><dd>\(defaultBranch)</dd>\
@@ -66,6 +68,8 @@ enum ProjectPage {
             <section class="card notice" id="empty-project"><h2>Push your code</h2>\
             <p>This project has no code yet. From your application's repository:</p>\
             <pre>git remote add grove \(remote)\ngit push grove HEAD:\(defaultBranch)</pre>\
+            <p class="muted">When git asks, give any user name and an API token as the password (make one under \
+            <a href="/console/account">Account</a>), or push over SSH with a key added there.</p>\
             <p>Grove builds and deploys every push; each branch you push can become an environment of its own.</p></section>
             """
         }
@@ -73,8 +77,10 @@ enum ProjectPage {
         <h2>Environments</h2><ul class="tree" aria-label="Environment tree" data-states="\(ConsolePath.project(projectId))/states">\
         \(draw(EnvironmentTree.build(envs)))</ul>
         """
+        content += CertificateSection.render(await certificatesAnswer, projectId: projectId,
+                                             canManage: project.json["_links"]?["#edit"] != nil, csrf: ctx.session.csrfToken)
         content += ActivityPage.table(recent, projectId: projectId)
         content += "<p><a id=\"all-activities\" href=\"\(ConsolePath.project(projectId))/activities\">All activities</a></p>"
-        return .page(ctx.layout(title: title, crumbs: [("Projects", "/console/"), (title, nil)], content))
+        return .page(ctx.layout(title: title, crumbs: [("Projects", "/console/"), (title, nil)], content), status: status)
     }
 }

@@ -13,7 +13,7 @@ import Testing
     """
     static let routes = "\"http://{default}/\":\n  type: upstream\n  upstream: \"app:http\"\n"
 
-    @Test("in a browser: log in, create a project, watch a push's log live, open the site, live states, variables, branch, backup and restore, domains, logs, invitations, teams, account, log out; a viewer sees no actions")
+    @Test("in a browser: log in, create a project, watch a push's log live, open the site, live states, variables, branch, backup and restore, domains, certificates, logs, invitations, teams, account, log out; a viewer sees no actions")
     func dailyRoundTrip() async throws {
         guard WebDriver.available() else {
             Issue.record("chromium and chromium-driver are missing: scripts/install-deps.sh installs them")
@@ -141,13 +141,15 @@ import Testing
         // Badges follow the environment's state live: an activity started elsewhere shows up without a reload.
         try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
         try await b.waitFor("#environment-status .status-active")
+        // The page has its first state event (it is listening) before the activity starts.
+        try await b.waitFor("[data-states][data-live='on']", timeout: 120)
         let api = try await s.login()
         let backupStatus = try await api.post("/projects/\(pid)/environments/main/backup", [:]).status
         #expect((200..<300).contains(backupStatus))
         func busyShown() async throws -> Bool {
             try await b.execute("return !document.querySelector(\"[data-environment-busy='main']\").hidden;") == .bool(true)
         }
-        try await waitFor(timeout: 60) { try await busyShown() }
+        try await waitFor(timeout: 180) { try await busyShown() }
         try await waitFor(timeout: 120) { try await !busyShown() }
 
         // A custom domain on production, listed, then removed (confirmed).
@@ -159,6 +161,26 @@ import Testing
         try await b.acceptAlert()
         try await b.waitFor("#domain-form")
         #expect(try await !b.exists("#domains"))
+
+        // The project's own TLS certificate: pasted as PEM, listed by its domain; a broken one gets the API's refusal.
+        let certDir = FileManager.default.temporaryDirectory.appendingPathComponent("console-cert-\(UUID().uuidString.prefix(6))").path
+        try FileManager.default.createDirectory(atPath: certDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: certDir) }
+        let (cst, cout) = try Spawn.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=secure.console-test.example",
+                                                             "-keyout", certDir + "/key.pem", "-out", certDir + "/cert.pem"])
+        #expect(cst == 0, "\(cout)")
+        try await b.open(projectPage)
+        try await b.click("details:has(#certificate-form) summary")
+        try await b.type("#cert-pem", "not a certificate")
+        try await b.type("#cert-key", "not a key")
+        try await b.click("#certificate-form button[type=submit]")
+        try await b.waitFor(".error")
+        try await b.click("details:has(#certificate-form) summary")
+        try await b.type("#cert-pem", try String(contentsOfFile: certDir + "/cert.pem", encoding: .utf8))
+        try await b.type("#cert-key", try String(contentsOfFile: certDir + "/key.pem", encoding: .utf8))
+        try await b.click("#certificate-form button[type=submit]")
+        try await b.waitFor("#certificates", containing: "secure.console-test.example")
+        #expect(try await !b.source().contains("PRIVATE KEY"), "the key is never sent back")
 
         // The environment's logs, one page each.
         try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")

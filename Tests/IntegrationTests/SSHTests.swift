@@ -85,6 +85,11 @@ struct SSHTests {
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.first == "app main", "\(text)")
         #expect(lines.count > 2 && lines[1] != "0" && lines[2] == "hi", "\(text)")
+        // The instance form: instance 0 is the application; there is no other.
+        (code, text) = try client.ssh(user + "--0", ["echo $PLATFORM_APPLICATION_NAME"])
+        #expect(code == 0 && text.hasPrefix("app"), "\(text)")
+        (code, text) = try client.ssh(user + "--1", ["true"])
+        #expect(code == 1 && text.contains("runs one instance"), "\(text)")
         // Stdin reaches the command; the code and the data directory of the host are out of reach.
         (code, text) = try client.ssh(user, ["cat; touch $PLATFORM_APP_DIR/new 2>/dev/null && echo WROTE-APP; ls \(s.dataDir) 2>&1 | head -1"], stdin: "from stdin\n")
         #expect(code == 0 && text.hasPrefix("from stdin\n"), "\(text)")

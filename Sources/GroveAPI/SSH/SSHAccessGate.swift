@@ -49,11 +49,18 @@ struct SSHAccessGate: SSHGate {
         guard level.permits(.environment(needed, environment.type)) else {
             throw SSHRefusal("SSH into \(target.app) on \(environment.type.rawValue) environments needs the \(needed.rawValue) role")
         }
-        if let worker = target.worker, !(await deployer.deployedWorkers(projectId: project.id, environmentId: environment.id, app: target.app)).contains(worker) {
-            let workers = await deployer.deployedWorkers(projectId: project.id, environmentId: environment.id, app: target.app)
-            throw SSHRefusal("\(target.app) has no worker \(worker) on \(environment.id)" + (workers.isEmpty ? "" : " (it has \(workers.joined(separator: ", ")))"))
+        var worker = target.worker
+        if let name = worker, !(await deployer.deployedWorkers(projectId: project.id, environmentId: environment.id, app: target.app)).contains(name) {
+            // `--<app>--<n>` names an instance (the contract's multi-instance form); an application runs one, instance 0.
+            if name.allSatisfy(\.isASCIIDigit) {
+                guard Int(name) == 0 else { throw SSHRefusal("\(target.app) runs one instance on \(environment.id): instance 0") }
+                worker = nil
+            } else {
+                let workers = await deployer.deployedWorkers(projectId: project.id, environmentId: environment.id, app: target.app)
+                throw SSHRefusal("\(target.app) has no worker \(name) on \(environment.id)" + (workers.isEmpty ? "" : " (it has \(workers.joined(separator: ", ")))"))
+            }
         }
-        return (project, environment, user, target.app, target.worker)
+        return (project, environment, user, target.app, worker)
     }
 
     func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning {
@@ -104,4 +111,8 @@ struct SSHAccessGate: SSHGate {
     /// OpenSSH's SFTP server on this host (Debian, then Red Hat paths); the sandbox sees the host's /usr.
     static let sftpServer: String? = ["/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/lib/sftp-server"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -60,6 +60,8 @@ public struct Console: Sendable {
         if let m = route.match("GET", "organizations/*") { return await OrganizationPage.render(page, organizationId: m[0]) }
         if let m = route.match("POST", "organizations/*/invitations") { return await OrganizationPage.invite(page, organizationId: m[0], form: req) }
         if let m = route.match("POST", "organizations/*/teams") { return await OrganizationPage.createTeam(page, organizationId: m[0], form: req) }
+        if let m = route.match("GET", "teams/*") { return await TeamPage.render(page, teamId: m[0]) }
+        if req.method == "POST", rest.first == "teams", rest.count > 2 { return await TeamPage.act(page, teamId: rest[1], what: Array(rest.dropFirst(2)), form: req) }
         if let m = route.match("GET", "projects/*") { return await ProjectPage.render(page, projectId: m[0]) }
         if let m = route.match("GET", "projects/*/environments/*") { return await EnvironmentPage.render(page, projectId: m[0], environmentId: m[1]) }
         if let m = route.match("POST", "projects/*/environments/*/variables") {

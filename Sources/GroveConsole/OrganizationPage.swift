@@ -46,7 +46,7 @@ enum OrganizationPage {
         let teamRows: [Markup] = teams.items.map { t in
             let counts = t["counts"]
             return """
-            <tr><td>\(t["label"]?.stringValue ?? "")</td><td><code>\((t["project_permissions"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))</code></td>\
+            <tr><td><a href="/console/teams/\(ConsolePath.encode(t["id"]?.stringValue ?? ""))">\(t["label"]?.stringValue ?? "")</a></td><td><code>\((t["project_permissions"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))</code></td>\
             <td>\(Int(counts?["member_count"]?.intValue ?? 0))</td><td>\(Int(counts?["project_count"]?.intValue ?? 0))</td></tr>
             """
         }

@@ -138,19 +138,18 @@ import Testing
         try await b.waitFor("#activity-state .status-complete", timeout: 300)
         try await b.waitFor(".facts .status-success")
 
-        // Badges follow the environment's state live: an activity started elsewhere shows up without a reload.
-        try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
-        try await b.waitFor("#environment-status .status-active")
-        // The page has its first state event (it is listening) before the activity starts.
+        // Badges follow the environments' states live: feature-x deactivated elsewhere turns inactive on the open page,
+        // which does not reload (a lasting state, so a loaded machine cannot make the test miss it).
+        try await b.open(projectPage)
+        try await b.waitFor("[data-environment-status='feature-x']", containing: "active")
+        // The page has its first state event (it is listening) before the change.
         try await b.waitFor("[data-states][data-live='on']", timeout: 120)
+        _ = try await b.execute("window.groveSamePage = true; return true;")
         let api = try await s.login()
-        let backupStatus = try await api.post("/projects/\(pid)/environments/main/backup", [:]).status
-        #expect((200..<300).contains(backupStatus))
-        func busyShown() async throws -> Bool {
-            try await b.execute("return !document.querySelector(\"[data-environment-busy='main']\").hidden;") == .bool(true)
-        }
-        try await waitFor(timeout: 180) { try await busyShown() }
-        try await waitFor(timeout: 120) { try await !busyShown() }
+        let deactivate = try await api.post("/projects/\(pid)/environments/feature-x/deactivate", [:])
+        #expect((200..<300).contains(deactivate.status), "\(deactivate.text)")
+        try await b.waitFor("[data-environment-status='feature-x']", containing: "inactive", timeout: 300)
+        #expect(try await b.execute("return window.groveSamePage === true;") == .bool(true), "the badge changed without a reload")
 
         // A custom domain on production, listed, then removed (confirmed).
         try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
@@ -212,6 +211,16 @@ import Testing
         try await b.click("#team-form button[type=submit]")
         try await b.waitFor("#teams", containing: "Developers")
         try await snap(b, "organization")
+        // The team: members by email (an unknown one refused), and a project it may reach.
+        try await b.click("#teams a")
+        try await b.type("#member-email", "nobody@example.com")
+        try await b.click("#team-member-form button[type=submit]")
+        try await b.waitFor(".error", containing: "No Grove user has the email")
+        try await b.type("#member-email", "admin@grove.local")
+        try await b.click("#team-member-form button[type=submit]")
+        try await b.waitFor("#team-members", containing: "admin@grove.local")
+        try await b.click("#team-project-form button[type=submit]")
+        try await b.waitFor("#team-projects", containing: "Console <demo>")
 
         // The account: an API token shown once, an SSH key, two-factor enrolment with its QR code.
         try await b.click("a.account")

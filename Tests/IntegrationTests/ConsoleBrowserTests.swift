@@ -28,7 +28,9 @@ import Testing
         } catch {
             let page = (try? await browser.source()) ?? ""
             await browser.quit()
-            throw TestFailure("\(error)\n--- page:\n\(page.prefix(4000))")
+            // Chromium's own error page names the network error; the server's output says whether it was alive.
+            let netError = page.components(separatedBy: "ERR_").dropFirst().first.map { "ERR_" + $0.prefix { $0.isLetter || $0 == "_" } } ?? "none"
+            throw TestFailure("\(error)\n--- network error: \(netError)\n--- page:\n\(page.prefix(3000))\n--- server:\n\(s.output.suffix(3000))")
         }
         await browser.quit()
     }
@@ -184,7 +186,9 @@ import Testing
         // The environment's logs, one page each.
         try await b.open(s.baseURL + "/console/projects/\(pid)/environments/main")
         try await b.waitFor("#logs a")
-        try await b.click("#logs a")
+        let logPage = try #require(try await b.attribute("#logs a", "href"))
+        // Opened again if the first navigation meets a network error page (a reused connection closed under load).
+        try await b.reloadUntil(logPage.hasPrefix("http") ? logPage : s.baseURL + logPage, "main p.muted", containing: "The last 500 lines")
         try await b.waitFor("#log-lines")
 
         // Invite someone; the invitation is listed as pending.
@@ -192,7 +196,7 @@ import Testing
         try await b.click("#access-link")
         try await b.waitFor("#users", containing: "admin@grove.local")
         try await b.type("#invite-email", "dave@example.com")
-        try await b.execute("document.getElementById('perm-development').value = 'contributor';")
+        _ = try await b.execute("document.getElementById('perm-development').value = 'contributor';")
         try await b.click("#invite-form button[type=submit]")
         try await b.waitFor("#invitations", containing: "dave@example.com")
         #expect(try await b.text("#invitations").contains("development:contributor"))

@@ -3,7 +3,9 @@ import GroveModel
 import Testing
 
 /// The web console in a real browser (Debian's chromium through chromedriver): what a person does in a day.
-@Suite struct ConsoleBrowserTests {
+/// Serial: other suites create and remove network namespaces and interfaces, which Chromium takes for the machine
+/// going offline (ERR_INTERNET_DISCONNECTED) and then refuses to navigate.
+@Suite struct ConsoleBrowserSerialTests {
     static let app = """
     name: app
     type: python:3.12

@@ -94,7 +94,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "GroveCredentials", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
-        .target(name: "GroveConsole", dependencies: ["GroveModel", "GroveStore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .target(name: "GroveConsole", dependencies: ["GroveModel", "GroveStore", "GroveCredentials", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "GroveSSH",
             dependencies: [

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GroveCredentials
 import GroveModel
 import GroveStore
 
@@ -178,13 +179,6 @@ public struct Console: Sendable {
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
     }
 
-    func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<x.count { diff |= x[i] ^ y[i] }
-        return diff == 0
-    }
 }
 
 /// The claims the console reads from a token the API just issued to it (no verification needed: it came from the

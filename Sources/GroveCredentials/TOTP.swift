@@ -57,7 +57,8 @@ public struct TOTP: Sendable {
     }
 }
 
-func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+/// Compares secrets without stopping at the first difference (no timing hint of how much matched).
+public func constantTimeEqual(_ a: String, _ b: String) -> Bool {
     let x = Array(a.utf8), y = Array(b.utf8)
     guard x.count == y.count else { return false }
     var diff: UInt8 = 0

@@ -132,7 +132,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["GroveModel", "GroveClient", "grove"],
+            dependencies: ["GroveModel", "GroveClient", "grove", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
     ]

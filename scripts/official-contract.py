@@ -406,6 +406,22 @@ def exercise_writes(grove, c, s):
         settle()
     c.call("POST", f"/projects/{pid}/clear_build_cache", {})
 
+    # Integrations: a webhook (to an address literal, listening to nothing, so no delivery waits), a health channel, a
+    # log sink; read, changed and removed.
+    base = f"/projects/{pid}/integrations"
+    made = []
+    for body in [{"type": "webhook", "url": "https://93.184.215.14/hook", "events": ["nothing.matches"], "shared_key": "contract-key"},
+                 {"type": "health.pagerduty", "routing_key": "contract-routing"},
+                 {"type": "httplog", "url": "https://93.184.215.14/logs", "headers": {"X-Key": "contract"}}]:
+        made.append(c.ok("POST", base, body)["_embedded"]["entity"]["id"])
+    c.call("GET", base)
+    for iid in made:
+        c.call("GET", f"{base}/{iid}")
+    c.call("PATCH", f"{base}/{made[0]}", {"type": "webhook", "url": "https://93.184.215.14/hook2"})
+    for iid in made:
+        c.call("DELETE", f"{base}/{iid}")
+    settle()
+
     # Removals.
     c.call("DELETE", f"/projects/{pid}/variables/env:GREETING")
     c.call("DELETE", f"{env}/main/variables/LEVEL")

@@ -12,6 +12,8 @@ public actor Orchestrator {
         /// Pause inside each logged step; lets tests and demos watch queued activities.
         public var stepDelay: Duration = .zero
         public var pollInterval: Duration = .milliseconds(100)
+        /// Told of each activity as it starts and as it ends (integrations queue their deliveries from here).
+        public var observer: (@Sendable (Activity) async -> Void)?
         public init() {}
     }
 
@@ -103,7 +105,7 @@ public actor Orchestrator {
             let pending = try await store.pendingQueueHeads(recordTypes: recordTypes, limit: 1000)
             var seen = Set<String>()
             for a in pending {
-                let key = recordTypes.contains(a.type) ? a.queueKey + "#records" : a.queueKey
+                let key = recordTypes.contains(a.type) ? a.queueKey + "#records" : a.type.hasPrefix("integration.") ? a.queueKey + "#integrations" : a.queueKey
                 guard seen.insert(key).inserted, running[key] == nil else { continue }
                 var claimed = a
                 let now = Timestamp.now()
@@ -113,7 +115,10 @@ public actor Orchestrator {
                 guard try await store.claimActivity(claimed) else { continue }
                 let started = claimed
                 running[key] = Task { [store, runners, options, logger] in
-                    await Self.execute(started, store: store, runner: runners[started.type], stepDelay: options.stepDelay, logger: logger)
+                    await options.observer?(started)
+                    if let ended = await Self.execute(started, store: store, runner: runners[started.type], stepDelay: options.stepDelay, logger: logger) {
+                        await options.observer?(ended)
+                    }
                     self.finished(key)
                 }
             }
@@ -128,35 +133,42 @@ public actor Orchestrator {
         Task { await self.tick() }
     }
 
-    static func execute(_ activity: Activity, store: any Store, runner: (any ActivityRunner)?, stepDelay: Duration, logger: Logger) async {
+    /// Runs one activity to its end; the activity as it ended, nil when shutdown interrupted it.
+    @discardableResult
+    static func execute(_ activity: Activity, store: any Store, runner: (any ActivityRunner)?, stepDelay: Duration, logger: Logger) async -> Activity? {
         let last = (try? await store.logItems(activityId: activity.id).last?.seq) ?? nil
         let ctx = ActivityContext(store: store, activity: activity, lastLogSeq: last ?? 0, stepDelay: stepDelay)
         logger.info("activity started", metadata: ["activity": "\(activity.id)", "type": "\(activity.type)"])
         var outcome: ActivityResult = .success
+        var ended: Activity?
         do {
             guard let runner else { throw ActivityFailure("No runner handles activities of type \(activity.type).") }
             try await runner.run(ctx)
             var a = ctx.activity
             a.finish(.success, at: Timestamp.now())
             try await store.updateActivity(a)
+            ended = a
         } catch is ActivityCancelled {
             outcome = .failure
             var a = ctx.activity
             try? await ctx.log("Activity cancelled.")
             a.cancel(at: Timestamp.now())
             try? await store.updateActivity(a)
+            ended = a
         } catch where Task.isCancelled {
             // Shutdown: leave it in progress; the next start settles it.
             logger.info("activity interrupted by shutdown", metadata: ["activity": "\(activity.id)"])
-            return
+            return nil
         } catch {
             outcome = .failure
             var a = ctx.activity
             try? await ctx.log("Error: \(error)")
             a.finish(.failure, at: Timestamp.now(), reason: "error")
             try? await store.updateActivity(a)
+            ended = a
         }
         Counter(label: "grove_activities_total", dimensions: [("type", activity.type), ("result", outcome.rawValue)]).increment()
         logger.info("activity finished", metadata: ["activity": "\(activity.id)", "result": "\(outcome.rawValue)"])
+        return ended
     }
 }

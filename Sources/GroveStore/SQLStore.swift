@@ -71,6 +71,11 @@ public struct SQLStore: Store {
         return plain
     }
 
+    public func sealSecret(_ plain: String) throws -> String { try requireSealer().seal(plain) }
+    public func openSecret(_ stored: String) throws -> String {
+        SecretSealer.isSealed(stored) ? try requireSealer().unseal(stored) : stored
+    }
+
     private func requireSealer() throws -> SecretSealer {
         guard let sealer else { throw StoreError.engine("this store was opened without the secret key") }
         return sealer
@@ -511,6 +516,7 @@ public struct SQLStore: Store {
         sql += " ORDER BY created_at DESC, seq DESC"
         var out = try withCancelFlag(try await db.query(sql, binds))
         if let r = filter.result { out = out.filter { $0.result == r } }
+        if let i = filter.integrationId { out = out.filter { $0.parameters["integration"]?.stringValue == i } }
         return Array(out.prefix(max(0, filter.limit)))
     }
     public func pendingActivities(limit: Int) async throws -> [Activity] {
@@ -519,7 +525,9 @@ public struct SQLStore: Store {
     }
     public func pendingQueueHeads(recordTypes: [String], limit: Int) async throws -> [Activity] {
         let pending = SQLValue.text(ActivityState.pending.rawValue)
-        let lane = recordTypes.isEmpty ? "0" : "CASE WHEN type IN (\(recordTypes.map { _ in "?" }.joined(separator: ", "))) THEN 1 ELSE 0 END"
+        // Lanes of one queue that do not wait for each other: record-only activities, integration deliveries, the rest.
+        let records = recordTypes.isEmpty ? "" : "WHEN type IN (\(recordTypes.map { _ in "?" }.joined(separator: ", "))) THEN 1 "
+        let lane = "CASE \(records)WHEN type LIKE 'integration.%' THEN 2 ELSE 0 END"
         let sql = "SELECT data, cancel_requested FROM activities WHERE state = ? AND seq IN "
             + "(SELECT MIN(seq) FROM activities WHERE state = ? GROUP BY project_id, environment_id, \(lane)) ORDER BY seq LIMIT ?"
         return try withCancelFlag(try await db.query(sql, [pending, pending] + recordTypes.map { .text($0) } + [.int(Int64(limit))]))

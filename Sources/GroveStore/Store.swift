@@ -8,6 +8,8 @@ public struct ActivityFilter: Sendable {
     public var result: ActivityResult?
     /// Only activities created at or before this timestamp (clients page backwards with it).
     public var startsAt: String?
+    /// Only activities of this integration (their `integration` parameter).
+    public var integrationId: String?
     public var limit: Int = 100
     public init(environmentId: String? = nil) { self.environmentId = environmentId }
 }
@@ -26,6 +28,9 @@ public protocol Store: Sendable {
     func setMetaIfAbsent(_ key: String, _ value: String) async throws -> String
     /// A secret kept sealed under the store's secret key: generated and stored on first use, returned in plain.
     func secretMeta(_ key: String, generate: @Sendable () -> String) async throws -> String
+    /// Seals a secret with the store's key for keeping in a record (integration tokens), and opens it again.
+    func sealSecret(_ plain: String) throws -> String
+    func openSecret(_ stored: String) throws -> String
 
     func insertUser(_ u: User) async throws
     func updateUser(_ u: User) async throws

@@ -28,6 +28,13 @@ public struct Mailer: Sendable {
                         password: c.password?.removingPercentEncoding, from: c.queryItems?.first { $0.name == "from" }?.value ?? from)
     }
 
+    /// A plausible single address: one `@`, no spaces, angle brackets or line breaks.
+    static func isAddress(_ s: String) -> Bool {
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && s.count <= 254
+            && !s.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "," || $0.isNewline })
+    }
+
     /// Sends one message; failures are logged, never thrown: mail is a notification, not the operation.
     public func send(to recipient: String, subject: String, body: String) async {
         guard let config else {

@@ -60,6 +60,7 @@ enum ActivityHandlers {
             guard let normalized = Timestamp.normalize(st) else { throw APIError.badRequest("must be an ISO-8601 date-time", field: "starts_at") }
             filter.startsAt = normalized
         }
+        filter.integrationId = req.queryValue("integration")
         if let c = req.queryValue("count") {
             guard let n = Int(c), n >= 1, n <= 1000 else { throw APIError.badRequest("must be an integer from 1 to 1000", field: "count") }
             filter.limit = n

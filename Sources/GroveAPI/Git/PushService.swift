@@ -33,6 +33,10 @@ struct PushService {
         guard let project = try await server.store.project(id: session.projectId) else {
             return (false, ["E: Project \(session.projectId) no longer exists."])
         }
+        if let source = try await server.store.list(Integration.self, parent: project.id).first(where: { $0.spec?.role == .source }) {
+            let repo = source.string("repository") ?? source.string("project") ?? ""
+            return (false, ["E: The code of \(project.id) comes from its \(source.type) integration (\(repo)): push to that repository instead."])
+        }
         let access = session.access
         var validated = Set<String>()
         for u in updates {

@@ -273,7 +273,7 @@ enum OpenAPISpec {
         let A = param("activityId")
         let activityQuery = [param("type", in: "query", array(str)), param("state", in: "query", array(enumOf(ActivityState.allCases.map(\.rawValue)))),
                              param("result", in: "query", enumOf(["success", "failure"])), param("starts_at", in: "query", ["type": "string", "format": "date-time"]),
-                             param("count", in: "query", ["type": "integer", "minimum": 1, "maximum": 1000])]
+                             param("count", in: "query", ["type": "integer", "minimum": 1, "maximum": 1000]), param("integration", in: "query")]
         for (scope, params, tag) in [("/projects/{projectId}", [P], "Project Activity"), (envBase, [P, E], "Environment Activity")] {
             let suffix = scope == envBase ? "-environments" : ""
             add(scope + "/activities", "get", op("list-projects\(suffix)-activities", "List activities, newest first", tag: tag, params: params + activityQuery, response: array(ref("Activity"))))
@@ -328,6 +328,25 @@ enum OpenAPISpec {
                                                        body: object([("chain", array(str)), ("is_invalid", bool)], required: []), response: result(ref("Certificate"))))
         add(certBase + "/{certificateId}", "delete", op("delete-projects-certificates", "Delete an SSL certificate", tag: "Cert Management", params: [P, C],
                                                         response: result(nil)))
+
+        // Third-party integrations: bodies differ per type (IntegrationSpec), so inputs are open objects checked by the handler.
+        let integrations = "/projects/{projectId}/integrations", I = param("integrationId")
+        let integrationInput = ["type": "object", "required": ["type"], "additionalProperties": true, "properties": ["type": str]] as JSON
+        add(integrations, "get", op("list-projects-integrations", "Get list of existing integrations for a project", tag: "Third-Party Integrations",
+                                    params: [P], response: array(ref("Integration"))))
+        add(integrations, "post", op("create-projects-integrations", "Integrate project with a third-party service", tag: "Third-Party Integrations",
+                                     params: [P], body: integrationInput, status: "201", response: result(ref("Integration"))))
+        add(integrations + "/{integrationId}", "get", op("get-projects-integrations", "Get information about an existing third-party integration",
+                                                         tag: "Third-Party Integrations", params: [P, I], response: ref("Integration")))
+        add(integrations + "/{integrationId}", "patch", op("update-projects-integrations", "Update an existing third-party integration",
+                                                           tag: "Third-Party Integrations", params: [P, I],
+                                                           body: ["type": "object", "additionalProperties": true, "properties": ["type": str]],
+                                                           response: result(ref("Integration"))))
+        add(integrations + "/{integrationId}", "delete", op("delete-projects-integrations", "Delete an existing third-party integration",
+                                                            tag: "Third-Party Integrations", params: [P, I], response: result(nil)))
+        add("/integrations/{integrationId}/hook", "post", op("receive-integration-hook", "A source provider's delivery (push, pull request), signed with the integration's hook secret (Grove)",
+                                                             tag: "Third-Party Integrations", params: [I], body: anyObject, status: "202",
+                                                             response: object([("status", str), ("code", int), ("message", str)]), secured: false))
 
         // Operations and logs.
         add(envBase + "/source-operations", "get", op("list-projects-environments-source-operations", "List source operations", tag: "Source Operations",
@@ -404,6 +423,9 @@ enum OpenAPISpec {
         s["Certificate"] = object([("id", str), ("created_at", ts), ("updated_at", ts), ("certificate", str), ("chain", array(str)),
                                    ("is_provisioned", bool), ("is_invalid", bool), ("is_root", bool), ("domains", array(str)), ("auth_type", array(str)),
                                    ("issuer", array(object([("oid", str), ("alias", str), ("value", str)]))), ("expires_at", ts), ("_links", ref("Links"))])
+        s["Integration"] = ["type": "object", "additionalProperties": true, "required": ["id", "type", "role", "created_at", "updated_at"],
+                            "properties": .object(JSONObject([("id", str), ("type", str), ("role", str), ("created_at", ts), ("updated_at", ts),
+                                                              ("_links", ref("Links"))]))]
         s["GitBlob"] = object([("sha", str), ("size", int), ("encoding", enumOf(["base64", "utf-8"])), ("content", str)])
         s["Region"] = object([("id", str), ("label", str), ("zone", str), ("selection_label", str), ("project_label", str), ("timezone", str),
                               ("available", bool), ("private", bool), ("endpoint", str), ("provider", anyObject), ("datacenter", anyObject),

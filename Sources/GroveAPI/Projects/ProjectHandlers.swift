@@ -355,7 +355,8 @@ enum ProjectHandlers {
         ("instance_limit", 1),
         ("build_resources", .object(JSONObject([("enabled", true), ("max_cpu", .double(maxBuildCPU)), ("max_memory", .int(Int64(maxBuildMemoryMB)))]))),
         ("data_retention", .object(JSONObject([("enabled", true)]))),
-        ("integrations", .object(JSONObject([("enabled", false), ("config", .object(JSONObject())), ("allowed_integrations", .array([]))]))),
+        ("integrations", .object(JSONObject([("enabled", true), ("config", .object(JSONObject())),
+                                             ("allowed_integrations", JSON(IntegrationSpec.all.map(\.type)))]))),
     ]))
 
     static func updateProject(_ req: APIRequest, _ s: ServerContext, id: String) async throws -> APIResponse {

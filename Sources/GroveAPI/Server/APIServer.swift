@@ -55,6 +55,8 @@ public struct APIServer {
         public var sshListen: (host: String, port: Int)? = ("127.0.0.1", 2222)
         /// `host:port` clients reach the SSH server at, for links (default: the listen address, with the port it got).
         public var sshPublicEndpoint: String?
+        /// Let integrations send to loopback, private and link-local addresses (`--allow-private-targets`).
+        public var allowPrivateTargets = false
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -101,11 +103,15 @@ public struct APIServer {
         let apiEndpoint = options.sshListen.flatMap { $0.port > 0 ? "\($0.host):\($0.port)" : nil }
         let ssh = try await SSHSettings.load(store: store, endpoint: options.sshPublicEndpoint ?? (options.role == .api ? apiEndpoint : nil))
         let repositories = Repositories(dataDir: options.dataDir)
+        let publicURL = PublicURL(options.publicURL, vendor: options.vendor)
+        let outbound = OutboundPolicy(allowPrivateTargets: options.allowPrivateTargets)
+        let mailer = try Mailer(url: options.smtpURL, logger: logger)
 
         // The worker half: the runtime, the activity queue, crons and automated backups.
         let worker: Worker?
         if options.role != .api {
-            do { worker = try await Worker.start(options, store: store, repositories: repositories, ssh: ssh, logger: logger) } catch {
+            let integrations = IntegrationRuntime(repositories: repositories, outbound: outbound, publicURL: publicURL, mailer: mailer, logger: logger)
+            do { worker = try await Worker.start(options, store: store, repositories: repositories, ssh: ssh, integrations: integrations, logger: logger) } catch {
                 await store.close()
                 throw error
             }
@@ -128,9 +134,9 @@ public struct APIServer {
             let context = ServerContext(store: store, orchestrator: worker?.orchestrator, signer: JWTSigner(secret: secret), logger: logger,
                                         dataDir: options.dataDir, publicURL: options.publicURL, responseCache: options.responseCache,
                                         repositories: repositories, deployer: worker?.deployer,
-                                        mailer: try Mailer(url: options.smtpURL, logger: logger), invitationLifetime: options.invitationLifetime,
+                                        mailer: mailer, invitationLifetime: options.invitationLifetime,
                                         vendor: options.vendor, role: options.role.rawValue, baseDomain: options.baseDomain, logDirectory: logs,
-                                        ssh: ssh, sshHostKey: worker?.hostKey?.fingerprint)
+                                        ssh: ssh, sshHostKey: worker?.hostKey?.fingerprint, outbound: outbound, sharedPublicURL: publicURL)
             try context.hooks.install()
             ssh.setContext(context)
             let routes = makeRoutes(context)
@@ -195,6 +201,7 @@ public struct APIServer {
         InvitationHandlers.register(&r, s)
         ProfileHandlers.register(&r, s)
         SSHCertificateHandlers.register(&r, s)
+        IntegrationHandlers.register(&r, s)
         // The document lists the served operations, itself included.
         let document = OpenAPIDocument.bytes(r.operations + (OperationCatalog.operations["get-openapi-document"].map { [$0] } ?? []))
         r.add("get-openapi-document") { _ in .raw(.ok, contentType: "application/json", document) }

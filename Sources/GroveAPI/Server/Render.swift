@@ -129,6 +129,7 @@ struct Renderer {
         l.add("capabilities", path + "/capabilities")
         l.add("settings", path + "/settings")
         l.add("variables", path + "/variables")
+        l.add("integrations", path + "/integrations")
         l.add("environment-types", path + "/environment-types")
         l.add("#ui", path)
         if access.permits(.administer) {
@@ -327,6 +328,7 @@ struct Renderer {
             ("timings", .object(JSONObject())), ("commands", .array([])), ("failure_reason", JSON(a.failureReason)),
             ("expires_at", .null),
         ])
+        if let integration = a.parameters["integration"]?.stringValue { o["integration"] = .string(integration) }
         // Deprecated in the document but required: the text when the caller has it, else empty (the `log` link streams it).
         o["log"] = .string(log ?? "")
         o["_links"] = l.json

@@ -44,6 +44,8 @@ public final class ServerContext: Sendable {
     public let invitationLifetime: TimeInterval
     /// The SSH certificate authority and where the SSH server is (nil in contexts built without a store's authority).
     let ssh: SSHSettings?
+    /// Where integrations may send requests.
+    public let outbound: OutboundPolicy
     /// The SSH server's host key fingerprint, when this process runs it.
     let sshHostKey: String?
 
@@ -51,7 +53,9 @@ public final class ServerContext: Sendable {
                 region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil,
                 mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400, vendor: String = "grove", role: String = "all",
                 baseDomain: String = "localhost", logDirectory: (@Sendable (_ projectId: String, _ environmentId: String) -> String)? = nil,
-                ssh: SSHSettings? = nil, sshHostKey: String? = nil) {
+                ssh: SSHSettings? = nil, sshHostKey: String? = nil, outbound: OutboundPolicy = OutboundPolicy(allowPrivateTargets: false),
+                sharedPublicURL: PublicURL? = nil) {
+        self.outbound = outbound
         self.ssh = ssh
         self.sshHostKey = sshHostKey
         self.deployer = deployer
@@ -68,7 +72,7 @@ public final class ServerContext: Sendable {
         self.signer = signer
         self.logger = logger
         self.dataDir = dataDir
-        self.publicURLBox = PublicURL(publicURL, vendor: vendor)
+        self.publicURLBox = sharedPublicURL ?? PublicURL(publicURL, vendor: vendor)
         self.region = region
     }
 
@@ -129,7 +133,7 @@ public final class ServerContext: Sendable {
 }
 
 /// The public URL, known at start or only once the listener has its port, with the renderer built on it.
-final class PublicURL: Sendable {
+public final class PublicURL: Sendable {
     private let state: Mutex<(value: String?, renderer: Renderer)>
     private let vendor: String
     init(_ v: String?, vendor: String) {

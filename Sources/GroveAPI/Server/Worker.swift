@@ -15,7 +15,8 @@ struct Worker: Sendable {
     let backups: BackupScheduler
     let ssh: SSHServer?
 
-    static func start(_ options: APIServer.Options, store: any Store, repositories: Repositories, ssh settings: SSHSettings, logger: Logger) async throws -> Worker {
+    static func start(_ options: APIServer.Options, store: any Store, repositories: Repositories, ssh settings: SSHSettings,
+                      integrations: IntegrationRuntime, logger: Logger) async throws -> Worker {
         let drivers = try await APIServer.openRuntime(options, repositories: repositories, logger: logger)
         var deployOptions = Deployer.Options(dataDir: options.dataDir)
         deployOptions.baseDomain = options.baseDomain
@@ -27,8 +28,9 @@ struct Worker: Sendable {
         await deployer.startObserving()
         var orchestratorOptions = Orchestrator.Options()
         orchestratorOptions.stepDelay = options.stepDelay
-        let orchestrator = Orchestrator(store: store, runners: DefaultRunners.all(repositories: repositories, deployer: deployer),
-                                        options: orchestratorOptions, logger: logger)
+        orchestratorOptions.observer = { @Sendable a in await integrations.observe(a, store: store) }
+        let runners = DefaultRunners.all(repositories: repositories, deployer: deployer).merging(integrations.runners()) { a, _ in a }
+        let orchestrator = Orchestrator(store: store, runners: runners, options: orchestratorOptions, logger: logger)
         let crons = CronScheduler(store: store, deployer: deployer, logger: logger)
         await crons.start()
         let backups = BackupScheduler(store: store, logger: logger, period: options.backupCheckPeriod)

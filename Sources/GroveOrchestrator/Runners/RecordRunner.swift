@@ -49,7 +49,7 @@ public enum DefaultRunners {
         for t in ["project.variable.create", "project.variable.update", "project.variable.delete",
                   "environment.variable.create", "environment.variable.update", "environment.variable.delete",
                   "environment.update.http_access", "environment.update.smtp", "environment.update.restrict_robots",
-                  "project.modify.title"] {
+                  "project.modify.title", "integration.create", "integration.update", "integration.delete"] {
             r[t] = RecordRunner()
         }
         return r

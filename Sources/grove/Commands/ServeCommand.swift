@@ -41,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("smtp-url"), help: "SMTP server for invitations and reminders: smtp://[user:password@]host[:port][?from=address] (default: mail is written to the log).")
     var smtpURL: String?
 
+    @Flag(name: .customLong("allow-private-targets"), help: "Let integrations (webhooks, notifications, log forwarding, source providers) reach loopback, private and link-local addresses. Off by default: a project could otherwise reach this machine's own services.")
+    var allowPrivateTargets = false
+
     @Option(name: .customLong("invitation-ttl"), help: "Seconds an invitation link stays valid (default 7 days).")
     var invitationTTL = 7 * 86400
 
@@ -130,6 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard backupCheckInterval > 0 else { throw ValidationError("--backup-check-interval takes a positive number of seconds") }
         opts.backupCheckPeriod = .seconds(backupCheckInterval)
         opts.smtpURL = smtpURL
+        opts.allowPrivateTargets = allowPrivateTargets
         opts.secretKeyFile = secretKeyFile
         guard let mode = EnvironmentNetworks.Mode(rawValue: network) else { throw ValidationError("--network takes isolated or host") }
         opts.network = mode

@@ -1,0 +1,329 @@
+import Crypto
+import Foundation
+import GroveModel
+import Testing
+
+/// A local stand-in for a provider or receiver (Tests/Fixtures/provider-fake.py): static files over HTTP (bare
+/// repositories over git's dumb protocol) and every POST recorded.
+struct FakeProvider {
+    let dir: String
+    let port: String
+    let child: Spawned
+
+    static func start(failFirst: Int = 0) async throws -> FakeProvider {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("provider-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/root", withIntermediateDirectories: true)
+        let child = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/provider-fake.py").path,
+                                                         dir + "/root", dir + "/log", dir + "/port", String(failFirst)])
+        var port = ""
+        try await waitFor(timeout: 30) {
+            port = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
+            return !port.isEmpty
+        }
+        return FakeProvider(dir: dir, port: port, child: child)
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// The POSTs received so far.
+    func requests() -> [JSON] {
+        let text = (try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+    }
+
+    func waitForRequest(timeout: Double = 60, _ match: (JSON) -> Bool) async throws -> JSON {
+        var found: JSON?
+        try await waitFor(timeout: timeout) {
+            found = requests().first(where: match)
+            return found != nil
+        }
+        return found ?? .null
+    }
+
+    func stop() {
+        child.signal(SIGKILL)
+        _ = child.wait()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+func hmacHex(_ key: String, _ body: [UInt8]) -> String {
+    HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map { String(format: "%02x", $0) }.joined()
+}
+
+@Suite("Integrations: the API, webhooks, source repositories")
+struct IntegrationsTests {
+    @Test("every type is created, read, updated and deleted; secrets never come back; admins only; bad input refused")
+    func api() async throws {
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"])
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
+        let base = "/projects/\(pid)/integrations"
+        #expect(try await http.get(base).json == .array([]))
+
+        let target = "http://127.0.0.1:9/receiver"
+        let bodies: [JSON] = [
+            ["type": "webhook", "url": .string(target), "shared_key": "hunter2-webhook", "events": ["environment.push"], "states": ["complete", "in_progress"]],
+            ["type": "script", "script": "console.log(activity.type);", "events": ["*"]],
+            ["type": "health.email", "recipients": ["ops@example.com", "#admins"], "from_address": "grove@example.com"],
+            ["type": "health.webhook", "url": .string(target), "shared_key": "hunter2-health"],
+            ["type": "health.slack", "token": "xoxb-hunter2", "channel": "#ops"],
+            ["type": "health.pagerduty", "routing_key": "R0UT1NG"],
+            ["type": "syslog", "host": "127.0.0.1", "port": 5514, "protocol": "udp", "auth_token": "hunter2-syslog"],
+            ["type": "httplog", "url": .string(target), "headers": ["Authorization": "Bearer hunter2-http"]],
+            ["type": "splunk", "url": .string(target), "index": "main", "token": "hunter2-splunk"],
+            ["type": "sumologic", "url": .string(target), "category": "grove"],
+            ["type": "newrelic", "url": .string(target), "license_key": "hunter2-newrelic"],
+            ["type": "otlplog", "url": .string(target), "headers": ["X-Key": "hunter2-otlp"]],
+        ]
+        var ids: [String] = []
+        for body in bodies {
+            let r = try await http.post(base, body)
+            #expect(r.status == 201, "\(body["type"] ?? .null): \(r.text)")
+            let entity = r.json["_embedded"]?["entity"] ?? .null
+            #expect(entity["type"] == body["type"] && entity["role"]?.stringValue != nil && entity["created_at"]?.stringValue != nil)
+            #expect(!r.text.contains("hunter2"), "a secret came back: \(r.text)")
+            #expect(r.json["_embedded"]?["activities"]?.arrayValue?.first?["type"]?.stringValue == "integration.create")
+            ids.append(try #require(entity["id"]?.stringValue))
+        }
+        let list = try await http.get(base)
+        #expect(list.json.arrayValue?.count == bodies.count)
+        #expect(!list.text.contains("hunter2"))
+        let webhook = try await http.get("\(base)/\(ids[0])").json
+        #expect(webhook["shared_key"] == .null && webhook["url"]?.stringValue == target)
+        #expect(webhook["events"] == ["environment.push"] && webhook["excluded_environments"] == [] && webhook["result"]?.stringValue == "*")
+        #expect(try await http.get("\(base)/\(ids[7])").json["headers"] == ["Authorization": "******"])
+        #expect(try await http.get("\(base)/\(ids[6])").json["facility"]?.intValue == 1)
+
+        // Updates: one field changes, the secret stays unless given; the type cannot change.
+        var r = try await http.patch("\(base)/\(ids[0])", ["events": ["*"], "result": "failure"])
+        #expect(r.status == 200 && r.json["_embedded"]?["entity"]?["events"] == ["*"], "\(r.text)")
+        r = try await http.patch("\(base)/\(ids[0])", ["type": "script"])
+        #expect(r.status == 400 && r.text.contains("type"))
+        r = try await http.patch("\(base)/\(ids[0])", ["result": "maybe"])
+        #expect(r.status == 400 && r.json["detail"]?["result"] != nil, "\(r.text)")
+
+        // Source integrations: one per project, a hook link, fields of their own.
+        let github: JSON = ["type": "github", "token": "ghp_hunter2", "repository": "acme/app", "base_url": "http://127.0.0.1:9/api/v3"]
+        r = try await http.post(base, github)
+        #expect(r.status == 201, "\(r.text)")
+        let gh = r.json["_embedded"]?["entity"] ?? .null
+        #expect(gh["_links"]?["#hook"]?["href"]?.stringValue?.hasSuffix("/integrations/\(gh["id"]?.stringValue ?? "")/hook") == true)
+        #expect(gh["fetch_branches"] == true && gh["build_pull_requests"] == true && gh["token_type"]?.stringValue == "classic_personal_token")
+        #expect(!r.text.contains("hunter2"))
+        #expect((r.json["_embedded"]?["activities"]?.arrayValue ?? []).contains { $0["type"]?.stringValue == "integration.github.fetch" })
+        #expect(try await http.post(base, ["type": "gitlab", "token": "t", "project": "acme/app"]).status == 409)
+        #expect(try await http.delete("\(base)/\(gh["id"]?.stringValue ?? "")").status == 200)
+        for body: JSON in [["type": "gitlab", "token": "glpat", "project": "group/sub/app", "base_url": "http://127.0.0.1:9"],
+                           ["type": "bitbucket", "repository": "team/app", "app_credentials": ["key": "k", "secret": "hunter2-bb"]],
+                           ["type": "bitbucket_server", "url": "http://127.0.0.1:9", "username": "u", "token": "hunter2-bbs", "project": "P", "repository": "app"]] {
+            r = try await http.post(base, body)
+            #expect(r.status == 201, "\(r.text)")
+            #expect(!r.text.contains("hunter2"))
+            let e = r.json["_embedded"]?["entity"] ?? .null
+            if body["type"] == "bitbucket" { #expect(e["app_credentials"] == ["key": "k"]) }
+            #expect(try await http.delete("\(base)/\(e["id"]?.stringValue ?? "")").status == 200)
+        }
+
+        // Refusals name the field and change nothing.
+        let before = try await http.get(base).json.arrayValue?.count
+        for (body, needle) in [(["type": "blackfire", "server_id": "x", "server_token": "y"], "not available"),
+                               (["type": "carrier-pigeon"], "not an integration type"),
+                               (["url": .string(target)], "type"),
+                               (["type": "webhook"], "url"),
+                               (["type": "webhook", "url": "ftp://example.com/x"], "http"),
+                               (["type": "webhook", "url": .string(target), "colour": "red"], "colour"),
+                               (["type": "webhook", "url": .string(target), "events": "environment.push"], "events"),
+                               (["type": "github", "token": "t", "repository": "../../etc"], "repository"),
+                               (["type": "health.email", "recipients": ["not an address"]], "recipients"),
+                               (["type": "syslog", "host": "127.0.0.1", "protocol": "carrier"], "protocol"),
+                               (["type": "httplog", "url": .string(target), "headers": ["Bad Header": "x"]], "headers")] as [(JSON, String)] {
+            let refused = try await http.post(base, body)
+            #expect(refused.status == 400 && refused.text.contains(needle), "\(body): \(refused.text)")
+        }
+        #expect(try await http.get(base).json.arrayValue?.count == before)
+
+        // Viewers and strangers do not see or change integrations.
+        let token = try s.createUser(email: "viewer@example.com")
+        let viewer = try await s.login(token: token)
+        let (st, out) = try s.admin(["admin:grant", "-p", pid, "--email", "viewer@example.com", "--permission", "viewer", "--permission", "production:viewer"])
+        #expect(st == 0, "\(out)")
+        #expect(try await viewer.get(base).status == 403)
+        #expect(try await viewer.post(base, ["type": "webhook", "url": .string(target)]).status == 403)
+        #expect(try await viewer.delete("\(base)/\(ids[0])").status == 403)
+
+        // Every change is an integration.* activity naming the integration.
+        let acts = try await http.get("/projects/\(pid)/activities?integration=\(ids[0])").json.arrayValue ?? []
+        let types = Set(acts.compactMap { $0["type"]?.stringValue })
+        #expect(types.isSuperset(of: ["integration.create", "integration.update"]), "\(types)")
+        #expect(acts.allSatisfy { $0["integration"]?.stringValue == ids[0] })
+        for id in ids { #expect(try await http.delete("\(base)/\(id)").status == 200) }
+        #expect(try await http.get("\(base)/\(ids[0])").status == 404)
+    }
+
+    @Test("targets on this machine or private networks are refused without --allow-private-targets")
+    func privateTargets() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
+        for url in ["http://127.0.0.1:8000/projects", "http://localhost/", "http://10.1.2.3/x", "http://169.254.169.254/latest/meta-data",
+                    "http://[::1]:8000/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/", "http://192.168.1.1/", "http://user:pw@93.184.215.14/"] {
+            let r = try await http.post("/projects/\(pid)/integrations", ["type": "webhook", "url": .string(url)])
+            #expect(r.status == 400 && r.json["detail"]?["url"] != nil, "\(url): \(r.text)")
+        }
+        let r = try await http.post("/projects/\(pid)/integrations", ["type": "syslog", "host": "127.0.0.1", "port": 514])
+        #expect(r.status == 400 && r.text.contains("allow-private-targets"), "\(r.text)")
+        #expect(try await http.get("/projects/\(pid)/integrations").json == .array([]))
+    }
+
+    @Test("a webhook receives matching activities, signed, retried after a failure; others are filtered out")
+    func webhookDelivery() async throws {
+        let receiver = try await FakeProvider.start(failFirst: 1)
+        defer { receiver.stop() }
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"])
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
+        let created = try await http.post("/projects/\(pid)/integrations", ["type": "webhook", "url": .string(receiver.base + "/flaky/hook"),
+                                                                             "shared_key": "s3cret-key", "events": ["project.variable.*"]])
+        #expect(created.status == 201, "\(created.text)")
+        let iid = try #require(created.json["_embedded"]?["entity"]?["id"]?.stringValue)
+
+        // Not an event it listens to; then one it does.
+        #expect(try await http.patch("/projects/\(pid)", ["title": "Renamed"]).status == 200)
+        let v = try await http.post("/projects/\(pid)/variables", ["name": "env:GREETING", "value": "hello"])
+        #expect(v.status == 201, "\(v.text)")
+        let delivered = try await receiver.waitForRequest { $0["status"]?.intValue == 201 }
+        let failed = receiver.requests().filter { $0["status"]?.intValue == 500 }
+        #expect(failed.count == 1, "the first attempt failed and was retried")
+        let body = try #require(delivered["body"]?.stringValue)
+        let activity = try JSON.parse(body)
+        #expect(activity["type"]?.stringValue == "project.variable.create" && activity["state"]?.stringValue == "complete", "\(body)")
+        #expect(activity["project"]?.stringValue == pid)
+        #expect(receiver.requests().allSatisfy { ($0["body"]?.stringValue ?? "").contains("project.variable.create") }, "the title change was filtered out")
+
+        // The detached JWS verifies with the shared key.
+        let jws = try #require(delivered["headers"]?["x-jws-signature"]?.stringValue)
+        let parts = jws.components(separatedBy: ".")
+        #expect(parts.count == 3 && parts[1].isEmpty)
+        let input = Array((parts[0] + ".").utf8) + Array(body.utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: input, using: SymmetricKey(data: Data("s3cret-key".utf8)))
+        let expected = Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        #expect(parts[2] == expected)
+        let header = try JSON.parse(Array(Data(base64Encoded: parts[0] + String(repeating: "=", count: (4 - parts[0].count % 4) % 4)) ?? Data()))
+        #expect(header["alg"]?.stringValue == "HS256" && header["b64"] == false)
+
+        // The delivery is an activity of the integration whose log shows both attempts.
+        var deliveries: [JSON] = []
+        try await waitFor {
+            deliveries = try await http.get("/projects/\(pid)/activities?type=integration.webhook").json.arrayValue ?? []
+            return deliveries.first?["state"]?.stringValue == "complete"
+        }
+        #expect(deliveries.count == 1 && deliveries.first?["result"]?.stringValue == "success" && deliveries.first?["integration"]?.stringValue == iid)
+        let log = try await http.get("/projects/\(pid)/activities/\(deliveries.first?["id"]?.stringValue ?? "")/log").text
+        #expect(log.contains("HTTP 500") && log.contains("HTTP 201"), "\(log)")
+    }
+
+    @Test("a GitHub repository: branches fetched and deployed, statuses posted, pull requests become environments, forged deliveries refused")
+    func githubSource() async throws {
+        let provider = try await FakeProvider.start()
+        defer { provider.stop() }
+        // The provider's repository: main with an app, and pull request 1 on top of it.
+        let bare = provider.dir + "/root/acme/app.git"
+        try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
+        #expect(try Spawn.run("/usr/bin/git", ["init", "-q", "--bare", bare]).0 == 0)
+        let upstream = GitWorkTree(remote: bare)
+        try upstream.initialize()
+        defer { upstream.remove() }
+        let app = "name: app\ntype: python:3.12\nweb:\n  commands:\n    start: python3 -m http.server $PORT\n"
+        let first = try upstream.commit([".platform.app.yaml": app, ".platform/routes.yaml": GitPushTests.routes, "index.html": "v1\n"], message: "first")
+        #expect(try upstream.push(["HEAD:refs/heads/main"]).0 == 0)
+        try upstream.git(["checkout", "-q", "-b", "feature"])
+        let pr = try upstream.commit(["index.html": "pull request\n"], message: "pr")
+        #expect(try upstream.push(["HEAD:refs/pull/1/head"]).0 == 0)
+        #expect(try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0)
+
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"])
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let project = try await s.createProject(http)
+        let pid = try #require(project["id"]?.stringValue)
+        let created = try await http.post("/projects/\(pid)/integrations", ["type": "github", "token": "ghp_test", "repository": "acme/app",
+                                                                             "base_url": .string(provider.base + "/api/v3")])
+        #expect(created.status == 201, "\(created.text)")
+        let entity = created.json["_embedded"]?["entity"] ?? .null
+        let iid = try #require(entity["id"]?.stringValue)
+        let hook = try #require(entity["_links"]?["#hook"]?["href"]?.stringValue)
+
+        // The hook is registered with its secret, the token authenticates, main is fetched and deployed.
+        let registration = try await provider.waitForRequest { $0["path"]?.stringValue == "/api/v3/repos/acme/app/hooks" }
+        #expect(registration["headers"]?["authorization"]?.stringValue == "Bearer ghp_test")
+        let config = try JSON.parse(registration["body"]?.stringValue ?? "")["config"] ?? .null
+        #expect(config["url"]?.stringValue == hook && config["content_type"]?.stringValue == "json", "\(config) \(hook)")
+        let secret = try #require(config["secret"]?.stringValue)
+        try await waitFor(timeout: 120) { try await http.get("/projects/\(pid)/environments/main").json["head_commit"]?.stringValue == first }
+        let success = try await provider.waitForRequest(timeout: 120) {
+            $0["path"]?.stringValue == "/api/v3/repos/acme/app/statuses/\(first)" && ($0["body"]?.stringValue ?? "").contains("\"success\"")
+        }
+        #expect(provider.requests().contains { $0["path"] == success["path"] && ($0["body"]?.stringValue ?? "").contains("\"pending\"") })
+        #expect((try JSON.parse(success["body"]?.stringValue ?? ""))["target_url"]?.stringValue?.contains("/environments/main") == true)
+        let pushes = try await http.get("/projects/\(pid)/environments/main/activities?type=environment.push").json.arrayValue ?? []
+        let pushLog = try await http.get("/projects/\(pid)/activities/\(pushes.first?["id"]?.stringValue ?? "")/log").text
+        #expect(pushes.first?["text"]?.stringValue == "GitHub pushed to Main" && pushLog.contains("Building application 'app'"), "\(pushes) \(pushLog)")
+        #expect(try await http.get("/projects/\(pid)/environments/main").json["status"]?.stringValue == "active")
+
+        // Direct pushes are refused: the provider's repository is the source of truth.
+        let grove = try #require(project["repository"]?["http_url"]?.stringValue).replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@")
+        let (pst, pout) = try upstream.git(["push", grove, "HEAD:refs/heads/elsewhere"])
+        #expect(pst != 0 && pout.contains("comes from its github integration"), "\(pout)")
+
+        // Deliveries: forged, unsigned and replayed ones are refused; a genuine pull request opens an environment.
+        func deliver(_ event: String, _ payload: JSON, id: String = UUID().uuidString, key: String? = nil) async throws -> HTTPResult {
+            let body = Array(payload.serialized().utf8)
+            var headers = ["X-GitHub-Event": event, "X-GitHub-Delivery": id, "Content-Type": "application/json"]
+            headers["X-Hub-Signature-256"] = "sha256=" + hmacHex(key ?? secret, body)
+            return try await http.request("POST", hook, raw: Data(body), headers: headers)
+        }
+        let opened: JSON = ["action": "opened", "number": 1,
+                            "pull_request": ["number": 1, "draft": false, "head": ["sha": .string(pr), "ref": "feature"], "base": ["ref": "main"]]]
+        #expect(try await deliver("pull_request", opened, key: "not-the-secret").status == 401)
+        let unsigned = try await HTTP(base: s.baseURL).request("POST", hook, raw: Data(opened.serialized().utf8),
+                                                            headers: ["X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "x1"])
+        #expect(unsigned.status == 401)
+        let deliveryId = UUID().uuidString
+        let accepted = try await deliver("pull_request", opened, id: deliveryId)
+        #expect(accepted.status == 202, "\(accepted.text)")
+        #expect(try await deliver("pull_request", opened, id: deliveryId).status == 401, "a replay is refused")
+        try await waitFor(timeout: 120) {
+            let e = try await http.get("/projects/\(pid)/environments/pr-1").json
+            return e["status"]?.stringValue == "active" && e["head_commit"]?.stringValue == pr
+        }
+        let prEnv = try await http.get("/projects/\(pid)/environments/pr-1").json
+        #expect(prEnv["parent"]?.stringValue == "main" && prEnv["type"]?.stringValue == "development")
+        // It serves the pull request's code through the router, main its own.
+        var served = (0, "")
+        try await waitFor(timeout: 60) { served = try s.fetch(pid, environment: "pr-1", path: "/index.html"); return served.0 == 200 }
+        #expect(served.1.contains("pull request"), "\(served)")
+        #expect(try s.fetch(pid, path: "/index.html").1.contains("v1"))
+
+        // A push to main upstream moves main; closing the pull request deactivates its environment.
+        try upstream.git(["checkout", "-q", "main"])
+        let second = try upstream.commit(["index.html": "v2\n"], message: "second")
+        #expect(try upstream.push(["HEAD:refs/heads/main"]).0 == 0)
+        #expect(try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0)
+        #expect(try await deliver("push", ["ref": "refs/heads/main", "after": .string(second), "deleted": false]).status == 202)
+        try await waitFor(timeout: 120) { try await http.get("/projects/\(pid)/environments/main").json["head_commit"]?.stringValue == second }
+        var closed = opened
+        if case .object(var o) = closed { o["action"] = "closed"; closed = .object(o) }
+        #expect(try await deliver("pull_request", closed).status == 202)
+        try await waitFor(timeout: 120) { try await http.get("/projects/\(pid)/environments/pr-1").json["status"]?.stringValue == "inactive" }
+        #expect(try await deliver("ping", ["zen": "hello"]).status == 200)
+
+        // The fetches are activities of the integration.
+        let acts = try await http.get("/projects/\(pid)/activities?integration=\(iid)&type=integration.github.fetch").json.arrayValue ?? []
+        #expect(acts.count >= 4 && acts.allSatisfy { $0["result"]?.stringValue == "success" }, "\(acts.map { ($0["state"], $0["result"]) })")
+    }
+}

@@ -128,7 +128,8 @@ let package = Package(
         .testTarget(name: "GroveTLSTests", dependencies: ["GroveTLS"], swiftSettings: strict),
         .testTarget(name: "GroveVolumesTests", dependencies: ["GroveVolumes", "GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .testTarget(name: "GroveAPITests", dependencies: ["GroveAPI", "GroveStore", "GroveOrchestrator", "GroveModel", "GroveSSH", "GroveCredentials", .product(name: "Logging", package: "swift-log")],
+        .testTarget(name: "GroveAPITests", dependencies: ["GroveAPI", "GroveStore", "GroveOrchestrator", "GroveModel", "GroveSSH", "GroveCredentials",
+                                                     .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
                     swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -25,6 +25,7 @@ struct Grove: AsyncParsableCommand {
             ActivityList.self, ActivityGet.self, ActivityLog.self, ActivityCancel.self,
             UserList.self, UserAdd.self, UserGet.self, UserUpdate.self, UserDelete.self, TeamCreate.self, TeamList.self, TeamUserAdd.self,
             TeamProjectAdd.self, OrganizationUserAdd.self, OrganizationUserList.self, SSHKeyAdd.self, SSHKeyList.self, SSHKeyDelete.self, AuthMFA.self,
+            IntegrationList.self, IntegrationAdd.self, IntegrationGet.self, IntegrationUpdate.self, IntegrationDelete.self, IntegrationActivityList.self,
         ]
     )
 }

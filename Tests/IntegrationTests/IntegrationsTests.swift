@@ -225,6 +225,30 @@ struct IntegrationsTests {
         #expect(deliveries.count == 1 && deliveries.first?["result"]?.stringValue == "success" && deliveries.first?["integration"]?.stringValue == iid)
         let log = try await http.get("/projects/\(pid)/activities/\(deliveries.first?["id"]?.stringValue ?? "")/log").text
         #expect(log.contains("HTTP 500") && log.contains("HTTP 201"), "\(log)")
+
+        // The same through the CLI: list, add, get, update, the integration's activities, delete.
+        let env = ["GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken, "GROVE_PROJECT": pid, "HOME": FileManager.default.temporaryDirectory.path]
+        var (st, out) = try CLI.run(["integration:list"], env: env)
+        #expect(st == 0 && out.contains(iid) && out.contains("webhook"), "\(out)")
+        (st, out) = try CLI.run(["integration:add", "--type", "health.email", "--recipients", "ops@example.com,#admins", "--from-address", "grove@example.com"], env: env)
+        #expect(st == 0 && out.contains("Added the health.email integration"), "\(out)")
+        (st, out) = try CLI.run(["integration:add", "--type", "httplog", "--url", receiver.base + "/logs", "--header", "Authorization: Bearer hunter2"], env: env)
+        #expect(st == 0, "\(out)")
+        (st, out) = try CLI.run(["integration:add", "--type", "webhook", "--url", "http://127.0.0.1:1/x", "--states", "bogus,complete", "--result", "maybe"], env: env)
+        #expect(st != 0 && out.contains("result"), "\(out)")
+        (st, out) = try CLI.run(["integration:update", iid, "--events", "environment.*", "--shared-key", "rotated"], env: env)
+        #expect(st == 0 && out.contains("events") && out.contains("shared_key"), "\(out)")
+        (st, out) = try CLI.run(["integration:get", iid, "--property", "events"], env: env)
+        #expect(st == 0 && out.contains("environment.*"), "\(out)")
+        (st, out) = try CLI.run(["integration:get", iid, "--format", "json"], env: env)
+        #expect(st == 0 && !out.contains("rotated") && !out.contains("s3cret"), "\(out)")
+        (st, out) = try CLI.run(["integration:list", "--format", "csv"], env: env)
+        #expect(st == 0 && !out.contains("hunter2") && out.contains("health.email") && out.contains("httplog"), "\(out)")
+        (st, out) = try CLI.run(["integration:activity:list", iid, "--limit", "20"], env: env)
+        #expect(st == 0 && out.contains("integration.webhook") && out.contains("integration.update") && out.contains("integration.create"), "\(out)")
+        (st, out) = try CLI.run(["integration:delete", iid], env: env)
+        #expect(st == 0, "\(out)")
+        #expect(try await http.get("/projects/\(pid)/integrations/\(iid)").status == 404)
     }
 
     @Test("a GitHub repository: branches fetched and deployed, statuses posted, pull requests become environments, forged deliveries refused")

@@ -1,0 +1,81 @@
+import Crypto
+import Foundation
+@testable import GroveAPI
+import GroveModel
+import Testing
+
+@Suite("Integration deliveries: outbound targets, provider signatures and payloads")
+struct IntegrationDeliveryTests {
+    @Test(arguments: [[127, 0, 0, 1], [10, 0, 0, 5], [172, 16, 0, 1], [172, 31, 255, 255], [192, 168, 0, 1], [169, 254, 169, 254],
+                      [100, 64, 0, 1], [0, 0, 0, 0], [224, 0, 0, 1], [255, 255, 255, 255]] as [[UInt8]])
+    func privateIPv4(_ a: [UInt8]) { #expect(OutboundPolicy.isPrivate(a)) }
+
+    @Test(arguments: [[93, 184, 215, 14], [8, 8, 8, 8], [172, 32, 0, 1], [1, 1, 1, 1]] as [[UInt8]])
+    func publicIPv4(_ a: [UInt8]) { #expect(!OutboundPolicy.isPrivate(a)) }
+
+    @Test func ipv6() {
+        func v6(_ prefix: [UInt8], _ tail: [UInt8] = []) -> [UInt8] { prefix + [UInt8](repeating: 0, count: 16 - prefix.count - tail.count) + tail }
+        #expect(OutboundPolicy.isPrivate(v6([], [1])), "::1")
+        #expect(OutboundPolicy.isPrivate(v6([0xFE, 0x80], [1])), "fe80::1")
+        #expect(OutboundPolicy.isPrivate(v6([0xFD, 0x00], [1])), "fd00::1")
+        #expect(OutboundPolicy.isPrivate(v6([], [0xFF, 0xFF, 127, 0, 0, 1])), "::ffff:127.0.0.1")
+        #expect(!OutboundPolicy.isPrivate(v6([0x26, 0x06, 0x28, 0x00], [1])), "2606:2800::1")
+    }
+
+    @Test func urlsAreCheckedBeforeAnyRequest() throws {
+        let strict = OutboundPolicy(allowPrivateTargets: false)
+        #expect(throws: OutboundPolicy.Refusal.self) { try strict.check(url: "http://127.0.0.1:8000/") }
+        #expect(throws: OutboundPolicy.Refusal.self) { try strict.check(url: "http://[::1]/") }
+        #expect(throws: OutboundPolicy.Refusal.self) { try strict.check(url: "file:///etc/passwd") }
+        #expect(throws: OutboundPolicy.Refusal.self) { try strict.check(url: "gopher://93.184.215.14/") }
+        #expect(throws: OutboundPolicy.Refusal.self) { try strict.check(url: "http://u:p@93.184.215.14/") }
+        _ = try strict.check(url: "https://93.184.215.14/hook")
+        _ = try OutboundPolicy(allowPrivateTargets: true).check(url: "http://127.0.0.1:8000/")
+    }
+
+    func sign(_ key: String, _ body: [UInt8]) -> String {
+        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test func githubSignaturesAndEvents() throws {
+        let body = Array(#"{"ref":"refs/heads/main","after":"abc","deleted":false}"#.utf8)
+        let good = ["X-Hub-Signature-256": sign("k", body), "X-GitHub-Delivery": "d1", "X-GitHub-Event": "push"]
+        #expect(try SourceProvider.verify("github", secret: "k", headers: { good[$0] }, body: body) == "d1")
+        #expect(throws: HookRefusal.self) { try SourceProvider.verify("github", secret: "other", headers: { good[$0] }, body: body) }
+        #expect(throws: HookRefusal.self) { try SourceProvider.verify("github", secret: "k", headers: { good[$0] }, body: body + [0x20]) }
+        let noId = good.filter { $0.key != "X-GitHub-Delivery" }
+        #expect(throws: HookRefusal.self) { try SourceProvider.verify("github", secret: "k", headers: { noId[$0] }, body: body) }
+        #expect(try SourceProvider.parse("github", headers: { good[$0] }, body: body) == SourceEvent(kind: .push, branch: "main", commit: "abc"))
+        let tag = Array(#"{"ref":"refs/tags/v1","after":"abc"}"#.utf8)
+        #expect(try SourceProvider.parse("github", headers: { good[$0] }, body: tag) == nil)
+        let draft = Array(#"{"action":"synchronize","number":7,"pull_request":{"draft":true,"head":{"sha":"f00"},"base":{"ref":"main"}}}"#.utf8)
+        let pr = try SourceProvider.parse("github", headers: { ["X-GitHub-Event": "pull_request"][$0] }, body: draft)
+        #expect(pr == SourceEvent(kind: .pullRequest, commit: "f00", number: 7, action: .update, draft: true, base: "main"))
+    }
+
+    @Test func gitlabAndBitbucketDeliveries() throws {
+        let mr = Array(#"{"object_kind":"merge_request","object_attributes":{"iid":4,"action":"merge","target_branch":"main","last_commit":{"id":"c1"}}}"#.utf8)
+        let h = ["X-Gitlab-Token": "tok", "X-Gitlab-Event-UUID": "u1"]
+        #expect(try SourceProvider.verify("gitlab", secret: "tok", headers: { h[$0] }, body: mr) == "u1")
+        #expect(throws: HookRefusal.self) { try SourceProvider.verify("gitlab", secret: "tok2", headers: { h[$0] }, body: mr) }
+        #expect(try SourceProvider.parse("gitlab", headers: { h[$0] }, body: mr)?.action == .close)
+        let push = Array(#"{"changes":[{"refId":"refs/heads/dev","toHash":"0000000000000000000000000000000000000000","type":"DELETE"}]}"#.utf8)
+        let bh = ["X-Hub-Signature": sign("s", push), "X-Request-Id": "r1", "X-Event-Key": "repo:refs_changed"]
+        #expect(try SourceProvider.verify("bitbucket_server", secret: "s", headers: { bh[$0] }, body: push) == "r1")
+        #expect(try SourceProvider.parse("bitbucket_server", headers: { bh[$0] }, body: push) == SourceEvent(kind: .push, branch: "dev", commit: nil))
+        let cloud = Array(#"{"pullrequest":{"id":2,"source":{"branch":{"name":"feat"},"commit":{"hash":"h"}},"destination":{"branch":{"name":"main"}}}}"#.utf8)
+        var e = try #require(try SourceProvider.parse("bitbucket", headers: { ["X-Event-Key": "pullrequest:created"][$0] }, body: cloud))
+        #expect(e.head == "feat" && e.number == 2 && e.action == .open)
+        e.head = nil
+        #expect(throws: HookRefusal.self) { try SourceProvider.parse("github", headers: { _ in "push" }, body: Array("not json".utf8)) }
+    }
+
+    @Test func detachedJWSVerifies() {
+        let body = Array(#"{"id":"a"}"#.utf8)
+        let jws = WebhookRunner.detachedJWS(body, key: "secret")
+        let parts = jws.components(separatedBy: ".")
+        #expect(parts.count == 3 && parts[1].isEmpty)
+        let mac = HMAC<SHA256>.authenticationCode(for: Array((parts[0] + ".").utf8) + body, using: SymmetricKey(data: Data("secret".utf8)))
+        #expect(parts[2] == WebhookRunner.base64url(Array(mac)))
+    }
+}

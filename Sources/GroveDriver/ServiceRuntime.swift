@@ -11,6 +11,8 @@ public struct RunningService: Sendable, Equatable {
 
 /// Provisions, starts, copies and backs up an environment's managed services.
 public protocol ServiceRuntime: Sendable {
+    /// Services that went down: their engine exited (the runtime starts it again).
+    var downs: AsyncStream<ServiceDown> { get }
     /// Refuses configurations this runtime cannot run (unknown type or version, bad options) before anything starts.
     func check(_ services: [ServiceConfig]) async throws
     /// Makes the environment's services exactly `services`: starts new and changed ones, stops removed ones, keeps data.
@@ -42,4 +44,17 @@ public protocol ServiceRuntime: Sendable {
     var backupMethod: String { get }
     func info() async -> JSONObject
     func shutdown() async
+}
+
+/// A service of an environment whose engine exited.
+public struct ServiceDown: Sendable, Equatable {
+    public var environment: EnvironmentKey
+    public var service: String
+    public var detail: String
+    public init(environment: EnvironmentKey, service: String, detail: String) { self.environment = environment; self.service = service; self.detail = detail }
+}
+
+extension ServiceRuntime {
+    /// Runtimes that cannot tell report nothing.
+    public var downs: AsyncStream<ServiceDown> { AsyncStream { $0.finish() } }
 }

@@ -9,7 +9,23 @@ public struct LocalServiceRuntime: ServiceRuntime {
     let manager: ServiceManager
     let dataDir: String
 
-    init(manager: ServiceManager, dataDir: String) { self.manager = manager; self.dataDir = dataDir }
+    public let downs: AsyncStream<ServiceDown>
+
+    init(manager: ServiceManager, dataDir: String) {
+        self.manager = manager
+        self.dataDir = dataDir
+        let exits = manager.exits
+        downs = AsyncStream(bufferingPolicy: .bufferingNewest(1000)) { c in
+            let relay = Task {
+                for await e in exits {
+                    c.yield(ServiceDown(environment: EnvironmentKey(projectId: e.projectId, environmentId: e.environmentId), service: e.service,
+                                        detail: "its engine exited with status \(e.status) (\(e.exits) time\(e.exits == 1 ? "" : "s")); restarting it"))
+                }
+                c.finish()
+            }
+            c.onTermination = { _ in relay.cancel() }
+        }
+    }
 
     static func backupPrefix(_ projectId: String, _ backupId: String) -> String { "_backups/\(projectId)/\(backupId)" }
 

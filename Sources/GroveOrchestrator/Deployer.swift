@@ -45,7 +45,14 @@ public actor Deployer {
         self.drivers = drivers
         self.options = options
         self.logger = logger
+        (health, healthSink) = AsyncStream.makeStream(of: HealthEvent.self, bufferingPolicy: .bufferingNewest(1000))
     }
+
+    /// Crash loops and services going down, as the runtime reports them (see `DeployerHealth`).
+    public nonisolated let health: AsyncStream<HealthEvent>
+    let healthSink: AsyncStream<HealthEvent>.Continuation
+    var healthWatch = HealthWatch()
+    var serviceObserver: Task<Void, Never>?
 
     /// Environments are served under this domain; custom domains may not use it.
     public nonisolated var baseDomain: String { options.baseDomain }
@@ -355,6 +362,8 @@ public actor Deployer {
     /// Stops everything the runtime runs (server shutdown); deployments are restored at the next start.
     public func shutdown() async {
         observer?.cancel()
+        serviceObserver?.cancel()
+        healthSink.finish()
         await drivers.shutdown()
     }
 
@@ -363,12 +372,16 @@ public actor Deployer {
         guard observer == nil else { return }
         let events = drivers.apps.events
         observer = Task { for await e in events { await self.record(e) } }
+        if let downs = services?.downs {
+            serviceObserver = Task { for await d in downs { await self.serviceWentDown(d) } }
+        }
     }
 
     /// Writes an instance event into the observed state of the deployment that started the instance (only while that
     /// deployment is still the environment's).
     func record(_ e: InstanceEvent) async {
         guard let (key, d) = current.first(where: { $0.value.apps.contains { $0.id == e.instanceId } }) else { return }
+        if e.state == "restarted", let spec = d.apps.first(where: { $0.id == e.instanceId }) { instanceRestarted(spec, error: e.error) }
         do {
             guard let r = try await store.deployment(projectId: key.projectId, environmentId: key.environmentId), r.generation == d.generation else { return }
             var observed = ObservedInstance.decode(r.observed)

@@ -38,9 +38,19 @@ public actor ServiceManager {
         self.dataDir = dataDir
         self.volumes = volumes
         self.sandbox = sandbox
-        self.supervisor = AppSupervisor(logger: logger)
+        let (exits, continuation) = AsyncStream.makeStream(of: ServiceExit.self, bufferingPolicy: .bufferingNewest(1000))
+        self.exits = exits
+        // Keys are project/environment/service/<name>/<port>: a restart of the engine means the service went down.
+        self.supervisor = AppSupervisor(logger: logger) { key, status, count in
+            let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 4, parts[2] == "service" else { return }
+            continuation.yield(ServiceExit(projectId: parts[0], environmentId: parts[1], service: parts[3], status: status, exits: count))
+        }
         self.logger = logger
     }
+
+    /// Every exit of a service's engine (it is restarted with backoff).
+    public nonisolated let exits: AsyncStream<ServiceExit>
 
     static func envKey(_ p: String, _ e: String) -> String { p + "/" + e }
 
@@ -412,4 +422,13 @@ public actor ServiceManager {
         running = [:]
         await volumes.close()
     }
+}
+
+/// A service engine that exited (and was restarted).
+public struct ServiceExit: Sendable, Equatable {
+    public let projectId: String
+    public let environmentId: String
+    public let service: String
+    public let status: Int32
+    public let exits: Int
 }

@@ -350,4 +350,67 @@ struct IntegrationsTests {
         let acts = try await http.get("/projects/\(pid)/activities?integration=\(iid)&type=integration.github.fetch").json.arrayValue ?? []
         #expect(acts.count >= 4 && acts.allSatisfy { $0["result"]?.stringValue == "success" }, "\(acts.map { ($0["state"], $0["result"]) })")
     }
+
+    @Test("a crash-looping worker is reported by mail, health webhook, Slack and PagerDuty")
+    func healthNotifications() async throws {
+        let fake = try await FakeProvider.start()
+        defer { fake.stop() }
+        let dir = fake.dir + "/smtp"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/smtp-sink.py").path, dir + "/mail", dir + "/port"])
+        defer { sink.signal(SIGKILL); _ = sink.wait() }
+        var smtpPort = ""
+        try await waitFor(timeout: 30) { smtpPort = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""; return !smtpPort.isEmpty }
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets", "--smtp-url", "smtp://127.0.0.1:\(smtpPort)?from=grove@grove.test",
+                                                                "--slack-api-url", fake.base + "/slack", "--pagerduty-events-url", fake.base + "/pd/enqueue"])
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        let base = "/projects/\(pid)/integrations"
+        for body: JSON in [["type": "health.email", "recipients": ["oncall@example.com", "#admins"], "from_address": "alerts@grove.test"],
+                           ["type": "health.webhook", "url": .string(fake.base + "/health"), "shared_key": "health-key"],
+                           ["type": "health.slack", "token": "xoxb-test", "channel": "#ops"],
+                           ["type": "health.pagerduty", "routing_key": "R0UTE"]] {
+            #expect(try await http.post(base, body).status == 201)
+        }
+        let app = "name: app\ntype: python:3.12\nweb:\n  commands:\n    start: python3 -m http.server $PORT\n"
+            + "workers:\n  crasher:\n    commands:\n      start: \"sleep 0.2; exit 3\"\n"
+        try tree.commit([".platform.app.yaml": app, ".platform/routes.yaml": GitPushTests.routes, "index.html": "up\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+
+        let hook = try await fake.waitForRequest(timeout: 90) { $0["path"]?.stringValue == "/health" }
+        let event = try JSON.parse(hook["body"]?.stringValue ?? "")
+        #expect(event["type"]?.stringValue == "app.crash_loop" && event["environment"]?.stringValue == "main" && event["project"]?.stringValue == pid)
+        #expect(event["subject"]?.stringValue == "app:worker:crasher", "\(event)")
+        let jws = hook["headers"]?["x-jws-signature"]?.stringValue ?? ""
+        let parts = jws.components(separatedBy: ".")
+        #expect(parts.count == 3 && parts[2] == WebhookSignature.hs256(parts[0], hook["body"]?.stringValue ?? "", key: "health-key"))
+        let slack = try await fake.waitForRequest(timeout: 60) { $0["path"]?.stringValue == "/slack/chat.postMessage" }
+        #expect(slack["headers"]?["authorization"]?.stringValue == "Bearer xoxb-test")
+        let slackBody = try JSON.parse(slack["body"]?.stringValue ?? "")
+        #expect(slackBody["channel"]?.stringValue == "#ops" && slackBody["text"]?.stringValue?.contains("crasher") == true, "\(slackBody)")
+        let pd = try JSON.parse(try await fake.waitForRequest(timeout: 60) { $0["path"]?.stringValue == "/pd/enqueue" }["body"]?.stringValue ?? "")
+        #expect(pd["routing_key"]?.stringValue == "R0UTE" && pd["event_action"]?.stringValue == "trigger")
+        #expect(pd["payload"]?["source"]?.stringValue == "\(pid)/main" && pd["payload"]?["summary"]?.stringValue?.contains("keeps crashing") == true)
+        var mail = ""
+        try await waitFor(timeout: 60) {
+            mail = (try? String(contentsOfFile: dir + "/mail", encoding: .utf8)) ?? ""
+            return mail.contains("oncall@example.com") && mail.contains("admin@")
+        }
+        #expect(mail.contains("Grove health: app.crash_loop on main") && mail.contains("alerts@grove.test"), "\(mail)")
+        // One alert per crash loop, not one per restart.
+        try await Task.sleep(for: .seconds(3))
+        #expect(fake.requests().filter { $0["path"]?.stringValue == "/health" }.count == 1)
+        let acts = try await http.get("/projects/\(pid)/activities?type=integration.health.slack").json.arrayValue ?? []
+        #expect(acts.first?["result"]?.stringValue == "success")
+    }
+}
+
+/// The detached HS256 JWS of Platform.sh webhooks, as a receiver verifies it.
+enum WebhookSignature {
+    static func hs256(_ header: String, _ body: String, key: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array((header + ".").utf8) + Array(body.utf8), using: SymmetricKey(data: Data(key.utf8)))
+        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
 }

@@ -35,6 +35,14 @@ public struct Mailer: Sendable {
             && !s.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "," || $0.isNewline })
     }
 
+    /// Sends one message and reports failure (notifications whose outcome is logged in an activity).
+    public func deliver(to recipient: String, subject: String, body: String, from: String? = nil) async throws {
+        guard var config else { throw MailError("no SMTP server is configured (grove serve --smtp-url)") }
+        if let from { config.from = from }
+        let c = config
+        try await Task.detached { try SMTPSession.deliver(c, to: recipient, subject: subject, body: body) }.value
+    }
+
     /// Sends one message; failures are logged, never thrown: mail is a notification, not the operation.
     public func send(to recipient: String, subject: String, body: String) async {
         guard let config else {

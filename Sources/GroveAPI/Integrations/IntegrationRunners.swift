@@ -16,6 +16,7 @@ struct IntegrationRuntime: Sendable {
     let logger: Logger
     /// Seconds between webhook attempts (the first is immediate).
     var retryDelays: [Double] = [1, 5, 25]
+    var health = HealthEndpoints()
 
     var render: Renderer { publicURL.renderer }
 
@@ -27,6 +28,7 @@ struct IntegrationRuntime: Sendable {
             r["integration.\(t.type).status"] = CommitStatusRunner(runtime: self)
         }
         r["integration.webhook"] = WebhookRunner(runtime: self)
+        for t in IntegrationSpec.all where t.role == .health { r["integration.\(t.type)"] = HealthNotificationRunner(runtime: self) }
         return r
     }
 

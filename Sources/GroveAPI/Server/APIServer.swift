@@ -57,6 +57,9 @@ public struct APIServer {
         public var sshPublicEndpoint: String?
         /// Let integrations send to loopback, private and link-local addresses (`--allow-private-targets`).
         public var allowPrivateTargets = false
+        /// Where health.slack and health.pagerduty integrations send (Slack's Web API, PagerDuty's Events API v2).
+        public var slackAPIURL = "https://slack.com/api"
+        public var pagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -110,7 +113,8 @@ public struct APIServer {
         // The worker half: the runtime, the activity queue, crons and automated backups.
         let worker: Worker?
         if options.role != .api {
-            let integrations = IntegrationRuntime(repositories: repositories, outbound: outbound, publicURL: publicURL, mailer: mailer, logger: logger)
+            var integrations = IntegrationRuntime(repositories: repositories, outbound: outbound, publicURL: publicURL, mailer: mailer, logger: logger)
+            integrations.health = HealthEndpoints(slackAPI: options.slackAPIURL, pagerDutyEvents: options.pagerDutyEventsURL)
             do { worker = try await Worker.start(options, store: store, repositories: repositories, ssh: ssh, integrations: integrations, logger: logger) } catch {
                 await store.close()
                 throw error

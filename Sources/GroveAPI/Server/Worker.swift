@@ -31,6 +31,8 @@ struct Worker: Sendable {
         orchestratorOptions.observer = { @Sendable a in await integrations.observe(a, store: store) }
         let runners = DefaultRunners.all(repositories: repositories, deployer: deployer).merging(integrations.runners()) { a, _ in a }
         let orchestrator = Orchestrator(store: store, runners: runners, options: orchestratorOptions, logger: logger)
+        // Crash loops and services going down reach the projects' health integrations.
+        let healthRelay = Task { for await e in deployer.health { await integrations.health(e, store: store) } }
         let crons = CronScheduler(store: store, deployer: deployer, logger: logger)
         await crons.start()
         let backups = BackupScheduler(store: store, logger: logger, period: options.backupCheckPeriod)
@@ -45,6 +47,7 @@ struct Worker: Sendable {
                                                 authorities: [settings.authority.publicKeyLine(comment: "grove")],
                                                 gate: SSHAccessGate(store: store, deployer: deployer, settings: settings, logger: logger), logger: logger)
             } catch {
+                healthRelay.cancel()
                 await crons.stop()
                 await backups.stop()
                 await deployer.shutdown()
@@ -52,11 +55,12 @@ struct Worker: Sendable {
             }
             if settings.endpoint == nil, let ssh { settings.setEndpoint("\(listen.host):\(ssh.port)") }
         }
-        return Worker(deployer: deployer, orchestrator: orchestrator, crons: crons, backups: backups, ssh: ssh, hostKey: hostKey)
+        return Worker(deployer: deployer, orchestrator: orchestrator, crons: crons, backups: backups, ssh: ssh, hostKey: hostKey, healthRelay: healthRelay)
     }
 
     /// The SSH server's host key, for `system:info` and the startup line.
     let hostKey: SSHHostKey?
+    let healthRelay: Task<Void, Never>
 
     func printSSH(_ settings: SSHSettings) {
         guard let hostKey, let endpoint = settings.endpoint else { return }
@@ -77,5 +81,6 @@ struct Worker: Sendable {
         await crons.stop()
         await backups.stop()
         await deployer.shutdown()
+        healthRelay.cancel()
     }
 }

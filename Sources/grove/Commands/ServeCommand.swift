@@ -44,6 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-private-targets"), help: "Let integrations (webhooks, notifications, log forwarding, source providers) reach loopback, private and link-local addresses. Off by default: a project could otherwise reach this machine's own services.")
     var allowPrivateTargets = false
 
+    @Option(name: .customLong("slack-api-url"), help: "Slack's Web API (health.slack integrations post to <url>/chat.postMessage).")
+    var slackAPIURL = "https://slack.com/api"
+
+    @Option(name: .customLong("pagerduty-events-url"), help: "PagerDuty's Events API v2 endpoint (health.pagerduty integrations).")
+    var pagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
+
     @Option(name: .customLong("invitation-ttl"), help: "Seconds an invitation link stays valid (default 7 days).")
     var invitationTTL = 7 * 86400
 
@@ -134,6 +140,8 @@ struct ServeCommand: AsyncParsableCommand {
         opts.backupCheckPeriod = .seconds(backupCheckInterval)
         opts.smtpURL = smtpURL
         opts.allowPrivateTargets = allowPrivateTargets
+        opts.slackAPIURL = slackAPIURL
+        opts.pagerDutyEventsURL = pagerDutyEventsURL
         opts.secretKeyFile = secretKeyFile
         guard let mode = EnvironmentNetworks.Mode(rawValue: network) else { throw ValidationError("--network takes isolated or host") }
         opts.network = mode

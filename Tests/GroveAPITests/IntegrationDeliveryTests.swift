@@ -78,4 +78,28 @@ struct IntegrationDeliveryTests {
         let mac = HMAC<SHA256>.authenticationCode(for: Array((parts[0] + ".").utf8) + body, using: SymmetricKey(data: Data("secret".utf8)))
         #expect(parts[2] == WebhookRunner.base64url(Array(mac)))
     }
+
+    @Test func syslogFrames() {
+        let at = Date(timeIntervalSince1970: 1_700_000_000)
+        let r = LogRecord(timestamp: at, message: "hello", project: "p1", environment: "main", source: "app")
+        let f = LogFormats.syslog(r, format: "rfc5424", facility: 16, token: "TOK", authMode: "structured_data", extra: JSONObject([("k", .string("a\"b]"))]))
+        #expect(f == #"<134>1 2023-11-14T22:13:20.000Z main-p1 app - - [TOK@41058][grove@32473 project="p1" environment="main" k="a\"b\]"] hello"#, "\(f)")
+        let old = LogFormats.syslog(r, format: "rfc3164", facility: 1, token: "TOK", authMode: "prefix", extra: JSONObject())
+        #expect(old == "<14>Nov 14 22:13:20 main-p1 app: TOK hello", "\(old)")
+        var e = r
+        e.source = "error"
+        #expect(LogFormats.syslog(e, format: "rfc3164", facility: 1, token: nil, authMode: "prefix", extra: JSONObject()).hasPrefix("<11>"))
+        #expect(LogFormats.field("a b\u{7}c", max: 10) == "abc" && LogFormats.field("", max: 3) == "-")
+    }
+
+    @Test func logFilesAreReadInWholeLines() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lf-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "one\ntwo\r\nthr".write(toFile: path, atomically: true, encoding: .utf8)
+        let (lines, consumed) = try #require(LogForwarder.read(path, from: 0, limit: 1024))
+        #expect(lines == ["one", "two"] && consumed == 9)
+        #expect(LogForwarder.read(path, from: 9, limit: 1024) == nil, "a partial line waits for its end")
+        let (cut, n) = try #require(LogForwarder.read(path, from: 0, limit: 2))
+        #expect(cut == ["on"] && n == 2, "a line longer than a batch is cut, not stuck")
+    }
 }

@@ -405,6 +405,76 @@ struct IntegrationsTests {
         let acts = try await http.get("/projects/\(pid)/activities?type=integration.health.slack").json.arrayValue ?? []
         #expect(acts.first?["result"]?.stringValue == "success")
     }
+
+    @Test("application and worker logs reach syslog (UDP, TCP, TLS), httplog, Splunk, Sumo Logic, New Relic and OTLP receivers")
+    func logForwarding() async throws {
+        let fake = try await FakeProvider.start()
+        defer { fake.stop() }
+        let dir = fake.dir + "/syslog"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(try Spawn.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=logs.test",
+                                                   "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"]).0 == 0)
+        let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/syslog-sink.py").path, dir, dir + "/cert.pem", dir + "/key.pem"])
+        defer { sink.signal(SIGKILL); _ = sink.wait() }
+        var ports: [String] = []
+        try await waitFor(timeout: 30) {
+            ports = ((try? String(contentsOfFile: dir + "/ports", encoding: .utf8)) ?? "").split(separator: " ").map(String.init)
+            return ports.count == 3
+        }
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"])
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        let base = "/projects/\(pid)/integrations"
+        for body: JSON in [
+            ["type": "syslog", "host": "127.0.0.1", "port": .int(Int64(ports[0]) ?? 0), "protocol": "udp", "extra": ["team": "web"]],
+            ["type": "syslog", "host": "127.0.0.1", "port": .int(Int64(ports[1]) ?? 0), "protocol": "tcp", "message_format": "rfc3164",
+             "auth_token": "SYSLOGTOKEN"],
+            ["type": "syslog", "host": "127.0.0.1", "port": .int(Int64(ports[2]) ?? 0), "protocol": "tls", "tls_verify": false],
+            ["type": "httplog", "url": .string(fake.base + "/httplog"), "headers": ["X-Custom": "yes"], "excluded_services": ["app"]],
+            ["type": "splunk", "url": .string(fake.base + "/splunk"), "index": "main", "token": "SPLUNKTOKEN"],
+            ["type": "sumologic", "url": .string(fake.base + "/sumo"), "category": "grove/test"],
+            ["type": "newrelic", "url": .string(fake.base + "/newrelic"), "license_key": "NRKEY"],
+            ["type": "otlplog", "url": .string(fake.base + "/v1/logs"), "headers": ["Authorization": "Bearer OTLP"]],
+        ] {
+            let r = try await http.post(base, body)
+            #expect(r.status == 201, "\(r.text)")
+        }
+        let app = "name: app\ntype: python:3.12\nweb:\n  commands:\n    start: python3 -m http.server $PORT\n"
+            + "workers:\n  ticker:\n    commands:\n      start: \"while true; do echo tick-$(date +%s%N); sleep 0.3; done\"\n"
+        try tree.commit([".platform.app.yaml": app, ".platform/routes.yaml": GitPushTests.routes, "index.html": "up\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+
+        func lines(_ kind: String) -> [String] { ((try? String(contentsOfFile: dir + "/" + kind, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        try await waitFor(timeout: 60) { ["udp", "tcp", "tls"].allSatisfy { k in lines(k).contains { $0.contains("tick-") } } }
+        let udp = try #require(lines("udp").first { $0.contains("tick-") })
+        #expect(udp.hasPrefix("<14>1 ") && udp.contains(" main-\(pid) app--ticker - - [grove@32473 project=\"\(pid)\" environment=\"main\" team=\"web\"] tick-"), "\(udp)")
+        let tcp = try #require(lines("tcp").first { $0.contains("tick-") })
+        #expect(tcp.range(of: #"^<14>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d main-\w+ app--ticker: SYSLOGTOKEN tick-"#, options: .regularExpression) != nil, "\(tcp)")
+
+        func posted(_ path: String) async throws -> JSON { try await fake.waitForRequest(timeout: 60) { $0["path"]?.stringValue == path && ($0["body"]?.stringValue ?? "").contains("tick-") } }
+        let httplog = try await posted("/httplog")
+        #expect(httplog["headers"]?["x-custom"]?.stringValue == "yes")
+        let records = try JSON.parse(httplog["body"]?.stringValue ?? "").arrayValue ?? []
+        #expect(records.first?["source"]?.stringValue == "app--ticker" && records.first?["environment"]?.stringValue == "main" && records.first?["timestamp"] != nil)
+        #expect(!fake.requests().contains { $0["path"]?.stringValue == "/httplog" && ($0["body"]?.stringValue ?? "").contains("\"source\":\"app\"") },
+                "the excluded application's log stays home")
+        let splunk = try await posted("/splunk")
+        #expect(splunk["headers"]?["authorization"]?.stringValue == "Splunk SPLUNKTOKEN" && (splunk["body"]?.stringValue ?? "").contains("\"index\":\"main\""))
+        #expect(try await posted("/sumo")["headers"]?["x-sumo-category"]?.stringValue == "grove/test")
+        let nr = try await posted("/newrelic")
+        #expect(nr["headers"]?["x-license-key"]?.stringValue == "NRKEY")
+        #expect((try JSON.parse(nr["body"]?.stringValue ?? "")).arrayValue?.first?["logs"]?.arrayValue?.isEmpty == false)
+        let otlp = try await posted("/v1/logs")
+        #expect(otlp["headers"]?["authorization"]?.stringValue == "Bearer OTLP")
+        let resource = try JSON.parse(otlp["body"]?.stringValue ?? "")["resourceLogs"]?.arrayValue?.first
+        #expect(resource?["scopeLogs"]?.arrayValue?.first?["logRecords"]?.arrayValue?.first?["body"]?["stringValue"]?.stringValue?.hasPrefix("tick-") == true)
+
+        // Nothing is sent twice and nothing is lost: each tick reaches UDP at most once, and in order.
+        let ticks = lines("tcp").compactMap { line in line.range(of: "tick-\\d+", options: .regularExpression).map { String(line[$0]) } }
+        #expect(Set(ticks).count == ticks.count && ticks == ticks.sorted(), "\(ticks)")
+    }
 }
 
 /// The detached HS256 JWS of Platform.sh webhooks, as a receiver verifies it.

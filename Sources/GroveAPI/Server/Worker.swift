@@ -33,6 +33,8 @@ struct Worker: Sendable {
         let orchestrator = Orchestrator(store: store, runners: runners, options: orchestratorOptions, logger: logger)
         // Crash loops and services going down reach the projects' health integrations.
         let healthRelay = Task { for await e in deployer.health { await integrations.health(e, store: store) } }
+        let logs = LogForwarder(store: store, runtime: integrations) { p, e in deployer.logDirectory(projectId: p, environmentId: e) }
+        await logs.start()
         let crons = CronScheduler(store: store, deployer: deployer, logger: logger)
         await crons.start()
         let backups = BackupScheduler(store: store, logger: logger, period: options.backupCheckPeriod)
@@ -48,6 +50,7 @@ struct Worker: Sendable {
                                                 gate: SSHAccessGate(store: store, deployer: deployer, settings: settings, logger: logger), logger: logger)
             } catch {
                 healthRelay.cancel()
+                await logs.stop()
                 await crons.stop()
                 await backups.stop()
                 await deployer.shutdown()
@@ -55,12 +58,13 @@ struct Worker: Sendable {
             }
             if settings.endpoint == nil, let ssh { settings.setEndpoint("\(listen.host):\(ssh.port)") }
         }
-        return Worker(deployer: deployer, orchestrator: orchestrator, crons: crons, backups: backups, ssh: ssh, hostKey: hostKey, healthRelay: healthRelay)
+        return Worker(deployer: deployer, orchestrator: orchestrator, crons: crons, backups: backups, ssh: ssh, hostKey: hostKey, healthRelay: healthRelay, logs: logs)
     }
 
     /// The SSH server's host key, for `system:info` and the startup line.
     let hostKey: SSHHostKey?
     let healthRelay: Task<Void, Never>
+    let logs: LogForwarder
 
     func printSSH(_ settings: SSHSettings) {
         guard let hostKey, let endpoint = settings.endpoint else { return }
@@ -80,6 +84,7 @@ struct Worker: Sendable {
         await ssh?.stop()
         await crons.stop()
         await backups.stop()
+        await logs.stop()
         await deployer.shutdown()
         healthRelay.cancel()
     }

@@ -475,6 +475,43 @@ struct IntegrationsTests {
         let ticks = lines("tcp").compactMap { line in line.range(of: "tick-\\d+", options: .regularExpression).map { String(line[$0]) } }
         #expect(Set(ticks).count == ticks.count && ticks == ticks.sorted(), "\(ticks)")
     }
+
+    @Test("an activity script runs sandboxed with activity, project and variables; one that never ends is stopped")
+    func activityScripts() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
+        #expect(try await http.post("/projects/\(pid)/variables", ["name": "env:SLACK_URL", "value": "https://hooks.example.com/x", "is_sensitive": true]).status == 201)
+        let script = """
+        console.log('type=' + activity.type + ' state=' + activity.state + ' project=' + project.id + ' var=' + variables()['env:SLACK_URL']);
+        const fs = process.mainModule.require('fs');
+        let seen = 'hidden';
+        try { fs.readFileSync('\(s.dataDir)/grove.sqlite'); seen = 'READ'; } catch (e) {}
+        console.log('datadir=' + seen + ' uid=' + process.getuid());
+        try { fetch('http://127.0.0.1:1/'); } catch (e) { console.log('fetch failed as expected'); }
+        """
+        var r = try await http.post("/projects/\(pid)/integrations", ["type": "script", "script": .string(script), "events": ["project.modify.title"]])
+        #expect(r.status == 201, "\(r.text)")
+        r = try await http.post("/projects/\(pid)/integrations", ["type": "script", "script": "while (true) {}", "events": ["project.modify.title"]])
+        #expect(r.status == 201, "\(r.text)")
+        #expect(try await http.patch("/projects/\(pid)", ["title": "Scripted"]).status == 200)
+        var runs: [JSON] = []
+        try await waitFor(timeout: 90) {
+            runs = try await http.get("/projects/\(pid)/activities?type=integration.script").json.arrayValue ?? []
+            return runs.count == 2 && runs.allSatisfy { $0["state"]?.stringValue == "complete" }
+        }
+        var logs: [String] = []
+        for run in runs { logs.append(try await http.get("/projects/\(pid)/activities/\(run["id"]?.stringValue ?? "")/log").text) }
+        let good = try #require(logs.first { $0.contains("type=") })
+        #expect(good.contains("type=project.modify.title state=complete project=\(pid) var=https://hooks.example.com/x"), "\(good)")
+        #expect(good.contains("datadir=hidden") && !good.contains("uid=0"), "\(good)")
+        #expect(good.contains("fetch failed as expected"), "\(good)")
+        #expect(runs.contains { $0["result"]?.stringValue == "success" })
+        let stuck = try #require(runs.first { $0["result"]?.stringValue == "failure" })
+        let stuckLog = try await http.get("/projects/\(pid)/activities/\(stuck["id"]?.stringValue ?? "")/log").text
+        #expect(stuckLog.contains("did not finish within 30 seconds"), "\(stuckLog)")
+    }
 }
 
 /// The detached HS256 JWS of Platform.sh webhooks, as a receiver verifies it.

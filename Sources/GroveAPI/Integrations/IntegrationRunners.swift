@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GroveDriver
 import GroveGit
 import GroveModel
 import GroveOrchestrator
@@ -17,6 +18,9 @@ struct IntegrationRuntime: Sendable {
     /// Seconds between webhook attempts (the first is immediate).
     var retryDelays: [Double] = [1, 5, 25]
     var health = HealthEndpoints()
+    /// Where activity scripts run (the worker's application runtime) and where their files are prepared.
+    var apps: (any AppRuntime)?
+    var scriptDirectory = "/tmp"
 
     var render: Renderer { publicURL.renderer }
 
@@ -28,6 +32,7 @@ struct IntegrationRuntime: Sendable {
             r["integration.\(t.type).status"] = CommitStatusRunner(runtime: self)
         }
         r["integration.webhook"] = WebhookRunner(runtime: self)
+        r["integration.script"] = ScriptRunner(runtime: self)
         for t in IntegrationSpec.all where t.role == .health { r["integration.\(t.type)"] = HealthNotificationRunner(runtime: self) }
         return r
     }

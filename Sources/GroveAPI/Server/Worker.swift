@@ -16,13 +16,17 @@ struct Worker: Sendable {
     let ssh: SSHServer?
 
     static func start(_ options: APIServer.Options, store: any Store, repositories: Repositories, ssh settings: SSHSettings,
-                      integrations: IntegrationRuntime, logger: Logger) async throws -> Worker {
+                      integrations configured: IntegrationRuntime, logger: Logger) async throws -> Worker {
         let drivers = try await APIServer.openRuntime(options, repositories: repositories, logger: logger)
         var deployOptions = Deployer.Options(dataDir: options.dataDir)
         deployOptions.baseDomain = options.baseDomain
         deployOptions.buildLimits.processes = options.buildMaxProcesses
         deployOptions.buildLimits.outputBytes = Int64(options.buildMaxOutputMB) << 20
         let deployer = Deployer(store: store, repositories: repositories, drivers: drivers, options: deployOptions, logger: logger)
+        var withRuntime = configured
+        withRuntime.apps = drivers.apps
+        withRuntime.scriptDirectory = (options.dataDir as NSString).appendingPathComponent("integration-scripts")
+        let integrations = withRuntime
         await deployer.removeLeftovers()
         await deployer.restore()
         await deployer.startObserving()

@@ -37,10 +37,14 @@ class Handler(SimpleHTTPRequestHandler):
             with open(log_path, "a") as f:
                 f.write(json.dumps({"method": "POST", "path": self.path, "status": status,
                                     "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}) + "\n")
+        answer = b"{}"
+        if self.path.endswith("/site/oauth2/access_token"):
+            # Bitbucket Cloud's client credentials grant.
+            answer = b'{"access_token": "bb-access-token", "token_type": "bearer", "expires_in": 7200}'
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(answer)
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

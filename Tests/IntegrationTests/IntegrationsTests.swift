@@ -512,6 +512,123 @@ struct IntegrationsTests {
         let stuckLog = try await http.get("/projects/\(pid)/activities/\(stuck["id"]?.stringValue ?? "")/log").text
         #expect(stuckLog.contains("did not finish within 30 seconds"), "\(stuckLog)")
     }
+
+    /// What differs between providers in `sourceProviders`.
+    struct ProviderCase: Sendable, CustomTestStringConvertible {
+        let type: String
+        let repository: String  // under the fake's root
+        let pullRef: String
+        let extraArgs: @Sendable (String) -> [String]
+        let body: @Sendable (String) -> JSON
+        let registrationPath: String
+        let secret: @Sendable (JSON) -> String?
+        let authorization: (header: String, value: String)
+        let statusPath: @Sendable (String) -> String
+        /// (headers, body) of a delivery: push of a commit to main, or a pull request opened/closed at a commit.
+        let push: @Sendable (String) -> ([String: String], JSON)
+        let pull: @Sendable (_ open: Bool, _ commit: String) -> ([String: String], JSON)
+        let signs: Bool  // HMAC signature (else a token header)
+        var testDescription: String { type }
+    }
+
+    static let providerCases: [ProviderCase] = [
+        ProviderCase(type: "gitlab", repository: "group/app.git", pullRef: "refs/merge-requests/1/head", extraArgs: { _ in [] },
+                     body: { ["type": "gitlab", "token": "glpat-test", "project": "group/app", "base_url": .string($0)] },
+                     registrationPath: "/api/v4/projects/group%2Fapp/hooks", secret: { $0["token"]?.stringValue },
+                     authorization: ("private-token", "glpat-test"), statusPath: { "/api/v4/projects/group%2Fapp/statuses/\($0)" },
+                     push: { (["X-Gitlab-Event": "Push Hook"], ["object_kind": "push", "ref": "refs/heads/main", "after": .string($0)]) },
+                     pull: { open, c in (["X-Gitlab-Event": "Merge Request Hook"],
+                                         ["object_kind": "merge_request", "object_attributes": ["iid": 1, "action": .string(open ? "open" : "close"),
+                                                                                               "target_branch": "main", "last_commit": ["id": .string(c)]]]) },
+                     signs: false),
+        ProviderCase(type: "bitbucket_server", repository: "scm/PRJ/app.git", pullRef: "refs/pull-requests/1/from", extraArgs: { _ in [] },
+                     body: { ["type": "bitbucket_server", "url": .string($0), "username": "grove", "token": "bbs-token", "project": "PRJ", "repository": "app"] },
+                     registrationPath: "/rest/api/1.0/projects/PRJ/repos/app/webhooks", secret: { $0["configuration"]?["secret"]?.stringValue },
+                     authorization: ("authorization", "Basic " + Data("grove:bbs-token".utf8).base64EncodedString()),
+                     statusPath: { "/rest/build-status/1.0/commits/\($0)" },
+                     push: { (["X-Event-Key": "repo:refs_changed"], ["changes": [["refId": "refs/heads/main", "toHash": .string($0), "type": "UPDATE"]]]) },
+                     pull: { open, c in (["X-Event-Key": open ? "pr:opened" : "pr:declined"],
+                                         ["pullRequest": ["id": 1, "fromRef": ["latestCommit": .string(c)], "toRef": ["id": "refs/heads/main"]]]) },
+                     signs: true),
+        ProviderCase(type: "bitbucket", repository: "team/app.git", pullRef: "refs/heads/feature",
+                     extraArgs: { ["--bitbucket-api-url", $0 + "/2.0", "--bitbucket-url", $0] },
+                     body: { _ in ["type": "bitbucket", "repository": "team/app", "app_credentials": ["key": "consumer", "secret": "consumer-secret"]] },
+                     registrationPath: "/2.0/repositories/team/app/hooks", secret: { $0["secret"]?.stringValue },
+                     authorization: ("authorization", "Bearer bb-access-token"), statusPath: { "/2.0/repositories/team/app/commit/\($0)/statuses/build" },
+                     push: { (["X-Event-Key": "repo:push"], ["push": ["changes": [["new": ["type": "branch", "name": "main", "target": ["hash": .string($0)]]]]]]) },
+                     pull: { open, c in (["X-Event-Key": open ? "pullrequest:created" : "pullrequest:rejected"],
+                                         ["pullrequest": ["id": 1, "source": ["branch": ["name": "feature"], "commit": ["hash": .string(c)]],
+                                                          "destination": ["branch": ["name": "main"]]]]) },
+                     signs: true),
+    ]
+
+    @Test("GitLab, Bitbucket Server and Bitbucket Cloud: hook registered, branches deployed, statuses set, merge/pull requests as environments",
+          arguments: providerCases)
+    func sourceProviders(_ c: ProviderCase) async throws {
+        let provider = try await FakeProvider.start()
+        defer { provider.stop() }
+        let bare = provider.dir + "/root/" + c.repository
+        try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
+        #expect(try Spawn.run("/usr/bin/git", ["init", "-q", "--bare", bare]).0 == 0)
+        let upstream = GitWorkTree(remote: bare)
+        try upstream.initialize()
+        defer { upstream.remove() }
+        let app = "name: app\ntype: python:3.12\nweb:\n  commands:\n    start: python3 -m http.server $PORT\n"
+        let first = try upstream.commit([".platform.app.yaml": app, ".platform/routes.yaml": GitPushTests.routes, "index.html": "v1\n"], message: "first")
+        #expect(try upstream.push(["HEAD:refs/heads/main"]).0 == 0)
+        try upstream.git(["checkout", "-q", "-b", "feature"])
+        let pr = try upstream.commit(["index.html": "change request\n"], message: "pr")
+        #expect(try upstream.push(["HEAD:" + c.pullRef]).0 == 0)
+        #expect(try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0)
+
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"] + c.extraArgs(provider.base))
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let pid = try #require(try await s.createProject(http)["id"]?.stringValue)
+        let created = try await http.post("/projects/\(pid)/integrations", c.body(provider.base))
+        #expect(created.status == 201, "\(created.text)")
+        #expect(!created.text.contains("glpat-test") && !created.text.contains("bbs-token") && !created.text.contains("consumer-secret"))
+        let hook = try #require(created.json["_embedded"]?["entity"]?["_links"]?["#hook"]?["href"]?.stringValue)
+        let registration = try await provider.waitForRequest { $0["path"]?.stringValue == c.registrationPath }
+        #expect(registration["headers"]?[c.authorization.header]?.stringValue == c.authorization.value, "\(registration)")
+        let secret = try #require(c.secret(try JSON.parse(registration["body"]?.stringValue ?? "")))
+        try await waitFor(timeout: 120) { try await http.get("/projects/\(pid)/environments/main").json["head_commit"]?.stringValue == first }
+        let status = try await provider.waitForRequest(timeout: 120) {
+            $0["path"]?.stringValue == c.statusPath(first) && ($0["body"]?.stringValue ?? "").range(of: "success|SUCCESSFUL", options: .regularExpression) != nil
+        }
+        #expect(status["headers"]?[c.authorization.header]?.stringValue == c.authorization.value)
+
+        func deliver(_ delivery: ([String: String], JSON), id: String = UUID().uuidString, key: String? = nil) async throws -> HTTPResult {
+            let body = Array(delivery.1.serialized().utf8)
+            var headers = delivery.0
+            headers["Content-Type"] = "application/json"
+            headers["X-Request-Id"] = id
+            headers["X-Request-UUID"] = id
+            headers["X-Gitlab-Event-UUID"] = id
+            if c.signs { headers["X-Hub-Signature"] = "sha256=" + hmacHex(key ?? secret, body) } else { headers["X-Gitlab-Token"] = key ?? secret }
+            return try await HTTP(base: s.baseURL).request("POST", hook, raw: Data(body), headers: headers)
+        }
+        #expect(try await deliver(c.pull(true, pr), key: "forged").status == 401)
+        let id = UUID().uuidString
+        #expect(try await deliver(c.pull(true, pr), id: id).status == 202)
+        #expect(try await deliver(c.pull(true, pr), id: id).status == 401, "a replay is refused")
+        try await waitFor(timeout: 120) {
+            let e = try await http.get("/projects/\(pid)/environments/pr-1").json
+            return e["status"]?.stringValue == "active" && e["head_commit"]?.stringValue == pr
+        }
+        var served = (0, "")
+        try await waitFor(timeout: 60) { served = try s.fetch(pid, environment: "pr-1", path: "/index.html"); return served.0 == 200 }
+        #expect(served.1.contains("change request"))
+
+        try upstream.git(["checkout", "-q", "main"])
+        let second = try upstream.commit(["index.html": "v2\n"], message: "second")
+        #expect(try upstream.push(["HEAD:refs/heads/main"]).0 == 0)
+        #expect(try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0)
+        #expect(try await deliver(c.push(second)).status == 202)
+        try await waitFor(timeout: 120) { try await http.get("/projects/\(pid)/environments/main").json["head_commit"]?.stringValue == second }
+        #expect(try await deliver(c.pull(false, pr)).status == 202)
+        try await waitFor(timeout: 120) { try await http.get("/projects/\(pid)/environments/pr-1").json["status"]?.stringValue == "inactive" }
+    }
 }
 
 /// The detached HS256 JWS of Platform.sh webhooks, as a receiver verifies it.

@@ -18,6 +18,7 @@ struct IntegrationRuntime: Sendable {
     /// Seconds between webhook attempts (the first is immediate).
     var retryDelays: [Double] = [1, 5, 25]
     var health = HealthEndpoints()
+    var providers = SourceProvider.Endpoints()
     /// Where activity scripts run (the worker's application runtime) and where their files are prepared.
     var apps: (any AppRuntime)?
     var scriptDirectory = "/tmp"
@@ -154,8 +155,12 @@ struct CommitStatusRunner: ActivityRunner {
         let env = p["environment"]?.stringValue ?? ""
         let target = runtime.publicURL.value + "/console/projects/\(i.projectId)/environments/\(env)"
         let description = state == "pending" ? "Grove is deploying \(env)" : state == "success" ? "Deployed to \(env)" : "The deployment of \(env) failed"
-        guard let request = SourceProvider.statusRequest(i, commit: commit, state: state, targetURL: target, description: description) else { return }
-        try await deliver(ctx, runtime: runtime, url: request.url, headers: SourceProvider.apiHeaders(i, try IntegrationSecrets.open(ctx.store, i)),
-                          body: request.body.bytes, what: "the \(state) status of \(commit.prefix(7))")
+        guard let request = SourceProvider.statusRequest(i, commit: commit, state: state, targetURL: target, description: description,
+                                                         endpoints: runtime.providers) else { return }
+        let credentials: (git: String?, api: [(String, String)])
+        do {
+            credentials = try await SourceProvider.credentials(i, try IntegrationSecrets.open(ctx.store, i), endpoints: runtime.providers, policy: runtime.outbound)
+        } catch { throw ActivityFailure("\(error)") }
+        try await deliver(ctx, runtime: runtime, url: request.url, headers: credentials.api, body: request.body.bytes, what: "the \(state) status of \(commit.prefix(7))")
     }
 }

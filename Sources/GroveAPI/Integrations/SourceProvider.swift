@@ -185,18 +185,24 @@ enum SourceProvider {
 
     static func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
 
+    /// Bitbucket Cloud has no per-integration URL: where its API and git are (`grove serve --bitbucket-api-url`, `--bitbucket-url`).
+    struct Endpoints: Sendable {
+        var bitbucketAPI = "https://api.bitbucket.org/2.0"
+        var bitbucket = "https://bitbucket.org"
+    }
+
     /// Where the provider's REST API is.
-    static func apiBase(_ i: Integration) -> String {
+    static func apiBase(_ i: Integration, _ e: Endpoints = Endpoints()) -> String {
         switch i.type {
         case "github": return trimmed(i.string("base_url") ?? "https://api.github.com")
         case "gitlab": return trimmed(i.string("base_url") ?? "https://gitlab.com") + "/api/v4"
-        case "bitbucket": return "https://api.bitbucket.org/2.0"
+        case "bitbucket": return trimmed(e.bitbucketAPI)
         default: return trimmed(i.string("url") ?? "") + "/rest/api/1.0"
         }
     }
 
     /// The repository's smart-HTTP clone URL.
-    static func cloneURL(_ i: Integration) -> String {
+    static func cloneURL(_ i: Integration, _ e: Endpoints = Endpoints()) -> String {
         switch i.type {
         case "github":
             guard let base = i.string("base_url") else { return "https://github.com/\(i.string("repository") ?? "").git" }
@@ -205,7 +211,7 @@ enum SourceProvider {
             if web.hasSuffix("/api/v3") { web = String(web.dropLast(7)) }
             return "\(web)/\(i.string("repository") ?? "").git"
         case "gitlab": return trimmed(i.string("base_url") ?? "https://gitlab.com") + "/\(i.string("project") ?? "").git"
-        case "bitbucket": return "https://bitbucket.org/\(i.string("repository") ?? "").git"
+        case "bitbucket": return trimmed(e.bitbucket) + "/\(i.string("repository") ?? "").git"
         default: return trimmed(i.string("url") ?? "") + "/scm/\(i.string("project") ?? "")/\(i.string("repository") ?? "").git"
         }
     }
@@ -245,13 +251,30 @@ enum SourceProvider {
         return h
     }
 
+    /// How git and the API authenticate for this integration. Bitbucket Cloud first trades the OAuth consumer's key and
+    /// secret for an access token (client credentials grant); the others use their stored token as is.
+    static func credentials(_ i: Integration, _ secrets: JSONObject, endpoints: Endpoints, policy: OutboundPolicy) async throws
+        -> (git: String?, api: [(String, String)]) {
+        guard i.type == "bitbucket" else { return (gitAuthorization(i, secrets), apiHeaders(i, secrets)) }
+        guard let basic = gitAuthorization(i, secrets) else { return (nil, apiHeaders(i, JSONObject())) }
+        let r = try await OutboundHTTP.send(url: trimmed(endpoints.bitbucket) + "/site/oauth2/access_token",
+                                            headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
+                                            body: Array("grant_type=client_credentials".utf8), policy: policy)
+        guard r.ok, let token = (try? JSON.parse(r.body))?["access_token"]?.stringValue else {
+            throw HookRefusal("Bitbucket refused the OAuth consumer's credentials (HTTP \(r.status))")
+        }
+        let git = "Basic " + Data("x-token-auth:\(token)".utf8).base64EncodedString()
+        return (git, [("Content-Type", "application/json"), ("Accept", "application/json"), ("User-Agent", "Grove"), ("Authorization", "Bearer " + token)])
+    }
+
     static func encodedProject(_ i: Integration) -> String {
         (i.string("project") ?? "").addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
     }
 
     /// The request that sets a commit's status: `state` is pending, success or failure.
-    static func statusRequest(_ i: Integration, commit: String, state: String, targetURL: String?, description: String) -> (url: String, body: JSON)? {
-        let base = apiBase(i)
+    static func statusRequest(_ i: Integration, commit: String, state: String, targetURL: String?, description: String,
+                              endpoints: Endpoints = Endpoints()) -> (url: String, body: JSON)? {
+        let base = apiBase(i, endpoints)
         switch i.type {
         case "github":
             var o = JSONObject([("state", .string(state)), ("description", .string(description)), ("context", "grove")])
@@ -274,8 +297,8 @@ enum SourceProvider {
     }
 
     /// The request that registers Grove's hook URL (with its secret) at the provider.
-    static func hookRequest(_ i: Integration, hookURL: String, secret: String) -> (url: String, body: JSON) {
-        let base = apiBase(i)
+    static func hookRequest(_ i: Integration, hookURL: String, secret: String, endpoints: Endpoints = Endpoints()) -> (url: String, body: JSON) {
+        let base = apiBase(i, endpoints)
         switch i.type {
         case "github":
             return ("\(base)/repos/\(i.string("repository") ?? "")/hooks",

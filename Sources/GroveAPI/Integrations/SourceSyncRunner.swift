@@ -18,11 +18,15 @@ struct SourceSyncRunner: ActivityRunner {
         guard let project = try await ctx.store.project(id: i.projectId) else { return }
         let secrets = try IntegrationSecrets.open(ctx.store, i)
         let p = ctx.activity.parameters
-        let url = SourceProvider.cloneURL(i)
+        let url = SourceProvider.cloneURL(i, runtime.providers)
         do { _ = try runtime.outbound.check(url: url) } catch { throw ActivityFailure("Cannot fetch \(url): \(error)") }
-        if p["register_hook"]?.boolValue == true { try await registerHook(ctx, i, secrets) }
+        let credentials: (git: String?, api: [(String, String)])
+        do { credentials = try await SourceProvider.credentials(i, secrets, endpoints: runtime.providers, policy: runtime.outbound) } catch {
+            throw ActivityFailure("\(error)")
+        }
+        if p["register_hook"]?.boolValue == true { try await registerHook(ctx, i, headers: credentials.api) }
         let sync = Sync(ctx: ctx, integration: i, project: project, git: GitWriter(repositories: runtime.repositories, projectId: project.id),
-                        url: url, authorization: SourceProvider.gitAuthorization(i, secrets))
+                        url: url, authorization: credentials.git)
         guard let event = SourceEvent(parameters: p) else {
             try await sync.everything()
             return
@@ -35,11 +39,11 @@ struct SourceSyncRunner: ActivityRunner {
     }
 
     /// Registers Grove's hook URL and secret with the provider; a failure is logged with what to do by hand.
-    func registerHook(_ ctx: ActivityContext, _ i: Integration, _ secrets: JSONObject) async throws {
+    func registerHook(_ ctx: ActivityContext, _ i: Integration, headers: [(String, String)]) async throws {
         let hookURL = runtime.publicURL.value + "/integrations/\(i.id)/hook"
-        let request = SourceProvider.hookRequest(i, hookURL: hookURL, secret: try IntegrationSecrets.hookSecret(ctx.store, i))
+        let request = SourceProvider.hookRequest(i, hookURL: hookURL, secret: try IntegrationSecrets.hookSecret(ctx.store, i), endpoints: runtime.providers)
         do {
-            let r = try await OutboundHTTP.send(url: request.url, headers: SourceProvider.apiHeaders(i, secrets), body: request.body.bytes, policy: runtime.outbound)
+            let r = try await OutboundHTTP.send(url: request.url, headers: headers, body: request.body.bytes, policy: runtime.outbound)
             if r.ok {
                 try await ctx.log("Registered the webhook \(hookURL) with \(i.type).")
             } else {

@@ -60,6 +60,9 @@ public struct APIServer {
         /// Where health.slack and health.pagerduty integrations send (Slack's Web API, PagerDuty's Events API v2).
         public var slackAPIURL = "https://slack.com/api"
         public var pagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
+        /// Bitbucket Cloud's API and git hosts (bitbucket integrations).
+        public var bitbucketAPIURL = "https://api.bitbucket.org/2.0"
+        public var bitbucketURL = "https://bitbucket.org"
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -115,6 +118,7 @@ public struct APIServer {
         if options.role != .api {
             var integrations = IntegrationRuntime(repositories: repositories, outbound: outbound, publicURL: publicURL, mailer: mailer, logger: logger)
             integrations.health = HealthEndpoints(slackAPI: options.slackAPIURL, pagerDutyEvents: options.pagerDutyEventsURL)
+            integrations.providers = SourceProvider.Endpoints(bitbucketAPI: options.bitbucketAPIURL, bitbucket: options.bitbucketURL)
             do { worker = try await Worker.start(options, store: store, repositories: repositories, ssh: ssh, integrations: integrations, logger: logger) } catch {
                 await store.close()
                 throw error

@@ -50,6 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("pagerduty-events-url"), help: "PagerDuty's Events API v2 endpoint (health.pagerduty integrations).")
     var pagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
 
+    @Option(name: .customLong("bitbucket-api-url"), help: "Bitbucket Cloud's REST API (bitbucket integrations).")
+    var bitbucketAPIURL = "https://api.bitbucket.org/2.0"
+
+    @Option(name: .customLong("bitbucket-url"), help: "Bitbucket Cloud's git host (bitbucket integrations clone from <url>/<repository>.git).")
+    var bitbucketURL = "https://bitbucket.org"
+
     @Option(name: .customLong("invitation-ttl"), help: "Seconds an invitation link stays valid (default 7 days).")
     var invitationTTL = 7 * 86400
 
@@ -142,6 +148,8 @@ struct ServeCommand: AsyncParsableCommand {
         opts.allowPrivateTargets = allowPrivateTargets
         opts.slackAPIURL = slackAPIURL
         opts.pagerDutyEventsURL = pagerDutyEventsURL
+        opts.bitbucketAPIURL = bitbucketAPIURL
+        opts.bitbucketURL = bitbucketURL
         opts.secretKeyFile = secretKeyFile
         guard let mode = EnvironmentNetworks.Mode(rawValue: network) else { throw ValidationError("--network takes isolated or host") }
         opts.network = mode

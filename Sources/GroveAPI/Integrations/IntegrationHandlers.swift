@@ -191,6 +191,10 @@ enum IntegrationHandlers {
                                log: ["Removed the \(i.type) integration \(i.id); its environments stay as they are."])
         try await s.store.transaction { tx in
             try await tx.delete(Integration.self, id: i.id)
+            // Its forwarding cursors and the delivery ids it remembered go with it.
+            for kind in [LogCursor.kind, HookDelivery.kind] {
+                for d in try await tx.documents(kind: kind, parent: i.id, ref: nil) { try await tx.deleteDocument(kind: kind, id: d.id) }
+            }
             try await tx.insertActivity(a)
         }
         await s.orchestrator?.nudge()

@@ -37,6 +37,9 @@ enum SourceHookHandler {
                 s.logger.warning("refused a replayed \(i.type) delivery", metadata: ["integration": "\(i.id)", "delivery": "\(deliveryId)"])
                 throw APIError.unauthorized("This delivery (\(deliveryId)) was already received.")
             }
+            // Delivery ids are remembered for a week (providers redeliver for a few days); a replay after that only makes
+            // Grove fetch the provider's current branches again, never an old commit.
+            if Int.random(in: 0..<50) == 0 { await forgetOldDeliveries(s, i) }
             let event: SourceEvent?
             do { event = try SourceProvider.parse(i.type, headers: headers, body: req.body) } catch {
                 throw APIError.badRequest("\(error)")
@@ -53,6 +56,13 @@ enum SourceHookHandler {
             try await s.store.insertActivity(a)
             await s.orchestrator?.nudge()
             return .json(.accepted, .object(JSONObject([("status", "accepted"), ("code", 202), ("message", .string(a.id))])))
+        }
+    }
+
+    static func forgetOldDeliveries(_ s: ServerContext, _ i: Integration) async {
+        let cutoff = Timestamp.format(Date().addingTimeInterval(-7 * 86400))
+        for d in (try? await s.store.list(HookDelivery.self, parent: i.id)) ?? [] where d.createdAt < cutoff {
+            try? await s.store.delete(HookDelivery.self, id: d.id)
         }
     }
 }

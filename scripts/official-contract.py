@@ -406,13 +406,13 @@ def exercise_writes(grove, c, s):
         settle()
     c.call("POST", f"/projects/{pid}/clear_build_cache", {})
 
-    # Integrations: a webhook (to an address literal, listening to nothing, so no delivery waits), a health channel, a
-    # log sink; read, changed and removed.
+    # Integrations: a webhook and an activity script listening to nothing (no delivery is attempted, nothing leaves the
+    # machine), a health channel; read, changed and removed.
     base = f"/projects/{pid}/integrations"
     made = []
     for body in [{"type": "webhook", "url": "https://93.184.215.14/hook", "events": ["nothing.matches"], "shared_key": "contract-key"},
                  {"type": "health.pagerduty", "routing_key": "contract-routing"},
-                 {"type": "httplog", "url": "https://93.184.215.14/logs", "headers": {"X-Key": "contract"}}]:
+                 {"type": "script", "script": "console.log(activity.id);", "events": ["nothing.matches"]}]:
         made.append(c.ok("POST", base, body)["_embedded"]["entity"]["id"])
     c.call("GET", base)
     for iid in made:

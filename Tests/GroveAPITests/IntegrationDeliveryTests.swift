@@ -7,7 +7,7 @@ import Testing
 @Suite("Integration deliveries: outbound targets, provider signatures and payloads")
 struct IntegrationDeliveryTests {
     @Test(arguments: [[127, 0, 0, 1], [10, 0, 0, 5], [172, 16, 0, 1], [172, 31, 255, 255], [192, 168, 0, 1], [169, 254, 169, 254],
-                      [100, 64, 0, 1], [0, 0, 0, 0], [224, 0, 0, 1], [255, 255, 255, 255]] as [[UInt8]])
+                      [100, 64, 0, 1], [0, 0, 0, 0], [224, 0, 0, 1], [255, 255, 255, 255], [192, 0, 2, 1], [203, 0, 113, 9]] as [[UInt8]])
     func privateIPv4(_ a: [UInt8]) { #expect(OutboundPolicy.isPrivate(a)) }
 
     @Test(arguments: [[93, 184, 215, 14], [8, 8, 8, 8], [172, 32, 0, 1], [1, 1, 1, 1]] as [[UInt8]])

@@ -76,6 +76,8 @@ public struct OutboundPolicy: Sendable {
             return b0 == 0 || b0 == 10 || b0 == 127 || (b0 == 100 && (b1 & 0xC0) == 64) || (b0 == 169 && b1 == 254)
                 || (b0 == 172 && (b1 & 0xF0) == 16) || (b0 == 192 && b1 == 168) || (b0 == 192 && b1 == 0 && a[2] == 0)
                 || (b0 == 198 && (b1 & 0xFE) == 18) || b0 >= 224
+                // Documentation ranges (TEST-NET-1, 2, 3): never anyone's public service.
+                || (b0 == 192 && b1 == 0 && a[2] == 2) || (b0 == 198 && b1 == 51 && a[2] == 100) || (b0 == 203 && b1 == 0 && a[2] == 113)
         }
         guard a.count == 16 else { return true }
         if a[0..<15].allSatisfy({ $0 == 0 }) { return true }  // :: and ::1

@@ -11,7 +11,7 @@ public struct RunningService: Sendable, Equatable {
 
 /// Provisions, starts, copies and backs up an environment's managed services.
 public protocol ServiceRuntime: Sendable {
-    /// Services that went down: their engine exited (the runtime starts it again).
+    /// Services in trouble: their engine exited (the runtime starts it again) or their disk is full.
     var downs: AsyncStream<ServiceDown> { get }
     /// Refuses configurations this runtime cannot run (unknown type or version, bad options) before anything starts.
     func check(_ services: [ServiceConfig]) async throws
@@ -46,12 +46,16 @@ public protocol ServiceRuntime: Sendable {
     func shutdown() async
 }
 
-/// A service of an environment whose engine exited.
+/// A service of an environment in trouble: its engine exited, or its disk is (nearly) full.
 public struct ServiceDown: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case exited, diskFull }
     public var environment: EnvironmentKey
     public var service: String
+    public var kind: Kind
     public var detail: String
-    public init(environment: EnvironmentKey, service: String, detail: String) { self.environment = environment; self.service = service; self.detail = detail }
+    public init(environment: EnvironmentKey, service: String, kind: Kind = .exited, detail: String) {
+        self.environment = environment; self.service = service; self.kind = kind; self.detail = detail
+    }
 }
 
 extension ServiceRuntime {

@@ -21,6 +21,8 @@ public enum LocalRuntime {
         public var volumeImageSize: UInt64?
         public var network: EnvironmentNetworks.Mode = .isolated
         public var instanceLimits = LocalAppRuntime.Limits()
+        /// How often services' disks are checked for being full (health notifications).
+        public var diskCheckInterval: Duration = .seconds(60)
         public init(dataDir: String) { self.dataDir = dataDir }
     }
 
@@ -55,7 +57,7 @@ public enum LocalRuntime {
         let apps = LocalAppRuntime(dataDir: options.dataDir, sandbox: sandbox, cgroups: cgroups, networks: networks, services: manager, builder: builder,
                                    limits: options.instanceLimits, logger: logger)
         return RuntimeDrivers(name: "local", builds: LocalBuildExecutor(builder: builder, sandbox: sandbox), apps: apps,
-                              services: LocalServiceRuntime(manager: manager, dataDir: options.dataDir), volumes: LocalVolumeDriver(dataDir: options.dataDir),
+                              services: LocalServiceRuntime(manager: manager, dataDir: options.dataDir, diskCheck: options.diskCheckInterval), volumes: LocalVolumeDriver(dataDir: options.dataDir),
                               router: router)
     }
 }

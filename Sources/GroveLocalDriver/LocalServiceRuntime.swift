@@ -11,7 +11,8 @@ public struct LocalServiceRuntime: ServiceRuntime {
 
     public let downs: AsyncStream<ServiceDown>
 
-    init(manager: ServiceManager, dataDir: String) {
+    /// `diskCheck`: how often services' disks are looked at (btrfs quotas only).
+    init(manager: ServiceManager, dataDir: String, diskCheck: Duration = .seconds(60)) {
         self.manager = manager
         self.dataDir = dataDir
         let exits = manager.exits
@@ -23,7 +24,16 @@ public struct LocalServiceRuntime: ServiceRuntime {
                 }
                 c.finish()
             }
-            c.onTermination = { _ in relay.cancel() }
+            let disks = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: diskCheck)
+                    for f in await manager.fullDisks() {
+                        c.yield(ServiceDown(environment: EnvironmentKey(projectId: f.projectId, environmentId: f.environmentId), service: f.service,
+                                            kind: .diskFull, detail: "its disk is full: \(f.usedMB) MB used of \(f.diskMB) MB; raise its disk in .platform/services.yaml"))
+                    }
+                }
+            }
+            c.onTermination = { _ in relay.cancel(); disks.cancel() }
         }
     }
 

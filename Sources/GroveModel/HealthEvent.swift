@@ -5,6 +5,8 @@ public struct HealthEvent: Sendable, Equatable, Codable {
         case crashLoop = "app.crash_loop"
         /// A managed service's engine exited.
         case serviceDown = "service.down"
+        /// A managed service's disk is (nearly) full: its next writes fail.
+        case diskFull = "disk.full"
     }
     public var projectId: String
     public var environmentId: String
@@ -13,7 +15,7 @@ public struct HealthEvent: Sendable, Equatable, Codable {
     public var subject: String
     public var message: String
     public var createdAt: String
-    public var severity: String { kind == .serviceDown ? "critical" : "error" }
+    public var severity: String { kind == .crashLoop ? "error" : "critical" }
 
     public init(projectId: String, environmentId: String, kind: Kind, subject: String, message: String, createdAt: String) {
         self.projectId = projectId; self.environmentId = environmentId; self.kind = kind; self.subject = subject; self.message = message

@@ -39,8 +39,10 @@ extension Deployer {
     }
 
     func serviceWentDown(_ d: ServiceDown) {
-        guard healthWatch.shouldAlert("\(d.environment)/service/\(d.service)") else { return }
-        healthSink.yield(HealthEvent(projectId: d.environment.projectId, environmentId: d.environment.environmentId, kind: .serviceDown,
-                                     subject: d.service, message: "The service \(d.service) went down: \(d.detail).", createdAt: Timestamp.now()))
+        let full = d.kind == .diskFull
+        guard healthWatch.shouldAlert("\(d.environment)/service/\(d.service)/\(full ? "disk" : "down")") else { return }
+        healthSink.yield(HealthEvent(projectId: d.environment.projectId, environmentId: d.environment.environmentId, kind: full ? .diskFull : .serviceDown,
+                                     subject: d.service, message: full ? "The service \(d.service) is out of space: \(d.detail)." : "The service \(d.service) went down: \(d.detail).",
+                                     createdAt: Timestamp.now()))
     }
 }

@@ -52,6 +52,20 @@ public actor ServiceManager {
     /// Every exit of a service's engine (it is restarted with backoff).
     public nonisolated let exits: AsyncStream<ServiceExit>
 
+    /// Running services whose disk (btrfs quota) is within 5% of full: (project, environment, service, used MB, disk MB).
+    public func fullDisks() async -> [(projectId: String, environmentId: String, service: String, usedMB: UInt64, diskMB: Int)] {
+        var out: [(projectId: String, environmentId: String, service: String, usedMB: UInt64, diskMB: Int)] = []
+        for (env, services) in running {
+            let parts = env.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            for r in services.values {
+                guard let disk = r.config.disk, let usage = await volumes.usage(r.volume), usage.full else { continue }
+                out.append((parts[0], parts[1], r.name, usage.exclusive >> 20, disk))
+            }
+        }
+        return out
+    }
+
     static func envKey(_ p: String, _ e: String) -> String { p + "/" + e }
 
     /// The environments' own networks: a service listens on 127.0.0.1 in its environment's namespace.

@@ -154,10 +154,13 @@ struct ServiceTests {
     @Test("disk is enforced on btrfs: a full disk fails writes and says so on deploy; raising it frees writes; shrinking below the data is refused",
           .enabled(if: geteuid() == 0))
     func diskQuota() async throws {
-        let s = try await TestServer.start(.sqlite, extraArgs: ["--volume-image", "2G"])
+        let receiver = try await FakeProvider.start()
+        defer { receiver.stop() }
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--volume-image", "2G", "--allow-private-targets", "--disk-check-interval", "2"])
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
+        #expect(try await http.post("/projects/\(pid)/integrations", ["type": "health.webhook", "url": .string(receiver.base + "/health")]).status == 201)
         let app = "name: app\ntype: python:3.11\nrelationships:\n  database: \"db:postgresql\"\nweb:\n  commands:\n    start: python3 -m http.server $PORT --bind 127.0.0.1\n"
         try tree.commit([".platform.app.yaml": app, ".platform/services.yaml": "db:\n  type: postgresql:15\n  disk: 256\n"])
         var (st, out) = try tree.push(["HEAD:refs/heads/main"])
@@ -175,6 +178,11 @@ struct ServiceTests {
         // panics) and the client only sees the connection drop. Either way the server log names the cause.
         let serviceLog = (try? String(contentsOfFile: s.dataDir + "/logs/\(pid)/main/db.service.log", encoding: .utf8)) ?? ""
         #expect(st != 0 && (out + serviceLog).contains("Disk quota exceeded"), "\(out)")
+        // The project's health integration hears of it.
+        let alert = try await receiver.waitForRequest(timeout: 60) { ($0["body"]?.stringValue ?? "").contains("disk.full") }
+        let event = try JSON.parse(alert["body"]?.stringValue ?? "")
+        #expect(event["subject"]?.stringValue == "db" && event["severity"]?.stringValue == "critical" && event["message"]?.stringValue?.contains("of 256 MB") == true,
+                "\(event)")
 
         // The next deploy says the disk is full, and where to raise it.
         try tree.commit(["note.txt": "redeploy\n"])

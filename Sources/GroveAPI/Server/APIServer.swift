@@ -57,6 +57,8 @@ public struct APIServer {
         public var sshPublicEndpoint: String?
         /// Let integrations send to loopback, private and link-local addresses (`--allow-private-targets`).
         public var allowPrivateTargets = false
+        /// How often services' disks are checked for health notifications.
+        public var diskCheckInterval: Duration = .seconds(60)
         /// Where health.slack and health.pagerduty integrations send (Slack's Web API, PagerDuty's Events API v2).
         public var slackAPIURL = "https://slack.com/api"
         public var pagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
@@ -86,6 +88,7 @@ public struct APIServer {
             runtimeOptions.network = options.network
             runtimeOptions.instanceLimits.maxMemoryMB = options.appMaxMemoryMB
             runtimeOptions.instanceLimits.maxProcesses = options.appMaxProcesses
+            runtimeOptions.diskCheckInterval = options.diskCheckInterval
             return try await LocalRuntime.open(runtimeOptions, repositories: repositories, logger: logger)
         default:
             throw DriverFailure("No runtime named \(options.runtime): this Grove has \(runtimes.joined(separator: ", ")).")

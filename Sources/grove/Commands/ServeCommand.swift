@@ -44,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-private-targets"), help: "Let integrations (webhooks, notifications, log forwarding, source providers) reach loopback, private and link-local addresses. Off by default: a project could otherwise reach this machine's own services.")
     var allowPrivateTargets = false
 
+    @Option(name: .customLong("disk-check-interval"), help: "Seconds between checks of services' disks for health notifications (btrfs quotas).")
+    var diskCheckInterval = 60
+
     @Option(name: .customLong("slack-api-url"), help: "Slack's Web API (health.slack integrations post to <url>/chat.postMessage).")
     var slackAPIURL = "https://slack.com/api"
 
@@ -146,6 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
         opts.backupCheckPeriod = .seconds(backupCheckInterval)
         opts.smtpURL = smtpURL
         opts.allowPrivateTargets = allowPrivateTargets
+        opts.diskCheckInterval = .seconds(max(1, diskCheckInterval))
         opts.slackAPIURL = slackAPIURL
         opts.pagerDutyEventsURL = pagerDutyEventsURL
         opts.bitbucketAPIURL = bitbucketAPIURL

@@ -77,6 +77,10 @@ public struct Console: Sendable {
         if let m = route.match("POST", "projects/*/certificates/*/delete") {
             return await CertificateSection.remove(page, projectId: m[0], certificateId: m[1])
         }
+        if let m = route.match("POST", "projects/*/integrations") { return await IntegrationSection.add(page, projectId: m[0], form: req) }
+        if let m = route.match("POST", "projects/*/integrations/*/delete") {
+            return await IntegrationSection.remove(page, projectId: m[0], integrationId: m[1])
+        }
         if let m = route.match("GET", "projects/*/access") { return await AccessPage.render(page, projectId: m[0]) }
         if let m = route.match("POST", "projects/*/invitations") { return await AccessPage.invite(page, projectId: m[0], form: req) }
         if let m = route.match("POST", "projects/*/invitations/*/cancel") { return await AccessPage.cancel(page, projectId: m[0], invitationId: m[1]) }

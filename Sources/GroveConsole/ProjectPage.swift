@@ -6,6 +6,7 @@ enum ProjectPage {
         let base = "/projects/\(ConsolePath.encode(projectId))"
         async let projectAnswer = ctx.get(base)
         async let certificatesAnswer = ctx.get(base + "/certificates")
+        async let integrationsAnswer = ctx.get(base + "/integrations")
         async let environmentsAnswer = ctx.get(base + "/environments")
         async let activitiesAnswer = ctx.get(base + "/activities?count=20")
         let (project, environments, activities) = await (projectAnswer, environmentsAnswer, activitiesAnswer)
@@ -79,6 +80,7 @@ enum ProjectPage {
         """
         content += CertificateSection.render(await certificatesAnswer, projectId: projectId,
                                              canManage: project.json["_links"]?["#edit"] != nil, csrf: ctx.session.csrfToken)
+        content += IntegrationSection.render(await integrationsAnswer, projectId: projectId, csrf: ctx.session.csrfToken)
         content += ActivityPage.table(recent, projectId: projectId)
         content += "<p><a id=\"all-activities\" href=\"\(ConsolePath.project(projectId))/activities\">All activities</a></p>"
         return .page(ctx.layout(title: title, crumbs: [("Projects", "/console/"), (title, nil)], content), status: status)

@@ -60,6 +60,39 @@ import Testing
         #expect(Set(seen) == all)
     }
 
+    @Test("project admins see, add and remove integrations in the console; the shared key never shows; a private target is refused with the API's reason")
+    func integrations() async throws {
+        let s = try await TestServer.start(.sqlite)
+        defer { s.stopNow() }
+        let admin = try await s.login()
+        let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
+        let b = Browser(base: s.baseURL)
+        defer { b.remove() }
+        var (code, page) = try b.request("/console/login", form: [("api_token", s.initialToken)])
+        #expect(code == 303)
+        (code, page) = try b.request("/console/projects/\(pid)")
+        #expect(code == 200 && page.contains("<h2>Integrations</h2>") && page.contains("id=\"webhook-form\""))
+        let csrf = try #require(b.csrf(page))
+        (code, page) = try b.request("/console/projects/\(pid)/integrations", form: [("csrf", csrf), ("url", "http://127.0.0.1:8000/x"), ("events", "*"),
+                                                                                  ("states", "complete")])
+        #expect(code == 400 && page.contains("allow-private-targets"), "\(page.suffix(800))")
+        (code, page) = try b.request("/console/projects/\(pid)/integrations", form: [("csrf", csrf), ("url", "https://93.184.215.14/hook"),
+                                                                                  ("events", "environment.push, environment.branch"), ("states", "complete"),
+                                                                                  ("shared_key", "console-secret-key")])
+        #expect(code == 303, "\(page.suffix(800))")
+        let list = try await admin.get("/projects/\(pid)/integrations").json.arrayValue ?? []
+        let id = try #require(list.first?["id"]?.stringValue)
+        #expect(list.first?["events"] == ["environment.push", "environment.branch"])
+        (code, page) = try b.request("/console/projects/\(pid)")
+        #expect(page.contains("data-integration=\"\(id)\"") && page.contains("https://93.184.215.14/hook") && !page.contains("console-secret-key"))
+        (code, page) = try b.request("/console/projects/\(pid)/integrations/\(id)/delete", form: [("csrf", csrf)])
+        #expect(code == 303)
+        #expect(try await admin.get("/projects/\(pid)/integrations").json == .array([]))
+        // Without a session's CSRF token nothing is added.
+        (code, _) = try b.request("/console/projects/\(pid)/integrations", form: [("url", "https://93.184.215.14/hook")])
+        #expect(code == 403)
+    }
+
     @Test("console logins: password with a second factor, the API's refusals, cookie flags, CSRF and cross-site forms refused, logout ends the session")
     func sessions() async throws {
         let s = try await TestServer.start(.sqlite)

@@ -178,11 +178,11 @@ struct IntegrationsTests {
         #expect(try await http.get("/projects/\(pid)/integrations").json == .array([]))
     }
 
-    @Test("a webhook receives matching activities, signed, retried after a failure; others are filtered out")
-    func webhookDelivery() async throws {
+    @Test("a webhook receives matching activities, signed, retried after a failure; others are filtered out", arguments: Backend.allCases)
+    func webhookDelivery(backend: Backend) async throws {
         let receiver = try await FakeProvider.start(failFirst: 1)
         defer { receiver.stop() }
-        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"])
+        let s = try await TestServer.start(backend, extraArgs: ["--allow-private-targets"])
         defer { s.stopNow() }
         let http = try await s.login()
         let pid = try #require(try await s.createProject(http)["id"]?.stringValue)

@@ -10,7 +10,9 @@ extension GitWriter {
     /// an HTTP Authorization header value passed through git's environment (never its command line or a file).
     public func fetchSource(url: String, refs: [String: String], authorization: String?, timeoutSeconds: Int = 300) async throws {
         let specs = refs.isEmpty ? ["+refs/heads/*:\(Self.sourceNamespace)*"] : refs.sorted { $0.key < $1.key }.map { "+\($0.key):\(Self.sourceNamespace)\($0.value)" }
-        var config: [(String, String)] = [("http.followRedirects", "false"), ("credential.helper", ""), ("core.askPass", "")]
+        // Objects from a provider are checked like pushed ones would be; redirects and prompts are off.
+        var config: [(String, String)] = [("http.followRedirects", "false"), ("credential.helper", ""), ("core.askPass", ""),
+                                          ("fetch.fsckObjects", "true")]
         if let authorization { config.append(("http.extraHeader", "Authorization: " + authorization)) }
         var env: [String: String] = ["GIT_CONFIG_COUNT": String(config.count), "GIT_TERMINAL_PROMPT": "0",
                                      "GIT_ALLOW_PROTOCOL": "http:https", "GIT_HTTP_LOW_SPEED_LIMIT": "1000",

@@ -63,9 +63,9 @@ enum IntegrationHandlers {
         try IntegrationSecrets.open(s.store, i)
     }
 
-    static func input(_ req: APIRequest, _ spec: IntegrationSpec?, type: String) throws -> JSONObject {
+    /// The body, with fields the type does not have refused (and NUL characters anywhere).
+    static func input(_ req: APIRequest, _ spec: IntegrationSpec) throws -> JSONObject {
         let o = try req.jsonObject(allowEmpty: false)
-        guard let spec else { return o }
         _ = try BodyReader(o, allowed: ["type"] + spec.writableFields)
         return o
     }
@@ -119,7 +119,7 @@ enum IntegrationHandlers {
         let raw = try req.jsonObject(allowEmpty: false)
         guard let type = raw["type"]?.stringValue else { throw APIError.badRequest("is required", field: "type") }
         let spec = try spec(for: type)
-        let body = try input(req, spec, type: type)
+        let body = try input(req, spec)
         let applied: (settings: JSONObject, secrets: JSONObject)
         do { applied = try spec.apply(body, to: nil) } catch let e as IntegrationInputError { throw APIError.badRequest(e.message, field: e.field) }
         let existing = try await s.store.list(Integration.self, parent: p.id)
@@ -161,7 +161,7 @@ enum IntegrationHandlers {
         let user = try req.requireUser()
         var i = try await find(s, p, req.param("integrationId"))
         guard let spec = i.spec else { throw APIError(.internalServerError, "Integration \(i.id) has an unknown type.") }
-        let body = try input(req, spec, type: i.type)
+        let body = try input(req, spec)
         if let t = body["type"], t.stringValue != i.type { throw APIError.badRequest("an integration's type cannot change; delete it and add another", field: "type") }
         let applied: (settings: JSONObject, secrets: JSONObject)
         do { applied = try spec.apply(body, to: (i.settings, try secrets(s, i))) } catch let e as IntegrationInputError {

@@ -4,7 +4,7 @@
 GET serves files under ROOT (bare repositories prepared with `git update-server-info` are fetched over git's
 dumb HTTP protocol). Every POST is appended to LOG as one JSON line {method, path, headers, body} and answered
 201 with `{}`; POSTs to paths starting with /flaky answer 500 the first FAIL times. The chosen port is written to
-PORTFILE. Binds 127.0.0.1 only and exits when its parent (the test) goes away.
+PORTFILE. With CERT and KEY it speaks HTTPS. Binds 127.0.0.1 only and exits when its parent (the test) goes away.
 """
 import json
 import os
@@ -15,6 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 root, log_path, port_file = sys.argv[1], sys.argv[2], sys.argv[3]
 fail = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+cert, key = (sys.argv[5], sys.argv[6]) if len(sys.argv) > 6 else (None, None)
 lock = threading.Lock()
 failures = {"left": fail}
 
@@ -48,6 +49,12 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if cert:
+    # HTTPS with the given (self-signed) certificate.
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(port_file + ".tmp", port_file)

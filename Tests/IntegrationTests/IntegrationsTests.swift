@@ -10,20 +10,27 @@ struct FakeProvider {
     let port: String
     let child: Spawned
 
-    static func start(failFirst: Int = 0) async throws -> FakeProvider {
+    /// `tls`: HTTPS with a self-signed certificate made by openssl.
+    static func start(failFirst: Int = 0, tls: Bool = false) async throws -> FakeProvider {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("provider-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir + "/root", withIntermediateDirectories: true)
-        let child = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/provider-fake.py").path,
-                                                         dir + "/root", dir + "/log", dir + "/port", String(failFirst)])
+        var args = [Paths.root.appendingPathComponent("Tests/Fixtures/provider-fake.py").path, dir + "/root", dir + "/log", dir + "/port", String(failFirst)]
+        if tls {
+            _ = try Spawn.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sink.test",
+                                                   "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"])
+            args += [dir + "/cert.pem", dir + "/key.pem"]
+        }
+        let child = try Spawn.start("/usr/bin/python3", args)
         var port = ""
         try await waitFor(timeout: 30) {
             port = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
             return !port.isEmpty
         }
-        return FakeProvider(dir: dir, port: port, child: child)
+        return FakeProvider(dir: dir, port: port, child: child, tls: tls)
     }
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    var tls = false
+    var base: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
 
     /// The POSTs received so far.
     func requests() -> [JSON] {
@@ -421,12 +428,17 @@ struct IntegrationsTests {
             ports = ((try? String(contentsOfFile: dir + "/ports", encoding: .utf8)) ?? "").split(separator: " ").map(String.init)
             return ports.count == 3
         }
+        let secure = try await FakeProvider.start(tls: true)
+        defer { secure.stop() }
         let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"])
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
         let base = "/projects/\(pid)/integrations"
         for body: JSON in [
+            // A collector with a self-signed certificate: reached only when told not to verify it.
+            ["type": "httplog", "url": .string(secure.base + "/unverified"), "tls_verify": false],
+            ["type": "httplog", "url": .string(secure.base + "/verified")],
             ["type": "syslog", "host": "127.0.0.1", "port": .int(Int64(ports[0]) ?? 0), "protocol": "udp", "extra": ["team": "web"]],
             ["type": "syslog", "host": "127.0.0.1", "port": .int(Int64(ports[1]) ?? 0), "protocol": "tcp", "message_format": "rfc3164",
              "auth_token": "SYSLOGTOKEN"],
@@ -470,6 +482,9 @@ struct IntegrationsTests {
         #expect(otlp["headers"]?["authorization"]?.stringValue == "Bearer OTLP")
         let resource = try JSON.parse(otlp["body"]?.stringValue ?? "")["resourceLogs"]?.arrayValue?.first
         #expect(resource?["scopeLogs"]?.arrayValue?.first?["logRecords"]?.arrayValue?.first?["body"]?["stringValue"]?.stringValue?.hasPrefix("tick-") == true)
+
+        _ = try await secure.waitForRequest(timeout: 60) { $0["path"]?.stringValue == "/unverified" && ($0["body"]?.stringValue ?? "").contains("tick-") }
+        #expect(!secure.requests().contains { $0["path"]?.stringValue == "/verified" }, "a certificate that does not verify stops the verified sink")
 
         // Nothing is sent twice and nothing is lost: each tick reaches UDP at most once, and in order.
         let ticks = lines("tcp").compactMap { line in line.range(of: "tick-\\d+", options: .regularExpression).map { String(line[$0]) } }

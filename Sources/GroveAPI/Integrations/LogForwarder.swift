@@ -196,7 +196,7 @@ actor LogForwarder {
                                   token: secrets["auth_token"]?.stringValue, authMode: i.string("auth_mode") ?? "prefix", extra: extra)
             }
             try await SyslogTransport.send(frames, host: i.string("host") ?? "", port: Int(i.settings["port"]?.intValue ?? 6514),
-                                           transport: i.string("protocol") ?? "tls", verifyTLS: i.bool("tls_verify"), policy: runtime.outbound)
+                                           transport: i.string("protocol") ?? "tls", verifyTLS: i.settings["tls_verify"]?.boolValue ?? true, policy: runtime.outbound)
             return
         case "httplog", "otlplog":
             headers.append(("Content-Type", "application/json"))
@@ -215,7 +215,7 @@ actor LogForwarder {
         default:
             return
         }
-        let r = try await OutboundHTTP.send(url: url, headers: headers, body: body, policy: runtime.outbound)
+        let r = try await OutboundHTTP.send(url: url, headers: headers, body: body, policy: runtime.outbound, verifyTLS: i.settings["tls_verify"]?.boolValue ?? true)
         guard r.ok else { throw OutboundHTTP.Failure(description: "\(url) answered HTTP \(r.status): \(r.text.prefix(200))") }
     }
 }

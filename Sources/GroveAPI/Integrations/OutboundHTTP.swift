@@ -18,9 +18,12 @@ public enum OutboundHTTP {
     }
 
     public static func send(_ method: String = "POST", url: String, headers: [(String, String)], body: [UInt8], policy: OutboundPolicy,
-                            timeout: TimeInterval = 10) async throws -> Response {
+                            timeout: TimeInterval = 10, verifyTLS: Bool = true) async throws -> Response {
         let target: URL
         do { target = try policy.check(url: url) } catch { throw Failure(description: "\(error)") }
+        if !verifyTLS, target.scheme?.lowercased() == "https" {
+            return try await UnverifiedHTTPS.send(method, url: target, headers: headers, body: body, timeout: timeout)
+        }
         var request = URLRequest(url: target, timeoutInterval: timeout)
         request.httpMethod = method
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }

@@ -310,6 +310,12 @@ struct IntegrationsTests {
         let grove = try #require(project["repository"]?["http_url"]?.stringValue).replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@")
         let (pst, pout) = try upstream.git(["push", grove, "HEAD:refs/heads/elsewhere"])
         #expect(pst != 0 && pout.contains("comes from its github integration"), "\(pout)")
+        // So are code changes made on Grove's side: the repository mirrors GitHub's.
+        for (path, body) in [("branch", ["name": "side"] as JSON), ("source-operation", ["operation": "x"]),
+                             ("routes", ["production_url": "https://{default}/x", "type": "redirect", "to": "https://{default}/"])] {
+            let refused = try await http.post("/projects/\(pid)/environments/main/\(path)", body)
+            #expect(refused.status == 400 && refused.text.contains("mirrors the github integration"), "\(path): \(refused.text)")
+        }
 
         // Deliveries: forged, unsigned and replayed ones are refused; a genuine pull request opens an environment.
         func deliver(_ event: String, _ payload: JSON, id: String = UUID().uuidString, key: String? = nil) async throws -> HTTPResult {

@@ -75,6 +75,7 @@ enum EnvironmentHandlers {
         let activity: Activity
         if action == .merge {
             try s.requireRole(.contributor, l, on: parent)
+            try await s.requireOwnRepository(p, for: "Merging")
             _ = try BodyReader(try req.jsonObject(), allowed: ["resources"])
             guard let childHead else { throw APIError.badRequest("\(e.id) has no code to merge.") }
             if let parentHead, !(try await git.isAncestor(childHead, of: parentHead)), !(try await git.isAncestor(parentHead, of: childHead)) {
@@ -91,6 +92,7 @@ enum EnvironmentHandlers {
             let code = try b.bool("synchronize_code") ?? false, data = try b.bool("synchronize_data") ?? false, rebase = try b.bool("rebase") ?? false
             _ = try b.bool("synchronize_resources")
             guard code || data else { throw APIError.badRequest("Nothing to synchronize: set synchronize_code and/or synchronize_data.") }
+            if code { try await s.requireOwnRepository(p, for: "Synchronizing code") }
             if code, !rebase, let childHead, let parentHead, !(try await git.isAncestor(parentHead, of: childHead)),
                !(try await git.isAncestor(childHead, of: parentHead)) {
                 throw APIError.badRequest("\(e.id) has commits \(parent.id) does not have: synchronize with rebase, or merge it first.", field: "rebase")
@@ -233,6 +235,7 @@ enum EnvironmentHandlers {
         let (p, l) = try req.project()
         let parent = try req.environment()
         try s.requireRole(.contributor, l, on: parent)
+        try await s.requireOwnRepository(p, for: "Branching")
         let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["name", "title", "clone_parent", "type", "resources"])
         guard let name = try b.string("name", required: true, nonEmpty: true, maxLength: 255) else { throw APIError.badRequest("is required", field: "name") }
         if let problem = EnvironmentName.problem(with: name) { throw APIError.badRequest("'\(name)' is not a valid branch name: it \(problem)", field: "name") }

@@ -25,6 +25,7 @@ enum OperationHandlers {
             let (p, l) = try req.project()
             let e = try req.environment()
             try s.requireRole(.contributor, l, on: e)
+            try await s.requireOwnRepository(p, for: "Running a source operation")
             let b = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["operation", "variables"])
             guard let op = try b.string("operation", required: true, nonEmpty: true) else { throw APIError.badRequest("is required", field: "operation") }
             let variables = try b.objectValue("variables") ?? JSONObject()

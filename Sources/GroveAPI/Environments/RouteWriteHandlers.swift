@@ -40,6 +40,7 @@ enum RouteWriteHandlers {
         let e = try req.environment()
         // Route edits are commits: who may push to the environment may edit its routes.
         try s.requireRole(.contributor, l, on: e)
+        try await s.requireOwnRepository(p, for: "Editing routes")
         return (p, e, user)
     }
 

@@ -31,6 +31,16 @@ extension ServerContext {
         throw APIError.forbidden("The organization \(name) requires two-factor authentication: enroll with `grove auth:mfa`, then log in again with a code.")
     }
 
+    /// A source integration that fetches the provider's branches makes the project's repository a mirror of it:
+    /// code changes made on Grove's side (branch, merge, code synchronisation, source operations, route edits) are
+    /// refused, as Platform.sh does; they belong in the provider's repository.
+    func requireOwnRepository(_ p: Project, for what: String) async throws {
+        guard let source = try await store.list(Integration.self, parent: p.id).first(where: { $0.spec?.role == .source && $0.bool("fetch_branches") }) else { return }
+        let repo = source.string("repository") ?? source.string("project") ?? ""
+        throw APIError.badRequest("\(what) is not available on \(p.id): its repository mirrors the \(source.type) integration's (\(repo)). "
+                                  + "Make the change in that repository; Grove follows it.")
+    }
+
     func requireProjectAdmin(_ level: ProjectAccessLevel) throws {
         guard level.permits(.administer) else { throw APIError.forbidden("This action requires the admin role on the project.") }
     }

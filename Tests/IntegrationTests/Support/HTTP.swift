@@ -67,8 +67,9 @@ extension TestServer {
     }
 }
 
-/// Polls until `condition` holds (30 s at most: CI machines run every suite at once on 2 cores).
-func waitFor(timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
+/// Polls until `condition` holds (60 s at most: CI machines run every suite at once on 2 cores, and a PostgreSQL-backed
+/// server creating a project there has been seen to need more than 30 s).
+func waitFor(timeout: Double = 60, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try await condition() { return }

@@ -54,6 +54,45 @@ struct FakeProvider {
     }
 }
 
+/// A provider's repository on the fake: a bare repository served over git's dumb HTTP protocol and a work tree.
+struct Upstream {
+    let bare: String
+    let tree: GitWorkTree
+
+    /// Main with an application, and a pull request commit on top of it at `pullRef`; (repository, main, pull request).
+    static func make(_ provider: FakeProvider, _ path: String, pullRef: String, pullContent: String) throws -> (Upstream, String, String) {
+        let bare = provider.dir + "/root/" + path
+        try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
+        guard try Spawn.run("/usr/bin/git", ["init", "-q", "--bare", bare]).0 == 0 else { throw TestFailure("git init failed") }
+        let u = Upstream(bare: bare, tree: GitWorkTree(remote: bare))
+        try u.tree.initialize()
+        let app = "name: app\ntype: python:3.12\nweb:\n  commands:\n    start: python3 -m http.server $PORT\n"
+        let first = try u.tree.commit([".platform.app.yaml": app, ".platform/routes.yaml": GitPushTests.routes, "index.html": "v1\n"], message: "first")
+        try u.push("HEAD:refs/heads/main")
+        try u.tree.git(["checkout", "-q", "-b", "feature"])
+        let pr = try u.tree.commit(["index.html": pullContent], message: "pr")
+        try u.push("HEAD:" + pullRef)
+        return (u, first, pr)
+    }
+
+    /// Pushes and refreshes what the dumb protocol serves.
+    func push(_ refspec: String) throws {
+        let (st, out) = try tree.push([refspec])
+        guard st == 0 else { throw TestFailure("push \(refspec) failed: \(out)") }
+        guard try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0 else { throw TestFailure("update-server-info failed") }
+    }
+
+    /// A new commit on main, pushed; its id.
+    func commitToMain(_ files: [String: String]) throws -> String {
+        try tree.git(["checkout", "-q", "main"])
+        let c = try tree.commit(files, message: "next")
+        try push("HEAD:refs/heads/main")
+        return c
+    }
+
+    func remove() { tree.remove() }
+}
+
 func hmacHex(_ key: String, _ body: [UInt8]) -> String {
     HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map { String(format: "%02x", $0) }.joined()
 }
@@ -149,7 +188,21 @@ struct IntegrationsTests {
             let refused = try await http.post(base, body)
             #expect(refused.status == 400 && refused.text.contains(needle), "\(body): \(refused.text)")
         }
+        // Bombs: a script over 256 KiB, a 201-entry filter, a NUL anywhere.
+        for (body, needle) in [(["type": "script", "script": .string(String(repeating: "x", count: 256 * 1024 + 1))], "script"),
+                               (["type": "webhook", "url": .string(target), "events": JSON((0...200).map { "e\($0)" })], "events"),
+                               (["type": "webhook", "url": .string(target), "shared_key": "a\u{0}b"], "NUL")] as [(JSON, String)] {
+            let refused = try await http.post(base, body)
+            #expect(refused.status == 400 && refused.text.contains(needle), "\(refused.text.prefix(300))")
+        }
         #expect(try await http.get(base).json.arrayValue?.count == before)
+
+        // Another project's integration is not reachable through this one.
+        let other = try #require(try await s.createProject(http, title: "Other")["id"]?.stringValue)
+        #expect(try await http.get("/projects/\(other)/integrations/\(ids[0])").status == 404)
+        #expect(try await http.patch("/projects/\(other)/integrations/\(ids[0])", ["events": ["*"]]).status == 404)
+        #expect(try await http.delete("/projects/\(other)/integrations/\(ids[0])").status == 404)
+        #expect(try await http.get("/projects/\(pid)/integrations/\(ids[0])").status == 200)
 
         // Viewers and strangers do not see or change integrations.
         let token = try s.createUser(email: "viewer@example.com")
@@ -215,11 +268,7 @@ struct IntegrationsTests {
         let jws = try #require(delivered["headers"]?["x-jws-signature"]?.stringValue)
         let parts = jws.components(separatedBy: ".")
         #expect(parts.count == 3 && parts[1].isEmpty)
-        let input = Array((parts[0] + ".").utf8) + Array(body.utf8)
-        let mac = HMAC<SHA256>.authenticationCode(for: input, using: SymmetricKey(data: Data("s3cret-key".utf8)))
-        let expected = Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        #expect(parts[2] == expected)
+        #expect(parts[2] == WebhookSignature.hs256(parts[0], body, key: "s3cret-key"))
         let header = try JSON.parse(Array(Data(base64Encoded: parts[0] + String(repeating: "=", count: (4 - parts[0].count % 4) % 4)) ?? Data()))
         #expect(header["alg"]?.stringValue == "HS256" && header["b64"] == false)
 
@@ -263,19 +312,8 @@ struct IntegrationsTests {
         let provider = try await FakeProvider.start()
         defer { provider.stop() }
         // The provider's repository: main with an app, and pull request 1 on top of it.
-        let bare = provider.dir + "/root/acme/app.git"
-        try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
-        #expect(try Spawn.run("/usr/bin/git", ["init", "-q", "--bare", bare]).0 == 0)
-        let upstream = GitWorkTree(remote: bare)
-        try upstream.initialize()
+        let (upstream, first, pr) = try Upstream.make(provider, "acme/app.git", pullRef: "refs/pull/1/head", pullContent: "pull request\n")
         defer { upstream.remove() }
-        let app = "name: app\ntype: python:3.12\nweb:\n  commands:\n    start: python3 -m http.server $PORT\n"
-        let first = try upstream.commit([".platform.app.yaml": app, ".platform/routes.yaml": GitPushTests.routes, "index.html": "v1\n"], message: "first")
-        #expect(try upstream.push(["HEAD:refs/heads/main"]).0 == 0)
-        try upstream.git(["checkout", "-q", "-b", "feature"])
-        let pr = try upstream.commit(["index.html": "pull request\n"], message: "pr")
-        #expect(try upstream.push(["HEAD:refs/pull/1/head"]).0 == 0)
-        #expect(try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0)
 
         let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"])
         defer { s.stopNow() }
@@ -308,7 +346,7 @@ struct IntegrationsTests {
 
         // Direct pushes are refused: the provider's repository is the source of truth.
         let grove = try #require(project["repository"]?["http_url"]?.stringValue).replacingOccurrences(of: "http://", with: "http://grove:\(s.initialToken)@")
-        let (pst, pout) = try upstream.git(["push", grove, "HEAD:refs/heads/elsewhere"])
+        let (pst, pout) = try upstream.tree.git(["push", grove, "HEAD:refs/heads/elsewhere"])
         #expect(pst != 0 && pout.contains("comes from its github integration"), "\(pout)")
         // So are code changes made on Grove's side: the repository mirrors GitHub's.
         for (path, body) in [("branch", ["name": "side"] as JSON), ("source-operation", ["operation": "x"]),
@@ -347,10 +385,7 @@ struct IntegrationsTests {
         #expect(try s.fetch(pid, path: "/index.html").1.contains("v1"))
 
         // A push to main upstream moves main; closing the pull request deactivates its environment.
-        try upstream.git(["checkout", "-q", "main"])
-        let second = try upstream.commit(["index.html": "v2\n"], message: "second")
-        #expect(try upstream.push(["HEAD:refs/heads/main"]).0 == 0)
-        #expect(try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0)
+        let second = try upstream.commitToMain(["index.html": "v2\n"])
         #expect(try await deliver("push", ["ref": "refs/heads/main", "after": .string(second), "deleted": false]).status == 202)
         try await waitFor(timeout: 120) { try await http.get("/projects/\(pid)/environments/main").json["head_commit"]?.stringValue == second }
         var closed = opened
@@ -588,19 +623,8 @@ struct IntegrationsTests {
     func sourceProviders(_ c: ProviderCase) async throws {
         let provider = try await FakeProvider.start()
         defer { provider.stop() }
-        let bare = provider.dir + "/root/" + c.repository
-        try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
-        #expect(try Spawn.run("/usr/bin/git", ["init", "-q", "--bare", bare]).0 == 0)
-        let upstream = GitWorkTree(remote: bare)
-        try upstream.initialize()
+        let (upstream, first, pr) = try Upstream.make(provider, c.repository, pullRef: c.pullRef, pullContent: "change request\n")
         defer { upstream.remove() }
-        let app = "name: app\ntype: python:3.12\nweb:\n  commands:\n    start: python3 -m http.server $PORT\n"
-        let first = try upstream.commit([".platform.app.yaml": app, ".platform/routes.yaml": GitPushTests.routes, "index.html": "v1\n"], message: "first")
-        #expect(try upstream.push(["HEAD:refs/heads/main"]).0 == 0)
-        try upstream.git(["checkout", "-q", "-b", "feature"])
-        let pr = try upstream.commit(["index.html": "change request\n"], message: "pr")
-        #expect(try upstream.push(["HEAD:" + c.pullRef]).0 == 0)
-        #expect(try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0)
 
         let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"] + c.extraArgs(provider.base))
         defer { s.stopNow() }
@@ -641,10 +665,7 @@ struct IntegrationsTests {
         try await waitFor(timeout: 60) { served = try s.fetch(pid, environment: "pr-1", path: "/index.html"); return served.0 == 200 }
         #expect(served.1.contains("change request"))
 
-        try upstream.git(["checkout", "-q", "main"])
-        let second = try upstream.commit(["index.html": "v2\n"], message: "second")
-        #expect(try upstream.push(["HEAD:refs/heads/main"]).0 == 0)
-        #expect(try Spawn.run("/usr/bin/git", ["--git-dir=" + bare, "update-server-info"]).0 == 0)
+        let second = try upstream.commitToMain(["index.html": "v2\n"])
         #expect(try await deliver(c.push(second)).status == 202)
         try await waitFor(timeout: 120) { try await http.get("/projects/\(pid)/environments/main").json["head_commit"]?.stringValue == second }
         #expect(try await deliver(c.pull(false, pr)).status == 202)

@@ -14,12 +14,8 @@ extension IntegrationRuntime {
     func health(_ e: HealthEvent, store: any Store) async {
         do {
             for i in try await store.list(Integration.self, parent: e.projectId) where i.spec?.role == .health {
-                var params = JSONObject([("integration", .string(i.id)), ("event", e.json)])
-                params["environment"] = .string(e.environmentId)
-                let a = Activity(projectId: e.projectId, environments: [], type: "integration.\(i.type)", userId: nil,
-                                 description: "Grove sent a health notification (\(html(e.kind.rawValue)) on \(html(e.environmentId))) to \(html(i.type))",
-                                 text: "Grove sent a health notification (\(e.kind.rawValue) on \(e.environmentId)) to \(i.type)",
-                                 parameters: .object(params), seq: SequenceClock.shared.next(), createdAt: Timestamp.now())
+                let a = delivery(type: "integration.\(i.type)", i, action: "sent a health notification (\(e.kind.rawValue) on \(e.environmentId)) to the \(i.type) integration of",
+                                 parameters: [("event", e.json), ("environment", .string(e.environmentId))])
                 try await store.insertActivity(a)
             }
         } catch {

@@ -46,14 +46,14 @@ struct IntegrationRuntime: Sendable {
             guard !integrations.isEmpty else { return }
             for i in integrations where i.spec?.role == .webhook || i.spec?.role == .script {
                 guard IntegrationActivityFilter(i).matches(a) else { continue }
-                try await store.insertActivity(delivery(type: "integration.\(i.type)", i, a, action: "sent \(a.type) (\(a.state.rawValue)) to the \(i.type) integration of",
+                try await store.insertActivity(delivery(type: "integration.\(i.type)", i, action: "sent \(a.type) (\(a.state.rawValue)) to the \(i.type) integration of",
                                                         parameters: [("activity", .string(a.id)), ("state", .string(a.state.rawValue))]))
             }
             if a.type == "environment.push", let source = a.parameters["source_integration"]?.stringValue,
                let commit = a.parameters["source_commit"]?.stringValue, let i = integrations.first(where: { $0.id == source }) {
                 let state = a.state == .inProgress ? "pending" : a.state == .pending ? nil : (a.result == .success ? "success" : "failure")
                 if let state {
-                    try await store.insertActivity(delivery(type: "integration.\(i.type).status", i, a, action: "reported \(state) to \(i.type) for",
+                    try await store.insertActivity(delivery(type: "integration.\(i.type).status", i, action: "reported \(state) to \(i.type) for",
                                                             parameters: [("activity", .string(a.id)), ("commit", .string(commit)),
                                                                          ("status", .string(state)), ("environment", .string(a.environments.first ?? ""))]))
                 }
@@ -63,10 +63,11 @@ struct IntegrationRuntime: Sendable {
         }
     }
 
-    func delivery(type: String, _ i: Integration, _ a: Activity, action: String, parameters: [(String, JSON)]) -> Activity {
+    /// A project-level activity of integration `i` (its lane of its own), by Grove.
+    func delivery(type: String, _ i: Integration, action: String, parameters: [(String, JSON)]) -> Activity {
         var params = JSONObject([("integration", .string(i.id))])
         for (k, v) in parameters { params[k] = v }
-        return Activity(projectId: a.projectId, environments: [], type: type, userId: nil,
+        return Activity(projectId: i.projectId, environments: [], type: type, userId: nil,
                         description: "Grove \(html(action)) the project", text: "Grove \(action) the project",
                         parameters: .object(params), seq: SequenceClock.shared.next(), createdAt: Timestamp.now())
     }

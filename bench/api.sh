@@ -61,9 +61,15 @@ read -r pid token < <(seed "$base" "$work/sqlite")
 measure sqlite "$base" "$pid" "$token"
 kill "$(cat "$work/sqlite.pid")"; rm "$work/sqlite.pid"; sleep 0.5
 
-# The same data without the response cache: every GET rendered anew.
+# The same data without the response cache: every GET rendered anew (records and environments the memos know are
+# not decoded or rendered again: the case of an answer rendered after an unrelated write).
 base=$(start_grove sqlite --no-response-cache)
 measure "sqlite, no cache" "$base" "$pid" "$token"
+kill "$(cat "$work/sqlite.pid")"; rm "$work/sqlite.pid"; sleep 0.5
+
+# And without the memos: every record decoded and every environment rendered on every request.
+base=$(start_grove sqlite --no-response-cache --no-render-memo)
+measure "sqlite, no cache, no memo" "$base" "$pid" "$token"
 kill "$(cat "$work/sqlite.pid")"; rm "$work/sqlite.pid"
 
 port=$(start_pg)

@@ -60,6 +60,24 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         self.pairs = pairs
     }
 
+    /// An object as parsed: keys in input order; a repeated key keeps its first position and its last value.
+    init(parsed: [(String, JSON)]) {
+        pairs = parsed
+        guard parsed.count > 1 else { return }
+        var repeated = false
+        if parsed.count <= 8 {
+            outer: for i in 1..<parsed.count {
+                for j in 0..<i where parsed[j].0 == parsed[i].0 { repeated = true; break outer }
+            }
+        } else {
+            var seen = Set<String>(minimumCapacity: parsed.count)
+            for p in parsed where !seen.insert(p.0).inserted { repeated = true; break }
+        }
+        guard repeated else { return }
+        pairs = []
+        for (k, v) in parsed { self[k] = v }
+    }
+
     public var keys: [String] { pairs.map(\.0) }
 
     public subscript(key: String) -> JSON? {
@@ -124,15 +142,24 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
 extension JSON {
     /// Parses UTF-8 JSON text. Integers stay integers so ids and counts round-trip exactly.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSON {
-        var p = JSONParser(Array(bytes))
+        if let v = try bytes.withContiguousStorageIfAvailable({ try parse(buffer: $0) }) { return v }
+        return try Array(bytes).withUnsafeBufferPointer { try parse(buffer: $0) }
+    }
+
+    public static func parse(_ text: String) throws -> JSON {
+        var text = text
+        return try text.withUTF8 { try parse(buffer: $0) }
+    }
+
+    // The parser reads a buffer in place: no copy of the input, no bounds-checked array access per byte.
+    static func parse(buffer: UnsafeBufferPointer<UInt8>) throws -> JSON {
+        var p = JSONParser(buffer)
         p.skipWhitespace()
         let v = try p.value(depth: 0)
         p.skipWhitespace()
         guard p.atEnd else { throw JSONParseError(message: "unexpected trailing characters", offset: p.index) }
         return v
     }
-
-    public static func parse(_ text: String) throws -> JSON { try parse(Array(text.utf8)) }
 
     public func serialized(pretty: Bool = false) -> String {
         String(decoding: bytes(pretty: pretty), as: UTF8.self)
@@ -219,9 +246,9 @@ extension JSON {
 }
 
 private struct JSONParser {
-    let b: [UInt8]
+    let b: UnsafeBufferPointer<UInt8>
     var index = 0
-    init(_ b: [UInt8]) { self.b = b }
+    init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
     var atEnd: Bool { index >= b.count }
 
     mutating func skipWhitespace() {
@@ -236,9 +263,10 @@ private struct JSONParser {
         switch b[index] {
         case UInt8(ascii: "{"):
             index += 1
-            var obj = JSONObject()
+            var pairs: [(String, JSON)] = []
             skipWhitespace()
-            if index < b.count, b[index] == UInt8(ascii: "}") { index += 1; return .object(obj) }
+            if index < b.count, b[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject()) }
+            pairs.reserveCapacity(8)
             while true {
                 skipWhitespace()
                 guard index < b.count, b[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -247,11 +275,11 @@ private struct JSONParser {
                 guard index < b.count, b[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1
                 skipWhitespace()
-                obj[k] = try value(depth: depth + 1)
+                pairs.append((k, try value(depth: depth + 1)))
                 skipWhitespace()
                 guard index < b.count else { throw fail("unexpected end of input") }
                 if b[index] == UInt8(ascii: ",") { index += 1; continue }
-                if b[index] == UInt8(ascii: "}") { index += 1; return .object(obj) }
+                if b[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(parsed: pairs)) }
                 throw fail("expected ',' or '}'")
             }
         case UInt8(ascii: "["):
@@ -298,7 +326,7 @@ private struct JSONParser {
                 isFloat = true; index += 1
             } else { break }
         }
-        let text = String(decoding: b[start..<index], as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<index]), as: UTF8.self)
         if !isFloat, let i = Int64(text) { return .int(i) }
         guard let d = Double(text) else { throw fail("invalid number") }
         return .double(d)
@@ -310,7 +338,7 @@ private struct JSONParser {
         var end = index
         while end < b.count, b[end] != 0x22, b[end] != 0x5C, b[end] >= 0x20 { end += 1 }
         if end < b.count, b[end] == 0x22 {
-            guard let s = String(validating: b[index..<end], as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+            guard let s = String(validating: UnsafeBufferPointer(rebasing: b[index..<end]), as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
             index = end + 1
             return s
         }
@@ -362,7 +390,7 @@ private struct JSONParser {
     }
 
     mutating func hex4() throws -> UInt32 {
-        guard index + 4 <= b.count, let v = UInt32(String(decoding: b[index..<index + 4], as: UTF8.self), radix: 16) else {
+        guard index + 4 <= b.count, let v = UInt32(String(decoding: UnsafeBufferPointer(rebasing: b[index..<index + 4]), as: UTF8.self), radix: 16) else {
             throw fail("invalid unicode escape")
         }
         index += 4

@@ -7,13 +7,18 @@ public struct SQLStore: Store {
     /// Seals secrets before they are written; nil only for tools that never touch them.
     public let sealer: SecretSealer?
 
-    public init(db: any SQLDatabase, sealer: SecretSealer? = nil) { self.db = db; self.sealer = sealer }
+    /// Decoded records by their stored text: lists decode only the rows that changed since they were last read.
+    public let records: RecordMemo
+
+    public init(db: any SQLDatabase, sealer: SecretSealer? = nil, records: RecordMemo = RecordMemo()) {
+        self.db = db; self.sealer = sealer; self.records = records
+    }
 
     public var backendName: String { db.dialect.rawValue }
     public var changeVersion: UInt64? { db.changeVersion }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T {
-        try await db.transaction { tx in try await body(SQLStore(db: tx, sealer: sealer)) }
+        try await db.transaction { tx in try await body(SQLStore(db: tx, sealer: sealer, records: records)) }
     }
 
     public func close() async { await db.close() }
@@ -24,19 +29,19 @@ public struct SQLStore: Store {
         .text(String(decoding: try JSONEncoder().encode(v), as: UTF8.self))
     }
 
-    private func decode<T: Decodable>(_ rows: [SQLRow]) throws -> [T] {
+    private func decode<T: Decodable & Sendable>(_ rows: [SQLRow]) throws -> [T] {
         try rows.map { row in
             guard let text = row["data"]?.string else { throw StoreError.engine("row without data") }
-            return try JSONValueDecoder.decode(T.self, from: text.utf8)
+            return try records.decode(T.self, from: text)
         }
     }
 
-    private func one<T: Decodable>(_ sql: String, _ binds: [SQLValue]) async throws -> T? {
+    private func one<T: Decodable & Sendable>(_ sql: String, _ binds: [SQLValue]) async throws -> T? {
         let rows: [T] = try decode(try await db.query(sql, binds))
         return rows.first
     }
 
-    private func many<T: Decodable>(_ sql: String, _ binds: [SQLValue]) async throws -> [T] {
+    private func many<T: Decodable & Sendable>(_ sql: String, _ binds: [SQLValue]) async throws -> [T] {
         try decode(try await db.query(sql, binds))
     }
 
@@ -432,9 +437,9 @@ public struct SQLStore: Store {
             return AccessRecords(organization: nil, member: nil, grant: try await grant(projectId: projectId, userId: userId), mfaEnforced: false,
                                  inTeams: !(try await documents(kind: TeamMember.kind, parent: nil, ref: userId)).isEmpty)
         }
-        func field<T: Decodable>(_ name: String, _ type: T.Type) throws -> T? {
+        func field<T: Decodable & Sendable>(_ name: String, _ type: T.Type) throws -> T? {
             guard let text = row[name]?.string else { return nil }
-            return try JSONValueDecoder.decode(T.self, from: text.utf8)
+            return try records.decode(T.self, from: text)
         }
         return AccessRecords(organization: try field("org", Organization.self), member: try field("member", OrganizationMember.self),
                              grant: try field("grantdata", ProjectGrant.self), mfaEnforced: try field("mfa", MFAEnforcement.self)?.enforced ?? false,

@@ -6,35 +6,31 @@ import NIOPosix
 import SQLiteNIO
 import Synchronization
 
-/// SQLite in WAL mode: one writer connection behind a lock, and reader connections used for plain SELECTs.
+/// SQLite in WAL mode: one writer connection behind a lock, and reader connections that answer plain SELECTs inline.
 public final class SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     let writer: SQLiteConnection
-    let readers: [SQLiteConnection]
+    let readers: [SQLiteReader]
     let lock = AsyncLock()
     let counter = ReaderCounter()
     let changes = ChangeCounter()
     private let versionPoll: Task<Void, Never>?
     private let watcher: SQLiteConnection?
 
-    public static func open(path: String, readers readerCount: Int = 2, logger: Logger) async throws -> SQLiteDatabase {
+    public static func open(path: String, readers readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabase {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
             _ = try await writer.query(pragma, [])
         }
-        var readers: [SQLiteConnection] = []
-        for _ in 0..<readerCount {
-            let r = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            _ = try await r.query("PRAGMA busy_timeout=10000", [])
-            readers.append(r)
-        }
+        // Opened after the writer, which initialized SQLite and switched the file to WAL.
+        let readers = try (0..<readerCount).map { _ in try SQLiteReader(path: path) }
         // `PRAGMA data_version` on a connection of its own changes whenever another connection (the writer, or another
         // process such as `grove admin:*`) commits; polling it lets caches notice outside writes.
         let watcher = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         return SQLiteDatabase(writer: writer, readers: readers, watcher: watcher)
     }
 
-    init(writer: SQLiteConnection, readers: [SQLiteConnection], watcher: SQLiteConnection? = nil) {
+    init(writer: SQLiteConnection, readers: [SQLiteReader], watcher: SQLiteConnection? = nil) {
         self.writer = writer
         self.readers = readers
         self.watcher = watcher
@@ -58,8 +54,11 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         if !readers.isEmpty, Self.isRead(sql) {
-            let r = readers[counter.next() % readers.count]
-            return try await Self.run(r, sql, binds)
+            let first = counter.next()
+            for i in 0..<readers.count {
+                if let rows = try readers[(first + i) % readers.count].tryQuery(sql, binds) { return rows }
+            }
+            return try readers[first % readers.count].query(sql, binds)
         }
         defer { changes.bump() }
         return try await lock.withLock { try await Self.run(self.writer, sql, binds) }
@@ -85,7 +84,6 @@ public final class SQLiteDatabase: SQLDatabase {
         _ = await versionPoll?.value
         // Closed here, not in the cancelled poll task: sqlite-nio refuses work from a cancelled task.
         try? await watcher?.close()
-        for r in readers { try? await r.close() }
         try? await writer.close()
     }
 

@@ -4,7 +4,7 @@ import Logging
 
 /// Opens the store a `--database-url` names: `sqlite:PATH` or `postgres://...`.
 public enum StoreFactory {
-    public static func open(url: String, logger: Logger, sealer: SecretSealer? = nil) async throws -> SQLStore {
+    public static func open(url: String, logger: Logger, sealer: SecretSealer? = nil, records: RecordMemo = RecordMemo()) async throws -> SQLStore {
         let db: any SQLDatabase
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
@@ -19,6 +19,6 @@ public enum StoreFactory {
             throw StoreError.invalidURL("\(url) (expected sqlite:PATH or postgres://user:pass@host:port/db)")
         }
         try await Migrations.apply(to: db)
-        return SQLStore(db: db, sealer: sealer)
+        return SQLStore(db: db, sealer: sealer, records: records)
     }
 }

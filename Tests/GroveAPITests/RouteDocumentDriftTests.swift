@@ -35,7 +35,7 @@ import Testing
             let answer = try await route.handler(APIRequest(method: .get, path: "/openapi.json", params: [:], query: [], headers: [:], body: [], user: nil, grant: nil))
             guard case .raw(.ok, _, let bytes) = answer else { Issue.record("/openapi.json answered \(answer)"); return }
             var documented = Set<String>()
-            for (path, item) in try JSON.parse(bytes)["paths"]?.objectValue ?? JSONObject() {
+            for (path, item) in try JSON.parse(bytes.readableBytesView)["paths"]?.objectValue ?? JSONObject() {
                 for (method, op) in item.objectValue ?? JSONObject() {
                     documented.insert("\(method.uppercased()) \(path) \(op["operationId"]?.stringValue ?? "")")
                 }

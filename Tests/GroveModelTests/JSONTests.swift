@@ -19,6 +19,29 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSON.parse(#""\q""#) }
     }
 
+    @Test func repeatedKeysKeepTheFirstPlaceAndTheLastValue() throws {
+        let small = try JSON.parse(#"{"a":1,"b":2,"a":3}"#)
+        #expect(small.objectValue?.keys == ["a", "b"])
+        #expect(small["a"] == .int(3))
+        // Objects above eight keys take the hashed path.
+        let keys = (0..<12).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        let large = try JSON.parse("{" + keys + #","k3":"again"}"#)
+        #expect(large.objectValue?.count == 12)
+        #expect(large.objectValue?.keys.first == "k0")
+        #expect(large["k3"] == .string("again"))
+        let distinct = try JSON.parse("{" + keys + "}")
+        #expect(distinct.objectValue?.count == 12 && distinct["k11"] == .int(11))
+    }
+
+    @Test func anyCollectionOfBytesParses() throws {
+        // Not contiguous: the parser copies it first.
+        let bytes = Array(#"{"x":[1,"two",null]}"#.utf8)
+        let lazy = bytes.lazy.map { $0 }
+        #expect(try JSON.parse(lazy) == JSON.parse(bytes))
+        #expect(try JSON.parse(bytes[1...3]) == .string("x"))
+        #expect(throws: JSONParseError.self) { try JSON.parse(bytes[0...4]) }
+    }
+
     @Test func literalsMustBeWhole() throws {
         #expect(try JSON.parse("[true,false,null]") == .array([.bool(true), .bool(false), .null]))
         for bad in ["tru", "nul", "falsy", "trUe"] {

@@ -50,4 +50,40 @@ struct SQLiteStoreTests {
         #expect(try await store.logItems(activityId: a.id, afterSeq: 1).map(\.message) == ["two\n"])
         await store.close()
     }
+
+    @Test func readsSeeEveryCommittedWriteAtOnce() async throws {
+        let (store, _) = try await open()
+        // The same SELECT, answered inline by a prepared statement, after each write through the writer.
+        for i in 0..<20 {
+            try await store.insertUser(User(id: "u\(i)", username: "user\(i)", email: "u\(i)@x", createdAt: "t"))
+            #expect(try await store.userCount() == i + 1)
+            var u = try #require(try await store.user(id: "u\(i)"))
+            u.firstName = "changed \(i)"
+            try await store.updateUser(u)
+            #expect(try await store.user(id: "u\(i)")?.firstName == "changed \(i)")
+        }
+        await store.close()
+    }
+
+    @Test func readersReturnTextWholeAndSurviveManyDistinctStatements() async throws {
+        let (store, _) = try await open()
+        try await store.db.query("CREATE TABLE scratch (k TEXT, v TEXT, n INTEGER)", [])
+        try await store.db.query("INSERT INTO scratch VALUES (?, ?, ?)", [.text("nul"), .text("before\u{0}after é"), .int(-7)])
+        let rows = try await store.db.query("SELECT v, n, NULL AS z FROM scratch WHERE k = ?", [.text("nul")])
+        #expect(rows.first?["v"] == .text("before\u{0}after é"))
+        #expect(rows.first?["n"] == .int(-7))
+        #expect(rows.first?["z"] == .null)
+        // More distinct statements than a reader keeps prepared.
+        for i in 0..<300 {
+            let r = try await store.db.query("SELECT n + \(i) AS m FROM scratch", [])
+            #expect(r.first?["m"] == .int(Int64(i - 7)))
+        }
+        await #expect(throws: StoreError.self) { try await store.db.query("SELECT nothing FROM nowhere", []) }
+        // Readers shared by many tasks at once.
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<64 { group.addTask { try await store.db.query("SELECT v FROM scratch", []).count } }
+            for try await n in group { #expect(n == 1) }
+        }
+        await store.close()
+    }
 }

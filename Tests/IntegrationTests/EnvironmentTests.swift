@@ -77,4 +77,40 @@ struct EnvironmentTests {
         #expect(try await http.get("/projects/\(pid)/environments/dev").json["status"] == "inactive")
         #expect(try await http.delete("/projects/\(pid)/environments/dev").status == 200)
     }
+
+    /// The list renders each environment once per distinct input (record, caller's access, busy state, deployment): with
+    /// the response cache off, every answer must still follow each change and each caller.
+    @Test("the environment list follows every edit and every caller's access", arguments: Backend.allCases)
+    func listFollowsChanges(backend: Backend) async throws {
+        let s = try await TestServer.start(backend, extraArgs: ["--no-response-cache"])
+        defer { s.stopNow() }
+        let admin = try await s.login()
+        let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
+        let list = "/projects/\(pid)/environments"
+        func titles(_ http: HTTP) async throws -> [String] {
+            try await http.get(list).json.arrayValue?.compactMap { $0["title"]?.stringValue } ?? []
+        }
+        #expect(try await titles(admin) == ["Main"])
+        for title in ["First", "Second", "Main"] {
+            #expect(try await admin.patch(list + "/main", ["title": .string(title)]).status == 200)
+            #expect(try await titles(admin) == [title])
+        }
+        let b = try await admin.post(list + "/main/branch", ["name": "dev"])
+        _ = try await waitForActivity(admin, try #require(b.json["_embedded"]?["activities"]?.arrayValue?.first))
+        // Each entry of the list is what a GET of that environment answers.
+        for e in try await admin.get(list).json.arrayValue ?? [] {
+            let id = try #require(e["id"]?.stringValue)
+            #expect(try await admin.get(list + "/" + id).json == e)
+        }
+        // Another caller with less access gets their own links from the same records.
+        let token = try s.createUser(email: "vera@example.com")
+        let (st, out) = try s.admin(["admin:grant", "-p", pid, "--email", "vera@example.com", "--permission", "viewer",
+                                      "--permission", "production:viewer", "--permission", "development:viewer"])
+        #expect(st == 0, "\(out)")
+        let viewer = try await s.login(token: token)
+        let seen = try await viewer.get(list).json.arrayValue ?? []
+        #expect(seen.count == 2)
+        #expect(seen.allSatisfy { $0["_links"]?["#edit"] == nil })
+        #expect((try await admin.get(list).json.arrayValue ?? []).allSatisfy { $0["_links"]?["#edit"] != nil })
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GroveGit
 import GroveModel
 import GroveStore
+import NIOCore
 
 /// Environments: list, get, update, delete, branch; the other lifecycle actions answer 501 until they exist.
 enum EnvironmentHandlers {
@@ -12,11 +13,15 @@ enum EnvironmentHandlers {
             let busy = try await busyEnvironments(p, s)
             let deployed = try await s.deployments.summaries(projectId: p.id)
             let ssh = s.ssh?.endpoint
-            var out: [JSON] = []
-            for e in envs {
-                out.append(s.render.environment(e, project: p, access: l, busy: busy.contains(e.id), deployment: deployed[e.id], sshEndpoint: ssh))
+            var body = ByteBuffer()
+            body.reserveCapacity(envs.count * 4096 + 2)
+            body.writeInteger(UInt8(ascii: "["))
+            for (i, e) in envs.enumerated() {
+                if i > 0 { body.writeInteger(UInt8(ascii: ",")) }
+                body.writeBytes(s.renderedEnvironment(e, project: p, access: l, busy: busy.contains(e.id), deployment: deployed[e.id], sshEndpoint: ssh))
             }
-            return .json(.ok, .array(out))
+            body.writeInteger(UInt8(ascii: "]"))
+            return .raw(.ok, contentType: "application/json", body)
         }
         r.add("get-environment") { req in
             let (p, l) = try req.project()

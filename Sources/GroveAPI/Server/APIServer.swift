@@ -22,6 +22,8 @@ public struct APIServer {
         public var stepDelay: Duration = .zero
         /// Serve repeated GETs from rendered answers while the store is unchanged (SQLite only).
         public var responseCache = true
+        /// Remember decoded records and rendered environments by their content (off only to measure rendering).
+        public var renderMemo = true
         /// The router's HTTP address (port 0: a free one) and the domain environment hosts are made under.
         public var routerHost = "127.0.0.1"
         public var routerPort = 8080
@@ -99,7 +101,7 @@ public struct APIServer {
         try DataDirectory.prepare(options.dataDir, logger: logger)
         let sealer = try SecretSealer.load(keyFile: options.secretKeyFile, dataDir: options.dataDir)
         let dbURL = options.databaseURL ?? "sqlite:" + (options.dataDir as NSString).appendingPathComponent("grove.sqlite")
-        let store = try await StoreFactory.open(url: dbURL, logger: logger, sealer: sealer)
+        let store = try await StoreFactory.open(url: dbURL, logger: logger, sealer: sealer, records: RecordMemo(budget: options.renderMemo ? 16 << 20 : 0))
         try DataDirectory.restrict(options.dataDir)
         logger.info("store ready", metadata: ["backend": "\(store.backendName)", "role": "\(options.role.rawValue)"])
         if let created = try await Bootstrap.firstStart(store: store, dataDir: options.dataDir) {
@@ -147,7 +149,8 @@ public struct APIServer {
                                         repositories: repositories, deployer: worker?.deployer,
                                         mailer: mailer, invitationLifetime: options.invitationLifetime,
                                         vendor: options.vendor, role: options.role.rawValue, baseDomain: options.baseDomain, logDirectory: logs,
-                                        ssh: ssh, sshHostKey: worker?.hostKey?.fingerprint, outbound: outbound, sharedPublicURL: publicURL)
+                                        ssh: ssh, sshHostKey: worker?.hostKey?.fingerprint, outbound: outbound, sharedPublicURL: publicURL,
+                                        renderMemo: options.renderMemo)
             try context.hooks.install()
             ssh.setContext(context)
             let routes = makeRoutes(context)
@@ -214,7 +217,7 @@ public struct APIServer {
         SSHCertificateHandlers.register(&r, s)
         IntegrationHandlers.register(&r, s)
         // The document lists the served operations, itself included.
-        let document = OpenAPIDocument.bytes(r.operations + (OperationCatalog.operations["get-openapi-document"].map { [$0] } ?? []))
+        let document = ByteBuffer(bytes: OpenAPIDocument.bytes(r.operations + (OperationCatalog.operations["get-openapi-document"].map { [$0] } ?? [])))
         r.add("get-openapi-document") { _ in .raw(.ok, contentType: "application/json", document) }
         return r
     }

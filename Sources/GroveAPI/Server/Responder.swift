@@ -90,10 +90,17 @@ struct GroveResponder: HTTPResponder {
             if route.scope == .environment { api.resolvedEnvironment = try await server.visibleEnvironment(p, level, id: api.param("environmentId")) }
         }
         let result = try await route.handler(api)
-        if let cacheKey, let version, case .json(.ok, let json) = result {
-            let buffer = ByteBuffer(bytes: json.bytes)
-            server.responseCache?.put(cacheKey, version: version, body: buffer)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+        if let cacheKey, let version {
+            let rendered: ByteBuffer?
+            switch result {
+            case .json(.ok, let json): rendered = ByteBuffer(bytes: json.bytes)
+            case .raw(.ok, "application/json", let raw): rendered = raw
+            default: rendered = nil
+            }
+            if let buffer = rendered {
+                server.responseCache?.put(cacheKey, version: version, body: buffer)
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+            }
         }
         return render(result)
     }
@@ -120,8 +127,8 @@ struct GroveResponder: HTTPResponder {
             return Response(status: status)
         case .stream(let status, let type, let body):
             return Response(status: status, headers: [.contentType: type, .cacheControl: "no-cache"], body: body)
-        case .raw(let status, let type, let bytes):
-            return Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .raw(let status, let type, let buffer):
+            return Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: buffer))
         }
     }
 

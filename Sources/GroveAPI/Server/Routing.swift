@@ -2,6 +2,7 @@ import Foundation
 import GroveModel
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// What a handler sees: the request, its decoded path parameters and query, and the caller.
 public struct APIRequest: Sendable {
@@ -62,7 +63,8 @@ public enum APIResponse: Sendable {
     case json(HTTPResponse.Status, JSON)
     case empty(HTTPResponse.Status)
     case stream(HTTPResponse.Status, contentType: String, ResponseBody)
-    case raw(HTTPResponse.Status, contentType: String, [UInt8])
+    /// Bytes rendered by the handler, sent as they are.
+    case raw(HTTPResponse.Status, contentType: String, ByteBuffer)
 }
 
 public typealias Handler = @Sendable (APIRequest) async throws -> APIResponse

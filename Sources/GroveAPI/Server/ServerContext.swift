@@ -20,6 +20,8 @@ public final class ServerContext: Sendable {
     public let maxBodySize: Int = 1 << 20
     public let region: String
     let responseCache: ResponseCache?
+    /// Rendered environments by their whole input (`EnvironmentRenderKey`); off with `grove serve --no-render-memo`.
+    let environmentRenders: BoundedMemo<EnvironmentRenderKey, [UInt8]>
     let verifiedTokens = VerifiedTokenCache()
     /// Access tokens minted for web console sessions.
     let consoleTokens = ConsoleTokenCache()
@@ -54,7 +56,8 @@ public final class ServerContext: Sendable {
                 mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400, vendor: String = "grove", role: String = "all",
                 baseDomain: String = "localhost", logDirectory: (@Sendable (_ projectId: String, _ environmentId: String) -> String)? = nil,
                 ssh: SSHSettings? = nil, sshHostKey: String? = nil, outbound: OutboundPolicy = OutboundPolicy(allowPrivateTargets: false),
-                sharedPublicURL: PublicURL? = nil) {
+                sharedPublicURL: PublicURL? = nil, renderMemo: Bool = true) {
+        self.environmentRenders = BoundedMemo(budget: renderMemo ? 8 << 20 : 0)
         self.outbound = outbound
         self.ssh = ssh
         self.sshHostKey = sshHostKey

@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-response-cache"), help: "Render every GET anew instead of serving unchanged answers from memory.")
     var noResponseCache = false
 
+    @Flag(name: .customLong("no-render-memo"), help: "Decode and render every record anew, even unchanged ones (to measure rendering).")
+    var noRenderMemo = false
+
     @Option(name: .customLong("router-listen"), help: "Address the router (nginx) serves applications on, HOST:PORT (port 0 picks a free one).")
     var routerListen = "127.0.0.1:8080"
 
@@ -119,6 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
         opts.publicURL = publicURL
         opts.stepDelay = .milliseconds(stepDelay)
         opts.responseCache = !noResponseCache
+        opts.renderMemo = !noRenderMemo
         guard let rc = routerListen.lastIndex(of: ":"), let rport = Int(routerListen[routerListen.index(after: rc)...]), rport >= 0, rport < 65536 else {
             throw ValidationError("--router-listen must be HOST:PORT, e.g. 127.0.0.1:8080")
         }

@@ -31,7 +31,7 @@ public struct RecordMemo: Sendable {
     private let memo: BoundedMemo<Key, any Sendable>
 
     /// `budget`: bytes of stored text a generation holds (the memo keeps at most about twice that); 0 turns it off.
-    public init(budget: Int = 16 << 20) { memo = BoundedMemo(budget: budget) }
+    public init(budget: Int = 8 << 20) { memo = BoundedMemo(budget: budget) }
 
     public var isEnabled: Bool { memo.isEnabled }
 

@@ -101,7 +101,7 @@ public struct APIServer {
         try DataDirectory.prepare(options.dataDir, logger: logger)
         let sealer = try SecretSealer.load(keyFile: options.secretKeyFile, dataDir: options.dataDir)
         let dbURL = options.databaseURL ?? "sqlite:" + (options.dataDir as NSString).appendingPathComponent("grove.sqlite")
-        let store = try await StoreFactory.open(url: dbURL, logger: logger, sealer: sealer, records: RecordMemo(budget: options.renderMemo ? 16 << 20 : 0))
+        let store = try await StoreFactory.open(url: dbURL, logger: logger, sealer: sealer, records: RecordMemo(budget: options.renderMemo ? 8 << 20 : 0))
         try DataDirectory.restrict(options.dataDir)
         logger.info("store ready", metadata: ["backend": "\(store.backendName)", "role": "\(options.role.rawValue)"])
         if let created = try await Bootstrap.firstStart(store: store, dataDir: options.dataDir) {

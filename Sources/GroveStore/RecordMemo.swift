@@ -8,6 +8,16 @@ public struct RecordMemo: Sendable {
         let type: ObjectIdentifier
         let text: String
 
+        // Byte for byte: String's == would call canonically equivalent texts (NFC and NFD) the same record.
+        static func == (a: Key, b: Key) -> Bool {
+            guard a.type == b.type else { return false }
+            let contiguous = a.text.utf8.withContiguousStorageIfAvailable { x in
+                b.text.utf8.withContiguousStorageIfAvailable { y in x.count == y.count && x.elementsEqual(y) }
+            }
+            if let contiguous, let same = contiguous { return same }
+            return a.text.utf8.elementsEqual(b.text.utf8)
+        }
+
         // Equality compares the whole text; the hash reads its length, both ends and every 16th byte between, which
         // tells records apart at a fraction of the cost of hashing every byte of every row of a list.
         func hash(into h: inout Hasher) {

@@ -33,7 +33,9 @@ final class SQLiteReader: Sendable {
             if let handle { sqlite_nio_sqlite3_close_v2(handle) }
             throw StoreError.engine("cannot open \(path) for reading (SQLite code \(rc))")
         }
-        sqlite_nio_sqlite3_busy_timeout(handle, 10_000)
+        // Readers in WAL mode wait only while another connection recovers the log; a stalled read then fails instead of
+        // holding its thread for long.
+        sqlite_nio_sqlite3_busy_timeout(handle, 2_000)
         connection = Mutex(Connection(handle: handle))
     }
 

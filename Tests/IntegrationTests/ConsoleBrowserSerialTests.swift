@@ -44,6 +44,16 @@ import Testing
         try await b.screenshot().write(to: URL(fileURLWithPath: dir + "/\(name).png"))
     }
 
+    /// The open activity page shows the activity complete: live, as its log stream ends, or (when the browser's event
+    /// stream stalls on a loaded machine) after a reload. The push's page above is the one that must follow live.
+    func activityCompletes(_ b: WebDriver) async throws {
+        do {
+            try await b.waitFor("#activity-state .status-complete", timeout: 90)
+        } catch {
+            try await b.reloadUntil(try await b.currentURL(), "#activity-state .status-complete", containing: "", timeout: 210)
+        }
+    }
+
     func login(_ b: WebDriver, _ s: TestServer, token: String) async throws {
         try await b.open(s.baseURL + "/")
         try await b.waitFor("h1", containing: "Log in")
@@ -126,7 +136,7 @@ import Testing
         try await b.reloadUntil(s.baseURL + "/console/projects/\(pid)/environments/main", "#branch-form", containing: "Branch")
         try await b.type("#branch-name", "feature-x")
         try await b.click("#branch-form button[type=submit]")
-        try await b.waitFor("#activity-state .status-complete", timeout: 300)
+        try await activityCompletes(b)
         try await b.open(projectPage)
         try await b.reloadUntil(projectPage, "ul.tree ul .node[data-environment='feature-x'] .status-active", containing: "active")
         try await snap(b, "project")
@@ -134,12 +144,12 @@ import Testing
         // Back up main, then restore that backup (a confirmed, destructive action).
         try await b.reloadUntil(s.baseURL + "/console/projects/\(pid)/environments/main", "#actions", containing: "Back up")
         try await b.click("form[action$='/actions/backup'] button")
-        try await b.waitFor("#activity-state .status-complete", timeout: 300)
+        try await activityCompletes(b)
         try await b.reloadUntil(s.baseURL + "/console/projects/\(pid)/environments/main", "#backups", containing: "Restore")
         try await b.click("#backups form[action$='/restore'] button")
         #expect(try await b.alertText()?.contains("Restore this backup") == true)
         try await b.acceptAlert()
-        try await b.waitFor("#activity-state .status-complete", timeout: 300)
+        try await activityCompletes(b)
         try await b.waitFor(".facts .status-success")
 
         // Badges follow the environments' states live: feature-x deactivated elsewhere turns inactive on the open page,

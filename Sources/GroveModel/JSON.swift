@@ -74,8 +74,13 @@ public struct JSONObject: Sendable, Equatable, Sequence {
             for p in parsed where !seen.insert(p.0).inserted { repeated = true; break }
         }
         guard repeated else { return }
-        pairs = []
-        for (k, v) in parsed { self[k] = v }
+        // One pass with an index: a hostile body of many keys, some repeated, costs linear time.
+        var position: [String: Int] = [:]
+        var unique: [(String, JSON)] = []
+        for (k, v) in parsed {
+            if let i = position[k] { unique[i].1 = v } else { position[k] = unique.count; unique.append((k, v)) }
+        }
+        pairs = unique
     }
 
     public var keys: [String] { pairs.map(\.0) }

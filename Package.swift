@@ -131,13 +131,14 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "GroveTLSTests", dependencies: ["GroveTLS"], swiftSettings: strict),
         .testTarget(name: "GroveVolumesTests", dependencies: ["GroveVolumes", "GroveRuntime", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                                                       .product(name: "PostgresNIO", package: "postgres-nio")], swiftSettings: strict),
         .testTarget(name: "GroveAPITests", dependencies: ["GroveAPI", "GroveStore", "GroveOrchestrator", "GroveModel", "GroveSSH", "GroveCredentials",
                                                      .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
                     swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["GroveModel", "GroveClient", "grove", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["GroveModel", "GroveClient", "GroveStore", "grove", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
     ]

@@ -1,4 +1,5 @@
 import GroveModel
+import GroveStore
 
 /// The states of a project's environments as a stream of server-sent events: one event whenever a status or the
 /// running-activity flag changes, so open pages update their badges without reloading. It asks the API only while
@@ -19,8 +20,8 @@ actor EnvironmentStates {
     private var seenVersion: UInt64?
 
     /// The next event, or nil when the stream should end (lifetime over, access gone, or the client went away).
-    /// The API is asked again only when the store's change version moved (a cheap counter read, every quarter
-    /// second), or every `period` where the store has no change version.
+    /// The API is asked again only when the store's change version moved (the stream sleeps until it does), or
+    /// every `period` where the store has no change version.
     func next() async -> String? {
         var lastAsked = ContinuousClock.now - Self.period
         while ContinuousClock.now < deadline, !Task.isCancelled {
@@ -36,7 +37,9 @@ actor EnvironmentStates {
                     return "event: states\ndata: \(snapshot)\n\n"
                 }
             }
-            do { try await Task.sleep(for: .milliseconds(250)) } catch { return nil }
+            do {
+                try await ctx.backend.store.nextChange(after: version, settle: .milliseconds(100), timeout: Self.period, fallback: .milliseconds(250))
+            } catch { return nil }
         }
         return nil
     }

@@ -11,7 +11,12 @@ public actor Orchestrator {
     public struct Options: Sendable {
         /// Pause inside each logged step; lets tests and demos watch queued activities.
         public var stepDelay: Duration = .zero
+        /// How often the queue is read when the store cannot tell of changes (PostgreSQL while its change listener
+        /// reconnects); otherwise the queue is read when data changed, and at least every `idleRecheck`.
         public var pollInterval: Duration = .milliseconds(100)
+        public var idleRecheck: Duration = .seconds(30)
+        /// Writes come in bursts (an activity's log lines): after a pass the queue waits this long before the next.
+        public var settle: Duration = .milliseconds(50)
         /// Told of each activity as it starts and as it ends (integrations queue their deliveries from here).
         public var observer: (@Sendable (Activity) async -> Void)?
         public init() {}
@@ -42,8 +47,15 @@ public actor Orchestrator {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
+                // Read before the pass: a write during the pass moves the version and the wait returns at once.
+                let version = self.store.changeVersion
                 await self.tick()
-                try? await Task.sleep(for: self.options.pollInterval)
+                if version == nil {
+                    try? await Task.sleep(for: self.options.pollInterval)
+                } else {
+                    await self.store.waitForChange(since: version, timeout: self.options.idleRecheck)
+                    try? await Task.sleep(for: self.options.settle)
+                }
             }
         }
     }

@@ -76,6 +76,11 @@ public final class PostgresDatabase: SQLDatabase {
     /// Moves with every committed write of any process on the database; nil while the listener is down.
     public var changeVersion: UInt64? { listening.value ? changes.value : nil }
 
+    public func waitForChange(since version: UInt64?, timeout: Duration) async {
+        guard let version, listening.value else { return }
+        await changes.wait(past: version, timeout: timeout)
+    }
+
     static func isWrite(_ sql: String) -> Bool { !SQLiteDatabase.isRead(sql) }
 
     init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
@@ -86,8 +91,12 @@ public final class PostgresDatabase: SQLDatabase {
 
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         do {
-            let rows = try await client.query(Self.makeQuery(sql, binds), logger: logger)
-            let out = try await Self.collect(rows)
+            let out: [SQLRow]
+            if let (slot, bindings) = Self.prepared(sql, binds) {
+                out = try await Self.execute(slot, bindings, on: client, logger: logger)
+            } else {
+                out = try await Self.collect(client.query(Self.makeQuery(sql, binds), logger: logger))
+            }
             if Self.isWrite(sql) { await notifyChange() }
             return out
         } catch let e as PSQLError {
@@ -139,7 +148,7 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// Rewrites `?` placeholders as `$1, $2, ...`.
-    static func makeQuery(_ sql: String, _ binds: [SQLValue]) -> PostgresQuery {
+    static func numberPlaceholders(_ sql: String) -> String {
         var out = ""
         var n = 0
         var inQuote = false
@@ -147,7 +156,11 @@ public final class PostgresDatabase: SQLDatabase {
             if ch == "'" { inQuote.toggle() }
             if ch == "?" && !inQuote { n += 1; out += "$\(n)" } else { out.append(ch) }
         }
-        var b = PostgresBindings()
+        return out
+    }
+
+    static func bindings(_ binds: [SQLValue]) -> PostgresBindings {
+        var b = PostgresBindings(capacity: binds.count)
         for v in binds {
             switch v {
             case .text(let s): b.append(s)
@@ -155,10 +168,36 @@ public final class PostgresDatabase: SQLDatabase {
             case .null: b.appendNull()
             }
         }
-        return PostgresQuery(unsafeSQL: out, binds: b)
+        return b
     }
 
-    static func collect(_ rows: PostgresRowSequence) async throws -> [SQLRow] {
+    static func makeQuery(_ sql: String, _ binds: [SQLValue]) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: numberPlaceholders(sql), binds: bindings(binds))
+    }
+
+    /// The prepared statement for `sql` with these parameters (see `PostgresStatements`), nil when it runs unprepared.
+    static func prepared(_ sql: String, _ binds: [SQLValue]) -> (any StatementSlot.Type, PostgresBindings)? {
+        guard PostgresStatements.preparable(sql) else { return nil }
+        let types: [PostgresDataType] = binds.map {
+            switch $0 {
+            case .text: .text
+            case .int: .int8
+            case .null: .null
+            }
+        }
+        guard let number = PostgresStatements.shared.number(sql: sql, types: types) else { return nil }
+        return (PostgresStatements.slotType(number), bindings(binds))
+    }
+
+    static func execute<Slot: StatementSlot>(_: Slot.Type, _ bindings: PostgresBindings, on client: PostgresClient, logger: Logger) async throws -> [SQLRow] {
+        try await collect(client.execute(SlotStatement<Slot>(bindings: bindings), logger: logger))
+    }
+
+    static func execute<Slot: StatementSlot>(_: Slot.Type, _ bindings: PostgresBindings, on connection: PostgresConnection, logger: Logger) async throws -> [SQLRow] {
+        try await collect(connection.execute(SlotStatement<Slot>(bindings: bindings), logger: logger))
+    }
+
+    static func collect<Rows: AsyncSequence>(_ rows: Rows) async throws -> [SQLRow] where Rows.Element == PostgresRow {
         var out: [SQLRow] = []
         for try await row in rows {
             var r: SQLRow = [:]
@@ -184,8 +223,10 @@ struct PostgresTransaction: SQLDatabase, Sendable {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         do {
             if PostgresDatabase.isWrite(sql) { wrote.set() }
-            let rows = try await connection.query(PostgresDatabase.makeQuery(sql, binds), logger: logger)
-            return try await PostgresDatabase.collect(rows)
+            if let (slot, bindings) = PostgresDatabase.prepared(sql, binds) {
+                return try await PostgresDatabase.execute(slot, bindings, on: connection, logger: logger)
+            }
+            return try await PostgresDatabase.collect(connection.query(PostgresDatabase.makeQuery(sql, binds), logger: logger))
         } catch let e as PSQLError {
             throw PostgresDatabase.translate(e)
         }

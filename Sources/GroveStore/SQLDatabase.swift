@@ -46,10 +46,13 @@ public protocol SQLDatabase: Sendable {
     /// within a short poll interval for writes by other processes. nil when the engine cannot tell (then nothing
     /// may be cached on top of it).
     var changeVersion: UInt64? { get }
+    /// Returns when `changeVersion` differs from `version`, or after `timeout`; at once when the engine cannot tell.
+    func waitForChange(since version: UInt64?, timeout: Duration) async
 }
 
 extension SQLDatabase {
     public var changeVersion: UInt64? { nil }
+    public func waitForChange(since version: UInt64?, timeout: Duration) async {}
 }
 
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -16,6 +16,7 @@ public struct SQLStore: Store {
 
     public var backendName: String { db.dialect.rawValue }
     public var changeVersion: UInt64? { db.changeVersion }
+    public func waitForChange(since version: UInt64?, timeout: Duration) async { await db.waitForChange(since: version, timeout: timeout) }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T {
         try await db.transaction { tx in try await body(SQLStore(db: tx, sealer: sealer, records: records)) }
@@ -423,6 +424,33 @@ public struct SQLStore: Store {
         return try vs.map { try opened($0, \.value) }
     }
 
+    public func projectAccess(projectId: String, userId: String) async throws -> (Project, AccessRecords)? {
+        let rows = try await db.query("""
+            SELECT p.data AS project, o.data AS org, m.data AS member, g.data AS grantdata, e.data AS mfa,
+                   (SELECT COUNT(*) FROM documents t WHERE t.kind = 'team_member' AND t.ref = ?) AS teams
+            FROM projects p
+            LEFT JOIN organizations o ON o.id = p.organization_id
+            LEFT JOIN org_members m ON m.organization_id = p.organization_id AND m.user_id = ?
+            LEFT JOIN project_grants g ON g.project_id = p.id AND g.user_id = ?
+            LEFT JOIN documents e ON e.kind = 'mfa_enforcement' AND e.id = p.organization_id
+            WHERE p.id = ?
+            """, [.text(userId), .text(userId), .text(userId), .text(projectId)])
+        guard let row = rows.first, let projectText = row["project"]?.string else { return nil }
+        let project = try records.decode(Project.self, from: projectText)
+        return (project, try accessRecords(row))
+    }
+
+    /// The access columns of `projectAccess` and `accessRecords`.
+    private func accessRecords(_ row: SQLRow) throws -> AccessRecords {
+        func field<T: Decodable & Sendable>(_ name: String, _ type: T.Type) throws -> T? {
+            guard let text = row[name]?.string else { return nil }
+            return try records.decode(T.self, from: text)
+        }
+        return AccessRecords(organization: try field("org", Organization.self), member: try field("member", OrganizationMember.self),
+                             grant: try field("grantdata", ProjectGrant.self), mfaEnforced: try field("mfa", MFAEnforcement.self)?.enforced ?? false,
+                             inTeams: (row["teams"]?.int ?? 0) > 0)
+    }
+
     public func accessRecords(organizationId: String, projectId: String, userId: String) async throws -> AccessRecords {
         let rows = try await db.query("""
             SELECT o.data AS org, m.data AS member, g.data AS grantdata, e.data AS mfa,
@@ -437,13 +465,7 @@ public struct SQLStore: Store {
             return AccessRecords(organization: nil, member: nil, grant: try await grant(projectId: projectId, userId: userId), mfaEnforced: false,
                                  inTeams: !(try await documents(kind: TeamMember.kind, parent: nil, ref: userId)).isEmpty)
         }
-        func field<T: Decodable & Sendable>(_ name: String, _ type: T.Type) throws -> T? {
-            guard let text = row[name]?.string else { return nil }
-            return try records.decode(T.self, from: text)
-        }
-        return AccessRecords(organization: try field("org", Organization.self), member: try field("member", OrganizationMember.self),
-                             grant: try field("grantdata", ProjectGrant.self), mfaEnforced: try field("mfa", MFAEnforcement.self)?.enforced ?? false,
-                             inTeams: (row["teams"]?.int ?? 0) > 0)
+        return try accessRecords(row)
     }
 
     // MARK: grants

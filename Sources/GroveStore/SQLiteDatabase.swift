@@ -52,6 +52,11 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public var changeVersion: UInt64? { changes.value }
 
+    public func waitForChange(since version: UInt64?, timeout: Duration) async {
+        guard let version else { return }
+        await changes.wait(past: version, timeout: timeout)
+    }
+
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         if !readers.isEmpty, Self.isRead(sql) {
             let first = counter.next()
@@ -121,13 +126,6 @@ public final class SQLiteDatabase: SQLDatabase {
             throw StoreError.engine(text)
         }
     }
-}
-
-/// Monotonic change counter shared by the writer and the version poll.
-final class ChangeCounter: Sendable {
-    private let current = Mutex<UInt64>(0)
-    func bump() { current.withLock { $0 &+= 1 } }
-    var value: UInt64 { current.withLock { $0 } }
 }
 
 final class ReaderCounter: Sendable {

@@ -19,6 +19,8 @@ public protocol Store: Sendable {
     var backendName: String { get }
     /// See `SQLDatabase.changeVersion`.
     var changeVersion: UInt64? { get }
+    /// See `SQLDatabase.waitForChange`.
+    func waitForChange(since version: UInt64?, timeout: Duration) async
     /// Runs `body` atomically against the same store.
     func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T
     func close() async
@@ -128,6 +130,8 @@ public protocol Store: Sendable {
 
     /// The organization, the user's membership in it and the user's grant on the project, in one round trip.
     func accessRecords(organizationId: String, projectId: String, userId: String) async throws -> AccessRecords
+    /// The project with the user's access records in one round trip; nil when there is no such project.
+    func projectAccess(projectId: String, userId: String) async throws -> (Project, AccessRecords)?
 
     func putGrant(_ g: ProjectGrant) async throws
     /// Account documents (see `DocumentRecord`): insert fails with `StoreError.conflict` when the id exists.

@@ -22,8 +22,13 @@ struct AccessResolver {
     /// The user's access to the project and whether its organization enforces MFA, from one store round trip
     /// (plus team lookups for users in teams).
     func resolve(user: User, project: Project) async throws -> (level: ProjectAccessLevel, mfaEnforced: Bool) {
-        var level = ProjectAccessLevel.none
         let records = try await store.accessRecords(organizationId: project.organizationId, projectId: project.id, userId: user.id)
+        return try await resolve(user: user, project: project, records: records)
+    }
+
+    /// The same from records already read (see `Store.projectAccess`).
+    func resolve(user: User, project: Project, records: AccessRecords) async throws -> (level: ProjectAccessLevel, mfaEnforced: Bool) {
+        var level = ProjectAccessLevel.none
         if let org = records.organization {
             if org.ownerId == user.id { return (ProjectAccessLevel(projectRole: .admin), records.mfaEnforced) }
             if let m = records.member {

@@ -97,6 +97,7 @@ enum ActivityHandlers {
             var skipped = 0
             let deadline = ContinuousClock.now + .seconds(3600)
             while true {
+                let version = store.changeVersion
                 // Read the state before the items so nothing written just before completion is missed.
                 let finished = (try await store.activity(id: a.id))?.state.isFinished ?? true
                 let items = try await store.logItems(activityId: a.id, afterSeq: last)
@@ -112,7 +113,7 @@ enum ActivityHandlers {
                 }
                 if buf.readableBytes > 0 { try await writer.write(buf) }
                 if finished || ContinuousClock.now > deadline { break }
-                try await Task.sleep(for: .milliseconds(150))
+                try await store.nextChange(after: version, settle: .milliseconds(50), fallback: .milliseconds(150))
             }
             var seal = ByteBuffer()
             seal.writeString(#"{"_id":"seal","seal":true}"# + "\n")

@@ -80,6 +80,7 @@ struct PushHookHandler {
                 var final: Activity?
                 var lastLine = ""
                 while ContinuousClock.now < deadline {
+                    let version = store.changeVersion
                     let current = try await store.activity(id: a.id)
                     for item in try await store.logItems(activityId: a.id, afterSeq: last) {
                         last = item.seq
@@ -89,8 +90,9 @@ struct PushHookHandler {
                     }
                     if let current, current.state.isFinished { final = current; break }
                     if current == nil { break }
-                    // Most push activities finish within a second: look often then, rarely later.
-                    try await Task.sleep(for: .milliseconds(ContinuousClock.now < started + .seconds(1) ? 5 : 50))
+                    // Where the store cannot tell of changes: look often in the first second (most pushes finish
+                    // within it), rarely later.
+                    try await store.nextChange(after: version, fallback: .milliseconds(ContinuousClock.now < started + .seconds(1) ? 5 : 50))
                 }
                 if let final, final.result == .success {
                     results.append(["ref": .string(p.ref), "ok": true])

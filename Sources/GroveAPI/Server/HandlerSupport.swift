@@ -11,8 +11,8 @@ extension ServerContext {
     func visibleProject(_ req: APIRequest, id: String? = nil) async throws -> (Project, ProjectAccessLevel) {
         let user = try req.requireUser()
         let pid = id ?? req.param("projectId")
-        guard let p = try await store.project(id: pid) else { throw APIError.notFound("Project \(pid)") }
-        let (level, mfaEnforced) = try await access.resolve(user: user, project: p)
+        guard let (p, records) = try await store.projectAccess(projectId: pid, userId: user.id) else { throw APIError.notFound("Project \(pid)") }
+        let (level, mfaEnforced) = try await access.resolve(user: user, project: p, records: records)
         guard level.permits(.view) else { throw APIError.notFound("Project \(pid)") }
         if mfaEnforced { try await requireMFA(req, organizationId: p.organizationId) }
         return (p, level)

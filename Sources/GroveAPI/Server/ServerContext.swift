@@ -102,9 +102,11 @@ public final class ServerContext: Sendable {
             try? await store.requestCancel(activityId: a.id)
         }
         // A running deploy stops at its next step; wait for it (bounded) so nothing starts after the teardown.
-        for _ in 0..<300 {
+        let waitUntil = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < waitUntil {
+            let version = store.changeVersion
             guard let open = try? await store.activities(projectId: projectId, filter: filter), !open.isEmpty else { break }
-            try await Task.sleep(for: .milliseconds(100))
+            try await store.nextChange(after: version, fallback: .milliseconds(100))
         }
         // A worker tears everything down, then removes the records; the answer waits for it.
         guard let project = try await store.project(id: projectId) else { return }
@@ -123,9 +125,10 @@ public final class ServerContext: Sendable {
         await orchestrator?.nudge()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
+            let version = store.changeVersion
             guard let current = try await store.activity(id: a.id) else { return nil }
             if current.state == .complete || current.state == .cancelled { return current }
-            try await Task.sleep(for: .milliseconds(50))
+            try await store.nextChange(after: version, fallback: .milliseconds(50))
         }
         return try await store.activity(id: a.id)
     }

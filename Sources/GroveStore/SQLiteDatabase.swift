@@ -14,8 +14,11 @@ public final class SQLiteDatabase: SQLDatabase {
     let lock = AsyncLock()
     let counter = ReaderCounter()
     let changes = ChangeCounter()
+    /// How often `PRAGMA data_version` was read (tests check that an idle database does not poll).
+    let versionChecks = ReaderCounter()
     private let versionPoll: Task<Void, Never>?
     private let watcher: SQLiteConnection?
+    private let wal: WALWatcher?
 
     public static func open(path: String, readers readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabase {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
@@ -25,24 +28,47 @@ public final class SQLiteDatabase: SQLDatabase {
         // Opened after the writer, which initialized SQLite and switched the file to WAL.
         let readers = try (0..<readerCount).map { _ in try SQLiteReader(path: path) }
         // `PRAGMA data_version` on a connection of its own changes whenever another connection (the writer, or another
-        // process such as `grove admin:*`) commits; polling it lets caches notice outside writes.
+        // process such as `grove admin:*`) commits; checking it when the WAL file is written lets caches and waiters
+        // notice outside writes.
         let watcher = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        return SQLiteDatabase(writer: writer, readers: readers, watcher: watcher)
+        return SQLiteDatabase(writer: writer, readers: readers, watcher: watcher, wal: WALWatcher(databasePath: path))
     }
 
-    init(writer: SQLiteConnection, readers: [SQLiteReader], watcher: SQLiteConnection? = nil) {
+    init(writer: SQLiteConnection, readers: [SQLiteReader], watcher: SQLiteConnection? = nil, wal: WALWatcher? = nil) {
         self.writer = writer
         self.readers = readers
         self.watcher = watcher
-        let changes = self.changes
+        self.wal = wal
+        let changes = self.changes, checks = self.versionChecks
         if let watcher {
             versionPoll = Task {
                 var last: Int64?
+                /// True when another connection committed since the last look.
+                func changed() async -> Bool {
+                    _ = checks.next()
+                    guard let v = try? await SQLiteDatabase.run(watcher, "PRAGMA data_version", []).first?.values.first?.int, v != last else { return false }
+                    defer { last = v }
+                    if last != nil { changes.bump() }
+                    return true
+                }
+                // Read before looking, so a write while looking ends the next wait at once.
+                var seen = wal?.signals.value ?? 0
+                _ = await changed()
                 while !Task.isCancelled {
-                    if let v = try? await SQLiteDatabase.run(watcher, "PRAGMA data_version", []).first?.values.first?.int {
-                        if v != last { if last != nil { changes.bump() }; last = v }
+                    guard let wal else {
+                        try? await Task.sleep(for: .milliseconds(50))
+                        _ = await changed()
+                        continue
                     }
-                    try? await Task.sleep(for: .milliseconds(50))
+                    // The timeout only guards against a missed event.
+                    await wal.signals.wait(past: seen, timeout: .seconds(5))
+                    seen = wal.signals.value
+                    // A commit's last WAL write comes just before it updates the shared index (memory-mapped, which
+                    // inotify does not see): look again shortly after until the commit shows.
+                    for delay in [5, 25, 100] {
+                        try? await Task.sleep(for: .milliseconds(delay))
+                        if await changed() { break }
+                    }
                 }
             }
         } else {
@@ -87,6 +113,7 @@ public final class SQLiteDatabase: SQLDatabase {
     public func close() async {
         versionPoll?.cancel()
         _ = await versionPoll?.value
+        wal?.stop()
         // Closed here, not in the cancelled poll task: sqlite-nio refuses work from a cancelled task.
         try? await watcher?.close()
         try? await writer.close()
@@ -131,6 +158,7 @@ public final class SQLiteDatabase: SQLDatabase {
 final class ReaderCounter: Sendable {
     private let value = Mutex(0)
     func next() -> Int { value.withLock { $0 &+= 1; return $0 & 0x7fff_ffff } }
+    var current: Int { value.withLock { $0 } }
 }
 
 /// Statements inside an open SQLite transaction; the writer lock is already held.

@@ -64,6 +64,42 @@ struct ChangeWaitTests {
     }
 }
 
+/// Measures an idle database, so it runs alone (after the parallel phase).
+@Suite("Waiting for other processes' writes")
+struct OutsideWriteSerialTests {
+    @Test func anotherProcesssCommitWakesAWaiterWithoutPolling() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("outside-\(UUID().uuidString).sqlite").path
+        let store = try await StoreFactory.open(url: "sqlite:" + path, logger: Logger(label: "here"))
+        // A second connection set, as `grove admin:*` would open in its own process.
+        let other = try await StoreFactory.open(url: "sqlite:" + path, logger: Logger(label: "other"))
+        defer { Task { await other.close(); await store.close() } }
+        // Once the two opens' writes have been looked at, an idle database does not read the version on a timer (it
+        // did, twenty times a second).
+        let sqlite = try #require(store.db as? SQLiteDatabase)
+        var checks = sqlite.versionChecks.current
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = sqlite.versionChecks.current
+            if now == checks { break }
+            checks = now
+        }
+        // At most the 5 s safety look (three reads) may fall in this second.
+        try await Task.sleep(for: .seconds(1))
+        #expect(sqlite.versionChecks.current - checks <= 3)
+        let clock = ContinuousClock()
+        for round in 0..<5 {
+            let v = try #require(store.changeVersion)
+            let waiter = Task { let t0 = clock.now; await store.waitForChange(since: v, timeout: .seconds(60)); return clock.now - t0 }
+            try await Task.sleep(for: .milliseconds(100))
+            try await other.insertUser(User(id: "u\(round)", username: "u\(round)", email: "u\(round)@x", createdAt: "t"))
+            // Well before the 5 s safety check: the WAL write woke it.
+            let woke = await waiter.value
+            #expect(woke < .seconds(3), "round \(round): \(woke)")
+            #expect(try await store.user(id: "u\(round)") != nil)
+        }
+    }
+}
+
 @Suite("PostgreSQL prepared statements")
 struct PostgresStatementTableTests {
     func number<S: StatementSlot>(_: S.Type) -> Int { S.number }

@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssh.git", from: "0.15.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         .target(name: "GroveModel", swiftSettings: strict),
@@ -94,6 +95,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: strict
         ),
@@ -134,7 +136,8 @@ let package = Package(
         .testTarget(name: "GroveStoreTests", dependencies: ["GroveStore", "GroveModel", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                                                        .product(name: "PostgresNIO", package: "postgres-nio")], swiftSettings: strict),
         .testTarget(name: "GroveAPITests", dependencies: ["GroveAPI", "GroveStore", "GroveOrchestrator", "GroveModel", "GroveSSH", "GroveCredentials",
-                                                     .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
+                                                     .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                                                     .product(name: "CompressNIO", package: "compress-nio")],
                     swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -28,9 +28,9 @@ seed() { # base, data dir -> prints "project token"
   echo "$pid $access"
 }
 
-run_wrk() { # url, token -> "rps p50ms p99ms"
+run_wrk() { # url, token, [Accept-Encoding] -> "rps p50ms p99ms"
   local out
-  out=$(wrk -t 2 -c 64 -d "${DURATION}s" --latency ${2:+-H "Authorization: Bearer $2"} "$1")
+  out=$(wrk -t 2 -c 64 -d "${DURATION}s" --latency ${2:+-H "Authorization: Bearer $2"} ${3:+-H "Accept-Encoding: $3"} "$1")
   python3 - "$out" <<'PY'
 import re, sys
 text = sys.argv[1]
@@ -46,11 +46,11 @@ PY
 }
 
 rows=()
-measure() { # backend label, base, project, token
-  local backend=$1 base=$2 pid=$3 token=$4 floor env proj
-  floor=$(run_wrk "$base/" "")
-  proj=$(run_wrk "$base/projects/$pid" "$token")
-  env=$(run_wrk "$base/projects/$pid/environments" "$token")
+measure() { # backend label, base, project, token, [Accept-Encoding of every request]
+  local backend=$1 base=$2 pid=$3 token=$4 enc=${5:-} floor env proj
+  floor=$(run_wrk "$base/" "" "$enc")
+  proj=$(run_wrk "$base/projects/$pid" "$token" "$enc")
+  env=$(run_wrk "$base/projects/$pid/environments" "$token" "$enc")
   rows+=("$backend|GET / (floor)|$floor|$floor")
   rows+=("$backend|GET /projects/{id}|$proj|$floor")
   rows+=("$backend|GET /projects/{id}/environments (50)|$env|$floor")
@@ -59,6 +59,8 @@ measure() { # backend label, base, project, token
 base=$(start_grove sqlite)
 read -r pid token < <(seed "$base" "$work/sqlite")
 measure sqlite "$base" "$pid" "$token"
+# The same with the header HTTP clients send by default (curl-based ones, Go, Python requests): cached answers come gzip.
+measure "sqlite, gzip" "$base" "$pid" "$token" gzip
 kill "$(cat "$work/sqlite.pid")"; rm "$work/sqlite.pid"; sleep 0.5
 
 # The same data without the response cache: every GET rendered anew (records and environments the memos know are
@@ -76,6 +78,7 @@ port=$(start_pg)
 base=$(start_grove postgres --database-url "postgres://postgres@127.0.0.1:$port/postgres")
 read -r pid token < <(seed "$base" "$work/postgres")
 measure postgres "$base" "$pid" "$token"
+measure "postgres, gzip" "$base" "$pid" "$token" gzip
 kill "$(cat "$work/postgres.pid")"; rm "$work/postgres.pid"; sleep 0.5
 
 # PostgreSQL without the response cache (the cache follows other processes' writes through LISTEN/NOTIFY).

@@ -19,7 +19,8 @@ fi
 # managed services environments run; btrfs-progs gives copy-on-write volumes (grove serve --volume-image); xfsprogs
 # lets the tests check the reflink driver on an XFS image; openssh-client's ssh-keygen is the tests' oracle for SSH keys.
 # iproute2 and nftables give each environment its own network namespace (grove serve --network isolated);
-# qrencode draws the QR code of a two-factor enrolment. openssh-sftp-server is what SSH sessions run for sftp and scp
+# qrencode draws the QR code of a two-factor enrolment. zlib1g-dev is the zlib that gzips cached API answers (linked at build).
+# openssh-sftp-server is what SSH sessions run for sftp and scp
 # (inside the application's sandbox; installed without its recommended openssh-server: Grove is the SSH server), and
 # rsync what mount transfers run. The other language runtimes applications may name come from
 # Debian too: golang-go, default-jdk-headless, ruby (with bundler), rustc and cargo, elixir, sbcl (lisp); and the
@@ -27,7 +28,7 @@ fi
 # tests drive that chromium like a person would (WebDriver).
 for p in git postgresql python3 python3-pip ca-certificates curl openssl nginx-light bubblewrap php-fpm php-cli \
          mariadb-server mariadb-client redis-server redis-tools memcached btrfs-progs xfsprogs openssh-client \
-         iproute2 nftables php-mysql php-redis qrencode rsync \
+         iproute2 nftables php-mysql php-redis qrencode rsync zlib1g-dev \
          golang-go default-jdk-headless ruby ruby-bundler rustc cargo elixir sbcl \
          chromium chromium-driver rabbitmq-server varnish; do need "$p"; done
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi

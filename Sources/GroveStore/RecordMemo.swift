@@ -1,3 +1,4 @@
+import Foundation
 import GroveModel
 
 /// Decoded records keyed by their type and stored JSON text. Decoding is a pure function of both, so an entry is never
@@ -12,7 +13,12 @@ public struct RecordMemo: Sendable {
         static func == (a: Key, b: Key) -> Bool {
             guard a.type == b.type else { return false }
             let contiguous = a.text.utf8.withContiguousStorageIfAvailable { x in
-                b.text.utf8.withContiguousStorageIfAvailable { y in x.count == y.count && x.elementsEqual(y) }
+                b.text.utf8.withContiguousStorageIfAvailable { y in
+                    // memcmp: the generic elementsEqual walks byte by byte and was a tenth of an uncached list's CPU.
+                    guard x.count == y.count else { return false }
+                    guard let xa = x.baseAddress, let ya = y.baseAddress else { return true }
+                    return memcmp(xa, ya, x.count) == 0
+                }
             }
             if let contiguous, let same = contiguous { return same }
             return a.text.utf8.elementsEqual(b.text.utf8)

@@ -73,7 +73,12 @@ struct GroveResponder: HTTPResponder {
                 let mfa = claims["amr"]?.arrayValue?.contains(.string("mfa")) == true
                 let key = sub + (mfa ? "+mfa " : " ") + path + "?" + (request.uri.query ?? "")
                 if let cached = cache.get(key, version: v) {
-                    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: cached))
+                    if cached.body.readableBytes >= ContentEncoding.minimumBytes, ContentEncoding.acceptsGzip(request.headers[.acceptEncoding]),
+                       let gzipped = cache.gzipped(key, entry: cached) {
+                        return Response(status: .ok, headers: [.contentType: "application/json", .contentEncoding: "gzip", .vary: "Accept-Encoding"],
+                                        body: .init(byteBuffer: gzipped))
+                    }
+                    return cachedResponse(cached.body)
                 }
                 cacheKey = key
                 version = v
@@ -99,10 +104,17 @@ struct GroveResponder: HTTPResponder {
             }
             if let buffer = rendered {
                 server.responseCache?.put(cacheKey, version: version, body: buffer)
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+                return cachedResponse(buffer)
             }
         }
         return render(result)
+    }
+
+    /// A cacheable answer sent as it is; it may come gzip on the next request, so caches must key on Accept-Encoding.
+    func cachedResponse(_ body: ByteBuffer) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if body.readableBytes >= ContentEncoding.minimumBytes { headers[.vary] = "Accept-Encoding" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
     func verifiedClaims(_ header: String?) throws -> JSONObject {

@@ -7,8 +7,14 @@ import Synchronization
 /// the same. Every committed write bumps that version (outside writes within the store's poll interval), so an entry
 /// never outlives the data it was rendered from by more than that interval.
 final class ResponseCache: Sendable {
+    /// One rendered answer, and its gzip form once a client that accepts gzip has asked for it again.
+    struct Entry {
+        var version: UInt64
+        var body: ByteBuffer
+        var gzipped: ByteBuffer?
+    }
     private struct State {
-        var entries: [String: (version: UInt64, body: ByteBuffer)] = [:]
+        var entries: [String: Entry] = [:]
         var version: UInt64 = 0
     }
     private let state = Mutex(State())
@@ -16,10 +22,10 @@ final class ResponseCache: Sendable {
 
     init(maxEntries: Int = 2048) { self.maxEntries = maxEntries }
 
-    func get(_ key: String, version: UInt64) -> ByteBuffer? {
+    func get(_ key: String, version: UInt64) -> Entry? {
         state.withLock { s in
             guard let e = s.entries[key], e.version == version else { return nil }
-            return e.body
+            return e
         }
     }
 
@@ -30,8 +36,19 @@ final class ResponseCache: Sendable {
                 s.entries.removeAll(keepingCapacity: true)
                 s.version = version
             }
-            s.entries[key] = (version, body)
+            s.entries[key] = Entry(version: version, body: body)
         }
+    }
+
+    /// The gzip form of an entry: compressed outside the lock the first time, then kept beside the body (as long as the
+    /// entry is still the one of this version). nil when the entry is gone or zlib failed.
+    func gzipped(_ key: String, entry: Entry) -> ByteBuffer? {
+        if let done = entry.gzipped { return done }
+        guard let compressed = ContentEncoding.gzip(entry.body) else { return nil }
+        state.withLock { s in
+            if s.entries[key]?.version == entry.version { s.entries[key]?.gzipped = compressed }
+        }
+        return compressed
     }
 }
 

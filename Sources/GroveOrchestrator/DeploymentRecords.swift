@@ -91,12 +91,6 @@ public struct DeploymentRecords: Sendable {
                               services: d.servicesJSON.flatMap { try? JSON.parse($0) } ?? .object(JSONObject()))
     }
 
-    /// When each environment of the project went live with what it runs, and its SSH targets (environments without a
-    /// deployment are absent).
-    public func summaries(projectId: String) async throws -> [String: DeploymentSummary] {
-        try await store.deploymentSummaries(projectId: projectId, environmentId: nil)
-    }
-
     /// The URLs an environment serves, for the API and CLI.
     public func routes(projectId: String, environmentId: String) async throws -> [String] {
         try await desired(projectId, environmentId)?.1.routes ?? []

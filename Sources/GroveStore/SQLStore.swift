@@ -271,6 +271,34 @@ public struct SQLStore: Store {
     public func environments(projectId: String) async throws -> [Environment] {
         try await many("SELECT data FROM environments WHERE project_id = ? ORDER BY created_at, id", [.text(projectId)])
     }
+    public func environmentListing(projectId: String) async throws -> EnvironmentListing {
+        // Open activities and environments (each with its deployment, if any) as one result: on PostgreSQL each query
+        // is a round trip that costs more than reading the rows, and the list is read far more often than written.
+        let sql = """
+            SELECT 'a' AS kind, data, NULL AS deployed_at, NULL AS ssh_access, created_at, id FROM activities \
+            WHERE project_id = ? AND state IN (?, ?) \
+            UNION ALL \
+            SELECT 'e', e.data, d.deployed_at, d.ssh_access, e.created_at, e.id FROM environments e \
+            LEFT JOIN deployments d ON d.project_id = e.project_id AND d.environment_id = e.id WHERE e.project_id = ? \
+            ORDER BY kind, created_at, id
+            """
+        let rows = try await db.query(sql, [.text(projectId), .text(ActivityState.pending.rawValue), .text(ActivityState.inProgress.rawValue),
+                                             .text(projectId)])
+        var listing = EnvironmentListing()
+        for row in rows {
+            guard let text = row["data"]?.string else { throw StoreError.engine("row without data") }
+            if row["kind"]?.string == "a" {
+                listing.busy.formUnion(try records.decode(Activity.self, from: text).environments)
+                continue
+            }
+            let e = try records.decode(Environment.self, from: text)
+            listing.environments.append(e)
+            if let at = row["deployed_at"]?.string {
+                listing.deployments[e.id] = DeploymentSummary(deployedAt: at, sshAccess: Self.stringMap(row["ssh_access"]?.string))
+            }
+        }
+        return listing
+    }
 
     // MARK: domains
 

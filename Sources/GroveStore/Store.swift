@@ -87,6 +87,8 @@ public protocol Store: Sendable {
     func deleteEnvironment(projectId: String, id: String) async throws
     func environment(projectId: String, id: String) async throws -> Environment?
     func environments(projectId: String) async throws -> [Environment]
+    /// A project's environments with what their list renders from (deployments, which are busy), in one round trip.
+    func environmentListing(projectId: String) async throws -> EnvironmentListing
 
     func insertVariable(_ v: Variable) async throws
     func updateVariable(_ v: Variable) async throws

@@ -9,9 +9,9 @@ enum EnvironmentHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         r.add("list-projects-environments") { req in
             let (p, l) = try req.project()
-            let envs = try await s.store.environments(projectId: p.id).filter { l.permits(.environment(.viewer, $0.type)) }
-            let busy = try await busyEnvironments(p, s)
-            let deployed = try await s.deployments.summaries(projectId: p.id)
+            let listing = try await s.store.environmentListing(projectId: p.id)
+            let envs = listing.environments.filter { l.permits(.environment(.viewer, $0.type)) }
+            let busy = listing.busy, deployed = listing.deployments
             let ssh = s.ssh?.endpoint
             var body = ByteBuffer()
             body.reserveCapacity(envs.count * 4096 + 2)
@@ -112,13 +112,6 @@ enum EnvironmentHandlers {
         a.environments = action == .merge ? [parent.id, e.id] : [e.id, parent.id]
         try await s.store.insertActivity(a)
         return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: true), activities: [s.render.activity(a, canCancel: true)]))
-    }
-
-    static func busyEnvironments(_ p: Project, _ s: ServerContext) async throws -> Set<String> {
-        var f = ActivityFilter()
-        f.states = [.pending, .inProgress]
-        f.limit = 10_000
-        return Set(try await s.store.activities(projectId: p.id, filter: f).flatMap(\.environments))
     }
 
     static func update(_ req: APIRequest, _ s: ServerContext) async throws -> APIResponse {

@@ -55,6 +55,11 @@ enum Migrations {
         Migration(version: 6, name: "deployment ssh access", statements: [
             "ALTER TABLE deployments ADD COLUMN ssh_access TEXT NOT NULL DEFAULT '{}'",
         ]),
+        // Which environments an unfinished activity works on (every environment list and GET asks): without it the
+        // project's whole activity history is read to find the few open ones.
+        Migration(version: 7, name: "open activities index", statements: [
+            "CREATE INDEX activities_open ON activities (project_id, state, environment_id)",
+        ]),
     ]
 
     static func apply(to db: any SQLDatabase) async throws {

@@ -74,7 +74,7 @@ struct GroveResponder: HTTPResponder {
                 let key = sub + (mfa ? "+mfa " : " ") + path + "?" + (request.uri.query ?? "")
                 if let cached = cache.get(key, version: v) {
                     if cached.body.readableBytes >= ContentEncoding.minimumBytes, ContentEncoding.acceptsGzip(request.headers[.acceptEncoding]),
-                       let gzipped = cache.gzipped(key, entry: cached) {
+                       let gzipped = cache.gzipped(key, version: v, entry: cached) {
                         return Response(status: .ok, headers: [.contentType: "application/json", .contentEncoding: "gzip", .vary: "Accept-Encoding"],
                                         body: .init(byteBuffer: gzipped))
                     }

@@ -7,9 +7,9 @@ import Synchronization
 /// the same. Every committed write bumps that version (outside writes within the store's poll interval), so an entry
 /// never outlives the data it was rendered from by more than that interval.
 final class ResponseCache: Sendable {
-    /// One rendered answer, and its gzip form once a client that accepts gzip has asked for it again.
+    /// One rendered answer, and its gzip form once a client that accepts gzip has asked for it again. Every entry is of
+    /// the cache's one current version (older ones are dropped when it moves), so entries carry none of their own.
     struct Entry {
-        var version: UInt64
         var body: ByteBuffer
         var gzipped: ByteBuffer?
     }
@@ -24,8 +24,8 @@ final class ResponseCache: Sendable {
 
     func get(_ key: String, version: UInt64) -> Entry? {
         state.withLock { s in
-            guard let e = s.entries[key], e.version == version else { return nil }
-            return e
+            guard s.version == version else { return nil }
+            return s.entries[key]
         }
     }
 
@@ -36,17 +36,17 @@ final class ResponseCache: Sendable {
                 s.entries.removeAll(keepingCapacity: true)
                 s.version = version
             }
-            s.entries[key] = Entry(version: version, body: body)
+            s.entries[key] = Entry(body: body)
         }
     }
 
     /// The gzip form of an entry: compressed outside the lock the first time, then kept beside the body (as long as the
     /// entry is still the one of this version). nil when the entry is gone or zlib failed.
-    func gzipped(_ key: String, entry: Entry) -> ByteBuffer? {
+    func gzipped(_ key: String, version: UInt64, entry: Entry) -> ByteBuffer? {
         if let done = entry.gzipped { return done }
         guard let compressed = ContentEncoding.gzip(entry.body) else { return nil }
         state.withLock { s in
-            if s.entries[key]?.version == entry.version { s.entries[key]?.gzipped = compressed }
+            if s.version == version { s.entries[key]?.gzipped = compressed }
         }
         return compressed
     }

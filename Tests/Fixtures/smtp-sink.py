@@ -49,8 +49,10 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 server = Server(("127.0.0.1", 0), Handler)
-with open(port_path, "w") as f:
+# Written whole and renamed into place, so a reader never sees a partial port.
+with open(port_path + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
+os.rename(port_path + ".tmp", port_path)
 parent = os.getppid()
 
 def watch():

@@ -333,12 +333,7 @@ struct AccountsTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/smtp-sink.py").path, dir + "/mail", dir + "/port"])
         defer { sink.signal(SIGKILL); _ = sink.wait() }
-        var port = ""
-        // Python starts slowly while the whole suite starts at once.
-        try await waitFor(timeout: 30) {
-            port = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
-            return !port.isEmpty
-        }
+        let port = try await sink.announced(dir + "/port")
         let s = try await TestServer.start(.sqlite, extraArgs: ["--smtp-url", "smtp://grove:secret@127.0.0.1:\(port)?from=noreply@grove.test", "--invitation-ttl", "3600"])
         defer { s.stopNow() }
         let admin = try await s.login()

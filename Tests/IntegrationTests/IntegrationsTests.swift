@@ -16,16 +16,14 @@ struct FakeProvider {
         try FileManager.default.createDirectory(atPath: dir + "/root", withIntermediateDirectories: true)
         var args = [Paths.root.appendingPathComponent("Tests/Fixtures/provider-fake.py").path, dir + "/root", dir + "/log", dir + "/port", String(failFirst)]
         if tls {
-            _ = try Spawn.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sink.test",
-                                                   "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"])
+            let (status, out) = try Spawn.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sink.test",
+                                                                 "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"])
+            guard status == 0 else { throw TestFailure("openssl could not make the fake's certificate: \(out)") }
             args += [dir + "/cert.pem", dir + "/key.pem"]
         }
         let child = try Spawn.start("/usr/bin/python3", args)
-        var port = ""
-        try await waitFor(timeout: 30) {
-            port = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""
-            return !port.isEmpty
-        }
+        let port: String
+        do { port = try await child.announced(dir + "/port") } catch { child.signal(SIGKILL); _ = child.wait(); throw error }
         return FakeProvider(dir: dir, port: port, child: child, tls: tls)
     }
 
@@ -407,8 +405,7 @@ struct IntegrationsTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/smtp-sink.py").path, dir + "/mail", dir + "/port"])
         defer { sink.signal(SIGKILL); _ = sink.wait() }
-        var smtpPort = ""
-        try await waitFor(timeout: 30) { smtpPort = (try? String(contentsOfFile: dir + "/port", encoding: .utf8)) ?? ""; return !smtpPort.isEmpty }
+        let smtpPort = try await sink.announced(dir + "/port")
         let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets", "--smtp-url", "smtp://127.0.0.1:\(smtpPort)?from=grove@grove.test",
                                                                 "--slack-api-url", fake.base + "/slack", "--pagerduty-events-url", fake.base + "/pd/enqueue"])
         defer { s.stopNow() }
@@ -464,11 +461,7 @@ struct IntegrationsTests {
                                                    "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"]).0 == 0)
         let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/syslog-sink.py").path, dir, dir + "/cert.pem", dir + "/key.pem"])
         defer { sink.signal(SIGKILL); _ = sink.wait() }
-        var ports: [String] = []
-        try await waitFor(timeout: 30) {
-            ports = ((try? String(contentsOfFile: dir + "/ports", encoding: .utf8)) ?? "").split(separator: " ").map(String.init)
-            return ports.count == 3
-        }
+        let ports = try await sink.announced(dir + "/ports") { $0.split(separator: " ").count == 3 }.split(separator: " ").map(String.init)
         let secure = try await FakeProvider.start(tls: true)
         defer { secure.stop() }
         let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets"])

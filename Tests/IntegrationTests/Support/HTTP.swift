@@ -69,13 +69,14 @@ extension TestServer {
 
 /// Polls until `condition` holds (60 s at most: CI machines run every suite at once on 2 cores, and a PostgreSQL-backed
 /// server creating a project there has been seen to need more than 30 s).
-func waitFor(timeout: Double = 60, _ condition: () async throws -> Bool) async throws {
+/// The failure names the caller's line: a test holds several waits, and Swift Testing reports only the test's.
+func waitFor(timeout: Double = 60, file: StaticString = #fileID, line: UInt = #line, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(50))
     }
-    throw TestFailure("condition not met within \(timeout) s")
+    throw TestFailure("condition at \(file):\(line) not met within \(timeout) s")
 }
 
 /// Waits until an activity (by its self link) is complete or cancelled and returns it.

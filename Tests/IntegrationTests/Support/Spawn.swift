@@ -29,6 +29,24 @@ struct Spawned: @unchecked Sendable {
     }
 
     func signal(_ sig: Int32) { kill(pid, sig) }
+
+    /// Waits for a fixture server to write `path` (the port or ports it listens on) and returns what it wrote. A
+    /// child that exits first fails at once with its own output; one that is merely slow (Python starting while
+    /// every suite starts at once on two cores) gets `timeout` seconds, and the failure says which file and child.
+    func announced(_ path: String, timeout: Double = 120, complete: (String) -> Bool = { !$0.isEmpty }) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            if complete(text) { return text }
+            if let status = exitStatus() {
+                throw TestFailure("the child meant to write \(path) exited with \(status) first: \(output)")
+            }
+            guard Date() < deadline else {
+                throw TestFailure("\(path) not written within \(timeout) s (the child is still running): \(output)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
 }
 
 enum Spawn {

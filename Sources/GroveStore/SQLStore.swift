@@ -468,7 +468,34 @@ public struct SQLStore: Store {
         return (project, try accessRecords(row))
     }
 
-    /// The access columns of `projectAccess` and `accessRecords`.
+    public func routeAccess(userId: String, tokenId: String, projectId: String, environmentId: String?) async throws -> RouteAccess {
+        // Every authenticated project route runs this before its handler; on PostgreSQL a round trip costs more than
+        // the lookups, so the token's user, the access records and the environment come as one row. An id that matches
+        // no environment ("" for project routes) leaves its column NULL.
+        let rows = try await db.query("""
+            SELECT u.data AS data, (SELECT value FROM meta WHERE key = ?) AS revoked,
+                   p.data AS project, o.data AS org, m.data AS member, g.data AS grantdata, e.data AS mfa,
+                   (SELECT COUNT(*) FROM documents t WHERE t.kind = 'team_member' AND t.ref = u.id) AS teams,
+                   en.data AS environment
+            FROM users u
+            LEFT JOIN projects p ON p.id = ?
+            LEFT JOIN organizations o ON o.id = p.organization_id
+            LEFT JOIN org_members m ON m.organization_id = p.organization_id AND m.user_id = u.id
+            LEFT JOIN project_grants g ON g.project_id = p.id AND g.user_id = u.id
+            LEFT JOIN documents e ON e.kind = 'mfa_enforcement' AND e.id = p.organization_id
+            LEFT JOIN environments en ON en.project_id = p.id AND en.id = ?
+            WHERE u.id = ?
+            """, [.text("revoked:" + tokenId), .text(projectId), .text(environmentId ?? ""), .text(userId)])
+        guard let row = rows.first, let userText = row["data"]?.string else { return RouteAccess(user: nil, revoked: false, project: nil, environment: nil) }
+        let revoked = row["revoked"].map { $0 != .null } ?? false
+        let user = try records.decode(User.self, from: userText)
+        guard let projectText = row["project"]?.string else { return RouteAccess(user: user, revoked: revoked, project: nil, environment: nil) }
+        let project = (try records.decode(Project.self, from: projectText), try accessRecords(row))
+        let environment = try row["environment"]?.string.map { try records.decode(Environment.self, from: $0) }
+        return RouteAccess(user: user, revoked: revoked, project: project, environment: environment)
+    }
+
+    /// The access columns of `projectAccess`, `routeAccess` and `accessRecords`.
     private func accessRecords(_ row: SQLRow) throws -> AccessRecords {
         func field<T: Decodable & Sendable>(_ name: String, _ type: T.Type) throws -> T? {
             guard let text = row[name]?.string else { return nil }

@@ -134,6 +134,10 @@ public protocol Store: Sendable {
     func accessRecords(organizationId: String, projectId: String, userId: String) async throws -> AccessRecords
     /// The project with the user's access records in one round trip; nil when there is no such project.
     func projectAccess(projectId: String, userId: String) async throws -> (Project, AccessRecords)?
+    /// What a project route checks before its handler runs, in one round trip: the token's user and whether the token
+    /// was revoked (`userForAccessToken`), the project with the user's access records (`projectAccess`) and, when
+    /// `environmentId` is given, that environment of the project.
+    func routeAccess(userId: String, tokenId: String, projectId: String, environmentId: String?) async throws -> RouteAccess
 
     func putGrant(_ g: ProjectGrant) async throws
     /// Account documents (see `DocumentRecord`): insert fails with `StoreError.conflict` when the id exists.
@@ -195,6 +199,17 @@ extension Store {
 /// What decides one user's access to one project, read in one round trip: the organization, the user's membership,
 /// their grant, whether the organization enforces MFA, and whether the user is in any team (only then are team
 /// grants looked up).
+/// See `Store.routeAccess`. Only `user` and `revoked` are read when there is no such user.
+public struct RouteAccess: Sendable {
+    public var user: User?
+    public var revoked: Bool
+    public var project: (Project, AccessRecords)?
+    public var environment: Environment?
+    public init(user: User?, revoked: Bool, project: (Project, AccessRecords)?, environment: Environment?) {
+        self.user = user; self.revoked = revoked; self.project = project; self.environment = environment
+    }
+}
+
 public struct AccessRecords: Sendable {
     public var organization: Organization?
     public var member: OrganizationMember?

@@ -41,7 +41,7 @@ struct DomainTLSTests {
         #expect(st == 0, "\(out)")
         // https with the generated self-signed certificate; plain http is redirected there.
         var (code, body) = try s.fetch(host: "main-\(pid).localhost", scheme: "https")
-        #expect(code == 200 && body.contains("up"), "\(body)")
+        #expect(code == 200 && body.contains("up"), "\(code): \(body)")
         #expect(try servedSubject(s, host: "main-\(pid).localhost").contains("O = Grove"))
         (code, body) = try s.fetch(pid)
         #expect(code == 200 && body.contains("up"), "\(body)")

@@ -94,7 +94,7 @@ struct MessagingServiceTests {
         #expect(st == 0, "\(out)")
         // The branch's broker recovers its copied queues while it boots; give a loaded machine a moment.
         var branch = (0, "")
-        try? await waitFor(timeout: 30) {
+        try? await waitFor(timeout: 90) {
             branch = try s.fetch(pid, environment: "feature", path: "/check")
             return branch.1 == "amqp|jobs-exists"
         }

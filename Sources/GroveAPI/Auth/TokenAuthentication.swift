@@ -1,5 +1,6 @@
 import Foundation
 import GroveModel
+import GroveStore
 
 /// The one place that turns presented secrets into users: bearer access tokens (REST), and API tokens or access
 /// tokens given as HTTP Basic passwords (git) or to the token endpoint.
@@ -21,6 +22,16 @@ extension ServerContext {
         if revoked { throw APIError.unauthorized("The access token was revoked.") }
         guard let user = found, !user.deactivated else { throw APIError.unauthorized("The user of this access token no longer exists.") }
         return user
+    }
+
+    /// The same for a project route, with the route's project, the caller's access records and (environment routes)
+    /// the environment read in the same round trip; see `visibleProject(_:id:found:)`.
+    func routeAccess(forClaims claims: JSONObject, projectId: String, environmentId: String?) async throws -> (User, RouteAccess) {
+        let access = try await store.routeAccess(userId: claims["sub"]?.stringValue ?? "", tokenId: claims["jti"]?.stringValue ?? "",
+                                                 projectId: projectId, environmentId: environmentId)
+        if access.revoked { throw APIError.unauthorized("The access token was revoked.") }
+        guard let user = access.user, !user.deactivated else { throw APIError.unauthorized("The user of this access token no longer exists.") }
+        return (user, access)
     }
 
     /// The active user owning an API token secret; records its use.

@@ -11,7 +11,13 @@ extension ServerContext {
     func visibleProject(_ req: APIRequest, id: String? = nil) async throws -> (Project, ProjectAccessLevel) {
         let user = try req.requireUser()
         let pid = id ?? req.param("projectId")
-        guard let (p, records) = try await store.projectAccess(projectId: pid, userId: user.id) else { throw APIError.notFound("Project \(pid)") }
+        return try await visibleProject(req, id: pid, found: try await store.projectAccess(projectId: pid, userId: user.id))
+    }
+
+    /// The same from the project and access records already read (`Store.projectAccess` or `Store.routeAccess`).
+    func visibleProject(_ req: APIRequest, id pid: String, found: (Project, AccessRecords)?) async throws -> (Project, ProjectAccessLevel) {
+        let user = try req.requireUser()
+        guard let (p, records) = found else { throw APIError.notFound("Project \(pid)") }
         let (level, mfaEnforced) = try await access.resolve(user: user, project: p, records: records)
         guard level.permits(.view) else { throw APIError.notFound("Project \(pid)") }
         if mfaEnforced { try await requireMFA(req, organizationId: p.organizationId) }
@@ -52,9 +58,12 @@ extension ServerContext {
     }
 
     func visibleEnvironment(_ project: Project, _ level: ProjectAccessLevel, id: String) async throws -> Environment {
-        guard let e = try await store.environment(projectId: project.id, id: id), level.permits(.environment(.viewer, e.type)) else {
-            throw APIError.notFound("Environment \(id)")
-        }
+        try visibleEnvironment(try await store.environment(projectId: project.id, id: id), level, id: id)
+    }
+
+    /// The same from the environment already read (nil when the project has no such environment).
+    func visibleEnvironment(_ found: Environment?, _ level: ProjectAccessLevel, id: String) throws -> Environment {
+        guard let e = found, level.permits(.environment(.viewer, e.type)) else { throw APIError.notFound("Environment \(id)") }
         return e
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GroveModel
+import GroveStore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -63,6 +64,7 @@ struct GroveResponder: HTTPResponder {
         var amr: [String] = []
         var cacheKey: String?
         var version: UInt64?
+        var access: RouteAccess?
         if route.authenticated {
             let claims = try verifiedClaims(request.headers[.authorization])
             // A GET answered before for this caller, with no write since, is served as rendered then.
@@ -83,16 +85,25 @@ struct GroveResponder: HTTPResponder {
                 cacheKey = key
                 version = v
             }
-            (user, grant) = try await authenticate(claims)
+            if route.scope != .none {
+                // The caller, the project and the environment in one read: most API traffic is project routes.
+                let (u, found) = try await server.routeAccess(forClaims: claims, projectId: params["projectId"] ?? "",
+                                                              environmentId: route.scope == .environment ? params["environmentId"] ?? "" : nil)
+                (user, grant, access) = (u, claims["grant"]?.stringValue ?? "api_token", found)
+            } else {
+                (user, grant) = try await authenticate(claims)
+            }
             amr = claims["amr"]?.arrayValue?.compactMap(\.stringValue) ?? []
         }
         var api = APIRequest(method: request.method, path: path, params: params, query: QueryString.parse(request.uri.query),
                              headers: request.headers, body: body, user: user, grant: grant)
         api.amr = amr
         if route.authenticated, route.scope != .none {
-            let (p, level) = try await server.visibleProject(api)
+            let (p, level) = try await server.visibleProject(api, id: api.param("projectId"), found: access?.project)
             api.resolvedProject = (p, level)
-            if route.scope == .environment { api.resolvedEnvironment = try await server.visibleEnvironment(p, level, id: api.param("environmentId")) }
+            if route.scope == .environment {
+                api.resolvedEnvironment = try server.visibleEnvironment(access?.environment, level, id: api.param("environmentId"))
+            }
         }
         let result = try await route.handler(api)
         if let cacheKey, let version {

@@ -174,7 +174,8 @@ final class TestServer: @unchecked Sendable {
         // A connection that fails outright (status 0) is tried again: CI machines stall processes for seconds.
         for attempt in 0..<3 where result.0 == 0 {
             if attempt > 0 { Thread.sleep(forTimeInterval: 1) }
-            let (_, out) = try Spawn.run("/usr/bin/curl", ["-s", "-k", "-L", "-m", "20", "-w", "\n%{http_code}",
+            // -S: when nothing answers, curl's reason is the body a failed expectation prints.
+            let (_, out) = try Spawn.run("/usr/bin/curl", ["-sS", "-k", "-L", "-m", "20", "-w", "\n%{http_code}",
                                                            "--resolve", "\(host):\(routerPort):127.0.0.1", "--resolve", "\(host):\(routerTLSPort):127.0.0.1",
                                                            "\(scheme)://\(host):\(port)\(path)"])
             let lines = out.split(separator: "\n", omittingEmptySubsequences: false)

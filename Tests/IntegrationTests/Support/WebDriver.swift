@@ -24,7 +24,7 @@ final class WebDriver: Sendable {
         let base = "http://127.0.0.1:\(port)"
         var last = ""
         do {
-            try await IntegrationTests.waitFor(timeout: 30) {
+            try await IntegrationTests.waitFor(timeout: 90) {
                 do { return try await Self.send("GET", base + "/status", nil)["value"]?["ready"]?.boolValue == true } catch {
                     last = "\(error)"
                     return false

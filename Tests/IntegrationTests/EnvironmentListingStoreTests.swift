@@ -10,12 +10,7 @@ import Testing
 struct EnvironmentListingStoreTests {
     @Test("environments in creation order, deployments beside them, busy from open activities only", arguments: Backend.allCases)
     func listing(backend: Backend) async throws {
-        let url: String
-        switch backend {
-        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("listing-\(UUID().uuidString).sqlite").path
-        case .postgres: url = try await PostgresHarness.shared.newDatabase()
-        }
-        let store = try await StoreFactory.open(url: url, logger: Logger(label: "test"))
+        let store = try await backend.openStore("listing")
         defer { Task { await store.close() } }
         #expect(try await store.environmentListing(projectId: "p").environments.isEmpty)
 

@@ -11,12 +11,7 @@ struct RouteAccessStoreTests {
     @Test("the token's user, revocation, the project with access records and the environment, as the separate reads give them",
           arguments: Backend.allCases)
     func routeAccess(backend: Backend) async throws {
-        let url: String
-        switch backend {
-        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("route-access-\(UUID().uuidString).sqlite").path
-        case .postgres: url = try await PostgresHarness.shared.newDatabase()
-        }
-        let store = try await StoreFactory.open(url: url, logger: Logger(label: "test"))
+        let store = try await backend.openStore("route-access")
         defer { Task { await store.close() } }
         let now = Timestamp.now()
         for (id, name) in [("owner", "olga"), ("dev", "dana"), ("stranger", "sam")] {

@@ -1,5 +1,7 @@
 import Foundation
 import GroveModel
+import GroveStore
+import Logging
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -7,6 +9,17 @@ import FoundationNetworking
 enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
     case sqlite, postgres
     var description: String { rawValue }
+
+    /// A fresh, empty store on this engine (a temporary SQLite file, or a new database on the shared PostgreSQL), for
+    /// tests of the store's SQL without a server.
+    func openStore(_ name: String) async throws -> any Store {
+        let url: String
+        switch self {
+        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
+        case .postgres: url = try await PostgresHarness.shared.newDatabase()
+        }
+        return try await StoreFactory.open(url: url, logger: Logger(label: "test"))
+    }
 }
 
 /// Paths of the package and the built `grove` binary.

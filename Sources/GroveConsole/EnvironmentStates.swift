@@ -20,12 +20,13 @@ actor EnvironmentStates {
     private var seenVersion: UInt64?
 
     /// The next event, or nil when the stream should end (lifetime over, access gone, or the client went away).
-    /// The API is asked again only when the store's change version moved (the stream sleeps until it does), or
-    /// every `period` where the store has no change version.
+    /// The API is asked again only when the store's answer version moved (the stream sleeps until the change version
+    /// does; log lines move only that one, and the list shows no log), or every `period` where the store has no version.
     func next() async -> String? {
         var lastAsked = ContinuousClock.now - Self.period
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            let version = ctx.backend.store.changeVersion
+            let version = ctx.backend.store.answerVersion
+            let wake = ctx.backend.store.changeVersion
             if version == nil || version != seenVersion || last == nil, version != nil || ContinuousClock.now - lastAsked >= Self.period {
                 seenVersion = version
                 lastAsked = .now
@@ -38,7 +39,7 @@ actor EnvironmentStates {
                 }
             }
             do {
-                try await ctx.backend.store.nextChange(after: version, settle: .milliseconds(100), timeout: Self.period, fallback: .milliseconds(250))
+                try await ctx.backend.store.nextChange(after: wake, settle: .milliseconds(100), timeout: Self.period, fallback: .milliseconds(250))
             } catch { return nil }
         }
         return nil

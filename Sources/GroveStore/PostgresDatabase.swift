@@ -15,6 +15,9 @@ public final class PostgresDatabase: SQLDatabase {
     let logger: Logger
     static let channel = "grove_changes"
     let changes = ChangeCounter()
+    /// See `SQLDatabase.answerVersion`; log appends notify with the payload `log`, which moves only `changes`.
+    let answers = ChangeCounter()
+    static let logPayload = "log"
     /// True while the LISTEN connection is up: without it other processes' writes would go unseen.
     let listening = WriteFlag()
     private let listener = Mutex<Task<Void, Never>?>(nil)
@@ -53,14 +56,18 @@ public final class PostgresDatabase: SQLDatabase {
     /// Holds one connection listening on the change channel; reconnects after a second when it drops. Each
     /// notification (and each new listen, which may have missed some) moves the change version.
     func startListening() {
-        let task = Task { [client, changes, listening, logger] in
+        let task = Task { [client, changes, answers, listening, logger] in
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { conn in
                         try await conn.listen(on: Self.channel) { notifications in
                             listening.set(true)
                             changes.bump()
-                            for try await _ in notifications { changes.bump() }
+                            answers.bump()
+                            for try await n in notifications {
+                                changes.bump()
+                                if n.payload != Self.logPayload { answers.bump() }
+                            }
                         }
                     }
                 } catch {
@@ -75,6 +82,7 @@ public final class PostgresDatabase: SQLDatabase {
 
     /// Moves with every committed write of any process on the database; nil while the listener is down.
     public var changeVersion: UInt64? { listening.value ? changes.value : nil }
+    public var answerVersion: UInt64? { listening.value ? answers.value : nil }
 
     public func waitForChange(since version: UInt64?, timeout: Duration) async {
         guard let version, listening.value else { return }
@@ -97,7 +105,7 @@ public final class PostgresDatabase: SQLDatabase {
             } else {
                 out = try await Self.collect(client.query(Self.makeQuery(sql, binds), logger: logger))
             }
-            if Self.isWrite(sql) { await notifyChange() }
+            if Self.isWrite(sql) { await notifyChange(logOnly: Self.isLogAppend(sql)) }
             return out
         } catch let e as PSQLError {
             throw Self.translate(e)
@@ -105,9 +113,11 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// After a write outside a transaction: this process's version moves now, the others' on the notification.
-    func notifyChange() async {
+    func notifyChange(logOnly: Bool) async {
         changes.bump()
-        _ = try? await client.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.channel)"), logger: logger)
+        if !logOnly { answers.bump() }
+        let sql = logOnly ? "NOTIFY \(Self.channel), '\(Self.logPayload)'" : "NOTIFY \(Self.channel)"
+        _ = try? await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -120,7 +130,7 @@ public final class PostgresDatabase: SQLDatabase {
                     // Delivered to the listeners when the transaction commits, not before.
                     if tx.wrote.value { _ = try await conn.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.channel)"), logger: logger) }
                     _ = try await conn.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger)
-                    if tx.wrote.value { changes.bump() }
+                    if tx.wrote.value { changes.bump(); answers.bump() }
                     return v
                 } catch {
                     _ = try? await conn.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: logger)

@@ -48,11 +48,19 @@ public protocol SQLDatabase: Sendable {
     var changeVersion: UInt64? { get }
     /// Returns when `changeVersion` differs from `version`, or after `timeout`; at once when the engine cannot tell.
     func waitForChange(since version: UInt64?, timeout: Duration) async
+    /// Moves like `changeVersion` except for appends to activity logs, the bulk of the writes while anything builds or
+    /// deploys: what cached API answers are valid for, so one tenant's deploy does not invalidate every tenant's
+    /// answers. An answer that shows a log keys on `changeVersion` as well.
+    var answerVersion: UInt64? { get }
 }
 
 extension SQLDatabase {
     public var changeVersion: UInt64? { nil }
     public func waitForChange(since version: UInt64?, timeout: Duration) async {}
+    public var answerVersion: UInt64? { changeVersion }
+
+    /// A write that only appends to an activity's log (see `answerVersion`).
+    static func isLogAppend(_ sql: String) -> Bool { sql.hasPrefix("INSERT INTO activity_log ") }
 }
 
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {

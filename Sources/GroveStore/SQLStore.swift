@@ -16,6 +16,7 @@ public struct SQLStore: Store {
 
     public var backendName: String { db.dialect.rawValue }
     public var changeVersion: UInt64? { db.changeVersion }
+    public var answerVersion: UInt64? { db.answerVersion }
     public func waitForChange(since version: UInt64?, timeout: Duration) async { await db.waitForChange(since: version, timeout: timeout) }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T {

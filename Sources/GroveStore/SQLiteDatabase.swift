@@ -14,6 +14,8 @@ public final class SQLiteDatabase: SQLDatabase {
     let lock = AsyncLock()
     let counter = ReaderCounter()
     let changes = ChangeCounter()
+    /// See `SQLDatabase.answerVersion`.
+    let answers = ChangeCounter()
     /// How often `PRAGMA data_version` was read (tests check that an idle database does not poll).
     let versionChecks = ReaderCounter()
     private let versionPoll: Task<Void, Never>?
@@ -39,16 +41,31 @@ public final class SQLiteDatabase: SQLDatabase {
         self.readers = readers
         self.watcher = watcher
         self.wal = wal
-        let changes = self.changes, checks = self.versionChecks
+        let changes = self.changes, answers = self.answers, checks = self.versionChecks, writer = self.writer, lock = self.lock
         if let watcher {
             versionPoll = Task {
                 var last: Int64?
+                var lastOutside: Int64?
+                /// Whether another process committed since the last look: the writer connection's own data_version
+                /// moves only for other connections' commits, and every write of this process goes through it.
+                func outside() async -> Bool {
+                    let v = await lock.withLock { try? await SQLiteDatabase.run(writer, "PRAGMA data_version", []).first?.values.first?.int }
+                    defer { lastOutside = v }
+                    return v != lastOutside
+                }
                 /// True when another connection committed since the last look.
                 func changed() async -> Bool {
                     _ = checks.next()
                     guard let v = try? await SQLiteDatabase.run(watcher, "PRAGMA data_version", []).first?.values.first?.int, v != last else { return false }
                     defer { last = v }
-                    if last != nil { changes.bump() }
+                    guard last != nil else {
+                        _ = await outside()
+                        return true
+                    }
+                    changes.bump()
+                    // This process's own writes moved the answer version as they were made (log lines not at all);
+                    // another process's could be anything.
+                    if await outside() { answers.bump() }
                     return true
                 }
                 // Read before looking, so a write while looking ends the next wait at once.
@@ -77,6 +94,7 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public var changeVersion: UInt64? { changes.value }
+    public var answerVersion: UInt64? { answers.value }
 
     public func waitForChange(since version: UInt64?, timeout: Duration) async {
         guard let version else { return }
@@ -91,7 +109,10 @@ public final class SQLiteDatabase: SQLDatabase {
             }
             return try readers[first % readers.count].query(sql, binds)
         }
-        defer { changes.bump() }
+        defer {
+            changes.bump()
+            if !Self.isLogAppend(sql) { answers.bump() }
+        }
         return try await lock.withLock { try await Self.run(self.writer, sql, binds) }
     }
 
@@ -102,6 +123,7 @@ public final class SQLiteDatabase: SQLDatabase {
                 let v = try await body(SQLiteTransaction(connection: self.writer))
                 _ = try await Self.run(self.writer, "COMMIT", [])
                 self.changes.bump()
+                self.answers.bump()
                 return v
             } catch {
                 _ = try? await Self.run(self.writer, "ROLLBACK", [])

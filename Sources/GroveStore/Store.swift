@@ -21,6 +21,8 @@ public protocol Store: Sendable {
     var changeVersion: UInt64? { get }
     /// See `SQLDatabase.waitForChange`.
     func waitForChange(since version: UInt64?, timeout: Duration) async
+    /// See `SQLDatabase.answerVersion`.
+    var answerVersion: UInt64? { get }
     /// Runs `body` atomically against the same store.
     func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T
     func close() async

@@ -70,10 +70,10 @@ struct GroveResponder: HTTPResponder {
             // A GET answered before for this caller, with no write since, is served as rendered then.
             // Repository views change with pushes, which bypass the store, so they are never cached.
             if request.method == .get, !route.template.hasPrefix("/projects/{projectId}/git/"), let cache = server.responseCache,
-               let v = server.store.changeVersion, let sub = claims["sub"]?.stringValue {
+               let v = server.store.answerVersion, let sub = claims["sub"]?.stringValue, let logKey = logKey(route) {
                 // Tokens with and without a second factor may see different things.
                 let mfa = claims["amr"]?.arrayValue?.contains(.string("mfa")) == true
-                let key = sub + (mfa ? "+mfa " : " ") + path + "?" + (request.uri.query ?? "")
+                let key = sub + (mfa ? "+mfa " : " ") + path + "?" + (request.uri.query ?? "") + logKey
                 if let cached = cache.get(key, version: v) {
                     if cached.body.readableBytes >= ContentEncoding.minimumBytes, ContentEncoding.acceptsGzip(request.headers[.acceptEncoding]),
                        let gzipped = cache.gzipped(key, version: v, entry: cached) {
@@ -119,6 +119,14 @@ struct GroveResponder: HTTPResponder {
             }
         }
         return render(result)
+    }
+
+    /// What a cache key adds for answers that show an activity's log, which moves without moving the answer version
+    /// (`Store.answerVersion`): the change version, so a new log line is a new key. nil when that is unknown (such an
+    /// answer is then not cached); empty for every other route.
+    func logKey(_ route: Routes.Route) -> String? {
+        guard route.template.hasSuffix("/activities/{activityId}") else { return "" }
+        return server.store.changeVersion.map { " log@\($0)" }
     }
 
     /// A cacheable answer sent as it is; it may come gzip on the next request, so caches must key on Accept-Encoding.

@@ -3,9 +3,10 @@ import GroveModel
 import NIOCore
 import Synchronization
 
-/// Rendered `200` JSON answers to GET requests, per caller and URL, valid while the store's change version stays
-/// the same. Every committed write bumps that version (outside writes within the store's poll interval), so an entry
-/// never outlives the data it was rendered from by more than that interval.
+/// Rendered `200` JSON answers to GET requests, per caller and URL, valid while the store's answer version stays
+/// the same. Every committed write but an activity log line bumps that version (outside writes within the store's poll
+/// interval), so an entry never outlives the data it was rendered from by more than that interval; the responder keys
+/// answers that show a log on the change version too.
 final class ResponseCache: Sendable {
     /// One rendered answer, and its gzip form once a client that accepts gzip has asked for it again. Every entry is of
     /// the cache's one current version (older ones are dropped when it moves), so entries carry none of their own.

@@ -153,17 +153,35 @@ public actor NginxRouter {
         guard let master else { throw RuntimeError("the router is not running (install nginx-light)") }
         try writeConfig()
         kill(master, SIGHUP)
-        // Ask nginx which configuration answers until it is the one just written.
-        // Old workers keep accepting for a moment after the new ones start, so the new generation must
-        // answer several times in a row.
-        let want = "\(generation)"
+        // Ask nginx which configuration answers until it is the one just written, or a later one (a reload for
+        // another environment while this one waited writes every site, this one's too). Old workers keep accepting
+        // for a moment after the new ones start, so the new generation must answer several times in a row, and no
+        // worker may still be one that has not taken the order to stop (on a loaded machine it can go unscheduled
+        // for longer than the streak lasts, and would answer from the old configuration).
+        let want = generation
         var streak = 0
         for _ in 0..<800 {
-            if await currentGeneration() == want { streak += 1 } else { streak = 0 }
-            if streak >= 5 { return }
+            if let answered = await currentGeneration().flatMap(Int.init), answered >= want { streak += 1 } else { streak = 0 }
+            if streak >= 5, Self.acceptingWorkers(master: master) <= 1 { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw RuntimeError("nginx did not load the new configuration: \((try? String(contentsOfFile: prefix + "/logs/error.log", encoding: .utf8))?.suffix(500) ?? "")")
+    }
+
+    /// nginx's workers that still accept connections: an old worker renames itself "worker process is shutting down"
+    /// just before it closes its listening sockets. With `worker_processes 1`, more than one means the old
+    /// configuration may still answer. 0 when the processes cannot be read.
+    nonisolated static func acceptingWorkers(master: pid_t) -> Int {
+        var count = 0
+        for t in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(master)/task")) ?? [] {
+            let kids = (try? String(contentsOfFile: "/proc/\(master)/task/\(t)/children", encoding: .utf8)) ?? ""
+            for kid in kids.split(separator: " ") {
+                guard let data = FileManager.default.contents(atPath: "/proc/\(kid)/cmdline") else { continue }
+                let title = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                if title.hasSuffix("worker process") { count += 1 }
+            }
+        }
+        return count
     }
 
     func currentGeneration() async -> String? {

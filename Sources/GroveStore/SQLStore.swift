@@ -453,22 +453,6 @@ public struct SQLStore: Store {
         return try vs.map { try opened($0, \.value) }
     }
 
-    public func projectAccess(projectId: String, userId: String) async throws -> (Project, AccessRecords)? {
-        let rows = try await db.query("""
-            SELECT p.data AS project, o.data AS org, m.data AS member, g.data AS grantdata, e.data AS mfa,
-                   (SELECT COUNT(*) FROM documents t WHERE t.kind = 'team_member' AND t.ref = ?) AS teams
-            FROM projects p
-            LEFT JOIN organizations o ON o.id = p.organization_id
-            LEFT JOIN org_members m ON m.organization_id = p.organization_id AND m.user_id = ?
-            LEFT JOIN project_grants g ON g.project_id = p.id AND g.user_id = ?
-            LEFT JOIN documents e ON e.kind = 'mfa_enforcement' AND e.id = p.organization_id
-            WHERE p.id = ?
-            """, [.text(userId), .text(userId), .text(userId), .text(projectId)])
-        guard let row = rows.first, let projectText = row["project"]?.string else { return nil }
-        let project = try records.decode(Project.self, from: projectText)
-        return (project, try accessRecords(row))
-    }
-
     public func routeAccess(userId: String, tokenId: String, projectId: String, environmentId: String?) async throws -> RouteAccess {
         // Every authenticated project route runs this before its handler; on PostgreSQL a round trip costs more than
         // the lookups, so the token's user, the access records and the environment come as one row. An id that matches
@@ -496,7 +480,7 @@ public struct SQLStore: Store {
         return RouteAccess(user: user, revoked: revoked, project: project, environment: environment)
     }
 
-    /// The access columns of `projectAccess`, `routeAccess` and `accessRecords`.
+    /// The access columns of `routeAccess` and `accessRecords`.
     private func accessRecords(_ row: SQLRow) throws -> AccessRecords {
         func field<T: Decodable & Sendable>(_ name: String, _ type: T.Type) throws -> T? {
             guard let text = row[name]?.string else { return nil }

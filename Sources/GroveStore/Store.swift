@@ -134,11 +134,10 @@ public protocol Store: Sendable {
 
     /// The organization, the user's membership in it and the user's grant on the project, in one round trip.
     func accessRecords(organizationId: String, projectId: String, userId: String) async throws -> AccessRecords
-    /// The project with the user's access records in one round trip; nil when there is no such project.
-    func projectAccess(projectId: String, userId: String) async throws -> (Project, AccessRecords)?
     /// What a project route checks before its handler runs, in one round trip: the token's user and whether the token
-    /// was revoked (`userForAccessToken`), the project with the user's access records (`projectAccess`) and, when
-    /// `environmentId` is given, that environment of the project.
+    /// was revoked (`userForAccessToken`), the project with the user's access records (nil when there is no such
+    /// project) and, when `environmentId` is given, that environment of the project. Handlers that look up another
+    /// project pass "" as `tokenId`: the request's token was checked already.
     func routeAccess(userId: String, tokenId: String, projectId: String, environmentId: String?) async throws -> RouteAccess
 
     func putGrant(_ g: ProjectGrant) async throws

@@ -32,12 +32,12 @@ struct RouteAccessStoreTests {
         // A member with a grant, on an environment route: everything in one row, as the separate reads have it.
         var a = try await store.routeAccess(userId: "dev", tokenId: "jti-1", projectId: "proj", environmentId: "main")
         #expect(a.user == (try await store.user(id: "dev")) && !a.revoked)
-        let separate = try #require(try await store.projectAccess(projectId: "proj", userId: "dev"))
+        let separate = try await store.accessRecords(organizationId: "org", projectId: "proj", userId: "dev")
         let (project, records) = try #require(a.project)
-        #expect(project == separate.0)
-        #expect(records.organization == separate.1.organization && records.member == separate.1.member && records.grant == separate.1.grant)
+        #expect(project == (try await store.project(id: "proj")))
+        #expect(records.organization == separate.organization && records.member == separate.member && records.grant == separate.grant)
         #expect(records.member?.userId == "dev" && records.grant?.permissions == ["viewer", "development:contributor"])
-        #expect(records.mfaEnforced && separate.1.mfaEnforced && records.inTeams && separate.1.inTeams)
+        #expect(records.mfaEnforced && separate.mfaEnforced && records.inTeams && separate.inTeams)
         #expect(a.environment == (try await store.environment(projectId: "proj", id: "main")))
 
         // A project route asks for no environment; another project's environment of that name is not this one's.

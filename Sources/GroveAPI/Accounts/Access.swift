@@ -26,7 +26,7 @@ struct AccessResolver {
         return try await resolve(user: user, project: project, records: records)
     }
 
-    /// The same from records already read (see `Store.projectAccess`).
+    /// The same from records already read (see `Store.routeAccess`).
     func resolve(user: User, project: Project, records: AccessRecords) async throws -> (level: ProjectAccessLevel, mfaEnforced: Bool) {
         var level = ProjectAccessLevel.none
         if let org = records.organization {

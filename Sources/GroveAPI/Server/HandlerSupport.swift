@@ -11,10 +11,12 @@ extension ServerContext {
     func visibleProject(_ req: APIRequest, id: String? = nil) async throws -> (Project, ProjectAccessLevel) {
         let user = try req.requireUser()
         let pid = id ?? req.param("projectId")
-        return try await visibleProject(req, id: pid, found: try await store.projectAccess(projectId: pid, userId: user.id))
+        // The token was checked when the request came in: no revocation to look up again ("" names no token).
+        let found = try await store.routeAccess(userId: user.id, tokenId: "", projectId: pid, environmentId: nil).project
+        return try await visibleProject(req, id: pid, found: found)
     }
 
-    /// The same from the project and access records already read (`Store.projectAccess` or `Store.routeAccess`).
+    /// The same from the project and access records already read (`Store.routeAccess`).
     func visibleProject(_ req: APIRequest, id pid: String, found: (Project, AccessRecords)?) async throws -> (Project, ProjectAccessLevel) {
         let user = try req.requireUser()
         guard let (p, records) = found else { throw APIError.notFound("Project \(pid)") }

@@ -9,11 +9,11 @@ import NIOCore
 struct PushHookHandler {
     let server: ServerContext
     static let prefix = "/internal/git-hooks/"
-    static let tokenHeader = HTTPField.Name("X-Grove-Push-Token")!
+    static let tokenHeader = HTTPField.Name("X-Grove-Push-Token")
 
     func handle(_ request: Request) async throws -> Response {
         guard request.method == .post else { return json(.methodNotAllowed, ["error": "POST only"]) }
-        guard let token = request.headers[Self.tokenHeader], let session = server.pushSessions.session(token) else {
+        guard let name = Self.tokenHeader, let token = request.headers[name], let session = server.pushSessions.session(token) else {
             return json(.forbidden, ["error": "no such push session"])
         }
         var req = request

@@ -53,7 +53,7 @@ enum UnverifiedHTTPS {
     }
 
     /// Gathers the answer's status and (at most 64 KiB of) body, then closes.
-    final class Collector: ChannelInboundHandler, @unchecked Sendable {
+    final class Collector: ChannelInboundHandler {
         typealias InboundIn = HTTPClientResponsePart
         let promise: EventLoopPromise<OutboundHTTP.Response>
         var status = 0

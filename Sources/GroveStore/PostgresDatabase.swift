@@ -211,6 +211,7 @@ public final class PostgresDatabase: SQLDatabase {
         var out: [SQLRow] = []
         for try await row in rows {
             var r: SQLRow = [:]
+            r.reserveCapacity(row.count)
             for cell in row {
                 if cell.bytes == nil { r[cell.columnName] = .null; continue }
                 switch cell.dataType {

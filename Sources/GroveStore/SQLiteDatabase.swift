@@ -158,6 +158,7 @@ public final class SQLiteDatabase: SQLDatabase {
             let rows = try await c.query(sql, data)
             return rows.map { row in
                 var out: SQLRow = [:]
+                out.reserveCapacity(row.columns.count)
                 for col in row.columns {
                     switch col.data {
                     case .integer(let i): out[col.name] = .int(Int64(i))

@@ -8,3 +8,11 @@ public struct EnvironmentListing: Sendable {
     public var busy: Set<String> = []
     public init() {}
 }
+
+/// What one environment's document renders from besides its record: whether an unfinished activity works on it, and
+/// its deployment, if it runs something.
+public struct EnvironmentState: Sendable, Equatable {
+    public var busy: Bool
+    public var deployment: DeploymentSummary?
+    public init(busy: Bool, deployment: DeploymentSummary?) { self.busy = busy; self.deployment = deployment }
+}

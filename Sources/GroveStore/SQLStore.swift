@@ -361,17 +361,6 @@ public struct SQLStore: Store {
         try await exec("DELETE FROM deployments WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(environmentId)])
     }
 
-    public func deploymentSummaries(projectId: String, environmentId: String?) async throws -> [String: DeploymentSummary] {
-        let rows = environmentId.map { _ in "SELECT environment_id, deployed_at, ssh_access FROM deployments WHERE project_id = ? AND environment_id = ?" }
-            ?? "SELECT environment_id, deployed_at, ssh_access FROM deployments WHERE project_id = ?"
-        var out: [String: DeploymentSummary] = [:]
-        for r in try await db.query(rows, [.text(projectId)] + (environmentId.map { [.text($0)] } ?? [])) {
-            guard let e = r["environment_id"]?.string, let at = r["deployed_at"]?.string else { continue }
-            out[e] = DeploymentSummary(deployedAt: at, sshAccess: Self.stringMap(r["ssh_access"]?.string))
-        }
-        return out
-    }
-
     static func stringMap(_ text: String?) -> [String: String] {
         guard let text, case .object(let o) = try? JSON.parse(text) else { return [:] }
         var out: [String: String] = [:]
@@ -619,6 +608,18 @@ public struct SQLStore: Store {
     public func hasUnfinishedActivity(projectId: String, environmentId: String) async throws -> Bool {
         !(try await db.query("SELECT id FROM activities WHERE project_id = ? AND environment_id = ? AND state IN (?, ?) LIMIT 1",
                              [.text(projectId), .text(environmentId), .text(ActivityState.pending.rawValue), .text(ActivityState.inProgress.rawValue)])).isEmpty
+    }
+
+    public func environmentState(projectId: String, environmentId: String) async throws -> EnvironmentState {
+        let rows = try await db.query("""
+            SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM activities WHERE project_id = ? AND environment_id = ? AND state IN (?, ?) LIMIT 1) a) AS busy,
+                   d.deployed_at, d.ssh_access
+            FROM (SELECT 1 AS one) x LEFT JOIN deployments d ON d.project_id = ? AND d.environment_id = ?
+            """, [.text(projectId), .text(environmentId), .text(ActivityState.pending.rawValue), .text(ActivityState.inProgress.rawValue),
+                  .text(projectId), .text(environmentId)])
+        guard let row = rows.first else { return EnvironmentState(busy: false, deployment: nil) }
+        let deployment = row["deployed_at"]?.string.map { DeploymentSummary(deployedAt: $0, sshAccess: Self.stringMap(row["ssh_access"]?.string)) }
+        return EnvironmentState(busy: (row["busy"]?.int ?? 0) > 0, deployment: deployment)
     }
 
     private func withCancelFlag(_ rows: [SQLRow]) throws -> [Activity] {

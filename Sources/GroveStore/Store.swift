@@ -121,10 +121,6 @@ public protocol Store: Sendable {
     /// Every record, or one project's.
     func deployments(projectId: String?) async throws -> [DeploymentRecord]
     func deleteDeployment(projectId: String, environmentId: String) async throws
-    /// When each deployed environment of the project (or only `environmentId`) went live: environment -> time.
-    /// Reads one column: listing environments needs no deployment document.
-    /// When each environment's deployment went live and its SSH targets, without decoding the records.
-    func deploymentSummaries(projectId: String, environmentId: String?) async throws -> [String: DeploymentSummary]
 
     func insertBackup(_ b: Backup) async throws
     func deleteBackup(projectId: String, id: String) async throws
@@ -171,6 +167,8 @@ public protocol Store: Sendable {
     func requestCancel(activityId: String) async throws
     func isCancelRequested(activityId: String) async throws -> Bool
     func hasUnfinishedActivity(projectId: String, environmentId: String) async throws -> Bool
+    /// `hasUnfinishedActivity` and the environment's deployment summary, in one round trip.
+    func environmentState(projectId: String, environmentId: String) async throws -> EnvironmentState
 
     func appendLog(_ item: ActivityLogItem) async throws
     func logItems(activityId: String, afterSeq: Int64) async throws -> [ActivityLogItem]

@@ -34,11 +34,11 @@ struct DeploymentRecordTests {
         try await store.putDeployment(DeploymentRecord(projectId: "q", environmentId: "main", generation: 1, commit: "c", deployedAt: "t", desired: "{}",
                                                        observed: "[]", updatedAt: "t"))
         #expect(try await store.deployments(projectId: nil).map(\.projectId) == ["p", "q"])
-        // Summaries read when it went live and its SSH targets without unsealing the record.
-        #expect(try await store.deploymentSummaries(projectId: "p", environmentId: nil)
-                == ["main": DeploymentSummary(deployedAt: "t1", sshAccess: ["app": "contributor", "admin-ui": "admin"])])
-        #expect(try await store.deploymentSummaries(projectId: "p", environmentId: "other").isEmpty)
-        #expect(try await store.deploymentSummaries(projectId: "q", environmentId: nil)["main"]?.sshAccess == [:])
+        // The environment's state reads when it went live and its SSH targets without unsealing the record.
+        #expect(try await store.environmentState(projectId: "p", environmentId: "main")
+                == EnvironmentState(busy: false, deployment: DeploymentSummary(deployedAt: "t1", sshAccess: ["app": "contributor", "admin-ui": "admin"])))
+        #expect(try await store.environmentState(projectId: "p", environmentId: "other") == EnvironmentState(busy: false, deployment: nil))
+        #expect(try await store.environmentState(projectId: "q", environmentId: "main").deployment?.sshAccess == [:])
         try await store.deleteProject(id: "p")
         #expect(try await store.deployments(projectId: nil).map(\.projectId) == ["q"])
         try await store.deleteDeployment(projectId: "q", environmentId: "main")

@@ -61,4 +61,41 @@ struct RouteAccessStoreTests {
         #expect(a.revoked && a.user?.id == "dev")
         #expect(try await store.userForAccessToken(userId: "dev", tokenId: "jti-1").revoked)
     }
+
+    @Test("an environment's state: busy while an activity is pending or running on it, and its deployment", arguments: Backend.allCases)
+    func environmentState(backend: Backend) async throws {
+        let store = try await backend.openStore("environment-state")
+        defer { Task { await store.close() } }
+        let now = Timestamp.now()
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "main") == EnvironmentState(busy: false, deployment: nil))
+
+        // Another environment's or another project's activity does not make this one busy.
+        var other = Activity(projectId: "proj", environments: ["feature"], type: "environment.push", userId: nil, description: "", text: "", seq: 1, createdAt: now)
+        try await store.insertActivity(other)
+        try await store.insertActivity(Activity(projectId: "elsewhere", environments: ["main"], type: "environment.push", userId: nil, description: "", text: "",
+                                                seq: 1, createdAt: now))
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "main").busy == false)
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "feature").busy)
+
+        var a = Activity(projectId: "proj", environments: ["main"], type: "environment.redeploy", userId: nil, description: "", text: "", seq: 2, createdAt: now)
+        try await store.insertActivity(a)
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "main").busy)
+        #expect(try await store.claimActivity(a))
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "main").busy)
+        a.state = .complete
+        try await store.updateActivity(a)
+        other.state = .cancelled
+        try await store.updateActivity(other)
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "main").busy == false)
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "feature").busy == false)
+
+        // Its deployment, and not another project's of the same name.
+        try await store.putDeployment(DeploymentRecord(projectId: "elsewhere", environmentId: "main", generation: 1, commit: "c0", deployedAt: "t0",
+                                                       desired: "{}", observed: "[]", updatedAt: "t0"))
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "main").deployment == nil)
+        try await store.putDeployment(DeploymentRecord(projectId: "proj", environmentId: "main", generation: 1, commit: "c1", deployedAt: "t1",
+                                                       desired: "{}", observed: "[]", updatedAt: "t1", sshAccess: ["app": "viewer"]))
+        #expect(try await store.environmentState(projectId: "proj", environmentId: "main")
+                == EnvironmentState(busy: false, deployment: DeploymentSummary(deployedAt: "t1", sshAccess: ["app": "viewer"])))
+    }
 }

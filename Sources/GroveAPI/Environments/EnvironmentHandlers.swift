@@ -26,8 +26,8 @@ enum EnvironmentHandlers {
         r.add("get-environment") { req in
             let (p, l) = try req.project()
             let e = try req.environment()
-            let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
-            return .json(.ok, s.render.environment(e, project: p, access: l, busy: busy, deployment: try await s.deployment(p, e), sshEndpoint: s.ssh?.endpoint))
+            let state = try await s.store.environmentState(projectId: p.id, environmentId: e.id)
+            return .json(.ok, s.render.environment(e, project: p, access: l, busy: state.busy, deployment: state.deployment, sshEndpoint: s.ssh?.endpoint))
         }
         r.add("get-environment-settings") { req in
             let (p, _) = try req.project()
@@ -169,8 +169,10 @@ enum EnvironmentHandlers {
             try await tx.updateEnvironment(e)
             for a in activities { try await tx.insertActivity(a) }
         }
-        let busy = try await s.store.hasUnfinishedActivity(projectId: p.id, environmentId: e.id)
-        return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: busy),
+        // Rendered as a GET renders it: the activities just queued make it busy, a running deployment gives SSH links.
+        let state = try await s.store.environmentState(projectId: p.id, environmentId: e.id)
+        return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: state.busy, deployment: state.deployment,
+                                                              sshEndpoint: s.ssh?.endpoint),
                                          activities: activities.map { s.render.activity($0, canCancel: true) }))
     }
 

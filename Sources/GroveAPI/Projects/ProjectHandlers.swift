@@ -242,7 +242,7 @@ enum ProjectHandlers {
         }
         r.add("get-projects") { req in
             let (p, l) = try req.project()
-            return .json(.ok, s.render.project(p, access: l, organization: try await s.store.organization(id: p.organizationId), sshEndpoint: s.ssh?.endpoint))
+            return .json(.ok, s.render.project(p, access: l, organization: req.resolvedOrganization, sshEndpoint: s.ssh?.endpoint))
         }
         r.add("update-projects") { req in try await updateProject(req, s, id: req.param("projectId")) }
         r.add("delete-projects") { req in try await deleteProject(req, s, id: req.param("projectId")) }

@@ -54,11 +54,6 @@ extension ServerContext {
     }
 
     /// The environment when the caller holds a role on its type; 404 otherwise.
-    /// What the environment runs (when it went live, its SSH targets), nil when nothing runs.
-    func deployment(_ p: Project, _ e: Environment) async throws -> DeploymentSummary? {
-        try await store.deploymentSummaries(projectId: p.id, environmentId: e.id)[e.id]
-    }
-
     func visibleEnvironment(_ project: Project, _ level: ProjectAccessLevel, id: String) async throws -> Environment {
         try visibleEnvironment(try await store.environment(projectId: project.id, id: id), level, id: id)
     }

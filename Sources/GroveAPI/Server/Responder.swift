@@ -101,6 +101,7 @@ struct GroveResponder: HTTPResponder {
         if route.authenticated, route.scope != .none {
             let (p, level) = try await server.visibleProject(api, id: api.param("projectId"), found: access?.project)
             api.resolvedProject = (p, level)
+            api.resolvedOrganization = access?.project?.1.organization
             if route.scope == .environment {
                 api.resolvedEnvironment = try server.visibleEnvironment(access?.environment, level, id: api.param("environmentId"))
             }

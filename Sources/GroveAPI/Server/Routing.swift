@@ -21,6 +21,8 @@ public struct APIRequest: Sendable {
     /// responder before the handler runs, so no handler repeats the check.
     var resolvedProject: (Project, ProjectAccessLevel)?
     var resolvedEnvironment: Environment?
+    /// The resolved project's organization, read with the caller's access (nil when the record is gone).
+    var resolvedOrganization: Organization?
 
     public func param(_ name: String) -> String { params[name] ?? "" }
 

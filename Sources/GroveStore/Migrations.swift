@@ -60,6 +60,11 @@ enum Migrations {
         Migration(version: 7, name: "open activities index", statements: [
             "CREATE INDEX activities_open ON activities (project_id, state, environment_id)",
         ]),
+        // A user's organizations (every `/me`, `/organizations` and project list asks) by owner as well as by membership:
+        // without it each of those requests read every tenant's organization.
+        Migration(version: 8, name: "organization owner index", statements: [
+            "CREATE INDEX organizations_owner ON organizations (owner_id)",
+        ]),
     ]
 
     static func apply(to db: any SQLDatabase) async throws {

@@ -184,8 +184,11 @@ public struct SQLStore: Store {
     public func organization(name: String) async throws -> Organization? {
         try await one("SELECT data FROM organizations WHERE name = ?", [.text(name)])
     }
-    public func organizations() async throws -> [Organization] {
-        try await many("SELECT data FROM organizations ORDER BY created_at, id", [])
+    public func organizations(userId: String) async throws -> [Organization] {
+        try await many("""
+            SELECT data FROM organizations WHERE owner_id = ? \
+            OR id IN (SELECT organization_id FROM org_members WHERE user_id = ?) ORDER BY created_at, id
+            """, [.text(userId), .text(userId)])
     }
 
     // MARK: members

@@ -62,7 +62,8 @@ public protocol Store: Sendable {
     func deleteOrganization(id: String) async throws
     func organization(id: String) async throws -> Organization?
     func organization(name: String) async throws -> Organization?
-    func organizations() async throws -> [Organization]
+    /// The organizations the user owns or is a member of, oldest first.
+    func organizations(userId: String) async throws -> [Organization]
 
     func insertMember(_ m: OrganizationMember) async throws
     func updateMember(_ m: OrganizationMember) async throws

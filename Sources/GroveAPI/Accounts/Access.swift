@@ -67,9 +67,7 @@ struct AccessResolver {
     /// Every project the user can see, with the access level on each.
     func visibleProjects(user: User) async throws -> [(Project, ProjectAccessLevel)] {
         var out: [String: (Project, ProjectAccessLevel)] = [:]
-        var orgIds = Set(try await store.memberships(userId: user.id).map(\.organizationId))
-        for o in try await store.organizations() where o.ownerId == user.id { orgIds.insert(o.id) }
-        for orgId in orgIds {
+        for orgId in try await store.organizations(userId: user.id).map(\.id) {
             for p in try await store.projects(organizationId: orgId) {
                 let l = try await level(user: user, project: p)
                 if l.permits(.view) { out[p.id] = (p, l) }
@@ -87,7 +85,6 @@ struct AccessResolver {
 
     /// Organizations the user belongs to (owner or member).
     func organizations(user: User) async throws -> [Organization] {
-        let memberOf = Set(try await store.memberships(userId: user.id).map(\.organizationId))
-        return try await store.organizations().filter { $0.ownerId == user.id || memberOf.contains($0.id) }
+        try await store.organizations(userId: user.id)
     }
 }

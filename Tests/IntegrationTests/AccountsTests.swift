@@ -147,6 +147,7 @@ struct AccountsTests {
         r = try await admin.post("/teams/\(team)/members", ["user_id": .string(stranger.id)])
         #expect(r.status == 201, "\(r.text)")
         #expect(try await stranger.http.get("/projects/\(pid)").status == 404, "a team without project access grants nothing")
+        #expect(try await stranger.http.get("/projects").json["projects"]?.arrayValue?.contains { $0["id"]?.stringValue == pid } == false)
 
         r = try await admin.post("/projects/\(pid)/team-access", .array([["team_id": .string(team)]]))
         #expect(r.status == 204, "\(r.text)")

@@ -55,30 +55,42 @@ struct AccessResolver {
         return level
     }
 
-    /// Projects reachable through the user's teams.
-    func teamProjectIds(userId: String) async throws -> Set<String> {
-        var out = Set<String>()
+    /// What the user's teams grant on each project they have access to (the union of their project permissions).
+    func teamLevels(userId: String) async throws -> [String: ProjectAccessLevel] {
+        var out: [String: ProjectAccessLevel] = [:]
         for m in try await store.list(TeamMember.self, ref: userId) {
-            for a in try await store.list(TeamProjectAccess.self, parent: m.teamId) { out.insert(a.projectId) }
+            guard let team = try await store.get(Team.self, id: m.teamId),
+                  case .success(let granted) = ProjectAccessLevel.parse(permissions: team.projectPermissions) else { continue }
+            for a in try await store.list(TeamProjectAccess.self, parent: m.teamId) {
+                out[a.projectId] = (out[a.projectId] ?? .none).merged(with: granted)
+            }
         }
         return out
     }
 
-    /// Every project the user can see, with the access level on each.
+    /// Every project the user can see, with the access level on each. What the levels depend on (memberships, grants,
+    /// teams) is read once for the user, not once per project: an organization may hold many projects.
     func visibleProjects(user: User) async throws -> [(Project, ProjectAccessLevel)] {
+        let memberships = Dictionary(try await store.memberships(userId: user.id).map { ($0.organizationId, $0) }, uniquingKeysWith: { a, _ in a })
+        let grants = Dictionary(try await store.grants(userId: user.id).map { ($0.projectId, $0) }, uniquingKeysWith: { a, _ in a })
+        let teams = try await teamLevels(userId: user.id)
+        func level(_ p: Project, _ org: Organization?) async throws -> ProjectAccessLevel {
+            let records = AccessRecords(organization: org, member: org.flatMap { memberships[$0.id] }, grant: grants[p.id], mfaEnforced: false, inTeams: false)
+            let level = try await resolve(user: user, project: p, records: records).level
+            return teams[p.id].map { level.merged(with: $0) } ?? level
+        }
         var out: [String: (Project, ProjectAccessLevel)] = [:]
-        for orgId in try await store.organizations(userId: user.id).map(\.id) {
-            for p in try await store.projects(organizationId: orgId) {
-                let l = try await level(user: user, project: p)
+        for org in try await store.organizations(userId: user.id) {
+            for p in try await store.projects(organizationId: org.id) {
+                let l = try await level(p, org)
                 if l.permits(.view) { out[p.id] = (p, l) }
             }
         }
-        let granted = Set(try await store.grants(userId: user.id).map(\.projectId)).union(try await teamProjectIds(userId: user.id))
-        for id in granted.sorted() where out[id] == nil {
-            if let p = try await store.project(id: id) {
-                let l = try await level(user: user, project: p)
-                if l.permits(.view) { out[p.id] = (p, l) }
-            }
+        // Projects of other organizations, reached through a grant or a team.
+        for id in Set(grants.keys).union(teams.keys).sorted() where out[id] == nil {
+            guard let p = try await store.project(id: id) else { continue }
+            let l = try await level(p, try await store.organization(id: p.organizationId))
+            if l.permits(.view) { out[p.id] = (p, l) }
         }
         return out.values.sorted { $0.0.createdAt < $1.0.createdAt }
     }

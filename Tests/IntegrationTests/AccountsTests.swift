@@ -148,12 +148,14 @@ struct AccountsTests {
         #expect(r.status == 201, "\(r.text)")
         #expect(try await stranger.http.get("/projects/\(pid)").status == 404, "a team without project access grants nothing")
         #expect(try await stranger.http.get("/projects").json["projects"]?.arrayValue?.contains { $0["id"]?.stringValue == pid } == false)
+        #expect(try await stranger.http.get("/ref/projects?in=\(pid)").json[pid] == .null)
 
         r = try await admin.post("/projects/\(pid)/team-access", .array([["team_id": .string(team)]]))
         #expect(r.status == 204, "\(r.text)")
         #expect(try await stranger.http.get("/projects/\(pid)/environments/dev").status == 200)
         #expect(try await stranger.http.get("/projects/\(pid)/environments/main").status == 404)
         #expect(try await stranger.http.get("/projects").json["projects"]?.arrayValue?.contains { $0["id"]?.stringValue == pid } == true)
+        #expect(try await stranger.http.get("/ref/projects?in=\(pid)").json[pid]?["id"]?.stringValue == pid)
         // A direct grant adds to the team's.
         r = try await admin.post("/projects/\(pid)/environment-types/production/access", ["user": .string(stranger.id), "role": "viewer"])
         #expect(r.status == 201, "\(r.text)")

@@ -68,30 +68,54 @@ struct AccessResolver {
         return out
     }
 
+    /// What a user's level on any project depends on besides the project's organization, read once for many projects.
+    struct UserAccess: Sendable {
+        let memberships: [String: OrganizationMember]
+        let grants: [String: ProjectGrant]
+        let teams: [String: ProjectAccessLevel]
+    }
+
+    func userAccess(_ user: User) async throws -> UserAccess {
+        UserAccess(memberships: Dictionary(try await store.memberships(userId: user.id).map { ($0.organizationId, $0) }, uniquingKeysWith: { a, _ in a }),
+                   grants: Dictionary(try await store.grants(userId: user.id).map { ($0.projectId, $0) }, uniquingKeysWith: { a, _ in a }),
+                   teams: try await teamLevels(userId: user.id))
+    }
+
+    /// The user's level on `project` of `organization` (its organization record, nil when gone) from what was read.
+    func level(user: User, project: Project, organization: Organization?, access: UserAccess) async throws -> ProjectAccessLevel {
+        let records = AccessRecords(organization: organization, member: organization.flatMap { access.memberships[$0.id] }, grant: access.grants[project.id],
+                                    mfaEnforced: false, inTeams: false)
+        let level = try await resolve(user: user, project: project, records: records).level
+        return access.teams[project.id].map { level.merged(with: $0) } ?? level
+    }
+
+    /// The projects of `ids` the user can see, with the level on each (an organization read once for all its projects).
+    func visibleProjects(user: User, ids: [String], access: UserAccess) async throws -> [String: (Project, ProjectAccessLevel)] {
+        var organizations: [String: Organization?] = [:]
+        var out: [String: (Project, ProjectAccessLevel)] = [:]
+        for id in ids where out[id] == nil {
+            guard let p = try await store.project(id: id) else { continue }
+            if organizations[p.organizationId] == nil { organizations[p.organizationId] = .some(try await store.organization(id: p.organizationId)) }
+            let l = try await level(user: user, project: p, organization: organizations[p.organizationId] ?? nil, access: access)
+            if l.permits(.view) { out[p.id] = (p, l) }
+        }
+        return out
+    }
+
     /// Every project the user can see, with the access level on each. What the levels depend on (memberships, grants,
     /// teams) is read once for the user, not once per project: an organization may hold many projects.
     func visibleProjects(user: User) async throws -> [(Project, ProjectAccessLevel)] {
-        let memberships = Dictionary(try await store.memberships(userId: user.id).map { ($0.organizationId, $0) }, uniquingKeysWith: { a, _ in a })
-        let grants = Dictionary(try await store.grants(userId: user.id).map { ($0.projectId, $0) }, uniquingKeysWith: { a, _ in a })
-        let teams = try await teamLevels(userId: user.id)
-        func level(_ p: Project, _ org: Organization?) async throws -> ProjectAccessLevel {
-            let records = AccessRecords(organization: org, member: org.flatMap { memberships[$0.id] }, grant: grants[p.id], mfaEnforced: false, inTeams: false)
-            let level = try await resolve(user: user, project: p, records: records).level
-            return teams[p.id].map { level.merged(with: $0) } ?? level
-        }
+        let access = try await userAccess(user)
         var out: [String: (Project, ProjectAccessLevel)] = [:]
         for org in try await store.organizations(userId: user.id) {
             for p in try await store.projects(organizationId: org.id) {
-                let l = try await level(p, org)
+                let l = try await level(user: user, project: p, organization: org, access: access)
                 if l.permits(.view) { out[p.id] = (p, l) }
             }
         }
         // Projects of other organizations, reached through a grant or a team.
-        for id in Set(grants.keys).union(teams.keys).sorted() where out[id] == nil {
-            guard let p = try await store.project(id: id) else { continue }
-            let l = try await level(p, try await store.organization(id: p.organizationId))
-            if l.permits(.view) { out[p.id] = (p, l) }
-        }
+        let others = Set(access.grants.keys).union(access.teams.keys).subtracting(out.keys).sorted()
+        out.merge(try await visibleProjects(user: user, ids: others, access: access)) { a, _ in a }
         return out.values.sorted { $0.0.createdAt < $1.0.createdAt }
     }
 

@@ -141,9 +141,10 @@ enum ProjectHandlers {
         r.add("list-org-projects") { req in
             let user = try req.requireUser()
             let (o, _) = try await OrganizationHandlers.visible(req, s)
+            let access = try await s.access.userAccess(user)
             var list: [(Project, ProjectAccessLevel)] = []
             for p in try await s.store.projects(organizationId: o.id) {
-                let l = try await s.access.level(user: user, project: p)
+                let l = try await s.access.level(user: user, project: p, organization: o, access: access)
                 if l.permits(.view) { list.append((p, l)) }
             }
             return .json(.ok, try accountsCollection(list, request: req, base: s.publicURL, cursor: { $0.0.id },
@@ -212,12 +213,10 @@ enum ProjectHandlers {
         }
         r.add("list-referenced-projects") { req in
             let user = try req.requireUser()
+            let ids = req.queryValues("in")
+            let visible = try await s.access.visibleProjects(user: user, ids: ids, access: try await s.access.userAccess(user))
             var out = JSONObject()
-            for id in req.queryValues("in") {
-                if let p = try await s.store.project(id: id), try await s.access.level(user: user, project: p).permits(.view) {
-                    out[id] = s.render.projectReference(p)
-                } else { out[id] = .null }
-            }
+            for id in ids { out[id] = visible[id].map { s.render.projectReference($0.0) } ?? .null }
             return .json(.ok, .object(out))
         }
         r.add("list-user-extended-access") { req in

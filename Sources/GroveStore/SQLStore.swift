@@ -115,6 +115,18 @@ public struct SQLStore: Store {
                        [.text(u.email.lowercased()), .text(u.username.lowercased()), try encode(u), .text(u.id)])
     }
     public func user(id: String) async throws -> User? { try await one("SELECT data FROM users WHERE id = ?", [.text(id)]) }
+    public func users(ids: [String]) async throws -> [String: User] {
+        // No stored id holds NUL, which PostgreSQL's text cannot carry.
+        let ids = ids.filter { !$0.contains("\u{0}") }
+        guard !ids.isEmpty else { return [:] }
+        // The ids travel as one JSON array: one statement (and one prepared plan) whatever their number.
+        let list = JSON.array(ids.map { JSON.string($0) }).serialized()
+        let sql = db.dialect == .postgres
+            ? "SELECT data FROM users WHERE id IN (SELECT jsonb_array_elements_text(CAST(? AS jsonb)))"
+            : "SELECT data FROM users WHERE id IN (SELECT value FROM json_each(?))"
+        let found: [User] = try await many(sql, [.text(list)])
+        return Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
     public func user(email: String) async throws -> User? {
         try await one("SELECT data FROM users WHERE email = ?", [.text(email.lowercased())])
     }

@@ -39,6 +39,8 @@ public protocol Store: Sendable {
     func insertUser(_ u: User) async throws
     func updateUser(_ u: User) async throws
     func user(id: String) async throws -> User?
+    /// The users of `ids` that exist, by id, in one round trip.
+    func users(ids: [String]) async throws -> [String: User]
     func user(email: String) async throws -> User?
     func user(username: String) async throws -> User?
     func userCount() async throws -> Int

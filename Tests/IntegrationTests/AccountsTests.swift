@@ -82,9 +82,10 @@ struct AccountsTests {
         #expect(asAdmin["_links"]?["#edit"] != nil)
     }
 
-    @Test("project ACL, environment-type ACL, the deprecated environment ACL and user-access are views of the same grants")
-    func accessViewsAgree() async throws {
-        let s = try await TestServer.start(.sqlite)
+    @Test("project ACL, environment-type ACL, the deprecated environment ACL and user-access are views of the same grants",
+          arguments: Backend.allCases)
+    func accessViewsAgree(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
         defer { s.stopNow() }
         let (admin, pid, callers) = try await setup(s)
         let P = "/projects/\(pid)"
@@ -99,6 +100,11 @@ struct AccountsTests {
         // The deprecated per-environment ACL is the environment type's.
         let viaEnv = try await admin.get(P + "/environments/dev/access").json.arrayValue ?? []
         #expect(viaEnv.contains { $0["user"]?.stringValue == stranger.id && $0["role"] == "contributor" }, "\(viaEnv)")
+        // Lists name each user's email (read for all entries at once).
+        #expect(viaEnv.contains { $0["user"]?.stringValue == stranger.id && $0["email"] == "stranger@example.com" }, "\(viaEnv)")
+        let acl = try await admin.get(P + "/access").json.arrayValue ?? []
+        #expect(acl.contains { $0["id"]?.stringValue == stranger.id && $0["email"] == "stranger@example.com" && $0["role"] == "viewer" }, "\(acl)")
+        #expect(acl.allSatisfy { $0["email"]?.stringValue?.contains("@") == true }, "\(acl)")
         r = try await admin.patch(P + "/environments/dev/access/\(stranger.id)", ["role": "admin"])
         #expect(r.status == 200, "\(r.text)")
         #expect(try await admin.get(P + "/environment-types/development/access/\(stranger.id)").json["role"] == "admin")

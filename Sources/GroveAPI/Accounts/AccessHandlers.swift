@@ -11,9 +11,11 @@ enum AccessHandlers {
         r.add("list-projects-access") { req in
             let (p, l) = try req.project()
             var out: [JSON] = []
-            for g in try await GrantEditor(s: s, project: p).entries() {
+            let grants = try await GrantEditor(s: s, project: p).entries()
+            let users = try await s.store.users(ids: grants.map(\.userId))
+            for g in grants {
                 guard let level = try? ProjectAccessLevel.parse(permissions: g.permissions).get(), let role = level.projectRole else { continue }
-                out.append(try await projectEntry(s, p, userId: g.userId, role: role, canManage: l.permits(.administer)))
+                out.append(projectEntry(s, p, userId: g.userId, email: users[g.userId]?.email, role: role, canManage: l.permits(.administer)))
             }
             return .json(.ok, .array(out))
         }
@@ -28,13 +30,14 @@ enum AccessHandlers {
                 throw APIError.conflict("\(user.email) is already on the project's access list; PATCH /projects/\(p.id)/access/\(user.id) to change the role.")
             }
             try await editor.set(userId: user.id, permissions: ProjectAccessLevel.none.withProjectRole(role))
-            return .json(.created, resultEnvelope(try await projectEntry(s, p, userId: user.id, role: role, canManage: true), activities: [], code: 201))
+            return .json(.created, resultEnvelope(projectEntry(s, p, userId: user.id, email: user.email, role: role, canManage: true), activities: [], code: 201))
         }
         r.add("get-projects-access") { req in
             let (p, l) = try req.project()
             let (_, level) = try await grantEntry(s, p, req.param("projectAccessId"))
             guard let role = level.projectRole else { throw APIError.notFound("Access \(req.param("projectAccessId"))") }
-            return .json(.ok, try await projectEntry(s, p, userId: req.param("projectAccessId"), role: role, canManage: l.permits(.administer)))
+            let id = req.param("projectAccessId")
+            return .json(.ok, projectEntry(s, p, userId: id, email: try await s.store.user(id: id)?.email, role: role, canManage: l.permits(.administer)))
         }
         r.add("update-projects-access") { req in
             let (p, l) = try req.project()
@@ -44,7 +47,7 @@ enum AccessHandlers {
             let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["role"])
             guard let role = try body.enumValue("role", ProjectRole.self) else { throw APIError.badRequest("is required: admin or viewer", field: "role") }
             try await GrantEditor(s: s, project: p).set(userId: id, permissions: level.withProjectRole(role))
-            return .json(.ok, resultEnvelope(try await projectEntry(s, p, userId: id, role: role, canManage: true), activities: []))
+            return .json(.ok, resultEnvelope(projectEntry(s, p, userId: id, email: try await s.store.user(id: id)?.email, role: role, canManage: true), activities: []))
         }
         r.add("delete-projects-access") { req in
             let (p, l) = try req.project()
@@ -62,9 +65,11 @@ enum AccessHandlers {
                 let (p, l) = try req.project()
                 let type = try await resolve(req, s, p, l)
                 var out: [JSON] = []
-                for g in try await s.store.grants(projectId: p.id) {
+                let grants = try await s.store.grants(projectId: p.id)
+                let users = try await s.store.users(ids: grants.map(\.userId))
+                for g in grants {
                     guard let level = try? ProjectAccessLevel.parse(permissions: g.permissions).get(), let role = level.environmentTypeRoles[type] else { continue }
-                    out.append(try await typeEntry(s, p, type, userId: g.userId, role: role, canManage: l.permits(.administer)))
+                    out.append(typeEntry(s, p, type, userId: g.userId, email: users[g.userId]?.email, role: role, canManage: l.permits(.administer)))
                 }
                 return .json(.ok, .array(out))
             }
@@ -81,18 +86,18 @@ enum AccessHandlers {
                     throw APIError.conflict("\(user.email) already has a role on \(type.rawValue) environments; PATCH it instead.")
                 }
                 try await editor.set(userId: user.id, permissions: level.withRole(role, on: type))
-                return .json(.created, resultEnvelope(try await typeEntry(s, p, type, userId: user.id, role: role, canManage: true), activities: [], code: 201))
+                return .json(.created, resultEnvelope(typeEntry(s, p, type, userId: user.id, email: user.email, role: role, canManage: true), activities: [], code: 201))
             }
             r.add("get-\(scope)") { req in
                 let e = try await typeGrant(req, s, entryId, resolve, manage: false)
-                return .json(.ok, try await typeEntry(s, e.project, e.type, userId: e.userId, role: e.role, canManage: e.canManage))
+                return .json(.ok, typeEntry(s, e.project, e.type, userId: e.userId, email: try await s.store.user(id: e.userId)?.email, role: e.role, canManage: e.canManage))
             }
             r.add("update-\(scope)") { req in
                 let e = try await typeGrant(req, s, entryId, resolve, manage: true)
                 let body = try BodyReader(try req.jsonObject(allowEmpty: false), allowed: ["role"])
                 guard let role = try body.enumValue("role", EnvironmentRole.self) else { throw APIError.badRequest("is required: admin, contributor or viewer", field: "role") }
                 try await GrantEditor(s: s, project: e.project).set(userId: e.userId, permissions: e.level.withRole(role, on: e.type))
-                return .json(.ok, resultEnvelope(try await typeEntry(s, e.project, e.type, userId: e.userId, role: role, canManage: true), activities: []))
+                return .json(.ok, resultEnvelope(typeEntry(s, e.project, e.type, userId: e.userId, email: try await s.store.user(id: e.userId)?.email, role: role, canManage: true), activities: []))
             }
             r.add("delete-\(scope)") { req in
                 let e = try await typeGrant(req, s, entryId, resolve, manage: true)
@@ -138,24 +143,24 @@ enum AccessHandlers {
         return (g, (try? ProjectAccessLevel.parse(permissions: g.permissions).get()) ?? .none)
     }
 
-    static func projectEntry(_ s: ServerContext, _ p: Project, userId: String, role: ProjectRole, canManage: Bool) async throws -> JSON {
-        try await entry(s, path: "/projects/\(p.id)/access/\(userId)", userId: userId, role: role.rawValue, canManage: canManage)
+    static func projectEntry(_ s: ServerContext, _ p: Project, userId: String, email: String?, role: ProjectRole, canManage: Bool) -> JSON {
+        entry(s, path: "/projects/\(p.id)/access/\(userId)", userId: userId, email: email, role: role.rawValue, canManage: canManage)
     }
 
-    static func typeEntry(_ s: ServerContext, _ p: Project, _ type: EnvironmentType, userId: String, role: EnvironmentRole, canManage: Bool) async throws -> JSON {
-        try await entry(s, path: "/projects/\(p.id)/environment-types/\(type.rawValue)/access/\(userId)", userId: userId, role: role.rawValue,
-                        canManage: canManage, extra: [("environment_type", .string(type.rawValue))])
+    static func typeEntry(_ s: ServerContext, _ p: Project, _ type: EnvironmentType, userId: String, email: String?, role: EnvironmentRole,
+                          canManage: Bool) -> JSON {
+        entry(s, path: "/projects/\(p.id)/environment-types/\(type.rawValue)/access/\(userId)", userId: userId, email: email,
+              role: role.rawValue, canManage: canManage, extra: [("environment_type", .string(type.rawValue))])
     }
 
     /// An ACL entry: `{id, user, email, role, ...extra, _links}` with edit/delete links for those who may manage it.
-    static func entry(_ s: ServerContext, path: String, userId: String, role: String, canManage: Bool, extra: [(String, JSON)] = []) async throws -> JSON {
+    static func entry(_ s: ServerContext, path: String, userId: String, email: String?, role: String, canManage: Bool, extra: [(String, JSON)] = []) -> JSON {
         var l = Links(base: s.publicURL)
         l.add("self", path)
         if canManage {
             l.add("#edit", path, method: "patch")
             l.add("#delete", path, method: "delete")
         }
-        let email = try await s.store.user(id: userId)?.email
         return .object(JSONObject([("id", .string(userId)), ("user", .string(userId)), ("email", JSON(email)), ("role", .string(role))] + extra + [("_links", l.json)]))
     }
 }

@@ -3,10 +3,10 @@ import GroveModel
 import GroveStore
 import Testing
 
-/// `/me`, `/organizations` and every project list start from the caller's organizations: read by owner and
-/// membership, never by scanning every tenant's.
-@Suite("Organizations of a user")
-struct OrganizationStoreTests {
+/// Reads of account records that answer for many at once: a user's organizations (by owner and membership, never by
+/// scanning every tenant's) and the users of an access list.
+@Suite("Account reads")
+struct AccountStoreTests {
     @Test("a user's organizations are those it owns or belongs to, oldest first, and follow ownership and membership",
           arguments: Backend.allCases)
     func organizationsOfAUser(backend: Backend) async throws {
@@ -35,5 +35,20 @@ struct OrganizationStoreTests {
         #expect(try await store.organizations(userId: "sam").isEmpty)
         try await store.deleteMember(organizationId: "o1", userId: "dana")
         #expect(try await store.organizations(userId: "dana").map(\.id) == ["o2", "o3"])
+    }
+
+    @Test("the users of a list of ids in one read: the ones that exist, hostile ids matching nothing", arguments: Backend.allCases)
+    func usersByIds(backend: Backend) async throws {
+        let store = try await backend.openStore("users-by-ids")
+        defer { Task { await store.close() } }
+        for (id, name) in [("u1", "ann"), ("u2", "bob"), ("u3", "cy")] {
+            try await store.insertUser(User(id: id, username: name, email: "\(name)@example.com", createdAt: Timestamp.now()))
+        }
+        #expect(try await store.users(ids: []).isEmpty)
+        let found = try await store.users(ids: ["u3", "u1", "missing", "u1"])
+        #expect(Set(found.keys) == ["u1", "u3"] && found["u3"]?.email == "cy@example.com")
+        // Ids are data, not SQL or JSON: quotes, brackets and wildcards match nothing.
+        #expect(try await store.users(ids: ["u1' OR '1'='1", "\"]", "%", "u2\u{0}"]).isEmpty)
+        #expect(try await store.users(ids: (0..<500).map { "u\($0)" }).count == 3)
     }
 }

@@ -620,11 +620,6 @@ public struct SQLStore: Store {
     public func isCancelRequested(activityId: String) async throws -> Bool {
         (try await db.query("SELECT cancel_requested FROM activities WHERE id = ?", [.text(activityId)]).first?["cancel_requested"]?.int ?? 0) != 0
     }
-    public func hasUnfinishedActivity(projectId: String, environmentId: String) async throws -> Bool {
-        !(try await db.query("SELECT id FROM activities WHERE project_id = ? AND environment_id = ? AND state IN (?, ?) LIMIT 1",
-                             [.text(projectId), .text(environmentId), .text(ActivityState.pending.rawValue), .text(ActivityState.inProgress.rawValue)])).isEmpty
-    }
-
     public func environmentState(projectId: String, environmentId: String) async throws -> EnvironmentState {
         let rows = try await db.query("""
             SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM activities WHERE project_id = ? AND environment_id = ? AND state IN (?, ?) LIMIT 1) a) AS busy,

@@ -169,8 +169,7 @@ public protocol Store: Sendable {
     func cancelPendingActivity(_ a: Activity) async throws -> Bool
     func requestCancel(activityId: String) async throws
     func isCancelRequested(activityId: String) async throws -> Bool
-    func hasUnfinishedActivity(projectId: String, environmentId: String) async throws -> Bool
-    /// `hasUnfinishedActivity` and the environment's deployment summary, in one round trip.
+    /// Whether a pending or running activity works on the environment, and its deployment summary, in one round trip.
     func environmentState(projectId: String, environmentId: String) async throws -> EnvironmentState
 
     func appendLog(_ item: ActivityLogItem) async throws
@@ -178,6 +177,9 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    public func hasUnfinishedActivity(projectId: String, environmentId: String) async throws -> Bool {
+        try await environmentState(projectId: projectId, environmentId: environmentId).busy
+    }
     public func logItems(activityId: String) async throws -> [ActivityLogItem] { try await logItems(activityId: activityId, afterSeq: -1) }
 }
 

@@ -48,19 +48,24 @@ struct AccessResolver {
         var level = ProjectAccessLevel.none
         for m in try await store.list(TeamMember.self, ref: userId) {
             guard try await store.get(TeamProjectAccess.self, id: m.teamId + "/" + projectId) != nil,
-                  let team = try await store.get(Team.self, id: m.teamId),
-                  case .success(let granted) = ProjectAccessLevel.parse(permissions: team.projectPermissions) else { continue }
+                  let granted = try await grant(ofTeam: m.teamId) else { continue }
             level = level.merged(with: granted)
         }
         return level
+    }
+
+    /// The level a team's project permissions grant on the projects it has access to; nil for a gone team.
+    private func grant(ofTeam teamId: String) async throws -> ProjectAccessLevel? {
+        guard let team = try await store.get(Team.self, id: teamId),
+              case .success(let granted) = ProjectAccessLevel.parse(permissions: team.projectPermissions) else { return nil }
+        return granted
     }
 
     /// What the user's teams grant on each project they have access to (the union of their project permissions).
     func teamLevels(userId: String) async throws -> [String: ProjectAccessLevel] {
         var out: [String: ProjectAccessLevel] = [:]
         for m in try await store.list(TeamMember.self, ref: userId) {
-            guard let team = try await store.get(Team.self, id: m.teamId),
-                  case .success(let granted) = ProjectAccessLevel.parse(permissions: team.projectPermissions) else { continue }
+            guard let granted = try await grant(ofTeam: m.teamId) else { continue }
             for a in try await store.list(TeamProjectAccess.self, parent: m.teamId) {
                 out[a.projectId] = (out[a.projectId] ?? .none).merged(with: granted)
             }

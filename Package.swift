@@ -105,6 +105,7 @@ let package = Package(
             name: "GroveSSH",
             dependencies: [
                 "GroveCredentials",
+                "GroveProcess",
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -117,13 +118,14 @@ let package = Package(
         .executableTarget(
             name: "grove",
             dependencies: [
-                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveAPI", "GroveClient", "GroveRuntime", "GroveProcess", "GroveConfig",
+                "GroveModel", "GroveStore", "GroveOrchestrator", "GroveAPI", "GroveClient", "GroveRuntime", "GroveProcess", "GroveConfig", "GroveSSH",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .testTarget(name: "GroveCredentialsTests", dependencies: ["GroveCredentials"], swiftSettings: strict),
+        .testTarget(name: "GroveSSHTests", dependencies: ["GroveSSH", "GroveCredentials"], swiftSettings: strict),
         .testTarget(name: "GroveModelTests", dependencies: ["GroveModel"], swiftSettings: strict),
         .testTarget(name: "GroveConsoleTests", dependencies: ["GroveConsole", "GroveModel"], swiftSettings: strict),
         .testTarget(name: "GroveConfigTests", dependencies: ["GroveConfig"], swiftSettings: strict),

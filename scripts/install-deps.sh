@@ -20,8 +20,9 @@ fi
 # lets the tests check the reflink driver on an XFS image; openssh-client's ssh-keygen is the tests' oracle for SSH keys.
 # iproute2 and nftables give each environment its own network namespace (grove serve --network isolated);
 # qrencode draws the QR code of a two-factor enrolment. zlib1g-dev is the zlib that gzips cached API answers (linked at build).
-# openssh-sftp-server is what SSH sessions run for sftp and scp
-# (inside the application's sandbox; installed without its recommended openssh-server: Grove is the SSH server), and
+# openssh-sftp-server is what SSH sessions run for sftp and scp (inside the application's sandbox), openssh-server's
+# sshd the SSH server Grove drives in a namespace of its own (both without recommends; Grove never uses the host's ssh
+# service), and
 # rsync what mount transfers run. The other language runtimes applications may name come from
 # Debian too: golang-go, default-jdk-headless, ruby (with bundler), rustc and cargo, elixir, sbcl (lisp); and the
 # services chrome-headless (chromium), rabbitmq (rabbitmq-server) and varnish. chromium-driver lets the web console's
@@ -34,9 +35,10 @@ for p in git postgresql python3 python3-pip ca-certificates curl openssl nginx-l
 if [ "${GROVE_WITH_BENCH:-0}" = 1 ]; then need wrk; fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need python3-venv; fi
 
-# Installed on its own line so apt does not add its recommended openssh-server.
+# Installed on their own line so apt adds none of their recommendations.
 no_recommends=()
 dpkg -s openssh-sftp-server >/dev/null 2>&1 || no_recommends+=(openssh-sftp-server)
+dpkg -s openssh-server >/dev/null 2>&1 || no_recommends+=(openssh-server)
 if [ ${#no_recommends[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

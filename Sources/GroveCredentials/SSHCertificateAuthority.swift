@@ -102,11 +102,12 @@ public struct SSHCertificateAuthority: Sendable {
 }
 
 /// SSH wire encoding: big-endian integers and length-prefixed strings.
-struct SSHWireWriter {
-    var bytes: [UInt8] = []
-    mutating func uint32(_ v: UInt32) { bytes += [UInt8(v >> 24 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
-    mutating func uint64(_ v: UInt64) { uint32(UInt32(v >> 32)); uint32(UInt32(v & 0xffff_ffff)) }
-    mutating func string(_ b: [UInt8]) { uint32(UInt32(b.count)); bytes += b }
-    mutating func string(_ s: String) { string(Array(s.utf8)) }
-    mutating func raw(_ b: [UInt8]) { bytes += b }
+public struct SSHWireWriter {
+    public init() {}
+    public var bytes: [UInt8] = []
+    public mutating func uint32(_ v: UInt32) { bytes += [UInt8(v >> 24 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
+    public mutating func uint64(_ v: UInt64) { uint32(UInt32(v >> 32)); uint32(UInt32(v & 0xffff_ffff)) }
+    public mutating func string(_ b: [UInt8]) { uint32(UInt32(b.count)); bytes += b }
+    public mutating func string(_ s: String) { string(Array(s.utf8)) }
+    public mutating func raw(_ b: [UInt8]) { bytes += b }
 }

@@ -209,7 +209,8 @@ public actor LocalAppRuntime: AppRuntime {
     }
 
     public func info() async -> JSONObject {
-        JSONObject([("sandbox", .string(sandbox.mode.rawValue)), ("cgroups", .string(cgroups.mode.rawValue))])
+        JSONObject([("sandbox", .string(sandbox.mode.rawValue)), ("cgroups", .string(cgroups.mode.rawValue)),
+                    ("network", .string(networks?.mode.rawValue ?? EnvironmentNetworks.Mode.host.rawValue))])
     }
 
     public func shutdown() async {

@@ -11,6 +11,29 @@ public protocol SSHGate: Sendable {
     func start(_ request: SSHSessionRequest, login: SSHLogin, stdio: SSHStdio) async throws -> SSHRunning
     /// Where a `direct-tcpip` channel to `host:port` (as the client names it) may connect, or throws `SSHRefusal`.
     func tunnel(to host: String, port: Int, login: SSHLogin) async throws -> (host: String, port: Int)
+    /// Every user name that names something to log into (applications' targets and projects' repositories): the
+    /// OpenSSH front gives each an account, since sshd refuses names it has none for before it asks for keys.
+    func accountNames() async -> Set<String>
+    /// The service endpoints a session of `target` may tunnel to, whoever logged in (roles were checked at login).
+    func endpoints(target: String) async -> [SSHEndpoint]
+}
+
+/// A service endpoint as an application's relationships name it, and where Grove's host reaches it.
+public struct SSHEndpoint: Sendable, Hashable {
+    public let host: String
+    public let port: Int
+    public let reachHost: String
+
+    public init(host: String, port: Int, reachHost: String) {
+        self.host = host; self.port = port; self.reachHost = reachHost
+    }
+}
+
+/// A running SSH server: the built-in one or OpenSSH's.
+public protocol SSHListener: Sendable {
+    /// The port it listens on.
+    var port: Int { get }
+    func stop() async
 }
 
 /// A key offered for a user name.

@@ -29,4 +29,33 @@ public struct SSHHostKey: Sendable {
 
     /// `SHA256:…`, as ssh prints it when it first meets the host.
     public var fingerprint: String { (try? SSHPublicKey(publicKeyLine).fingerprint) ?? "" }
+
+    /// The same key as an OpenSSH private key file (`openssh-key-v1`, unencrypted), what sshd's `HostKey` reads.
+    var openSSHPrivateKeyFile: String {
+        let signing = (try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)) ?? Curve25519.Signing.PrivateKey()
+        let pub = Array(signing.publicKey.rawRepresentation)
+        var publicBlob = SSHWireWriter()
+        publicBlob.string("ssh-ed25519")
+        publicBlob.string(pub)
+        var secret = SSHWireWriter()
+        let check = UInt32.random(in: 0...UInt32.max)
+        secret.uint32(check)
+        secret.uint32(check)
+        secret.string("ssh-ed25519")
+        secret.string(pub)
+        secret.string(Array(signing.rawRepresentation) + pub)
+        secret.string("grove")
+        var pad: UInt8 = 1
+        while secret.bytes.count % 8 != 0 { secret.raw([pad]); pad += 1 }
+        var file = SSHWireWriter()
+        file.raw(Array("openssh-key-v1".utf8) + [0])
+        file.string("none")
+        file.string("none")
+        file.string([])
+        file.uint32(1)
+        file.string(publicBlob.bytes)
+        file.string(secret.bytes)
+        let b64 = Data(file.bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        return "-----BEGIN OPENSSH PRIVATE KEY-----\n" + b64 + "\n-----END OPENSSH PRIVATE KEY-----\n"
+    }
 }

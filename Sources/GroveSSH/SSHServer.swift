@@ -9,7 +9,7 @@ import Synchronization
 /// Grove's SSH server (swift-nio-ssh): public-key and certificate logins decided by an `SSHGate`, session channels
 /// (shell, exec, subsystems, with or without a terminal) run by it. Port forwarding and other channel types are
 /// refused.
-public final class SSHServer: Sendable {
+public final class SSHServer: SSHListener {
     let channel: any Channel
     let group: MultiThreadedEventLoopGroup
     /// The address it listens on (the port the OS chose when 0 was asked).

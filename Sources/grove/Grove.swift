@@ -10,7 +10,7 @@ struct Grove: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, GitHookCommand.self, GitCredentialCommand.self, AdminUserCreate.self, AdminGrant.self,
             Push.self, ProjectSetRemote.self, EnvironmentCheckout.self, RepoLs.self, RepoCat.self, RepoLog.self,
-            EnvironmentURL.self, RouteList.self, RouteGet.self, AppList.self, AppConfigGet.self, AppConfigValidate.self, SSHCommand.self, SSHCertLoad.self, TunnelSingle.self, TunnelOpen.self, TunnelList.self, TunnelClose.self, MountUpload.self, MountDownload.self,
+            EnvironmentURL.self, RouteList.self, RouteGet.self, AppList.self, AppConfigGet.self, AppConfigValidate.self, SSHCommand.self, SSHCertLoad.self, SSHAuthorizeHelper.self, SSHRelayHelper.self, TunnelSingle.self, TunnelOpen.self, TunnelList.self, TunnelClose.self, MountUpload.self, MountDownload.self,
             DomainAdd.self, DomainList.self, DomainDelete.self, CertificateAdd.self, CertificateList.self, CertificateDelete.self,
             SourceOperationList.self, SourceOperationRun.self, OperationList.self, OperationRun.self, LogCommand.self,
             ServiceList.self, Relationships.self, DbSql.self, DbDump.self,

@@ -70,6 +70,48 @@ struct CredentialsTests {
         #expect(shown.contains(key.fingerprint), "\(shown)")
     }
 
+    /// What the OpenSSH front reads from a certificate sshd hands it: the certified key, principals and extensions, for
+    /// every key type; and a certificate of another authority, a tampered one, an expired one or a host certificate
+    /// (from ssh-keygen itself) refused.
+    @Test(arguments: [["-t", "ed25519"], ["-t", "rsa", "-b", "2048"], ["-t", "ecdsa", "-b", "384"]])
+    func certificatesAreReadAndChecked(_ args: [String]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sshcert-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(run("/usr/bin/ssh-keygen", args + ["-q", "-N", "", "-C", "me@laptop", "-f", dir + "/k"]).status == 0)
+        let key = try SSHPublicKey(try String(contentsOfFile: dir + "/k.pub", encoding: .utf8))
+        let (ca, _) = SSHCertificateAuthority.generate()
+        let now = Date()
+        let line = try ca.sign(key, .init(keyId: "ada@example.com", principals: ["user-1"], validAfter: now.addingTimeInterval(-60),
+                                          validBefore: now.addingTimeInterval(3600), extensions: ["permit-pty": "", "grove-mfa@grove": ""], serial: 7))
+        let blob = try #require(Data(base64Encoded: String(line.split(separator: " ")[1]))).map { $0 }
+        let cert = try SSHCertificate(blob: blob, authority: ca.publicKeyBlob, now: now)
+        #expect(cert.key.canonical == key.canonical && cert.keyId == "ada@example.com" && cert.principals == ["user-1"])
+        #expect(cert.extensions == ["permit-pty": "", "grove-mfa@grove": ""])
+        // Another authority, a flipped byte in the signed part, expired, not yet valid, truncated.
+        #expect(throws: SSHKeyError.self) { try SSHCertificate(blob: blob, authority: SSHCertificateAuthority.generate().0.publicKeyBlob, now: now) }
+        var tampered = blob
+        tampered[tampered.count / 2] ^= 1
+        #expect(throws: SSHKeyError.self) { try SSHCertificate(blob: tampered, authority: ca.publicKeyBlob, now: now) }
+        #expect(throws: SSHKeyError.self) { try SSHCertificate(blob: blob, authority: ca.publicKeyBlob, now: now.addingTimeInterval(7200)) }
+        #expect(throws: SSHKeyError.self) { try SSHCertificate(blob: blob, authority: ca.publicKeyBlob, now: now.addingTimeInterval(-600)) }
+        #expect(throws: SSHKeyError.self) { try SSHCertificate(blob: Array(blob.prefix(blob.count - 10)), authority: ca.publicKeyBlob, now: now) }
+        #expect(throws: SSHKeyError.self) { try SSHCertificate(blob: [], authority: ca.publicKeyBlob, now: now) }
+        // A host certificate ssh-keygen signs with its own Ed25519 authority: not a user certificate, not ours.
+        #expect(run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/ca"]).status == 0)
+        #expect(run("/usr/bin/ssh-keygen", ["-q", "-s", dir + "/ca", "-h", "-I", "host", "-n", "user-1", dir + "/k.pub"]).status == 0)
+        let hostLine = try String(contentsOfFile: dir + "/k-cert.pub", encoding: .utf8)
+        let hostBlob = try #require(Data(base64Encoded: String(hostLine.split(separator: " ")[1]))).map { $0 }
+        let otherCA = try SSHPublicKey(try String(contentsOfFile: dir + "/ca.pub", encoding: .utf8))
+        #expect(throws: SSHKeyError("certificate is not a user certificate")) { try SSHCertificate(blob: hostBlob, authority: otherCA.blob, now: now) }
+        // The same authority signing a user certificate: read like Grove's own.
+        #expect(run("/usr/bin/ssh-keygen", ["-q", "-s", dir + "/ca", "-I", "bob", "-n", "user-2", "-V", "-1m:+1h", dir + "/k.pub"]).status == 0)
+        let userLine = try String(contentsOfFile: dir + "/k-cert.pub", encoding: .utf8)
+        let userBlob = try #require(Data(base64Encoded: String(userLine.split(separator: " ")[1]))).map { $0 }
+        let theirs = try SSHCertificate(blob: userBlob, authority: otherCA.blob, now: now)
+        #expect(theirs.keyId == "bob" && theirs.principals == ["user-2"] && theirs.key.canonical == key.canonical)
+    }
+
     @Test(arguments: ["", "ssh-ed25519", "ssh-dss AAAAB3NzaC1kc3MAAACBAP", "ssh-ed25519 !!!notbase64",
                       "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIBg2hYOQTtgH1ukJFo6rOWAR2Vj8k5xKq8f3X1k6y0Aq",
                       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBg2hYOQTtgH1ukJFo6rOWAR2Vj8k5xKq8f3X1k6y0A="])

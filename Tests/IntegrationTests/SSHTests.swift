@@ -21,11 +21,11 @@ struct SSHTests {
         let dir: String
         let port: Int
 
-        init(dir: String, port: Int, name: String = "id") throws {
+        init(dir: String, port: Int, name: String = "id", type: [String] = ["-t", "ed25519"]) throws {
             self.dir = dir
             self.port = port
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let (st, out) = try Spawn.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test@grove", "-f", dir + "/" + name], env: [:])
+            let (st, out) = try Spawn.run("/usr/bin/ssh-keygen", ["-q"] + type + ["-N", "", "-C", "test@grove", "-f", dir + "/" + name], env: [:])
             guard st == 0 else { throw TestFailure("ssh-keygen: \(out)") }
         }
 
@@ -46,9 +46,13 @@ struct SSHTests {
         }
     }
 
-    @Test("a certificate or an account key runs commands and shells in the application's sandbox; strangers, viewers and inactive environments are refused")
-    func sessions() async throws {
-        let s = try await TestServer.start(.sqlite)
+    @Test("a certificate or an account key runs commands and shells in the application's sandbox; strangers, viewers and inactive environments are refused",
+          arguments: ["openssh", "builtin"])
+    func sessions(server: String) async throws {
+        // OpenSSH refuses user names it has no account for before Grove hears of them: a wrong application, worker
+        // or instance is a plain "Permission denied" there, a message from Grove with the built-in server.
+        let named = server == "builtin"
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--ssh-server", server])
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
         defer { tree.remove() }
@@ -89,7 +93,7 @@ struct SSHTests {
         (code, text) = try client.ssh(user + "--0", ["echo $PLATFORM_APPLICATION_NAME"])
         #expect(code == 0 && text.hasPrefix("app"), "\(text)")
         (code, text) = try client.ssh(user + "--1", ["true"])
-        #expect(code == 1 && text.contains("runs one instance"), "\(text)")
+        #expect(named ? code == 1 && text.contains("runs one instance") : code == 255 && text.contains("Permission denied"), "\(text)")
         // Stdin reaches the command; the code and the data directory of the host are out of reach.
         (code, text) = try client.ssh(user, ["cat; touch $PLATFORM_APP_DIR/new 2>/dev/null && echo WROTE-APP; ls \(s.dataDir) 2>&1 | head -1"], stdin: "from stdin\n")
         #expect(code == 0 && text.hasPrefix("from stdin\n"), "\(text)")
@@ -113,16 +117,41 @@ struct SSHTests {
         (code, text) = try other.ssh(user, ["echo key-ok"], certificate: false)
         #expect(code == 0 && text.contains("key-ok"), "\(text)")
 
+        // RSA keys (which only OpenSSH's server speaks): an account key, and a certificate for another one.
+        if server == "openssh" {
+            let rsa = try Client(dir: dir + "/rsa", port: s.sshPort, type: ["-t", "rsa", "-b", "3072"])
+            (code, text) = try rsa.ssh(user, ["true"], certificate: false)
+            #expect(code == 255 && text.contains("Permission denied"), "\(text)")
+            #expect(try await http.post("/ssh_keys", ["value": .string(rsa.publicKey), "title": "old laptop"]).status == 201)
+            (code, text) = try rsa.ssh(user, ["echo rsa-key $PLATFORM_BRANCH"], certificate: false)
+            #expect(code == 0 && text.contains("rsa-key main"), "\(text)")
+            let rsaCert = try Client(dir: dir + "/rsa-cert", port: s.sshPort, type: ["-t", "rsa", "-b", "2048"])
+            let signedRSA = try #require(try await http.post("/ssh", ["key": .string(rsaCert.publicKey)]).json["certificate"]?.stringValue)
+            #expect(signedRSA.hasPrefix("ssh-rsa-cert-v01@openssh.com "))
+            try signedRSA.write(toFile: rsaCert.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+            // The certificate is offered first and accepted as such (ssh -v says which key the server took).
+            (code, text) = try Spawn.run("/usr/bin/ssh", rsaCert.options() + ["-v", "-p", String(s.sshPort), "\(user)@127.0.0.1", "echo rsa-cert"], env: [:])
+            #expect(code == 0 && text.contains("rsa-cert"), "\(text)")
+            #expect(text.split(separator: "\n").first { $0.contains("Server accepts key") }?.contains("RSA-CERT") == true, "\(text)")
+            // A certificate of another authority, naming the same user, for a key Grove never saw: refused.
+            let forged = try Client(dir: dir + "/forged", port: s.sshPort, type: ["-t", "rsa", "-b", "2048"])
+            #expect(try Spawn.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", forged.dir + "/ca"], env: [:]).0 == 0)
+            let me = try #require(try await http.get("/me").json["id"]?.stringValue)
+            #expect(try Spawn.run("/usr/bin/ssh-keygen", ["-q", "-s", forged.dir + "/ca", "-I", "forged", "-n", me, "-V", "-1m:+1h", forged.dir + "/id.pub"], env: [:]).0 == 0)
+            (code, text) = try forged.ssh(user, ["true"])
+            #expect(code == 255 && text.contains("Permission denied"), "a certificate Grove did not sign: \(text)")
+        }
+
         // A worker of the application: its own instance's view, under the same rules.
         (code, text) = try client.ssh(user + "--queue", ["echo worker $PLATFORM_APPLICATION_NAME; cat $PLATFORM_APP_DIR/data/x"])
         #expect(code == 0 && text.contains("worker app") && text.contains("hi"), "\(text)")
         (code, text) = try client.ssh(user + "--nope", ["true"])
-        #expect(code == 1 && text.contains("no worker nope") && text.contains("queue"), "\(text)")
+        #expect(named ? code == 1 && text.contains("no worker nope") && text.contains("queue") : code == 255, "\(text)")
         // Wrong targets: another project, an unknown application, a malformed name.
         (code, text) = try client.ssh("aaaaaaaaaaaaa-\(machine)--app", ["true"])
         #expect(code == 255, "\(text)")
         (code, text) = try client.ssh("\(pid)-\(machine)--nope", ["true"])
-        #expect(code == 1 && text.contains("no application nope runs on main"), "\(text)")
+        #expect(named ? code == 1 && text.contains("no application nope runs on main") : code == 255, "\(text)")
         (code, text) = try client.ssh("root", ["true"])
         #expect(code == 255, "\(text)")
 
@@ -277,7 +306,7 @@ struct SSHTests {
                                                                             "-L", "127.0.0.1:\(local):\(host):\(port)", "\(user)@127.0.0.1"])
         defer { forward.signal(SIGKILL); _ = forward.wait() }
         var answer = try await Self.psql(db, port: local, "select 40 + 2")
-        #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "\(answer) \(db) forward: \(forward.output)")
+        #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "\(answer) \(db) forward: \(forward.output) server: \(s.output.suffix(3000))")
 
         // The CLI's tunnel does the same in one command, and prints the relationship as seen through it.
         let cli = ["GROVE_CONFIG_DIR": dir + "/cli", "GROVE_API_URL": s.baseURL, "GROVE_TOKEN": s.initialToken]
@@ -311,11 +340,67 @@ struct SSHTests {
         let dump = (try? String(contentsOfFile: dumpFile, encoding: .utf8)) ?? ""
         #expect(dump.contains("CREATE TABLE public.notes") && dump.contains("over ssh"), "\(dump.prefix(400))")
 
+        let system = try await http.get("/grove/system").json
+        if system["ssh_server"]?.stringValue == "openssh" {
+            // With networks of their own, sshd's tunnels land on Grove's forwarder at the endpoint's address on the host:
+            // it serves the accounts sshd runs tunnels as, nobody else (this test runs as root, not as an account).
+            if system["network"]?.stringValue == "isolated" {
+                let direct = try await Self.psql(db, port: Int(port), "select 1")
+                #expect(direct.trimmingCharacters(in: .whitespacesAndNewlines) != "1", "a connection that is not a tunnel: \(direct)")
+            }
+            try Self.bridgeRefusesStrangers(s, project: pid, user: user, client: client)
+        }
+
         // Anything its relationships do not name is refused: the API, another port, the host's own services.
         for target in ["127.0.0.1:\(URL(string: s.baseURL)?.port ?? 80)", "\(host):\(port + 1)", "127.0.0.1:22"] {
             let (ws, wout) = try Spawn.run("/usr/bin/ssh", client.options() + ["-p", String(s.sshPort), "-W", target, "\(user)@127.0.0.1"], env: [:], stdin: "")
             #expect(ws == 255 && wout.contains("forwarding failed"), "\(target): \(wout)")
         }
+    }
+
+    /// The bridge between sshd and Grove takes key questions from sshd's authorizer only and sessions from the account
+    /// they name only, with a login that is valid now: root, another account, or a forged login get nothing.
+    static func bridgeRefusesStrangers(_ s: TestServer, project: String, user: String, client: Client) throws {
+        let dir = s.dataDir + "/ssh/openssh"
+        let accounts = try String(contentsOfFile: dir + "/passwd", encoding: .utf8).split(separator: "\n")
+        func uid(_ name: String) -> String? { accounts.first { $0.hasPrefix(name + ":") }?.split(separator: ":")[2].description }
+        let target = try #require(uid(user)), repository = try #require(uid(project)), authorizer = try #require(uid("grove-ssh"))
+        #expect(Set([target, repository, authorizer]).count == 3)
+        let key = client.publicKey.split(separator: " ")
+        // As sshd's helpers would run: in a namespace where the socket is reachable, as a given uid.
+        func helper(_ uid: String, _ args: [String], env: [String: String]) throws -> (Int32, String) {
+            try Spawn.run("/usr/bin/bwrap", ["--dev-bind", "/", "/", "--bind", dir + "/bridge", "/run/grove-test-bridge", "/usr/bin/setpriv",
+                                             "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", Paths.groveBinary]
+                          + args.map { $0.replacingOccurrences(of: "SOCKET", with: "/run/grove-test-bridge/bridge.sock") }, env: env, stdin: "")
+        }
+        // The authorizer gets the key's line; root and the account itself get nothing.
+        var (code, text) = try helper(authorizer, ["ssh:authorize", "--socket", "SOCKET", user, String(key[0]), String(key[1])], env: [:])
+        #expect(code == 0 && text.contains("cert-authority") == false && text.contains(String(key[1])) && text.hasPrefix("restrict,pty"), "\(text)")
+        for stranger in ["0", target] {
+            (code, text) = try helper(stranger, ["ssh:authorize", "--socket", "SOCKET", user, String(key[0]), String(key[1])], env: [:])
+            #expect(code != 0 && !text.contains(String(key[1])), "uid \(stranger): \(text)")
+        }
+        // A session claimed by another account's uid, or with a login sshd never accepted, runs nothing.
+        // What sshd writes for a session (ExposeAuthInfo), readable by the account: outside the private data directory.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let marker = scratch + "/bridge-ran"
+        let auth = scratch + "/forged-auth"
+        let (_, forgedKey) = try Spawn.run("/bin/sh", ["-c", "ssh-keygen -q -t ed25519 -N '' -f \(scratch)/forged && cat \(scratch)/forged.pub"], env: [:])
+        try ("publickey " + forgedKey.split(separator: " ").prefix(2).joined(separator: " ") + "\n").write(toFile: auth, atomically: true, encoding: .utf8)
+        try ("publickey " + key.prefix(2).joined(separator: " ") + "\n").write(toFile: auth + "-real", atomically: true, encoding: .utf8)
+        chmod(auth, 0o644)
+        chmod(auth + "-real", 0o644)
+        let command = "touch \(marker)"
+        (code, text) = try helper(repository, ["ssh:relay", "--socket", "SOCKET"], env: ["USER": user, "SSH_USER_AUTH": auth + "-real", "SSH_ORIGINAL_COMMAND": command])
+        #expect(code == 1 && text.contains("not available"), "another account's uid: \(text)")
+        (code, text) = try helper(target, ["ssh:relay", "--socket", "SOCKET"], env: ["USER": user, "SSH_USER_AUTH": auth, "SSH_ORIGINAL_COMMAND": command])
+        #expect(code == 1 && text.contains("no longer valid"), "a key sshd never accepted: \(text)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        // The account's own uid with the login sshd accepted is what sshd itself runs: that works.
+        (code, text) = try helper(target, ["ssh:relay", "--socket", "SOCKET"], env: ["USER": user, "SSH_USER_AUTH": auth + "-real", "SSH_ORIGINAL_COMMAND": "echo relayed"])
+        #expect(code == 0 && text.contains("relayed"), "\(text)")
     }
 
     @Test("git over SSH: clone, push with the same validation, log and deploy as over HTTP; read-only users cannot push")

@@ -11,6 +11,7 @@ enum SystemHandlers {
             if let info = await s.deployer?.systemInfo() { for (k, v) in info { o[k] = v } }
             if let endpoint = s.ssh?.endpoint { o["ssh"] = .string(endpoint) }
             if let key = s.sshHostKey { o["ssh_host_key"] = .string(key) }
+            if let server = s.sshServer { o["ssh_server"] = .string(server) }
             return .json(.ok, .object(o))
         }
     }

@@ -108,6 +108,54 @@ struct SSHAccessGate: SSHGate {
         throw SSHRefusal("\(host):\(port) is not one of \(app)'s relationships")
     }
 
+    /// Each project's repository and every application (and worker, and instance 0) of each of its environments; an
+    /// environment that runs nothing (inactive, not yet deployed) gets the names of the applications its project runs
+    /// elsewhere, so its sessions are refused with the reason rather than as an unknown user.
+    func accountNames() async -> Set<String> {
+        var names: Set<String> = []
+        guard let projects = try? await store.projects(organizationId: nil) else { return names }
+        for project in projects {
+            names.insert(project.id)
+            guard let environments = try? await store.environments(projectId: project.id) else { continue }
+            var apps: [String: Set<String>] = [:]
+            var running: [String: [String: Set<String>]] = [:]
+            for environment in environments {
+                for app in await deployer.deployedApps(projectId: project.id, environmentId: environment.id) {
+                    let workers = Set(await deployer.deployedWorkers(projectId: project.id, environmentId: environment.id, app: app))
+                    running[environment.id, default: [:]][app] = workers
+                    apps[app, default: []].formUnion(workers)
+                }
+            }
+            for environment in environments {
+                for (app, workers) in running[environment.id] ?? apps {
+                    let base = SSHTarget(projectId: project.id, machineName: environment.machineName, app: app).username
+                    names.insert(base)
+                    names.insert(base + "--0")
+                    for worker in workers { names.insert(base + "--" + worker) }
+                }
+            }
+        }
+        return names
+    }
+
+    /// The endpoints of the target's application's relationships, while its environment is active.
+    func endpoints(target: String) async -> [SSHEndpoint] {
+        guard let t = SSHTarget(target), let project = try? await store.project(id: t.projectId),
+              let environment = try? await store.environments(projectId: project.id).first(where: { $0.machineName == t.machineName }),
+              environment.status == .active,
+              let relationships = try? await deployer.records.relationships(projectId: project.id, environmentId: environment.id)[t.app]?.objectValue
+        else { return [] }
+        var out: [SSHEndpoint] = []
+        for (_, endpoints) in relationships {
+            for endpoint in endpoints.arrayValue ?? [] {
+                guard let host = endpoint["host"]?.stringValue, let port = endpoint["port"]?.intValue else { continue }
+                let e = SSHEndpoint(host: host, port: Int(port), reachHost: endpoint["grove_host"]?.stringValue ?? "127.0.0.1")
+                if !out.contains(e) { out.append(e) }
+            }
+        }
+        return out
+    }
+
     /// OpenSSH's SFTP server on this host (Debian, then Red Hat paths); the sandbox sees the host's /usr.
     static let sftpServer: String? = ["/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/lib/sftp-server"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }

@@ -13,6 +13,8 @@ import ServiceLifecycle
 
 /// `grove serve`: the store, the activity workers and the HTTP API in one process.
 public struct APIServer {
+    public enum SSHServerKind: String, Sendable, CaseIterable { case auto, openssh, builtin }
+
     public struct Options: Sendable {
         public var host = "127.0.0.1"
         public var port = 8000
@@ -55,6 +57,9 @@ public struct APIServer {
         public var appMaxProcesses = 1024
         /// Where the worker's SSH server listens (port 0: a free one); nil: no SSH server.
         public var sshListen: (host: String, port: Int)? = ("127.0.0.1", 2222)
+        /// Which SSH server runs: OpenSSH's sshd driven by Grove (every key type, RSA included), the built-in one
+        /// (Ed25519 and ECDSA keys only), or sshd when this host can run it (root, openssh-server, bubblewrap).
+        public var sshServer: SSHServerKind = .auto
         /// `host:port` clients reach the SSH server at, for links (default: the listen address, with the port it got).
         public var sshPublicEndpoint: String?
         /// Let integrations send to loopback, private and link-local addresses (`--allow-private-targets`).
@@ -149,7 +154,7 @@ public struct APIServer {
                                         repositories: repositories, deployer: worker?.deployer,
                                         mailer: mailer, invitationLifetime: options.invitationLifetime,
                                         vendor: options.vendor, role: options.role.rawValue, baseDomain: options.baseDomain, logDirectory: logs,
-                                        ssh: ssh, sshHostKey: worker?.hostKey?.fingerprint, outbound: outbound, sharedPublicURL: publicURL,
+                                        ssh: ssh, sshHostKey: worker?.hostKey?.fingerprint, sshServer: worker?.sshServerName, outbound: outbound, sharedPublicURL: publicURL,
                                         renderMemo: options.renderMemo)
             try context.hooks.install()
             ssh.setContext(context)

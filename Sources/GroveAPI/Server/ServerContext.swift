@@ -50,17 +50,20 @@ public final class ServerContext: Sendable {
     public let outbound: OutboundPolicy
     /// The SSH server's host key fingerprint, when this process runs it.
     let sshHostKey: String?
+    /// Which SSH server this process runs (`openssh` or `builtin`), when it runs one.
+    let sshServer: String?
 
     public init(store: any Store, orchestrator: Orchestrator?, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
                 region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil,
                 mailer: Mailer? = nil, invitationLifetime: TimeInterval = 7 * 86400, vendor: String = "grove", role: String = "all",
                 baseDomain: String = "localhost", logDirectory: (@Sendable (_ projectId: String, _ environmentId: String) -> String)? = nil,
-                ssh: SSHSettings? = nil, sshHostKey: String? = nil, outbound: OutboundPolicy = OutboundPolicy(allowPrivateTargets: false),
+                ssh: SSHSettings? = nil, sshHostKey: String? = nil, sshServer: String? = nil, outbound: OutboundPolicy = OutboundPolicy(allowPrivateTargets: false),
                 sharedPublicURL: PublicURL? = nil, renderMemo: Bool = true) {
         self.environmentRenders = BoundedMemo(budget: renderMemo ? 8 << 20 : 0)
         self.outbound = outbound
         self.ssh = ssh
         self.sshHostKey = sshHostKey
+        self.sshServer = sshServer
         self.deployer = deployer
         self.role = role
         self.baseDomain = baseDomain

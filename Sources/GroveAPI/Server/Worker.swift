@@ -13,7 +13,9 @@ struct Worker: Sendable {
     let orchestrator: Orchestrator
     let crons: CronScheduler
     let backups: BackupScheduler
-    let ssh: SSHServer?
+    let ssh: (any SSHListener)?
+    /// Keeps sshd's accounts in step with projects, environments and deployments (OpenSSH only).
+    let sshAccounts: Task<Void, Never>?
 
     static func start(_ options: APIServer.Options, store: any Store, repositories: Repositories, ssh settings: SSHSettings,
                       integrations configured: IntegrationRuntime, logger: Logger) async throws -> Worker {
@@ -33,7 +35,8 @@ struct Worker: Sendable {
         var orchestratorOptions = Orchestrator.Options()
         orchestratorOptions.stepDelay = options.stepDelay
         orchestratorOptions.observer = { @Sendable a in await integrations.observe(a, store: store) }
-        let runners = DefaultRunners.all(repositories: repositories, deployer: deployer).merging(integrations.runners()) { a, _ in a }
+        let epilogue = ActivityEpilogue()
+        let runners = epilogue.wrap(DefaultRunners.all(repositories: repositories, deployer: deployer).merging(integrations.runners()) { a, _ in a })
         let orchestrator = Orchestrator(store: store, runners: runners, options: orchestratorOptions, logger: logger)
         // Crash loops and services going down reach the projects' health integrations.
         let healthRelay = Task { for await e in deployer.health { await integrations.health(e, store: store) } }
@@ -43,15 +46,44 @@ struct Worker: Sendable {
         await crons.start()
         let backups = BackupScheduler(store: store, logger: logger, period: options.backupCheckPeriod)
         await backups.start()
-        var ssh: SSHServer?
+        var ssh: (any SSHListener)?
         var hostKey: SSHHostKey?
+        var sshAccounts: Task<Void, Never>?
         if let listen = options.sshListen {
             let key = try SSHHostKey.loadOrCreate(at: (options.dataDir as NSString).appendingPathComponent("ssh/host_ed25519"))
             hostKey = key
+            let gate = SSHAccessGate(store: store, deployer: deployer, settings: settings, logger: logger)
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let openSSH = OpenSSHServer.isAvailable(executable: executable)
             do {
-                ssh = try await SSHServer.start(host: listen.host, port: listen.port, hostKey: key,
-                                                authorities: [settings.authority.publicKeyLine(comment: "grove")],
-                                                gate: SSHAccessGate(store: store, deployer: deployer, settings: settings, logger: logger), logger: logger)
+                switch options.sshServer {
+                case .openssh where !openSSH:
+                    throw SSHRefusal("--ssh-server openssh needs root, \(OpenSSHServer.sshd) (Debian: openssh-server) and bubblewrap")
+                case .openssh, .auto where openSSH:
+                    let server = try await OpenSSHServer.start(host: listen.host, port: listen.port, hostKey: key, authority: settings.authority.publicKeyBlob,
+                                                               directory: (options.dataDir as NSString).appendingPathComponent("ssh/openssh"),
+                                                               executable: executable, gate: gate, logger: logger)
+                    ssh = server
+                    epilogue.set { await server.refreshAccounts() }
+                    sshAccounts = Task {
+                        // Woken by the store's changes (a new project, environment or deployment names new accounts); activities
+                        // refresh them as they finish too (the epilogue below). Log lines alone change nothing here.
+                        var seen: UInt64?
+                        while !Task.isCancelled {
+                            let version = store.changeVersion
+                            let answers = store.answerVersion
+                            if answers == nil || answers != seen { await server.refreshAccounts() }
+                            seen = answers
+                            do { try await store.nextChange(after: version, settle: .seconds(1), timeout: .seconds(600), fallback: .seconds(30)) } catch { return }
+                        }
+                    }
+                default:
+                    if options.sshServer == .auto {
+                        logger.notice("ssh: the built-in SSH server runs (Ed25519 and ECDSA keys); OpenSSH's needs root, \(OpenSSHServer.sshd) and bubblewrap")
+                    }
+                    ssh = try await SSHServer.start(host: listen.host, port: listen.port, hostKey: key,
+                                                    authorities: [settings.authority.publicKeyLine(comment: "grove")], gate: gate, logger: logger)
+                }
             } catch {
                 healthRelay.cancel()
                 await logs.stop()
@@ -62,8 +94,12 @@ struct Worker: Sendable {
             }
             if settings.endpoint == nil, let ssh { settings.setEndpoint("\(listen.host):\(ssh.port)") }
         }
-        return Worker(deployer: deployer, orchestrator: orchestrator, crons: crons, backups: backups, ssh: ssh, hostKey: hostKey, healthRelay: healthRelay, logs: logs)
+        return Worker(deployer: deployer, orchestrator: orchestrator, crons: crons, backups: backups, ssh: ssh, sshAccounts: sshAccounts, hostKey: hostKey,
+                      healthRelay: healthRelay, logs: logs)
     }
+
+    /// Which SSH server runs, for `system:info`.
+    var sshServerName: String? { ssh.map { $0 is OpenSSHServer ? "openssh" : "builtin" } }
 
     /// The SSH server's host key, for `system:info` and the startup line.
     let hostKey: SSHHostKey?
@@ -85,6 +121,7 @@ struct Worker: Sendable {
     }
 
     func stop() async {
+        sshAccounts?.cancel()
         await ssh?.stop()
         await crons.stop()
         await backups.stop()

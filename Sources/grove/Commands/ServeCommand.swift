@@ -98,6 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("ssh-listen"), help: "Address the SSH server (shells, commands and file transfer into environments) listens on, HOST:PORT (port 0 picks a free one; 'off': none). Runs in the worker.")
     var sshListen = "127.0.0.1:2222"
 
+    @Option(name: .customLong("ssh-server"), help: "auto, openssh or builtin: OpenSSH's sshd driven by Grove (every key type, RSA included; needs root, openssh-server and bubblewrap) or the built-in server (Ed25519 and ECDSA keys). auto: sshd when it can run.")
+    var sshServer = "auto"
+
     @Option(name: .customLong("ssh-host"), help: "HOST:PORT clients reach the SSH server at, for environments' ssh links (default: the --ssh-listen address).")
     var sshHost: String?
 
@@ -143,6 +146,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             opts.sshListen = (String(sshListen[..<sc]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), sport)
         }
+        guard let kind = APIServer.SSHServerKind(rawValue: sshServer) else { throw ValidationError("--ssh-server must be auto, openssh or builtin") }
+        opts.sshServer = kind
         if let sshHost {
             guard let sc = sshHost.lastIndex(of: ":"), let sport = Int(sshHost[sshHost.index(after: sc)...]), sport > 0, sport < 65536 else {
                 throw ValidationError("--ssh-host must be HOST:PORT, e.g. ssh.example.com:22")

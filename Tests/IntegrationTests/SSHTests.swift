@@ -358,6 +358,30 @@ struct SSHTests {
         }
     }
 
+    @Test("a certificate stops opening sessions when it expires, and so does the key it certified", arguments: ["openssh", "builtin"])
+    func expiredCertificates(server: String) async throws {
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--ssh-server", server, "--ssh-certificate-lifetime", "4"])
+        defer { s.stopNow() }
+        let (http, pid, tree) = try await GitPushTests().project(s)
+        defer { tree.remove() }
+        try tree.commit([".platform.app.yaml": Self.app, "index.html": "up\n"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        #expect(st == 0, "\(out)")
+        let machine = try #require(try await http.get("/projects/\(pid)/environments/main").json["machine_name"]?.stringValue)
+        let user = "\(pid)-\(machine)--app"
+        let dir = s.dataDir + "-expiry"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let client = try Client(dir: dir, port: s.sshPort)
+        let cert = try #require(try await http.post("/ssh", ["key": .string(client.publicKey)]).json["certificate"]?.stringValue)
+        try cert.write(toFile: client.dir + "/id-cert.pub", atomically: true, encoding: .utf8)
+        let signed = Date()
+        var (code, text) = try client.ssh(user, ["echo fresh"])
+        #expect(code == 0 && text.contains("fresh"), "\(text)")
+        try await Task.sleep(for: .seconds(max(0, 5.5 - Date().timeIntervalSince(signed))))
+        (code, text) = try client.ssh(user, ["echo stale"])
+        #expect(code == 255 && text.contains("Permission denied") && !text.contains("stale"), "\(text)")
+    }
+
     /// The bridge between sshd and Grove takes key questions from sshd's authorizer only and sessions from the account
     /// they name only, with a login that is valid now: root, another account, or a forged login get nothing.
     static func bridgeRefusesStrangers(_ s: TestServer, project: String, user: String, client: Client) throws {

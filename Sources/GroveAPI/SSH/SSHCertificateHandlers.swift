@@ -5,9 +5,6 @@ import GroveModel
 /// `GET /ssh/authority` and `POST /ssh` (the certifier, clients.md §1.6): the official CLI and `grove ssh-cert:load`
 /// send a public key and get a short-lived certificate that Grove's SSH server accepts for the token's user.
 enum SSHCertificateHandlers {
-    /// How long a certificate is valid; a client loads a new one when it expires.
-    static let lifetime: TimeInterval = 3600
-
     static func register(_ r: inout Routes, _ s: ServerContext) {
         r.add("get-ssh-authority") { _ in
             guard let ssh = s.ssh else { return .json(.ok, .object(JSONObject([("authorities", .array([]))]))) }
@@ -26,7 +23,7 @@ enum SSHCertificateHandlers {
             if req.amr.contains("mfa") { extensions[SSHAccessGate.mfaExtension] = "" }
             let now = Date()
             let grant = SSHCertificateAuthority.Grant(keyId: user.email, principals: [user.id], validAfter: now.addingTimeInterval(-300),
-                                                      validBefore: now.addingTimeInterval(lifetime), extensions: extensions,
+                                                      validBefore: now.addingTimeInterval(ssh.certificateLifetime), extensions: extensions,
                                                       serial: UInt64(now.timeIntervalSince1970 * 1000))
             let certificate: String
             do { certificate = try ssh.authority.sign(key, grant) } catch { throw APIError.badRequest("\(error)", field: "key") }

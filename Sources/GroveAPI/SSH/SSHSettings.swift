@@ -7,6 +7,8 @@ import Synchronization
 /// process signs and trusts the same one) and where clients reach the SSH server (for `ssh` and `pf:ssh:<app>` links).
 public final class SSHSettings: Sendable {
     let authority: SSHCertificateAuthority
+    /// How long the certificates `POST /ssh` signs are valid.
+    let certificateLifetime: TimeInterval
     private let endpointBox: Mutex<String?>
     /// The API half of this process, once it exists: git over SSH runs its hooks and push sessions.
     private let contextBox = Mutex<ServerContext?>(nil)
@@ -17,12 +19,13 @@ public final class SSHSettings: Sendable {
     var endpoint: String? { endpointBox.withLock { $0 } }
     func setEndpoint(_ endpoint: String) { endpointBox.withLock { $0 = endpoint } }
 
-    init(authority: SSHCertificateAuthority, endpoint: String?) {
+    init(authority: SSHCertificateAuthority, endpoint: String?, certificateLifetime: TimeInterval = 3600) {
         self.authority = authority
+        self.certificateLifetime = certificateLifetime
         endpointBox = Mutex(endpoint)
     }
 
-    static func load(store: any Store, endpoint: String?) async throws -> SSHSettings {
+    static func load(store: any Store, endpoint: String?, certificateLifetime: TimeInterval) async throws -> SSHSettings {
         let hex = try await store.secretMeta("ssh_user_ca") {
             SSHCertificateAuthority.generate().seed.map { String(format: "%02x", $0) }.joined()
         }
@@ -32,7 +35,7 @@ public final class SSHSettings: Sendable {
             seed.append(byte)
             index = next
         }
-        return SSHSettings(authority: try SSHCertificateAuthority(seed: seed), endpoint: endpoint)
+        return SSHSettings(authority: try SSHCertificateAuthority(seed: seed), endpoint: endpoint, certificateLifetime: certificateLifetime)
     }
 
     /// `ssh://user@host:port`, what the links carry.

@@ -60,6 +60,8 @@ public struct APIServer {
         /// Which SSH server runs: OpenSSH's sshd driven by Grove (every key type, RSA included), the built-in one
         /// (Ed25519 and ECDSA keys only), or sshd when this host can run it (root, openssh-server, bubblewrap).
         public var sshServer: SSHServerKind = .auto
+        /// Seconds the SSH certificates `POST /ssh` signs are valid.
+        public var sshCertificateLifetime = 3600
         /// `host:port` clients reach the SSH server at, for links (default: the listen address, with the port it got).
         public var sshPublicEndpoint: String?
         /// Let integrations send to loopback, private and link-local addresses (`--allow-private-targets`).
@@ -117,7 +119,8 @@ public struct APIServer {
         // An API process apart from the worker links to the SSH server it is told of (--ssh-host), else to the listen
         // address when it names a port; the worker (and `all`) fills in the port its server got.
         let apiEndpoint = options.sshListen.flatMap { $0.port > 0 ? "\($0.host):\($0.port)" : nil }
-        let ssh = try await SSHSettings.load(store: store, endpoint: options.sshPublicEndpoint ?? (options.role == .api ? apiEndpoint : nil))
+        let ssh = try await SSHSettings.load(store: store, endpoint: options.sshPublicEndpoint ?? (options.role == .api ? apiEndpoint : nil),
+                                             certificateLifetime: TimeInterval(options.sshCertificateLifetime))
         let repositories = Repositories(dataDir: options.dataDir)
         let publicURL = PublicURL(options.publicURL, vendor: options.vendor)
         let outbound = OutboundPolicy(allowPrivateTargets: options.allowPrivateTargets)

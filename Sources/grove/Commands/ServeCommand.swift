@@ -101,6 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("ssh-server"), help: "auto, openssh or builtin: OpenSSH's sshd driven by Grove (every key type, RSA included; needs root, openssh-server and bubblewrap) or the built-in server (Ed25519 and ECDSA keys). auto: sshd when it can run.")
     var sshServer = "auto"
 
+    @Option(name: .customLong("ssh-certificate-lifetime"), help: "Seconds the SSH certificates POST /ssh signs (grove ssh-cert:load, the official CLI) stay valid.")
+    var sshCertificateLifetime = 3600
+
     @Option(name: .customLong("ssh-host"), help: "HOST:PORT clients reach the SSH server at, for environments' ssh links (default: the --ssh-listen address).")
     var sshHost: String?
 
@@ -146,6 +149,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             opts.sshListen = (String(sshListen[..<sc]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), sport)
         }
+        guard (1...7 * 86400).contains(sshCertificateLifetime) else { throw ValidationError("--ssh-certificate-lifetime takes 1 to 604800 seconds") }
+        opts.sshCertificateLifetime = sshCertificateLifetime
         guard let kind = APIServer.SSHServerKind(rawValue: sshServer) else { throw ValidationError("--ssh-server must be auto, openssh or builtin") }
         opts.sshServer = kind
         if let sshHost {

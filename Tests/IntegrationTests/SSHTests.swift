@@ -140,6 +140,15 @@ struct SSHTests {
             #expect(try Spawn.run("/usr/bin/ssh-keygen", ["-q", "-s", forged.dir + "/ca", "-I", "forged", "-n", me, "-V", "-1m:+1h", forged.dir + "/id.pub"], env: [:]).0 == 0)
             (code, text) = try forged.ssh(user, ["true"])
             #expect(code == 255 && text.contains("Permission denied"), "a certificate Grove did not sign: \(text)")
+            // sshd dying is not the end of SSH: Grove starts it again.
+            let config = s.dataDir + "/ssh/openssh/sshd_config"
+            #expect(try Spawn.run("/usr/bin/pkill", ["-KILL", "-f", "sshd -D -e -f \(config)"], env: [:]).0 == 0)
+            var back = false
+            for _ in 0..<40 where !back {
+                try await Task.sleep(for: .milliseconds(250))
+                back = (try? rsa.ssh(user, ["echo back"], certificate: false))?.1.contains("back") == true
+            }
+            #expect(back, "sshd was not started again")
         }
 
         // A worker of the application: its own instance's view, under the same rules.

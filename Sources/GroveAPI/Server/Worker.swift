@@ -53,37 +53,9 @@ struct Worker: Sendable {
             let key = try SSHHostKey.loadOrCreate(at: (options.dataDir as NSString).appendingPathComponent("ssh/host_ed25519"))
             hostKey = key
             let gate = SSHAccessGate(store: store, deployer: deployer, settings: settings, logger: logger)
-            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-            let openSSH = OpenSSHServer.isAvailable(executable: executable)
             do {
-                switch options.sshServer {
-                case .openssh where !openSSH:
-                    throw SSHRefusal("--ssh-server openssh needs root, \(OpenSSHServer.sshd) (Debian: openssh-server) and bubblewrap")
-                case .openssh, .auto where openSSH:
-                    let server = try await OpenSSHServer.start(host: listen.host, port: listen.port, hostKey: key, authority: settings.authority.publicKeyBlob,
-                                                               directory: (options.dataDir as NSString).appendingPathComponent("ssh/openssh"),
-                                                               executable: executable, gate: gate, logger: logger)
-                    ssh = server
-                    epilogue.set { await server.refreshAccounts() }
-                    sshAccounts = Task {
-                        // Woken by the store's changes (a new project, environment or deployment names new accounts); activities
-                        // refresh them as they finish too (the epilogue below). Log lines alone change nothing here.
-                        var seen: UInt64?
-                        while !Task.isCancelled {
-                            let version = store.changeVersion
-                            let answers = store.answerVersion
-                            if answers == nil || answers != seen { await server.refreshAccounts() }
-                            seen = answers
-                            do { try await store.nextChange(after: version, settle: .seconds(1), timeout: .seconds(600), fallback: .seconds(30)) } catch { return }
-                        }
-                    }
-                default:
-                    if options.sshServer == .auto {
-                        logger.notice("ssh: the built-in SSH server runs (Ed25519 and ECDSA keys); OpenSSH's needs root, \(OpenSSHServer.sshd) and bubblewrap")
-                    }
-                    ssh = try await SSHServer.start(host: listen.host, port: listen.port, hostKey: key,
-                                                    authorities: [settings.authority.publicKeyLine(comment: "grove")], gate: gate, logger: logger)
-                }
+                (ssh, sshAccounts) = try await SSHStartup.start(options, listen: listen, hostKey: key, gate: gate, authority: settings.authority,
+                                                                store: store, epilogue: epilogue, logger: logger)
             } catch {
                 healthRelay.cancel()
                 await logs.stop()

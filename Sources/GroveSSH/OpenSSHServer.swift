@@ -19,7 +19,6 @@ public final class OpenSSHServer: SSHListener {
     static let inside = "/run/grove-ssh"
 
     public let port: Int
-    let directory: String
     let accounts: OpenSSHAccounts
     let bridge: SSHBridge
     let forwarder: LoopbackForwarder
@@ -68,7 +67,7 @@ public final class OpenSSHServer: SSHListener {
             throw error
         }
         bridge.start()
-        let server = OpenSSHServer(port: chosen, directory: directory, accounts: accounts, bridge: bridge, forwarder: forwarder, gate: gate, logger: logger)
+        let server = OpenSSHServer(port: chosen, accounts: accounts, bridge: bridge, forwarder: forwarder, gate: gate, logger: logger)
         let argv = [bwrap, "--die-with-parent", "--dev-bind", "/", "/",
                     "--ro-bind", accounts.passwdPath, "/etc/passwd", "--ro-bind", accounts.groupPath, "/etc/group",
                     "--bind", emptyDir, "/run/sshd",
@@ -84,8 +83,8 @@ public final class OpenSSHServer: SSHListener {
         return server
     }
 
-    init(port: Int, directory: String, accounts: OpenSSHAccounts, bridge: SSHBridge, forwarder: LoopbackForwarder, gate: any SSHGate, logger: Logger) {
-        self.port = port; self.directory = directory; self.accounts = accounts; self.bridge = bridge; self.forwarder = forwarder
+    init(port: Int, accounts: OpenSSHAccounts, bridge: SSHBridge, forwarder: LoopbackForwarder, gate: any SSHGate, logger: Logger) {
+        self.port = port; self.accounts = accounts; self.bridge = bridge; self.forwarder = forwarder
         self.gate = gate; self.logger = logger
     }
 

@@ -28,6 +28,26 @@ seed() { # base, data dir -> prints "project token"
   echo "$pid $access"
 }
 
+other_project() { # base, token -> prints the id of a second project (another tenant's, for the writer below)
+  local base=$1 access=$2 org sub pid
+  org=$(curl -sf -H "Authorization: Bearer $access" "$base/organizations" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+  sub=$(curl -sf -H "Authorization: Bearer $access" -H 'Content-Type: application/json' -d '{"project_title":"Other"}' "$base/organizations/$org/subscriptions")
+  pid=$(echo "$sub" | python3 -c 'import json,sys; print(json.load(sys.stdin)["project_id"])')
+  for _ in $(seq 200); do curl -sf -H "Authorization: Bearer $access" "$base/projects/$pid/environments/main" | grep -q '"status":"active"' && break; sleep 0.05; done
+  echo "$pid"
+}
+
+writer_pid=
+start_writer() { # base, token, project: renames the project's main environment about 20 times a second until stopped
+  local base=$1 access=$2 pid=$3
+  ( i=0; while :; do i=$((i + 1))
+      curl -sf -o /dev/null -X PATCH -H "Authorization: Bearer $access" -H 'Content-Type: application/json' -d "{\"title\":\"Main $i\"}" \
+        "$base/projects/$pid/environments/main" || true
+      sleep 0.05; done ) &
+  writer_pid=$!
+}
+stop_writer() { kill "$writer_pid" 2>/dev/null || true; wait "$writer_pid" 2>/dev/null || true; }
+
 run_wrk() { # url, token, [Accept-Encoding] -> "rps p50ms p99ms"
   local out
   out=$(wrk -t 2 -c 64 -d "${DURATION}s" --latency ${2:+-H "Authorization: Bearer $2"} ${3:+-H "Accept-Encoding: $3"} "$1")
@@ -79,6 +99,12 @@ base=$(start_grove postgres --database-url "postgres://postgres@127.0.0.1:$port/
 read -r pid token < <(seed "$base" "$work/postgres")
 measure postgres "$base" "$pid" "$token"
 measure "postgres, gzip" "$base" "$pid" "$token" gzip
+# The same while another tenant writes to its own project about 20 times a second: answers are versioned per
+# project, so the measured project's cached answers stay valid.
+other=$(other_project "$base" "$token")
+start_writer "$base" "$token" "$other"
+measure "postgres, gzip, another project writing" "$base" "$pid" "$token" gzip
+stop_writer
 kill "$(cat "$work/postgres.pid")"; rm "$work/postgres.pid"; sleep 0.5
 
 # PostgreSQL without the response cache (the cache follows other processes' writes through LISTEN/NOTIFY).

@@ -15,9 +15,11 @@ public final class PostgresDatabase: SQLDatabase {
     let logger: Logger
     static let channel = "grove_changes"
     let changes = ChangeCounter()
-    /// See `SQLDatabase.answerVersion`; log appends notify with the payload `log`, which moves only `changes`.
-    let answers = ChangeCounter()
+    /// See `SQLDatabase.answerVersion`; log appends notify with the payload `log`, which moves only `changes`, and
+    /// writes to one project's rows with `project:<id>`, which moves only that project's answers.
+    let answers = AnswerVersions()
     static let logPayload = "log"
+    static let projectPayloadPrefix = "project:"
     /// True while the LISTEN connection is up: without it other processes' writes would go unseen.
     let listening = WriteFlag()
     private let listener = Mutex<Task<Void, Never>?>(nil)
@@ -63,10 +65,12 @@ public final class PostgresDatabase: SQLDatabase {
                         try await conn.listen(on: Self.channel) { notifications in
                             listening.set(true)
                             changes.bump()
-                            answers.bump()
+                            answers.bump(project: nil)
                             for try await n in notifications {
                                 changes.bump()
-                                if n.payload != Self.logPayload { answers.bump() }
+                                if n.payload == Self.logPayload { continue }
+                                answers.bump(project: n.payload.hasPrefix(Self.projectPayloadPrefix)
+                                    ? String(n.payload.dropFirst(Self.projectPayloadPrefix.count)) : nil)
                             }
                         }
                     }
@@ -82,7 +86,8 @@ public final class PostgresDatabase: SQLDatabase {
 
     /// Moves with every committed write of any process on the database; nil while the listener is down.
     public var changeVersion: UInt64? { listening.value ? changes.value : nil }
-    public var answerVersion: UInt64? { listening.value ? answers.value : nil }
+    public var answerVersion: UInt64? { listening.value ? answers.all : nil }
+    public func answerVersion(project: String) -> UInt64? { listening.value ? answers.project(project) : nil }
 
     public func waitForChange(since version: UInt64?, timeout: Duration) async {
         guard let version, listening.value else { return }
@@ -105,7 +110,7 @@ public final class PostgresDatabase: SQLDatabase {
             } else {
                 out = try await Self.collect(client.query(Self.makeQuery(sql, binds), logger: logger))
             }
-            if Self.isWrite(sql) { await notifyChange(logOnly: Self.isLogAppend(sql)) }
+            if Self.isWrite(sql) { await notifyChange(logOnly: Self.isLogAppend(sql), project: WriteScope.project) }
             return out
         } catch let e as PSQLError {
             throw Self.translate(e)
@@ -113,11 +118,18 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// After a write outside a transaction: this process's version moves now, the others' on the notification.
-    func notifyChange(logOnly: Bool) async {
+    func notifyChange(logOnly: Bool, project: String?) async {
         changes.bump()
-        if !logOnly { answers.bump() }
-        let sql = logOnly ? "NOTIFY \(Self.channel), '\(Self.logPayload)'" : "NOTIFY \(Self.channel)"
-        _ = try? await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        if !logOnly { answers.bump(project: project) }
+        _ = try? await client.query(Self.notification(logOnly ? Self.logPayload : project.map { Self.projectPayloadPrefix + $0 } ?? ""), logger: logger)
+    }
+
+    /// NOTIFY with `payload` bound, not spliced into the SQL.
+    static func notification(_ payload: String) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(channel)
+        binds.append(payload)
+        return PostgresQuery(unsafeSQL: "SELECT pg_notify($1, $2)", binds: binds)
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -128,9 +140,16 @@ public final class PostgresDatabase: SQLDatabase {
                     let tx = PostgresTransaction(connection: conn, logger: logger)
                     let v = try await body(tx)
                     // Delivered to the listeners when the transaction commits, not before.
-                    if tx.wrote.value { _ = try await conn.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.channel)"), logger: logger) }
+                    let written = tx.scopes.written
+                    switch written {
+                    case .nothing: if tx.wrote.value { _ = try await conn.query(Self.notification(Self.logPayload), logger: logger) }
+                    case .account: _ = try await conn.query(Self.notification(""), logger: logger)
+                    case .projects(let ids):
+                        for id in ids.sorted() { _ = try await conn.query(Self.notification(Self.projectPayloadPrefix + id), logger: logger) }
+                    }
                     _ = try await conn.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger)
-                    if tx.wrote.value { changes.bump(); answers.bump() }
+                    if tx.wrote.value { changes.bump() }
+                    answers.bump(written)
                     return v
                 } catch {
                     _ = try? await conn.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: logger)
@@ -230,10 +249,15 @@ struct PostgresTransaction: SQLDatabase, Sendable {
     let logger: Logger
     /// Whether the transaction wrote (its commit then notifies).
     let wrote = WriteFlag()
+    /// What its writes other than log lines were about.
+    let scopes = WriteScopes()
     var dialect: SQLDialect { .postgres }
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         do {
-            if PostgresDatabase.isWrite(sql) { wrote.set() }
+            if PostgresDatabase.isWrite(sql) {
+                wrote.set()
+                if !PostgresDatabase.isLogAppend(sql) { scopes.record(project: WriteScope.project) }
+            }
             if let (slot, bindings) = PostgresDatabase.prepared(sql, binds) {
                 return try await PostgresDatabase.execute(slot, bindings, on: connection, logger: logger)
             }

@@ -52,12 +52,16 @@ public protocol SQLDatabase: Sendable {
     /// deploys: what cached API answers are valid for, so one tenant's deploy does not invalidate every tenant's
     /// answers. An answer that shows a log keys on `changeVersion` as well.
     var answerVersion: UInt64? { get }
+    /// `answerVersion` for answers about one project: it moves with writes to that project and with writes that are
+    /// not to one project (users, tokens, organizations: what access depends on), not with other projects' writes.
+    func answerVersion(project: String) -> UInt64?
 }
 
 extension SQLDatabase {
     public var changeVersion: UInt64? { nil }
     public func waitForChange(since version: UInt64?, timeout: Duration) async {}
     public var answerVersion: UInt64? { changeVersion }
+    public func answerVersion(project: String) -> UInt64? { answerVersion }
 
     /// A write that only appends to an activity's log (see `answerVersion`).
     static func isLogAppend(_ sql: String) -> Bool { sql.hasPrefix("INSERT INTO activity_log ") }

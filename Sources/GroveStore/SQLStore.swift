@@ -17,6 +17,7 @@ public struct SQLStore: Store {
     public var backendName: String { db.dialect.rawValue }
     public var changeVersion: UInt64? { db.changeVersion }
     public var answerVersion: UInt64? { db.answerVersion }
+    public func answerVersion(project: String) -> UInt64? { db.answerVersion(project: project) }
     public func waitForChange(since version: UInt64?, timeout: Duration) async { await db.waitForChange(since: version, timeout: timeout) }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T {
@@ -51,9 +52,15 @@ public struct SQLStore: Store {
         try await db.query(sql, binds)
     }
 
-    /// Runs an UPDATE/DELETE with RETURNING and reports whether any row matched.
-    private func changed(_ sql: String, _ binds: [SQLValue]) async throws -> Bool {
-        !(try await db.query(sql, binds)).isEmpty
+    /// A write of rows that belong to one project: it invalidates that project's cached answers only
+    /// (`SQLDatabase.answerVersion(project:)`). Only for rows no other project's answers show.
+    private func exec(_ sql: String, _ binds: [SQLValue], project: String) async throws {
+        try await WriteScope.$project.withValue(project) { try await db.query(sql, binds) }
+    }
+
+    /// Runs an UPDATE/DELETE with RETURNING on one project's rows and reports whether any row matched.
+    private func changed(_ sql: String, _ binds: [SQLValue], project: String) async throws -> Bool {
+        try await WriteScope.$project.withValue(project) { !(try await db.query(sql, binds)).isEmpty }
     }
 
     // MARK: meta
@@ -247,18 +254,18 @@ public struct SQLStore: Store {
 
     public func insertProject(_ p: Project) async throws {
         try await exec("INSERT INTO projects (id, organization_id, created_at, data) VALUES (?, ?, ?, ?)",
-                       [.text(p.id), .text(p.organizationId), .text(p.createdAt), try encode(p)])
+                       [.text(p.id), .text(p.organizationId), .text(p.createdAt), try encode(p)], project: p.id)
     }
     public func updateProject(_ p: Project) async throws {
-        try await exec("UPDATE projects SET organization_id = ?, data = ? WHERE id = ?", [.text(p.organizationId), try encode(p), .text(p.id)])
+        try await exec("UPDATE projects SET organization_id = ?, data = ? WHERE id = ?", [.text(p.organizationId), try encode(p), .text(p.id)], project: p.id)
     }
     public func deleteProject(id: String) async throws {
         let p: [SQLValue] = [.text(id)]
-        try await exec("DELETE FROM activity_log WHERE activity_id IN (SELECT id FROM activities WHERE project_id = ?)", p)
+        try await exec("DELETE FROM activity_log WHERE activity_id IN (SELECT id FROM activities WHERE project_id = ?)", p, project: id)
         for table in ["activities", "variables", "environments", "project_grants", "domains", "certificates", "backups", "deployments"] {
-            try await exec("DELETE FROM \(table) WHERE project_id = ?", p)
+            try await exec("DELETE FROM \(table) WHERE project_id = ?", p, project: id)
         }
-        try await exec("DELETE FROM projects WHERE id = ?", p)
+        try await exec("DELETE FROM projects WHERE id = ?", p, project: id)
     }
     public func project(id: String) async throws -> Project? { try await one("SELECT data FROM projects WHERE id = ?", [.text(id)]) }
     public func projects(organizationId: String?) async throws -> [Project] {
@@ -272,14 +279,14 @@ public struct SQLStore: Store {
 
     public func insertEnvironment(_ e: Environment) async throws {
         try await exec("INSERT INTO environments (project_id, id, created_at, data) VALUES (?, ?, ?, ?)",
-                       [.text(e.projectId), .text(e.id), .text(e.createdAt), try encode(e)])
+                       [.text(e.projectId), .text(e.id), .text(e.createdAt), try encode(e)], project: e.projectId)
     }
     public func updateEnvironment(_ e: Environment) async throws {
-        try await exec("UPDATE environments SET data = ? WHERE project_id = ? AND id = ?", [try encode(e), .text(e.projectId), .text(e.id)])
+        try await exec("UPDATE environments SET data = ? WHERE project_id = ? AND id = ?", [try encode(e), .text(e.projectId), .text(e.id)], project: e.projectId)
     }
     public func deleteEnvironment(projectId: String, id: String) async throws {
-        try await exec("DELETE FROM variables WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(id)])
-        try await exec("DELETE FROM environments WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+        try await exec("DELETE FROM variables WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(id)], project: projectId)
+        try await exec("DELETE FROM environments WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)], project: projectId)
     }
     public func environment(projectId: String, id: String) async throws -> Environment? {
         try await one("SELECT data FROM environments WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
@@ -320,15 +327,15 @@ public struct SQLStore: Store {
 
     public func insertDomain(_ d: Domain) async throws {
         try await exec("INSERT INTO domains (project_id, environment_id, name, data) VALUES (?, ?, ?, ?)",
-                       [.text(d.projectId), .text(d.environmentId ?? ""), .text(d.name), try encode(d)])
+                       [.text(d.projectId), .text(d.environmentId ?? ""), .text(d.name), try encode(d)], project: d.projectId)
     }
     public func updateDomain(_ d: Domain) async throws {
         try await exec("UPDATE domains SET data = ? WHERE project_id = ? AND environment_id = ? AND name = ?",
-                       [try encode(d), .text(d.projectId), .text(d.environmentId ?? ""), .text(d.name)])
+                       [try encode(d), .text(d.projectId), .text(d.environmentId ?? ""), .text(d.name)], project: d.projectId)
     }
     public func deleteDomain(projectId: String, environmentId: String?, name: String) async throws {
         try await exec("DELETE FROM domains WHERE project_id = ? AND environment_id = ? AND name = ?",
-                       [.text(projectId), .text(environmentId ?? ""), .text(name)])
+                       [.text(projectId), .text(environmentId ?? ""), .text(name)], project: projectId)
     }
     public func domain(projectId: String, environmentId: String?, name: String) async throws -> Domain? {
         try await one("SELECT data FROM domains WHERE project_id = ? AND environment_id = ? AND name = ?",
@@ -352,12 +359,12 @@ public struct SQLStore: Store {
                        + "commit_sha = excluded.commit_sha, deployed_at = excluded.deployed_at, updated_at = excluded.updated_at, "
                        + "desired = excluded.desired, observed = excluded.observed, ssh_access = excluded.ssh_access",
                        [.text(d.projectId), .text(d.environmentId), .int(Int64(d.generation)), .text(d.commit), .text(d.deployedAt), .text(d.updatedAt),
-                        .text(desired), .text(d.observed), .text(ssh)])
+                        .text(desired), .text(d.observed), .text(ssh)], project: d.projectId)
     }
 
     public func updateObservedDeployment(projectId: String, environmentId: String, generation: Int, observed: String, updatedAt: String) async throws {
         try await exec("UPDATE deployments SET observed = ?, updated_at = ? WHERE project_id = ? AND environment_id = ? AND generation = ?",
-                       [.text(observed), .text(updatedAt), .text(projectId), .text(environmentId), .int(Int64(generation))])
+                       [.text(observed), .text(updatedAt), .text(projectId), .text(environmentId), .int(Int64(generation))], project: projectId)
     }
 
     public func deployment(projectId: String, environmentId: String) async throws -> DeploymentRecord? {
@@ -373,7 +380,7 @@ public struct SQLStore: Store {
     }
 
     public func deleteDeployment(projectId: String, environmentId: String) async throws {
-        try await exec("DELETE FROM deployments WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(environmentId)])
+        try await exec("DELETE FROM deployments WHERE project_id = ? AND environment_id = ?", [.text(projectId), .text(environmentId)], project: projectId)
     }
 
     static func stringMap(_ text: String?) -> [String: String] {
@@ -398,10 +405,10 @@ public struct SQLStore: Store {
 
     public func insertBackup(_ b: Backup) async throws {
         try await exec("INSERT INTO backups (project_id, environment_id, id, created_at, data) VALUES (?, ?, ?, ?, ?)",
-                       [.text(b.projectId), .text(b.environmentId), .text(b.id), .text(b.createdAt), try encode(b)])
+                       [.text(b.projectId), .text(b.environmentId), .text(b.id), .text(b.createdAt), try encode(b)], project: b.projectId)
     }
     public func deleteBackup(projectId: String, id: String) async throws {
-        try await exec("DELETE FROM backups WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+        try await exec("DELETE FROM backups WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)], project: projectId)
     }
     public func backup(projectId: String, id: String) async throws -> Backup? {
         try await one("SELECT data FROM backups WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
@@ -415,13 +422,13 @@ public struct SQLStore: Store {
 
     public func insertCertificate(_ c: TLSCertificate) async throws {
         try await exec("INSERT INTO certificates (project_id, id, created_at, data) VALUES (?, ?, ?, ?)",
-                       [.text(c.projectId), .text(c.id), .text(c.createdAt), try stored(c, sealing: \.key)])
+                       [.text(c.projectId), .text(c.id), .text(c.createdAt), try stored(c, sealing: \.key)], project: c.projectId)
     }
     public func updateCertificate(_ c: TLSCertificate) async throws {
-        try await exec("UPDATE certificates SET data = ? WHERE project_id = ? AND id = ?", [try stored(c, sealing: \.key), .text(c.projectId), .text(c.id)])
+        try await exec("UPDATE certificates SET data = ? WHERE project_id = ? AND id = ?", [try stored(c, sealing: \.key), .text(c.projectId), .text(c.id)], project: c.projectId)
     }
     public func deleteCertificate(projectId: String, id: String) async throws {
-        try await exec("DELETE FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+        try await exec("DELETE FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)], project: projectId)
     }
     public func certificate(projectId: String, id: String) async throws -> TLSCertificate? {
         let c: TLSCertificate? = try await one("SELECT data FROM certificates WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
@@ -436,15 +443,15 @@ public struct SQLStore: Store {
 
     public func insertVariable(_ v: Variable) async throws {
         try await exec("INSERT INTO variables (project_id, environment_id, name, data) VALUES (?, ?, ?, ?)",
-                       [.text(v.projectId), .text(v.environmentId ?? ""), .text(v.name), try stored(v, sealing: \.value, when: v.isSensitive)])
+                       [.text(v.projectId), .text(v.environmentId ?? ""), .text(v.name), try stored(v, sealing: \.value, when: v.isSensitive)], project: v.projectId)
     }
     public func updateVariable(_ v: Variable) async throws {
         try await exec("UPDATE variables SET data = ? WHERE project_id = ? AND environment_id = ? AND name = ?",
-                       [try stored(v, sealing: \.value, when: v.isSensitive), .text(v.projectId), .text(v.environmentId ?? ""), .text(v.name)])
+                       [try stored(v, sealing: \.value, when: v.isSensitive), .text(v.projectId), .text(v.environmentId ?? ""), .text(v.name)], project: v.projectId)
     }
     public func deleteVariable(projectId: String, environmentId: String?, name: String) async throws {
         try await exec("DELETE FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
-                       [.text(projectId), .text(environmentId ?? ""), .text(name)])
+                       [.text(projectId), .text(environmentId ?? ""), .text(name)], project: projectId)
     }
     public func variable(projectId: String, environmentId: String?, name: String) async throws -> Variable? {
         let v: Variable? = try await one("SELECT data FROM variables WHERE project_id = ? AND environment_id = ? AND name = ?",
@@ -516,10 +523,10 @@ public struct SQLStore: Store {
 
     public func putGrant(_ g: ProjectGrant) async throws {
         try await exec("INSERT INTO project_grants (project_id, user_id, data) VALUES (?, ?, ?) ON CONFLICT (project_id, user_id) DO UPDATE SET data = excluded.data",
-                       [.text(g.projectId), .text(g.userId), try encode(g)])
+                       [.text(g.projectId), .text(g.userId), try encode(g)], project: g.projectId)
     }
     public func deleteGrant(projectId: String, userId: String) async throws {
-        try await exec("DELETE FROM project_grants WHERE project_id = ? AND user_id = ?", [.text(projectId), .text(userId)])
+        try await exec("DELETE FROM project_grants WHERE project_id = ? AND user_id = ?", [.text(projectId), .text(userId)], project: projectId)
     }
     public func grant(projectId: String, userId: String) async throws -> ProjectGrant? {
         try await one("SELECT data FROM project_grants WHERE project_id = ? AND user_id = ?", [.text(projectId), .text(userId)])
@@ -563,10 +570,10 @@ public struct SQLStore: Store {
     public func insertActivity(_ a: Activity) async throws {
         try await exec("INSERT INTO activities (id, project_id, environment_id, type, state, seq, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        [.text(a.id), .text(a.projectId), .text(a.environments.first ?? ""), .text(a.type), .text(a.state.rawValue),
-                        .int(a.seq), .text(a.createdAt), try encode(a)])
+                        .int(a.seq), .text(a.createdAt), try encode(a)], project: a.projectId)
     }
     public func updateActivity(_ a: Activity) async throws {
-        try await exec("UPDATE activities SET state = ?, data = ? WHERE id = ?", [.text(a.state.rawValue), try encode(a), .text(a.id)])
+        try await exec("UPDATE activities SET state = ?, data = ? WHERE id = ?", [.text(a.state.rawValue), try encode(a), .text(a.id)], project: a.projectId)
     }
     public func activity(id: String) async throws -> Activity? {
         try withCancelFlag(try await db.query("SELECT data, cancel_requested FROM activities WHERE id = ?", [.text(id)])).first
@@ -608,11 +615,11 @@ public struct SQLStore: Store {
     }
     public func claimActivity(_ a: Activity) async throws -> Bool {
         try await changed("UPDATE activities SET state = ?, data = ? WHERE id = ? AND state = ? RETURNING id",
-                          [.text(a.state.rawValue), try encode(a), .text(a.id), .text(ActivityState.pending.rawValue)])
+                          [.text(a.state.rawValue), try encode(a), .text(a.id), .text(ActivityState.pending.rawValue)], project: a.projectId)
     }
     public func cancelPendingActivity(_ a: Activity) async throws -> Bool {
         try await changed("UPDATE activities SET state = ?, data = ? WHERE id = ? AND state = ? RETURNING id",
-                          [.text(a.state.rawValue), try encode(a), .text(a.id), .text(ActivityState.pending.rawValue)])
+                          [.text(a.state.rawValue), try encode(a), .text(a.id), .text(ActivityState.pending.rawValue)], project: a.projectId)
     }
     public func requestCancel(activityId: String) async throws {
         try await exec("UPDATE activities SET cancel_requested = 1 WHERE id = ?", [.text(activityId)])

@@ -15,7 +15,7 @@ public final class SQLiteDatabase: SQLDatabase {
     let counter = ReaderCounter()
     let changes = ChangeCounter()
     /// See `SQLDatabase.answerVersion`.
-    let answers = ChangeCounter()
+    let answers = AnswerVersions()
     /// How often `PRAGMA data_version` was read (tests check that an idle database does not poll).
     let versionChecks = ReaderCounter()
     private let versionPoll: Task<Void, Never>?
@@ -65,7 +65,7 @@ public final class SQLiteDatabase: SQLDatabase {
                     changes.bump()
                     // This process's own writes moved the answer version as they were made (log lines not at all);
                     // another process's could be anything.
-                    if await outside() { answers.bump() }
+                    if await outside() { answers.bump(project: nil) }
                     return true
                 }
                 // Read before looking, so a write while looking ends the next wait at once.
@@ -94,7 +94,8 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public var changeVersion: UInt64? { changes.value }
-    public var answerVersion: UInt64? { answers.value }
+    public var answerVersion: UInt64? { answers.all }
+    public func answerVersion(project: String) -> UInt64? { answers.project(project) }
 
     public func waitForChange(since version: UInt64?, timeout: Duration) async {
         guard let version else { return }
@@ -111,7 +112,7 @@ public final class SQLiteDatabase: SQLDatabase {
         }
         defer {
             changes.bump()
-            if !Self.isLogAppend(sql) { answers.bump() }
+            if !Self.isLogAppend(sql) { answers.bump(project: WriteScope.project) }
         }
         return try await lock.withLock { try await Self.run(self.writer, sql, binds) }
     }
@@ -120,10 +121,11 @@ public final class SQLiteDatabase: SQLDatabase {
         try await lock.withLock {
             _ = try await Self.run(self.writer, "BEGIN IMMEDIATE", [])
             do {
-                let v = try await body(SQLiteTransaction(connection: self.writer))
+                let tx = SQLiteTransaction(connection: self.writer)
+                let v = try await body(tx)
                 _ = try await Self.run(self.writer, "COMMIT", [])
                 self.changes.bump()
-                self.answers.bump()
+                self.answers.bump(tx.scopes.written)
                 return v
             } catch {
                 _ = try? await Self.run(self.writer, "ROLLBACK", [])
@@ -187,8 +189,13 @@ final class ReaderCounter: Sendable {
 /// Statements inside an open SQLite transaction; the writer lock is already held.
 struct SQLiteTransaction: SQLDatabase {
     let connection: SQLiteConnection
+    /// What the transaction's writes were about, for the answer versions at commit.
+    let scopes = WriteScopes()
     var dialect: SQLDialect { .sqlite }
-    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await SQLiteDatabase.run(connection, sql, binds) }
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        if !SQLiteDatabase.isRead(sql), !SQLiteDatabase.isLogAppend(sql) { scopes.record(project: WriteScope.project) }
+        return try await SQLiteDatabase.run(connection, sql, binds)
+    }
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T { try await body(self) }
     func close() async {}
 }

@@ -23,6 +23,8 @@ public protocol Store: Sendable {
     func waitForChange(since version: UInt64?, timeout: Duration) async
     /// See `SQLDatabase.answerVersion`.
     var answerVersion: UInt64? { get }
+    /// See `SQLDatabase.answerVersion(project:)`.
+    func answerVersion(project: String) -> UInt64?
     /// Runs `body` atomically against the same store.
     func transaction<T: Sendable>(_ body: @Sendable (any Store) async throws -> T) async throws -> T
     func close() async

@@ -110,4 +110,124 @@ struct AnswerVersionTests {
         let after = try ResponseEncodingTests.fetch(list, token: token, accept: "gzip")
         #expect(!after.gzip && after.body.contains("Renamed"))
     }
+
+    @Test("a project's writes move its answers' version and not other projects'; writes access depends on move all",
+          arguments: Backend.allCases)
+    func projectsKeepTheirOwnVersions(backend: Backend) async throws {
+        let url: String
+        switch backend {
+        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("scoped-\(UUID().uuidString).sqlite").path
+        case .postgres: url = try await PostgresHarness.shared.newDatabase()
+        }
+        let store = try await StoreFactory.open(url: url, logger: .init(label: "test"))
+        defer { Task { await store.close() } }
+        #expect(try await Self.moved(from: nil) { store.answerVersion })
+        @Sendable func env(_ project: String, _ title: String) -> Environment {
+            Environment(projectId: project, name: "main", title: title, type: .production, parent: nil, status: .active, isMain: true,
+                        createdAt: "2026-01-01T00:00:00Z")
+        }
+        try await store.insertEnvironment(env("p", "P"))
+        try await store.insertEnvironment(env("q", "Q"))
+        // Wait until this process has heard of its own writes (the notifications on PostgreSQL), so nothing is on
+        // its way while the versions are compared.
+        // A log line moves no answer version.
+        var line: Int64 = 0
+        func settled() async throws {
+            let before = store.changeVersion ?? 0
+            line += 1
+            try await store.appendLog(ActivityLogItem(activityId: "settle", seq: line, timestamp: Timestamp.now(), message: "settle\n"))
+            #expect(try await Self.reached { (store.changeVersion ?? 0) >= before + 2 })
+        }
+        try await settled()
+        let (p0, q0, all0) = (store.answerVersion(project: "p"), store.answerVersion(project: "q"), store.answerVersion)
+
+        // q's rows: q's answers and the answers about no one project move, p's do not.
+        try await store.updateEnvironment(env("q", "Q2"))
+        try await store.insertVariable(Variable(projectId: "q", environmentId: nil, name: "v", value: "1", createdAt: "2026-01-01T00:00:00Z"))
+        var activity = Activity(projectId: "q", environments: ["main"], type: "environment.redeploy", userId: nil, description: "", text: "", seq: 1,
+                                createdAt: Timestamp.now())
+        try await store.insertActivity(activity)
+        activity.state = .inProgress
+        #expect(try await store.claimActivity(activity))
+        try await store.putGrant(ProjectGrant(projectId: "q", userId: "u", permissions: ["viewer"], grantedAt: "2026-01-01T00:00:00Z"))
+        try await settled()
+        #expect(store.answerVersion(project: "p") == p0, "another project's writes moved p's answers")
+        #expect(store.answerVersion(project: "q") != q0)
+        #expect(store.answerVersion != all0)
+
+        // p's own write moves p's.
+        let p1 = store.answerVersion(project: "p")
+        try await store.updateEnvironment(env("p", "P2"))
+        #expect(store.answerVersion(project: "p") != p1)
+
+        // A write that is not about one project (a user, a token's revocation) moves every project's answers.
+        let (p2, q2) = (store.answerVersion(project: "p"), store.answerVersion(project: "q"))
+        _ = try await store.setMetaIfAbsent("revoked:some-token", "0")
+        #expect(store.answerVersion(project: "p") != p2 && store.answerVersion(project: "q") != q2)
+
+        // A transaction moves the projects it wrote, and all of them once it writes anything else.
+        let (p3, q3) = (store.answerVersion(project: "p"), store.answerVersion(project: "q"))
+        try await store.transaction { tx in try await tx.updateEnvironment(env("q", "Q3")) }
+        #expect(store.answerVersion(project: "p") == p3 && store.answerVersion(project: "q") != q3)
+        let p4 = store.answerVersion(project: "p")
+        try await store.transaction { tx in
+            try await tx.updateEnvironment(env("q", "Q4"))
+            _ = try await tx.setMetaIfAbsent("other", "x")
+        }
+        #expect(store.answerVersion(project: "p") != p4)
+
+        // Another PostgreSQL process hears which project a write was about.
+        guard backend == .postgres else { return }
+        let observer = try await StoreFactory.open(url: url, logger: .init(label: "test"))
+        defer { Task { await observer.close() } }
+        #expect(try await Self.moved(from: nil) { observer.answerVersion })
+        try await settled()
+        // The observer has heard of the settling write once its change version moved past it.
+        let heard = observer.changeVersion
+        line += 1
+        try await store.appendLog(ActivityLogItem(activityId: "settle", seq: line, timestamp: Timestamp.now(), message: "settle\n"))
+        #expect(try await Self.moved(from: heard) { observer.changeVersion })
+        let (op, oq) = (observer.answerVersion(project: "p"), observer.answerVersion(project: "q"))
+        try await store.updateEnvironment(env("q", "Q5"))
+        #expect(try await Self.moved(from: oq) { observer.answerVersion(project: "q") })
+        #expect(observer.answerVersion(project: "p") == op, "another process moved p's answers for a write to q")
+        try await store.transaction { tx in try await tx.updateEnvironment(env("p", "P5")) }
+        #expect(try await Self.moved(from: op) { observer.answerVersion(project: "p") })
+    }
+
+    @Test("a cached project answer survives another project's writes, not its own, nor a revoked token", arguments: Backend.allCases)
+    func cachedAnswersSurviveOtherProjects(backend: Backend) async throws {
+        let s = try await TestServer.start(backend)
+        defer { s.stopNow() }
+        let http = try await s.login()
+        let token = try #require(http.bearer)
+        let a = try #require(try await s.createProject(http, title: "A")["id"]?.stringValue)
+        let b = try #require(try await s.createProject(http, title: "B")["id"]?.stringValue)
+        let list = s.baseURL + "/projects/\(a)/environments"
+
+        // Another tenant's writes (an environment, a variable, the activities they make) leave A's list cached. The
+        // server's own background writes may still move A's version between two requests: a few tries.
+        var kept = false
+        for attempt in 1...5 where !kept {
+            _ = try ResponseEncodingTests.untilGzip(list, token: token)
+            #expect(try await http.patch("/projects/\(b)/environments/main", ["title": .string("B \(attempt)")]).status == 200)
+            #expect(try await http.post("/projects/\(b)/variables", ["name": .string("v\(attempt)"), "value": "x"]).status < 300)
+            kept = try ResponseEncodingTests.fetch(list, token: token, accept: "gzip").gzip
+        }
+        #expect(kept, "A's cached list was dropped for B's writes every time")
+
+        // A's own write drops it.
+        _ = try ResponseEncodingTests.untilGzip(list, token: token)
+        #expect(try await http.patch("/projects/\(a)/environments/main", ["title": "Renamed"]).status == 200)
+        let after = try ResponseEncodingTests.fetch(list, token: token, accept: "gzip")
+        #expect(!after.gzip && after.body.contains("Renamed"))
+
+        // So does revoking the token the answer was cached for: the next request with it is refused.
+        _ = try ResponseEncodingTests.untilGzip(list, token: token)
+        let revoked = try await HTTP(base: s.baseURL).request("POST", "/oauth2/revoke", raw: Data("token=\(token)".utf8),
+                                                              contentType: "application/x-www-form-urlencoded")
+        #expect(revoked.status == 200)
+        #expect(throws: (any Error).self) { try ResponseEncodingTests.fetch(list, token: token, accept: "gzip") }
+        #expect(try await HTTP(base: s.baseURL, bearer: token).get("/projects/\(a)/environments").status == 401)
+    }
 }

@@ -55,4 +55,55 @@ struct EnvironmentListingStoreTests {
         #expect(listing.environments.count == 3)
         #expect(try await store.environmentListing(projectId: "q").busy == ["main"])
     }
+
+    /// Lists decode through the record memo and, on PostgreSQL, read what other processes wrote: a write anywhere
+    /// (this store, a second one on the same database standing for another process, a transaction that writes a row
+    /// twice, a delete and insert under the same name) shows on the next list; a rolled-back one never does.
+    @Test("a list shows every committed change, whoever wrote it", arguments: Backend.allCases)
+    func changesShow(backend: Backend) async throws {
+        let url: String
+        switch backend {
+        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("versions-\(UUID().uuidString).sqlite").path
+        case .postgres: url = try await PostgresHarness.shared.newDatabase()
+        }
+        let reader = try await StoreFactory.open(url: url, logger: Logger(label: "test"))
+        let writer = try await StoreFactory.open(url: url, logger: Logger(label: "test"))
+        defer { Task { await reader.close(); await writer.close() } }
+        @Sendable func env(_ name: String, _ title: String, at: String) -> Environment {
+            Environment(projectId: "p", name: name, title: title, type: .development, parent: name == "main" ? nil : "main", status: .active,
+                        isMain: name == "main", createdAt: at)
+        }
+        func titles() async throws -> [String] { try await reader.environmentListing(projectId: "p").environments.map(\.title) }
+        try await reader.insertEnvironment(env("main", "Main", at: "2026-01-01T00:00:01Z"))
+        try await reader.insertEnvironment(env("dev", "Dev", at: "2026-01-01T00:00:02Z"))
+        #expect(try await titles() == ["Main", "Dev"])
+        #expect(try await titles() == ["Main", "Dev"])
+
+        // Another process (its own connections and memo) renames one.
+        try await writer.updateEnvironment(env("dev", "Renamed", at: "2026-01-01T00:00:02Z"))
+        #expect(try await titles() == ["Main", "Renamed"])
+
+        // A transaction that writes the same row twice: only its last write is ever seen.
+        try await reader.transaction { tx in
+            try await tx.updateEnvironment(env("main", "First", at: "2026-01-01T00:00:01Z"))
+            try await tx.updateEnvironment(env("main", "Second", at: "2026-01-01T00:00:01Z"))
+        }
+        #expect(try await titles() == ["Second", "Renamed"])
+
+        // Gone and back under the same name, with a new document.
+        try await writer.deleteEnvironment(projectId: "p", id: "dev")
+        #expect(try await titles() == ["Second"])
+        try await writer.insertEnvironment(env("dev", "Reborn", at: "2026-01-01T00:00:03Z"))
+        #expect(try await titles() == ["Second", "Reborn"])
+
+        // A rolled-back write leaves the list as it was.
+        await #expect(throws: (any Error).self) {
+            try await writer.transaction { tx in
+                try await tx.updateEnvironment(env("main", "Never", at: "2026-01-01T00:00:01Z"))
+                throw TestFailure("roll back")
+            }
+        }
+        #expect(try await titles() == ["Second", "Reborn"])
+        #expect(try await reader.environmentListing(projectId: "p").environments == (try await writer.environments(projectId: "p")))
+    }
 }

@@ -67,10 +67,12 @@ struct GroveResponder: HTTPResponder {
         var access: RouteAccess?
         if route.authenticated {
             let claims = try verifiedClaims(request.headers[.authorization])
-            // A GET answered before for this caller, with no write since, is served as rendered then.
-            // Repository views change with pushes, which bypass the store, so they are never cached.
+            // A GET answered before for this caller, with no write since that it could show, is served as rendered
+            // then: a project's answers move with that project's writes and with writes of what access depends on,
+            // not with other projects'. Repository views change with pushes, which bypass the store: never cached.
             if request.method == .get, !route.template.hasPrefix("/projects/{projectId}/git/"), let cache = server.responseCache,
-               let v = server.store.answerVersion, let sub = claims["sub"]?.stringValue, let logKey = logKey(route) {
+               let v = params["projectId"].map({ server.store.answerVersion(project: $0) }) ?? server.store.answerVersion,
+               let sub = claims["sub"]?.stringValue, let logKey = logKey(route) {
                 // Tokens with and without a second factor may see different things.
                 let mfa = claims["amr"]?.arrayValue?.contains(.string("mfa")) == true
                 let key = sub + (mfa ? "+mfa " : " ") + path + "?" + (request.uri.query ?? "") + logKey

@@ -25,11 +25,7 @@ struct AnswerVersionTests {
     @Test("a log line moves the change version and not the answer version; other writes move both, seen by other processes too",
           arguments: Backend.allCases)
     func logLinesKeepAnswers(backend: Backend) async throws {
-        let url: String
-        switch backend {
-        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("answers-\(UUID().uuidString).sqlite").path
-        case .postgres: url = try await PostgresHarness.shared.newDatabase()
-        }
+        let url = try await backend.newStoreURL("answers")
         let store = try await StoreFactory.open(url: url, logger: .init(label: "test"))
         defer { Task { await store.close() } }
         #expect(try await Self.moved(from: nil) { store.changeVersion })
@@ -114,11 +110,7 @@ struct AnswerVersionTests {
     @Test("a project's writes move its answers' version and not other projects'; writes access depends on move all",
           arguments: Backend.allCases)
     func projectsKeepTheirOwnVersions(backend: Backend) async throws {
-        let url: String
-        switch backend {
-        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("scoped-\(UUID().uuidString).sqlite").path
-        case .postgres: url = try await PostgresHarness.shared.newDatabase()
-        }
+        let url = try await backend.newStoreURL("scoped")
         let store = try await StoreFactory.open(url: url, logger: .init(label: "test"))
         defer { Task { await store.close() } }
         #expect(try await Self.moved(from: nil) { store.answerVersion })

@@ -61,11 +61,7 @@ struct EnvironmentListingStoreTests {
     /// twice, a delete and insert under the same name) shows on the next list; a rolled-back one never does.
     @Test("a list shows every committed change, whoever wrote it", arguments: Backend.allCases)
     func changesShow(backend: Backend) async throws {
-        let url: String
-        switch backend {
-        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("versions-\(UUID().uuidString).sqlite").path
-        case .postgres: url = try await PostgresHarness.shared.newDatabase()
-        }
+        let url = try await backend.newStoreURL("versions")
         let reader = try await StoreFactory.open(url: url, logger: Logger(label: "test"))
         let writer = try await StoreFactory.open(url: url, logger: Logger(label: "test"))
         defer { Task { await reader.close(); await writer.close() } }

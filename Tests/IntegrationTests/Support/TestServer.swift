@@ -13,12 +13,15 @@ enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
     /// A fresh, empty store on this engine (a temporary SQLite file, or a new database on the shared PostgreSQL), for
     /// tests of the store's SQL without a server.
     func openStore(_ name: String) async throws -> any Store {
-        let url: String
+        try await StoreFactory.open(url: try await newStoreURL(name), logger: Logger(label: "test"))
+    }
+
+    /// The URL of a fresh, empty store on this engine, for tests that open several stores on it (other processes).
+    func newStoreURL(_ name: String) async throws -> String {
         switch self {
-        case .sqlite: url = "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
-        case .postgres: url = try await PostgresHarness.shared.newDatabase()
+        case .sqlite: "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
+        case .postgres: try await PostgresHarness.shared.newDatabase()
         }
-        return try await StoreFactory.open(url: url, logger: Logger(label: "test"))
     }
 }
 

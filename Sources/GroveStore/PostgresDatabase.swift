@@ -143,9 +143,11 @@ public final class PostgresDatabase: SQLDatabase {
                     let written = tx.scopes.written
                     switch written {
                     case .nothing: if tx.wrote.value { _ = try await conn.query(Self.notification(Self.logPayload), logger: logger) }
-                    case .account: _ = try await conn.query(Self.notification(""), logger: logger)
-                    case .projects(let ids):
+                    case .projects(let ids) where ids.count <= 8:
                         for id in ids.sorted() { _ = try await conn.query(Self.notification(Self.projectPayloadPrefix + id), logger: logger) }
+                    case .account, .projects:
+                        // Many projects at once: one notification that moves every answer costs less than one each.
+                        _ = try await conn.query(Self.notification(""), logger: logger)
                     }
                     _ = try await conn.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger)
                     if tx.wrote.value { changes.bump() }

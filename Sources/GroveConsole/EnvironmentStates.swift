@@ -6,6 +6,7 @@ import GroveStore
 /// a browser is reading (pull-based) and ends after a while; `EventSource` reconnects by itself.
 actor EnvironmentStates {
     let ctx: PageContext
+    let projectId: String
     let path: String
     private var last: String?
     private var deadline: ContinuousClock.Instant
@@ -13,6 +14,7 @@ actor EnvironmentStates {
 
     init(_ ctx: PageContext, projectId: String, lifetime: Duration = .seconds(600)) {
         self.ctx = ctx
+        self.projectId = projectId
         self.path = "/projects/\(ConsolePath.encode(projectId))/environments"
         self.deadline = .now + lifetime
     }
@@ -20,12 +22,13 @@ actor EnvironmentStates {
     private var seenVersion: UInt64?
 
     /// The next event, or nil when the stream should end (lifetime over, access gone, or the client went away).
-    /// The API is asked again only when the store's answer version moved (the stream sleeps until the change version
-    /// does; log lines move only that one, and the list shows no log), or every `period` where the store has no version.
+    /// The API is asked again only when the project's answer version moved (the stream sleeps until the change version
+    /// does; log lines and other projects' writes do not move it, and the list shows neither), or every `period` where
+    /// the store has no version.
     func next() async -> String? {
         var lastAsked = ContinuousClock.now - Self.period
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            let version = ctx.backend.store.answerVersion
+            let version = ctx.backend.store.answerVersion(project: projectId)
             let wake = ctx.backend.store.changeVersion
             if version == nil || version != seenVersion || last == nil, version != nil || ContinuousClock.now - lastAsked >= Self.period {
                 seenVersion = version

@@ -48,17 +48,19 @@ enum EnvironmentHandlers {
                 guard EnvironmentRules.stateAllows(action, environment: e, isDefault: e.id == p.defaultBranch, hasRunningActivity: busy) else {
                     throw APIError.badRequest("Operation not available: \(action.rawValue) is not possible while \(e.id) is \(e.status.rawValue).")
                 }
-                if action == .merge || action == .synchronize {
-                    return try await mergeOrSynchronize(action, req, s, p, l, e)
+                let verb: String
+                switch action {
+                case .merge, .synchronize: return try await mergeOrSynchronize(action, req, s, p, l, e)
+                case .backup: return try await BackupHandlers.create(req, s, p, e)
+                case .edit, .delete, .branch: throw APIError.notFound("The path \(req.path)")  // registered above, not here
+                case .activate: verb = "activated"
+                case .deactivate: verb = "deactivated"
+                case .redeploy: verb = "redeployed"
+                case .pause: verb = "paused"
+                case .resume: verb = "resumed"
                 }
-                if action == .backup { return try await BackupHandlers.create(req, s, p, e) }
-                guard [.activate, .deactivate, .redeploy, .pause, .resume].contains(action) else {
-                    throw APIError.notImplemented("The \(action.rawValue) operation is not available in this Grove version yet.")
-                }
-                let verbs: [EnvironmentAction: String] = [.activate: "activated", .deactivate: "deactivated", .redeploy: "redeployed",
-                                                          .pause: "paused", .resume: "resumed"]
                 let activity = s.makeActivity(type: "environment.\(action.rawValue)", project: p, environment: e, user: try req.requireUser(),
-                                              action: verbs[action] ?? action.rawValue, parameters: JSONObject([("environment", .string(e.id))]))
+                                              action: verb, parameters: JSONObject([("environment", .string(e.id))]))
                 try await s.store.insertActivity(activity)
                 return .json(.ok, resultEnvelope(s.render.environment(e, project: p, access: l, busy: true), activities: [s.render.activity(activity, canCancel: true)]))
             }

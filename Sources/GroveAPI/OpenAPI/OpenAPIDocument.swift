@@ -222,11 +222,8 @@ enum OpenAPISpec {
                                                           ("resources", anyObject)], required: ["name"]),
                                             status: "201", response: result(ref("Environment"))))
         for action in EnvironmentAction.allCases where action != .edit && action != .delete && action != .branch {
-            let available: Set<EnvironmentAction> = [.activate, .deactivate, .redeploy, .pause, .resume, .merge, .synchronize, .backup]
-            let summary = available.contains(action) ? "\(action.rawValue.capitalizedFirst) an environment (an activity)"
-                : "\(action.rawValue.capitalizedFirst) an environment (not available in this version: 501)"
-            add(envBase + "/" + action.rawValue, "post", op("\(action.rawValue)-environment", summary,
-                                                            tag: "Environment", params: [P, E], response: available.contains(action) ? result(ref("Environment")) : result(nil)))
+            add(envBase + "/" + action.rawValue, "post", op("\(action.rawValue)-environment", "\(action.rawValue.capitalizedFirst) an environment (an activity)",
+                                                            tag: "Environment", params: [P, E], response: result(ref("Environment"))))
         }
 
         add(envBase + "/relationships", "get", op("get-environment-relationships", "What applications see in PLATFORM_RELATIONSHIPS (Grove's own; contributors)",

@@ -10,7 +10,12 @@ extension GitWriter {
     /// an HTTP Authorization header value passed through git's environment (never its command line or a file).
     public func fetchSource(url: String, refs: [String: String], authorization: String?, timeoutSeconds: Int = 300) async throws {
         let specs = refs.isEmpty ? ["+refs/heads/*:\(Self.sourceNamespace)*"] : refs.sorted { $0.key < $1.key }.map { "+\($0.key):\(Self.sourceNamespace)\($0.value)" }
-        // Objects from a provider are checked like pushed ones would be; redirects and prompts are off.
+        try await fetchRemote(url: url, refspecs: specs, authorization: authorization, prune: refs.isEmpty, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Fetches `refspecs` from an http(s) remote. Objects are checked like pushed ones; redirects, prompts, credential
+    /// helpers and every other transport are off, so a URL can only ever be an HTTP request.
+    public func fetchRemote(url: String, refspecs: [String], authorization: String? = nil, prune: Bool = false, timeoutSeconds: Int = 300) async throws {
         var config: [(String, String)] = [("http.followRedirects", "false"), ("credential.helper", ""), ("core.askPass", ""),
                                           ("fetch.fsckObjects", "true")]
         if let authorization { config.append(("http.extraHeader", "Authorization: " + authorization)) }
@@ -21,9 +26,9 @@ extension GitWriter {
             env["GIT_CONFIG_KEY_\(n)"] = k
             env["GIT_CONFIG_VALUE_\(n)"] = v
         }
-        var args = ["fetch", "--no-tags", "--no-write-fetch-head", "--quiet"]
-        if refs.isEmpty { args.append("--prune") }
-        let out = try await git(args + ["--", url] + specs, extraEnvironment: env)
+        var args = ["fetch", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--quiet"]
+        if prune { args.append("--prune") }
+        let out = try await git(args + ["--", url] + refspecs, extraEnvironment: env)
         guard out.status == 0 else {
             var message = String(decoding: out.stderr.prefix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if let authorization { message = message.replacingOccurrences(of: authorization, with: "***") }

@@ -18,7 +18,8 @@ public enum ActivityResult: String, Codable, Sendable, CaseIterable {
 
 /// The actions an environment exposes as HAL links (`#branch`, `#activate`, ...).
 public enum EnvironmentAction: String, Sendable, CaseIterable {
-    case edit, delete, branch, activate, deactivate, merge, synchronize, backup, redeploy, pause, resume
+    case edit, delete, branch, activate, deactivate, merge, synchronize, backup, redeploy, pause, resume, initialize
+    case maintenanceRedeploy = "maintenance-redeploy"
 
     /// The role needed on the environment's type.
     public var requiredRole: EnvironmentRole {
@@ -42,7 +43,9 @@ public enum EnvironmentRules {
         case .merge: return e.parent != nil && e.status == .active
         case .synchronize: return e.parent != nil && e.status == .active
         case .backup: return e.status == .active || e.status == .paused
-        case .redeploy: return e.status == .active
+        case .redeploy, .maintenanceRedeploy: return e.status == .active
+        // The first code of a project: only its default environment, only before anything was pushed.
+        case .initialize: return isDefault && e.headCommit == nil && e.status != .paused && !hasRunningActivity
         case .pause: return !isDefault && e.status == .active
         case .resume: return e.status == .paused
         }

@@ -19,7 +19,7 @@ struct Grove: AsyncParsableCommand {
             OrganizationList.self, OrganizationCreate.self, OrganizationInfo.self,
             ProjectList.self, ProjectCreate.self, ProjectInfo.self, ProjectDelete.self,
             EnvironmentList.self, EnvironmentInfo.self, EnvironmentBranch.self, EnvironmentActivate.self, EnvironmentDeactivate.self,
-            EnvironmentRedeploy.self, EnvironmentPause.self, EnvironmentResume.self, EnvironmentMerge.self, EnvironmentSynchronize.self,
+            EnvironmentRedeploy.self, EnvironmentInit.self, EnvironmentPause.self, EnvironmentResume.self, EnvironmentMerge.self, EnvironmentSynchronize.self,
             EnvironmentDelete.self, SystemInfo.self,
             VariableCreate.self, VariableList.self, VariableGet.self, VariableUpdate.self, VariableDelete.self,
             ActivityList.self, ActivityGet.self, ActivityLog.self, ActivityCancel.self,

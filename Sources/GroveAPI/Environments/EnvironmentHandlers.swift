@@ -4,7 +4,7 @@ import GroveModel
 import GroveStore
 import NIOCore
 
-/// Environments: list, get, update, delete, branch; the other lifecycle actions answer 501 until they exist.
+/// Environments: list, get, update, delete, branch and the lifecycle actions (each an activity).
 enum EnvironmentHandlers {
     static func register(_ r: inout Routes, _ s: ServerContext) {
         r.add("list-projects-environments") { req in
@@ -52,10 +52,12 @@ enum EnvironmentHandlers {
                 switch action {
                 case .merge, .synchronize: return try await mergeOrSynchronize(action, req, s, p, l, e)
                 case .backup: return try await BackupHandlers.create(req, s, p, e)
+                case .initialize: return try await InitializeHandler.create(req, s, p, l, e)
                 case .edit, .delete, .branch: throw APIError.notFound("The path \(req.path)")  // registered above, not here
                 case .activate: verb = "activated"
                 case .deactivate: verb = "deactivated"
                 case .redeploy: verb = "redeployed"
+                case .maintenanceRedeploy: verb = "ran a maintenance redeploy of"
                 case .pause: verb = "paused"
                 case .resume: verb = "resumed"
                 }

@@ -202,6 +202,11 @@ enum OpenAPISpec {
         add("/projects/{projectId}/settings", "get", op("get-projects-settings", "Project settings", tag: "Project Settings", params: [P], response: anyObject))
         add("/projects/{projectId}/settings", "patch", op("update-projects-settings", "Update project settings", tag: "Project Settings", params: [P], body: anyObject, response: result(anyObject)))
         add("/projects/{projectId}/clear_build_cache", "post", op("action-projects-clear-build-cache", "Clear the build cache", tag: "Project", params: [P], response: result(nil)))
+        add("/projects/{projectId}/system", "get", op("get-projects-system", "The project's git server: Grove's version and when this process started",
+                                                      tag: "System Information", params: [P],
+                                                      response: object([("version", str), ("image", str), ("started_at", str)])))
+        add("/projects/{projectId}/maintenance-redeploy", "post", op("maintenance-redeploy-project", "Redeploy every active environment (an activity each)",
+                                                                 tag: "Project", params: [P], response: result(nil)))
         add("/projects/{projectId}/environment-types", "get", op("list-projects-environment-types", "Environment types", tag: "Environment Type", params: [P], response: array(ref("EnvironmentType"))))
         add("/projects/{projectId}/environment-types/{environmentTypeId}", "get", op("get-environment-type", "Environment type", tag: "Environment Type", params: [P, param("environmentTypeId")], response: ref("EnvironmentType")))
 
@@ -222,8 +227,19 @@ enum OpenAPISpec {
                                                           ("resources", anyObject)], required: ["name"]),
                                             status: "201", response: result(ref("Environment"))))
         for action in EnvironmentAction.allCases where action != .edit && action != .delete && action != .branch {
-            add(envBase + "/" + action.rawValue, "post", op("\(action.rawValue)-environment", "\(action.rawValue.capitalizedFirst) an environment (an activity)",
-                                                            tag: "Environment", params: [P, E], response: result(ref("Environment"))))
+            var summary = "\(action.rawValue.capitalizedFirst) an environment (an activity)"
+            var body: JSON?
+            switch action {
+            case .maintenanceRedeploy: summary = "Redeploy an environment from its current build, as after a host maintenance (an activity)"
+            case .initialize:
+                summary = "Seed a project without code from a template repository (url@ref), an optional configuration repository and files (an activity)"
+                body = object([("profile", str), ("repository", str), ("config", nstr),
+                               ("files", array(object([("path", str), ("mode", int), ("contents", str)], required: ["path"]))),
+                               ("resources", object([("init", enumOf(["default", "minimum"]))], required: []))], required: ["repository"])
+            default: break
+            }
+            add(envBase + "/" + action.rawValue, "post", op("\(action.rawValue)-environment", summary, tag: "Environment", params: [P, E], body: body,
+                                                            response: result(ref("Environment"))))
         }
 
         add(envBase + "/relationships", "get", op("get-environment-relationships", "What applications see in PLATFORM_RELATIONSHIPS (Grove's own; contributors)",

@@ -286,6 +286,21 @@ enum ProjectHandlers {
             try await s.store.insertActivity(a)
             return .json(.ok, resultEnvelope(nil, activities: [s.render.activity(a, canCancel: false)]))
         }
+        // Every active environment the caller administers is redeployed, each by an activity of its own.
+        r.add("maintenance-redeploy-project") { req in
+            let user = try req.requireUser()
+            let (p, l) = try req.project()
+            try s.requireProjectAdmin(l)
+            var activities: [Activity] = []
+            for e in try await s.store.environments(projectId: p.id).sorted(by: { $0.id < $1.id })
+            where EnvironmentRules.allowed(.maintenanceRedeploy, environment: e, isDefault: e.id == p.defaultBranch, hasRunningActivity: false, access: l) {
+                activities.append(s.makeActivity(type: "environment.maintenance-redeploy", project: p, environment: e, user: user,
+                                                 action: "ran a maintenance redeploy of", parameters: JSONObject([("environment", .string(e.id))])))
+            }
+            let queued = activities
+            try await s.store.transaction { tx in for a in queued { try await tx.insertActivity(a) } }
+            return .json(.ok, resultEnvelope(nil, activities: queued.map { s.render.activity($0, canCancel: true) }))
+        }
         r.add("list-projects-environment-types") { req in
             let (p, l) = try req.project()
             return .json(.ok, .array(EnvironmentType.allCases.filter { l.permits(.environment(.viewer, $0)) }.map { s.render.environmentType($0, projectId: p.id) }))

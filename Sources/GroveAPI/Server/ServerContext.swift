@@ -52,6 +52,8 @@ public final class ServerContext: Sendable {
     let sshHostKey: String?
     /// Which SSH server this process runs (`openssh` or `builtin`), when it runs one.
     let sshServer: String?
+    /// When this process started serving (the git server's `started_at`: it is this process).
+    let startedAt = Timestamp.now()
 
     public init(store: any Store, orchestrator: Orchestrator?, signer: JWTSigner, logger: Logger, dataDir: String, publicURL: String?,
                 region: String = "local", responseCache: Bool = true, repositories: Repositories? = nil, deployer: Deployer? = nil,

@@ -36,7 +36,9 @@ struct Worker: Sendable {
         orchestratorOptions.stepDelay = options.stepDelay
         orchestratorOptions.observer = { @Sendable a in await integrations.observe(a, store: store) }
         let epilogue = ActivityEpilogue()
-        let runners = epilogue.wrap(DefaultRunners.all(repositories: repositories, deployer: deployer).merging(integrations.runners()) { a, _ in a })
+        var all = DefaultRunners.all(repositories: repositories, deployer: deployer).merging(integrations.runners()) { a, _ in a }
+        all["environment.initialize"] = EnvironmentInitializeRunner(repositories: repositories, outbound: configured.outbound, deployer: deployer)
+        let runners = epilogue.wrap(all)
         let orchestrator = Orchestrator(store: store, runners: runners, options: orchestratorOptions, logger: logger)
         // Crash loops and services going down reach the projects' health integrations.
         let healthRelay = Task { for await e in deployer.health { await integrations.health(e, store: store) } }

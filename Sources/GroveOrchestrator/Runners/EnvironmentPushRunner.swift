@@ -34,8 +34,8 @@ public struct EnvironmentPushRunner: ActivityRunner {
     }
 
     /// Deploys `new` to the environment (when active) and moves its branch from `old` to it, compare-and-swap.
-    /// Pushes, source operations and route edits all end here.
-    func apply(_ ctx: ActivityContext, environment envId: String, old: String, new: String, activate: Bool) async throws {
+    /// Pushes, source operations, route edits and initializations all end here.
+    public func apply(_ ctx: ActivityContext, environment envId: String, old: String, new: String, activate: Bool) async throws {
         let projectId = ctx.activity.projectId
         guard var env = try await ctx.store.environment(projectId: projectId, id: envId) else {
             throw ActivityFailure("Environment \(envId) no longer exists.")

@@ -29,6 +29,7 @@ public enum DefaultRunners {
             "environment.cron": CronRunner(deployer: deployer),
             "environment.activate": EnvironmentLifecycleRunner(.activate, repositories: repositories, deployer: deployer),
             "environment.redeploy": EnvironmentLifecycleRunner(.redeploy, repositories: repositories, deployer: deployer),
+            "environment.maintenance-redeploy": EnvironmentLifecycleRunner(.redeploy, repositories: repositories, deployer: deployer),
             "environment.pause": EnvironmentLifecycleRunner(.pause, repositories: repositories, deployer: deployer),
             "environment.resume": EnvironmentLifecycleRunner(.resume, repositories: repositories, deployer: deployer),
             "environment.delete": EnvironmentDeleteRunner(repositories: repositories, deployer: deployer),

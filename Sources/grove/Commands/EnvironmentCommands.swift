@@ -98,6 +98,19 @@ struct EnvironmentRedeploy: AsyncParsableCommand {
     func run() async throws { try await LifecycleAction.perform("redeploy", common, noWait: noWait) }
 }
 
+struct EnvironmentInit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "environment:init",
+                                                    abstract: "Give a project without code its first code from a template repository (URL[@branch]), and deploy it.")
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "The template: an http(s) repository URL, optionally with @branch.") var url: String
+    @Option(name: .customLong("profile"), help: "A name for the template (shown in activities).") var profile: String?
+    @Flag(name: [.customShort("W"), .customLong("no-wait")]) var noWait = false
+    func run() async throws {
+        let body = JSONObject([("repository", .string(url)), ("profile", .string(profile ?? ""))])
+        try await LifecycleAction.perform("initialize", common, noWait: noWait, body: .object(body))
+    }
+}
+
 struct EnvironmentPause: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "environment:pause", abstract: "Pause an environment: stop its applications, keep code and data.")
     @OptionGroup var common: CommonOptions

@@ -42,6 +42,12 @@ public struct Console: Sendable {
             return LoginPage.render(next: req.queryValue("next"))
         }
         if route.match("POST", "login") != nil { return await login(req) }
+        if route.match("GET", "password-reset") != nil { return AccountLinkPages.forgot() }
+        if route.match("POST", "password-reset") != nil { return await AccountLinkPages.requestReset(backend, req) }
+        if let m = route.match("GET", "password-reset/*") { return AccountLinkPages.choose(token: m[0]) }
+        if let m = route.match("POST", "password-reset/*") { return await AccountLinkPages.completeReset(backend, token: m[0], req) }
+        if let m = route.match("GET", "email-confirmation/*") { return AccountLinkPages.confirmEmail(token: m[0]) }
+        if let m = route.match("POST", "email-confirmation/*") { return await AccountLinkPages.completeEmail(backend, token: m[0]) }
         guard let (session, token) = await authenticate(req) else {
             let next = req.method == "GET" ? "?next=" + ConsolePath.query(req.path) : ""
             return .redirect("/console/login" + next)

@@ -190,3 +190,27 @@ public struct ProfileExtras: DocumentRecord, Equatable {
         self.userId = userId; self.values = values; self.marketing = marketing; self.createdAt = createdAt
     }
 }
+
+/// A link mailed to confirm a change to an account: a new email address or a password reset. Only the hash of the
+/// link's secret is stored; a link works once and until it expires.
+public struct AccountLink: DocumentRecord, Equatable {
+    public static let kind = "account_link"
+    public enum Purpose: String, Codable, Sendable { case emailChange = "email_change", passwordReset = "password_reset" }
+    public var id: String
+    public var userId: String
+    public var purpose: Purpose
+    /// The new address (email changes only).
+    public var email: String?
+    public var tokenHash: String
+    public var createdAt: String
+    public var expiresAt: String
+    /// When the link was used, or replaced by a newer one of the same purpose.
+    public var finishedAt: String?
+    public var documentId: String { id }
+    public var documentParent: String { userId }
+    public var documentRef: String { tokenHash }
+    public init(id: String, userId: String, purpose: Purpose, email: String?, tokenHash: String, createdAt: String, expiresAt: String) {
+        self.id = id; self.userId = userId; self.purpose = purpose; self.email = email; self.tokenHash = tokenHash
+        self.createdAt = createdAt; self.expiresAt = expiresAt; self.finishedAt = nil
+    }
+}

@@ -183,6 +183,10 @@ public struct SQLStore: Store {
         try await exec("DELETE FROM refresh_tokens WHERE token_hash = ?", [.text(hash)])
     }
 
+    public func deleteRefreshTokens(userId: String) async throws {
+        try await exec("DELETE FROM refresh_tokens WHERE user_id = ?", [.text(userId)])
+    }
+
     // MARK: organizations
 
     public func insertOrganization(_ o: Organization) async throws {

@@ -60,6 +60,8 @@ public protocol Store: Sendable {
     func insertRefreshToken(_ t: RefreshToken) async throws
     func refreshToken(hash: String) async throws -> RefreshToken?
     func deleteRefreshToken(hash: String) async throws
+    /// Ends every session of a user (after a password reset): their refresh tokens stop working.
+    func deleteRefreshTokens(userId: String) async throws
 
     func insertOrganization(_ o: Organization) async throws
     func updateOrganization(_ o: Organization) async throws

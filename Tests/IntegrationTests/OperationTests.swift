@@ -62,7 +62,7 @@ struct OperationTests {
         r = try await http.post(env + "/source-operation", ["operation": "noop"])
         a = try await waitForActivity(http, try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first))
         #expect(a["result"] == "success")
-        var log = try await http.get("/projects/\(pid)/activities/\(a["id"]?.stringValue ?? "")").json["log"]?.stringValue ?? ""
+        let log = try await http.get("/projects/\(pid)/activities/\(a["id"]?.stringValue ?? "")").json["log"]?.stringValue ?? ""
         #expect(log.contains("nothing to commit") && log.contains("made no commits"), "\(log)")
         r = try await http.post(env + "/source-operation", ["operation": "broken"])
         a = try await waitForActivity(http, try #require(r.json["_embedded"]?["activities"]?.arrayValue?.first))

@@ -46,7 +46,7 @@ struct ProcessRoleSerialTests {
         try tree.initialize()
         defer { tree.remove() }
         try tree.commit([".platform.app.yaml": Self.app, ".platform/routes.yaml": Self.routes, "index.html": "one\n"])
-        var (st, out) = try tree.push(["HEAD:refs/heads/main"])
+        let (st, out) = try tree.push(["HEAD:refs/heads/main"])
         #expect(st == 0, "\(out)")
         #expect(out.contains("Executing deploy hook for application app"), "the worker's log reaches the pusher: \(out)")
         #expect(try worker.fetch(pid).1.contains("one"))

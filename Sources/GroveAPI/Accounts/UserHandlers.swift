@@ -100,10 +100,9 @@ enum UserHandlers {
             try await checkUsername(name, for: u.id, s)
             u.username = name
         }
-        if let email = try b.string("email", nonEmpty: true, maxLength: 254) {
-            guard email.contains("@") else { throw APIError.badRequest("is not an email address", field: "email") }
-            if let other = try await s.store.user(email: email), other.id != u.id { throw APIError.conflict("The email \(email) is taken.") }
-            u.email = email
+        // An address is only taken on proof of reading its mail: invitations to it are granted to whoever has it.
+        if b.has("email") {
+            throw APIError.badRequest("is changed with POST /users/\(u.id)/emailaddress, which mails a confirmation link to the new address", field: "email")
         }
         if let v = try b.string("first_name", maxLength: 128) { u.firstName = v }
         if let v = try b.string("last_name", maxLength: 128) { u.lastName = v }

@@ -107,6 +107,19 @@ extension OpenAPISpec {
                                                       body: object([("password", str), ("username", str), ("first_name", str), ("last_name", str)], required: []),
                                                       response: object([("invitation", ref("Invitation")), ("user_id", str), ("email", str)]), secured: false))
 
+        // Account changes confirmed by a mailed link.
+        add("/users/{user_id}/emailaddress", "post", op("reset-email-address", "Change the account's email address: a confirmation link goes to the new one",
+                                                        tag: "Users", params: [U], body: object([("email_address", str)], required: ["email_address"]), status: "204"))
+        add("/email-confirmations/{token}", "post", op("confirm-email-address", "Confirm a new email address with the mailed link's secret (Grove)", tag: "Users",
+                                                       params: [TK], response: object([("user_id", str), ("email", str)]), secured: false))
+        add("/users/{user_id}/resetpassword", "post", op("reset-password", "Mail a password reset link to the account's address", tag: "Users", params: [U],
+                                                         status: "204"))
+        add("/password-resets", "post", op("request-password-reset", "Mail a password reset link to an account's address, if one has it (Grove)",
+                                           tag: "Users", body: object([("email", str)], required: ["email"]), status: "204", secured: false))
+        add("/password-resets/{token}", "post", op("complete-password-reset", "Set a new password with the mailed link's secret; other sessions end (Grove)",
+                                                   tag: "Users", params: [TK], body: object([("password", str)], required: ["password"]),
+                                                   response: object([("user_id", str)]), secured: false))
+
         // SSH keys.
         add("/ssh_keys", "post", op("create-ssh-key", "Add a new public SSH key to the current user", tag: "Ssh Keys",
                                     body: object([("value", str), ("title", str), ("uuid", str)], required: ["value"]), status: "201", response: ref("SshKey")))

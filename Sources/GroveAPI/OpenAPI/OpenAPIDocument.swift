@@ -126,7 +126,7 @@ enum OpenAPISpec {
         add("/me", "get", op("get-current-user-deprecated", "Current user (legacy shape)", tag: "Users", response: ref("LegacyMe")))
         add("/users/{user_id}", "get", op("get-user", "Get a user", tag: "Users", params: [U], response: ref("User")))
         add("/users/{user_id}", "patch", op("update-user", "Update the current user", tag: "Users", params: [U],
-                                            body: object([("username", str), ("first_name", str), ("last_name", str), ("email", str), ("picture", str),
+                                            body: object([("username", str), ("first_name", str), ("last_name", str), ("picture", str),
                                                           ("company", str), ("website", str), ("country", str)], required: []), response: ref("User")))
         add("/users/email={email}", "get", op("get-user-by-email-address", "Get a user by email", tag: "Users", params: [param("email")], response: ref("User")))
         add("/users/username={username}", "get", op("get-user-by-username", "Get a user by username", tag: "Users", params: [param("username")], response: ref("User")))

@@ -221,6 +221,7 @@ public struct APIServer {
         SSHKeyHandlers.register(&r, s)
         MFAHandlers.register(&r, s)
         InvitationHandlers.register(&r, s)
+        AccountLinkHandlers.register(&r, s)
         ProfileHandlers.register(&r, s)
         SSHCertificateHandlers.register(&r, s)
         IntegrationHandlers.register(&r, s)

@@ -20,6 +20,8 @@ public enum LocalRuntime {
         public var baseDomain = "localhost"
         public var volumeImageSize: UInt64?
         public var network: EnvironmentNetworks.Mode = .isolated
+        /// Private networks environments may reach (`--egress-allow`).
+        public var egressAllowed: [IPv4Network] = []
         public var instanceLimits = LocalAppRuntime.Limits()
         /// How often services' disks are checked for being full (health notifications).
         public var diskCheckInterval: Duration = .seconds(60)
@@ -51,7 +53,7 @@ public enum LocalRuntime {
         } else {
             logger.info("resources: cgroup \(cgroups.mode.rawValue) limits applications to their size")
         }
-        let networks = await EnvironmentNetworks.detect(logger: logger, requested: options.network)
+        let networks = await EnvironmentNetworks.detect(logger: logger, requested: options.network, egressAllowed: options.egressAllowed.map(\.description))
         let manager = ServiceManager(dataDir: options.dataDir, volumes: volumes, sandbox: sandbox, logger: logger, cgroups: cgroups, networks: networks)
         let builder = Builder(dataDir: options.dataDir, repositories: repositories, sandbox: sandbox, cgroups: cgroups, networks: networks)
         let apps = LocalAppRuntime(dataDir: options.dataDir, sandbox: sandbox, cgroups: cgroups, networks: networks, services: manager, builder: builder,

@@ -24,6 +24,8 @@ public actor EnvironmentNetworks {
     public enum Mode: String, Sendable { case isolated, host }
 
     public nonisolated let mode: Mode
+    /// Private IPv4 networks environments may reach besides the host's DNS resolvers (`--egress-allow`).
+    public nonisolated let egressAllowed: [String]
     let logger: Logger
     /// This process's tag in namespace and interface names, so several servers on one host never touch each other's.
     let tag: String
@@ -31,15 +33,16 @@ public actor EnvironmentNetworks {
     private var counter = 0
     private var hostRulesReady = false
 
-    init(mode: Mode, logger: Logger) {
+    init(mode: Mode, egressAllowed: [String] = [], logger: Logger) {
         self.mode = mode
+        self.egressAllowed = egressAllowed
         self.logger = logger
         tag = String(getpid(), radix: 36)
     }
 
     /// Isolated when Grove runs as root with `ip`, `nft` and `nsenter` and a namespace can be made; otherwise every
     /// environment shares the host's network, said once in the log. `host` asks for the shared network.
-    public static func detect(logger: Logger, requested: Mode = .isolated) async -> EnvironmentNetworks {
+    public static func detect(logger: Logger, requested: Mode = .isolated, egressAllowed: [String] = []) async -> EnvironmentNetworks {
         guard requested == .isolated else {
             logger.notice("network: environments share the host's network (--network host)")
             return EnvironmentNetworks(mode: .host, logger: logger)
@@ -49,7 +52,7 @@ public actor EnvironmentNetworks {
             logger.warning("network: environments share the host's network (needs root, iproute2, nftables and util-linux's nsenter)")
             return EnvironmentNetworks(mode: .host, logger: logger)
         }
-        let n = EnvironmentNetworks(mode: .isolated, logger: logger)
+        let n = EnvironmentNetworks(mode: .isolated, egressAllowed: egressAllowed, logger: logger)
         await n.removeStale()
         do {
             try await n.prepareHost()
@@ -119,10 +122,17 @@ public actor EnvironmentNetworks {
 
     public func removeAll() async {
         for key in Array(networks.keys) { await remove(key) }
+        if hostRulesReady { _ = try? await AdminCommand.run(["/usr/sbin/nft", "delete", "table", "inet", Self.egressTable(tag)]) }
     }
 
-    /// Namespaces a Grove process that no longer runs left behind (killed without its shutdown).
+    /// Namespaces and egress tables a Grove process that no longer runs left behind (killed without its shutdown).
     func removeStale() async {
+        let tables = (try? await AdminCommand.run(["/usr/sbin/nft", "list", "tables"]))?.text ?? ""
+        for line in tables.split(separator: "\n") where line.hasPrefix("table inet " + Self.egressTable("")) {
+            let name = String(line.dropFirst("table inet ".count)).trimmingCharacters(in: .whitespaces)
+            guard let pid = Int32(name.dropFirst(Self.egressTable("").count), radix: 36), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            _ = try? await AdminCommand.run(["/usr/sbin/nft", "delete", "table", "inet", name])
+        }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? [] where name.hasPrefix("grove-") {
             let parts = name.split(separator: "-")
             guard parts.count == 3, let pid = Int32(parts[1], radix: 36), kill(pid, 0) != 0, errno == ESRCH else { continue }
@@ -152,35 +162,14 @@ public actor EnvironmentNetworks {
         throw RuntimeError("no free address block in 169.254.0.0/16 for another environment network")
     }
 
-    /// Host rules shared by every Grove process: environments may not open connections to the host itself or to
-    /// each other; replies and the host's connections into them pass; their traffic to the world is masqueraded.
+    /// Host rules: environments may not open connections to the host itself, to each other or to private networks
+    /// around the host (the cloud's or the office's: other machines, internal services) except its DNS resolvers and
+    /// what `--egress-allow` opens; replies and the host's connections into them pass; their traffic to the world is
+    /// masqueraded.
     func prepareHost() async throws {
         guard !hostRulesReady else { return }
-        let rules = """
-            table inet grove
-            delete table inet grove
-            table inet grove {
-              chain input {
-                type filter hook input priority filter; policy accept;
-                iifname "gv*" ct state established,related accept
-                iifname "gv*" drop
-              }
-              chain forward {
-                type filter hook forward priority filter; policy accept;
-                iifname "gv*" oifname "gv*" drop
-                iifname "gv*" ip daddr { 127.0.0.0/8, 169.254.0.0/16 } drop
-              }
-            }
-            table ip grove-nat
-            delete table ip grove-nat
-            table ip grove-nat {
-              chain postrouting {
-                type nat hook postrouting priority srcnat; policy accept;
-                ip saddr 169.254.0.0/16 oifname != "gv*" masquerade
-              }
-            }
-
-            """
+        let resolvers = Self.resolvers((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "")
+        let rules = Self.hostRules(tag: tag, resolvers: resolvers, allowed: egressAllowed)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("grove-nft-host-\(tag).conf").path
         try rules.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -188,5 +177,63 @@ public actor EnvironmentNetworks {
         guard out.status == 0 else { throw RuntimeError("nft: \(out.text)") }
         _ = try? await AdminCommand.run(["/usr/sbin/sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
         hostRulesReady = true
+    }
+
+    /// Networks no environment reaches unless allowed: this-network, RFC 1918, carrier-grade NAT, multicast, reserved.
+    static let privateNetworks = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"]
+
+    /// The nftables rulesets (see `prepareHost`): the table every Grove process shares, and this process's own egress
+    /// table, which matches only its environments' links (`gv<tag>x<n>`), so servers with different `--egress-allow`
+    /// on one host never undo each other's.
+    static func hostRules(tag: String, resolvers: [String], allowed: [String]) -> String {
+        let mine = "iifname \"gv\(tag)x*\""
+        var egress: [String] = []
+        if !resolvers.isEmpty { egress.append("\(mine) ip daddr { \(resolvers.joined(separator: ", ")) } meta l4proto { tcp, udp } th dport 53 accept") }
+        if !allowed.isEmpty { egress.append("\(mine) ip daddr { \(allowed.joined(separator: ", ")) } accept") }
+        egress.append("\(mine) ip daddr { \(privateNetworks.joined(separator: ", ")) } drop")
+        let table = egressTable(tag)
+        let lines = [
+            "table inet grove", "delete table inet grove", "table inet grove {",
+            "  chain input {", "    type filter hook input priority filter; policy accept;",
+            "    iifname \"gv*\" ct state established,related accept", "    iifname \"gv*\" drop", "  }",
+            "  chain forward {", "    type filter hook forward priority filter; policy accept;",
+            "    iifname \"gv*\" oifname \"gv*\" drop", "    iifname \"gv*\" ip daddr { 127.0.0.0/8, 169.254.0.0/16 } drop", "  }", "}",
+            "table inet \(table)", "delete table inet \(table)", "table inet \(table) {",
+            "  chain forward {", "    type filter hook forward priority filter; policy accept;",
+        ] + egress.map { "    " + $0 } + [
+            "  }", "}",
+            "table ip grove-nat", "delete table ip grove-nat", "table ip grove-nat {",
+            "  chain postrouting {", "    type nat hook postrouting priority srcnat; policy accept;",
+            "    ip saddr 169.254.0.0/16 oifname != \"gv*\" masquerade", "  }", "}",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func egressTable(_ tag: String) -> String { "grove-egress-\(tag)" }
+
+    /// The IPv4 nameservers of a resolv.conf.
+    static func resolvers(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 2, words[0] == "nameserver", let address = IPv4Network(String(words[1]) + "/32") else { return nil }
+            return address.address
+        }
+    }
+}
+
+/// An IPv4 network in CIDR notation, checked (`--egress-allow`).
+public struct IPv4Network: Sendable, Equatable, CustomStringConvertible {
+    public let address: String
+    public let prefix: Int
+    public var description: String { "\(address)/\(prefix)" }
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix), String(prefix) == parts[1] else { return nil }
+        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets.allSatisfy({ o in !o.isEmpty && o.count <= 3 && o.allSatisfy(\.isASCII) && Int(o).map { (0...255).contains($0) } == true })
+        else { return nil }
+        address = octets.map { String(Int($0) ?? 0) }.joined(separator: ".")
+        self.prefix = prefix
     }
 }

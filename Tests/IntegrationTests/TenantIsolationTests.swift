@@ -242,6 +242,12 @@ struct TenantIsolationTests {
         def log_message(self, *a): pass
         def do_GET(self):
             host, port = self.path.split("?", 1)[1].rsplit(":", 1)
+            if host == "dns":
+                try:
+                    socket.getaddrinfo(port, 443); ok = b"resolved"
+                except Exception:
+                    ok = b"unresolved"
+                self.send_response(200); self.end_headers(); self.wfile.write(ok); return
             s = socket.socket(); s.settimeout(2)
             try:
                 s.connect((host, int(port))); ok = b"open"
@@ -300,6 +306,45 @@ struct TenantIsolationTests {
         let (st, out) = try Spawn.run("/usr/bin/redis-cli", ["-h", mine["grove_host"]?.stringValue ?? "", "-p", "\(mine["port"]?.intValue ?? 0)", "--no-auth-warning",
                                                            "-a", mine["password"]?.stringValue ?? "", "ping"])
         #expect(st == 0 && out.contains("PONG"), "\(out)")
+    }
+
+    @Test("private networks around the host are closed to environments, except the host's DNS resolvers and what --egress-allow opens",
+          .enabled(if: runsAsRoot && hasBubblewrap && hasNetworkTools))
+    func privateNetworks() async throws {
+        // A machine on a private network beside the host: a namespace of its own behind a veth pair, serving HTTP.
+        let id = String(UUID().uuidString.prefix(4)).lowercased(), block = Int.random(in: 1...250)
+        let ns = "gtp\(id)", hostEnd = "10.213.\(block).1", target = "10.213.\(block).2", port = 8080
+        func ip(_ args: [String]) throws {
+            let (st, out) = try Spawn.run("/usr/sbin/ip", args)
+            guard st == 0 else { throw TestFailure("ip \(args.joined(separator: " ")): \(out)") }
+        }
+        try ip(["netns", "add", ns])
+        defer { _ = try? Spawn.run("/usr/sbin/ip", ["netns", "delete", ns]) }
+        try ip(["link", "add", ns + "h", "type", "veth", "peer", "name", ns + "n", "netns", ns])
+        try ip(["addr", "add", hostEnd + "/30", "dev", ns + "h"])
+        try ip(["link", "set", ns + "h", "up"])
+        try ip(["-n", ns, "addr", "add", target + "/30", "dev", ns + "n"])
+        try ip(["-n", ns, "link", "set", ns + "n", "up"])
+        try ip(["-n", ns, "link", "set", "lo", "up"])
+        let listener = try Spawn.start("/usr/sbin/ip", ["netns", "exec", ns, "/usr/bin/python3", "-m", "http.server", "--bind", target, String(port)])
+        defer { listener.signal(SIGKILL); _ = listener.wait() }
+        try await waitFor { Spawn.curlCode("http://\(target):\(port)/") == 200 }
+        let hostResolves = (try? Spawn.run("/usr/bin/getent", ["hosts", "pypi.org"]).0) == 0
+
+        for (args, expected) in [([String](), "closed"), (["--egress-allow", "10.213.\(block).0/30"], "open")] {
+            let s = try await TestServer.start(.sqlite, extraArgs: args)
+            defer { s.stopNow() }
+            let (http, pid, tree) = try await GitPushTests().project(s)
+            defer { tree.remove() }
+            try tree.commit([".platform.app.yaml": Self.app, "server.py": Self.connector])
+            let (st, out) = try tree.push(["HEAD:refs/heads/main"])
+            #expect(st == 0, "\(out)")
+            guard try await http.get("/grove/system").json["network"]?.stringValue == "isolated" else { return }
+            #expect(try s.fetch(pid, path: "/?\(target):\(port)").1 == expected, "\(args)")
+            // Names still resolve through the host's resolvers (here, as on many clouds, at a private address).
+            if hostResolves { #expect(try s.fetch(pid, path: "/?dns:pypi.org").1 == "resolved") }
+        }
+        #expect(Spawn.curlCode("http://\(target):\(port)/") == 200, "the host itself still reaches it")
     }
 
     /// `/fork` forks until refused and reports how many children it got; `/fill` writes 400 MB to /tmp.

@@ -43,6 +43,8 @@ public struct APIServer {
         public var vendor = "grove"
         /// `isolated`: a network namespace per environment (root, with iproute2 and nftables); `host`: shared.
         public var network: EnvironmentNetworks.Mode = .isolated
+        /// Private IPv4 networks environments may still reach (`--egress-allow`); the rest of them are closed.
+        public var egressAllowed: [IPv4Network] = []
         /// Where environments run (`--runtime`): one of `APIServer.runtimes`.
         public var runtime = "local"
         /// What this process does (`--role`): answer the API, run the runtime and activities, or both.
@@ -95,6 +97,7 @@ public struct APIServer {
             runtimeOptions.baseDomain = options.baseDomain
             runtimeOptions.volumeImageSize = options.volumeImageSize
             runtimeOptions.network = options.network
+            runtimeOptions.egressAllowed = options.egressAllowed
             runtimeOptions.instanceLimits.maxMemoryMB = options.appMaxMemoryMB
             runtimeOptions.instanceLimits.maxProcesses = options.appMaxProcesses
             runtimeOptions.diskCheckInterval = options.diskCheckInterval

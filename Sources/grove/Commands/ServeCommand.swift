@@ -85,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("network"), help: "isolated: a network namespace per environment (root, iproute2, nftables); host: environments share the host's network.")
     var network = "isolated"
+    @Option(name: .customLong("egress-allow"),
+            help: "A private IPv4 network (CIDR) environments may reach; repeatable. Without it only the host's DNS resolvers are reachable among 10/8, 172.16/12, 192.168/16, 100.64/10.")
+    var egressAllow: [String] = []
 
     @Option(name: .customLong("role"), help: "api: the REST API and git only (several may share one PostgreSQL); worker: the runtime, activities, crons and backups, no HTTP; all: both.")
     var role = "all"
@@ -171,6 +174,10 @@ struct ServeCommand: AsyncParsableCommand {
         opts.secretKeyFile = secretKeyFile
         guard let mode = EnvironmentNetworks.Mode(rawValue: network) else { throw ValidationError("--network takes isolated or host") }
         opts.network = mode
+        opts.egressAllowed = try egressAllow.map { text in
+            guard let n = IPv4Network(text) else { throw ValidationError("--egress-allow takes an IPv4 network such as 10.1.0.0/16, not \(text)") }
+            return n
+        }
         guard APIServer.runtimes.contains(runtime) else {
             throw ValidationError("--runtime takes \(APIServer.runtimes.joined(separator: " or ")) (this Grove has no \(runtime) runtime)")
         }

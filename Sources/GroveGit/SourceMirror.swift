@@ -8,17 +8,20 @@ extension GitWriter {
     /// Fetches remote refs into the source namespace: `refs` maps a remote ref (`refs/heads/x`, `refs/pull/3/head`) to the
     /// branch name it is kept as; empty fetches every branch and prunes those gone from the remote. `authorization` is
     /// an HTTP Authorization header value passed through git's environment (never its command line or a file).
-    public func fetchSource(url: String, refs: [String: String], authorization: String?, timeoutSeconds: Int = 300) async throws {
+    public func fetchSource(url: String, refs: [String: String], authorization: String?, pins: [String] = [], timeoutSeconds: Int = 300) async throws {
         let specs = refs.isEmpty ? ["+refs/heads/*:\(Self.sourceNamespace)*"] : refs.sorted { $0.key < $1.key }.map { "+\($0.key):\(Self.sourceNamespace)\($0.value)" }
-        try await fetchRemote(url: url, refspecs: specs, authorization: authorization, prune: refs.isEmpty, timeoutSeconds: timeoutSeconds)
+        try await fetchRemote(url: url, refspecs: specs, authorization: authorization, pins: pins, prune: refs.isEmpty, timeoutSeconds: timeoutSeconds)
     }
 
     /// Fetches `refspecs` from an http(s) remote. Objects are checked like pushed ones; redirects, prompts, credential
-    /// helpers and every other transport are off, so a URL can only ever be an HTTP request.
-    public func fetchRemote(url: String, refspecs: [String], authorization: String? = nil, prune: Bool = false, timeoutSeconds: Int = 300) async throws {
+    /// helpers and every other transport are off, so a URL can only ever be an HTTP request. `pins` (`host:port:address`,
+    /// curl's resolve list) make git connect to addresses checked beforehand instead of resolving the name again.
+    public func fetchRemote(url: String, refspecs: [String], authorization: String? = nil, pins: [String] = [], prune: Bool = false,
+                            timeoutSeconds: Int = 300) async throws {
         var config: [(String, String)] = [("http.followRedirects", "false"), ("credential.helper", ""), ("core.askPass", ""),
                                           ("fetch.fsckObjects", "true")]
         if let authorization { config.append(("http.extraHeader", "Authorization: " + authorization)) }
+        for pin in pins { config.append(("http.curloptResolve", pin)) }
         var env: [String: String] = ["GIT_CONFIG_COUNT": String(config.count), "GIT_TERMINAL_PROMPT": "0",
                                      "GIT_ALLOW_PROTOCOL": "http:https", "GIT_HTTP_LOW_SPEED_LIMIT": "1000",
                                      "GIT_HTTP_LOW_SPEED_TIME": String(timeoutSeconds)]

@@ -33,6 +33,17 @@ struct IntegrationDeliveryTests {
         _ = try OutboundPolicy(allowPrivateTargets: true).check(url: "http://127.0.0.1:8000/")
     }
 
+    @Test("pins: the name's checked addresses with the URL's port; none for a literal address; a private name is refused")
+    func pins() throws {
+        let open = OutboundPolicy(allowPrivateTargets: true)
+        let pins = try open.pins(url: "http://localhost:8080/templates/site.git")
+        #expect(pins.contains("localhost:8080:127.0.0.1"), "\(pins)")
+        #expect(pins.allSatisfy { $0.hasPrefix("localhost:8080:") })
+        #expect(try open.pins(url: "https://localhost/x.git").allSatisfy { $0.hasPrefix("localhost:443:") })
+        #expect(try open.pins(url: "http://127.0.0.1:9/x.git").isEmpty)
+        #expect(throws: OutboundPolicy.Refusal.self) { try OutboundPolicy(allowPrivateTargets: false).pins(url: "http://localhost:8080/x.git") }
+    }
+
     func sign(_ key: String, _ body: [UInt8]) -> String {
         "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map { String(format: "%02x", $0) }.joined()
     }

@@ -56,6 +56,55 @@ struct InitialCommitTests {
         #expect(try await git.commit(at: "refs/test/none") == nil)
     }
 
+    @Test("a fetch with pins connects to the pinned address, whatever the name resolves to")
+    func pinnedFetch() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pinned-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let repositories = Repositories(dataDir: dir)
+        try await repositories.create("served", defaultBranch: "main")
+        try await repositories.create("fetcher", defaultBranch: "main")
+        let served = GitWriter(repositories: repositories, projectId: "served")
+        let commit = try await served.commitFiles([.init(path: "a", executable: false, contents: [0x61])], message: "a",
+                                                  author: .init(name: "A", email: "a@example.com"), holdRef: "refs/heads/main")
+        _ = try Self.git(repositories.path(for: "served"), ["update-server-info"])
+        // The repositories directory over HTTP (git's dumb protocol), on a free loopback port.
+        let port = try Self.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "--directory", dir + "/repositories", String(port)]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL: the test process may hand its children a blocked SIGTERM.
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        let fetcher = GitWriter(repositories: repositories, projectId: "fetcher")
+        let url = "http://grove-pinned.invalid:\(port)/served.git"
+        // The name resolves nowhere: only the pin can lead git to the server (which may take a moment to listen).
+        await #expect(throws: (any Error).self) { try await fetcher.fetchRemote(url: url, refspecs: ["+HEAD:refs/test/unpinned"]) }
+        var fetched: String?
+        for _ in 0..<50 where fetched == nil {
+            do {
+                try await fetcher.fetchRemote(url: url, refspecs: ["+HEAD:refs/test/pinned"], pins: ["grove-pinned.invalid:\(port):127.0.0.1"])
+                fetched = try await fetcher.commit(at: "refs/test/pinned")
+            } catch { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(fetched == commit)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { throw RepositoryError("no free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
     static func git(_ gitDir: String, _ args: [String]) throws -> String {
         let p = Process(), out = Pipe()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/git")

@@ -61,11 +61,13 @@ struct EnvironmentInitializeRunner: ActivityRunner {
             .apply(ctx, environment: envId, old: GitWriter.zero, new: commit, activate: true)
     }
 
-    /// Fetches one source (its address checked again: a name may resolve elsewhere now) and returns its commit.
+    /// Fetches one source from the addresses its name resolves to now, checked (not those the request saw), and
+    /// returns its commit.
     func fetch(_ ctx: ActivityContext, _ git: GitWriter, _ source: TemplateSource, into ref: String, what: String) async throws -> String {
         try await ctx.step("Fetching \(what) from \(source.url)\(source.ref.map { " (\($0))" } ?? "")", percent: 10)
-        do { _ = try outbound.check(url: source.url) } catch { throw ActivityFailure("Cannot fetch \(source.url): \(error)") }
-        do { try await git.fetchRemote(url: source.url, refspecs: ["+\(source.remoteRef):\(ref)"]) } catch { throw ActivityFailure("\(error)") }
+        let pins: [String]
+        do { pins = try outbound.pins(url: source.url) } catch { throw ActivityFailure("Cannot fetch \(source.url): \(error)") }
+        do { try await git.fetchRemote(url: source.url, refspecs: ["+\(source.remoteRef):\(ref)"], pins: pins) } catch { throw ActivityFailure("\(error)") }
         guard let commit = try await git.commit(at: ref) else { throw ActivityFailure("\(source.url) has no \(source.ref ?? "default branch").") }
         try await ctx.log("Fetched \(what) at \(commit.prefix(7)).")
         return commit

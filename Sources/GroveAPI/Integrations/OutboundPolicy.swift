@@ -17,27 +17,46 @@ public struct OutboundPolicy: Sendable {
     }
 
     /// The URL when it is http(s) to an allowed host; the reason otherwise.
-    public func check(url text: String) throws -> URL {
+    @discardableResult
+    public func check(url text: String) throws -> URL { try checked(url: text).url }
+
+    /// The URL's host resolved once, every address checked, as `host:port:address` entries for curl's resolve list
+    /// (git's `http.curloptResolve`): a fetch given them connects where the check looked, whatever the name
+    /// resolves to a moment later. Empty when the host is an address itself.
+    public func pins(url text: String) throws -> [String] {
+        let (url, addresses) = try checked(url: text)
+        guard let host = url.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), !Self.isLiteral(host) else { return [] }
+        let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
+        return addresses.map { "\(host):\(port):\($0.count == 16 ? "[" + Self.text($0) + "]" : Self.text($0))" }
+    }
+
+    private func checked(url text: String) throws -> (url: URL, addresses: [[UInt8]]) {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty else {
             throw Refusal("\(text) is not an http:// or https:// URL with a host")
         }
         if url.user != nil || url.password != nil { throw Refusal("put credentials in the integration's secret fields, not in the URL") }
-        try check(host: host)
-        return url
+        return (url, try check(host: host))
+    }
+
+    static func isLiteral(_ host: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
     /// Resolves `host` and refuses it when any of its addresses is loopback, private, link-local or otherwise
-    /// not on the public internet.
-    public func check(host raw: String) throws {
+    /// not on the public internet; the addresses otherwise.
+    @discardableResult
+    public func check(host raw: String) throws -> [[UInt8]] {
         let host = raw.hasPrefix("[") && raw.hasSuffix("]") ? String(raw.dropFirst().dropLast()) : raw
         let addresses = try Self.resolve(host)
         guard !addresses.isEmpty else { throw Refusal("\(host) does not resolve") }
-        if allowPrivateTargets { return }
+        if allowPrivateTargets { return addresses }
         if let bad = addresses.first(where: { Self.isPrivate($0) }) {
             throw Refusal("\(host) resolves to \(Self.text(bad)), an address of this machine or a private network; "
                           + "the operator can allow such targets with grove serve --allow-private-targets")
         }
+        return addresses
     }
 
     /// The host's addresses (4 or 16 bytes each).

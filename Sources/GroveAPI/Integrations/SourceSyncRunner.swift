@@ -19,14 +19,15 @@ struct SourceSyncRunner: ActivityRunner {
         let secrets = try IntegrationSecrets.open(ctx.store, i)
         let p = ctx.activity.parameters
         let url = SourceProvider.cloneURL(i, runtime.providers)
-        do { _ = try runtime.outbound.check(url: url) } catch { throw ActivityFailure("Cannot fetch \(url): \(error)") }
+        let pins: [String]
+        do { pins = try runtime.outbound.pins(url: url) } catch { throw ActivityFailure("Cannot fetch \(url): \(error)") }
         let credentials: (git: String?, api: [(String, String)])
         do { credentials = try await SourceProvider.credentials(i, secrets, endpoints: runtime.providers, policy: runtime.outbound) } catch {
             throw ActivityFailure("\(error)")
         }
         if p["register_hook"]?.boolValue == true { try await registerHook(ctx, i, headers: credentials.api) }
         let sync = Sync(ctx: ctx, integration: i, project: project, git: GitWriter(repositories: runtime.repositories, projectId: project.id),
-                        url: url, authorization: credentials.git)
+                        url: url, authorization: credentials.git, pins: pins)
         guard let event = SourceEvent(parameters: p) else {
             try await sync.everything()
             return
@@ -61,10 +62,12 @@ struct SourceSyncRunner: ActivityRunner {
         let git: GitWriter
         let url: String
         let authorization: String?
+        /// Where the fetch connects: the addresses checked at the start of this activity.
+        let pins: [String]
         var i: Integration { integration }
 
         func fetch(_ refs: [String: String]) async throws -> [String: String] {
-            do { try await git.fetchSource(url: url, refs: refs, authorization: authorization) } catch {
+            do { try await git.fetchSource(url: url, refs: refs, authorization: authorization, pins: pins) } catch {
                 throw ActivityFailure("\(error)")
             }
             return try await git.sourceBranches()

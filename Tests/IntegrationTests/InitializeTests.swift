@@ -182,8 +182,19 @@ struct InitializeTests {
         #expect(env["head_commit"] == .null && env["_links"]?["#initialize"] != nil, "\(env)")
         let refs = try Spawn.run("/usr/bin/git", ["--git-dir=" + s.dataDir + "/repositories/\(pid).git", "for-each-ref"])
         #expect(!refs.1.contains("refs/grove/initialize"), "\(refs.1)")
-        let again = try await http.post(path, ["repository": .string(provider.base + "/templates/site.git")])
-        #expect(again.status == 200, "\(again.text)")
-        #expect(try await waitForActivity(http, try #require(again.json["_embedded"]?["activities"]?.arrayValue?.first))["result"]?.stringValue == "success")
+        // Cancelled at once (before it starts, or while it runs): its files do not stay behind either.
+        let cancelled = try await http.post(path, ["repository": .string(provider.base + "/templates/site.git"), "files": files])
+        let first = try #require(cancelled.json["_embedded"]?["activities"]?.arrayValue?.first)
+        _ = try await http.post("/projects/\(pid)/activities/\(first["id"]?.stringValue ?? "")/cancel")
+        _ = try await waitForActivity(http, first)
+        var left = try Spawn.run("/usr/bin/git", ["--git-dir=" + s.dataDir + "/repositories/\(pid).git", "for-each-ref"])
+        #expect(!left.1.contains("refs/grove/initialize"), "\(left.1)")
+        if try await http.get("/projects/\(pid)/environments/main").json["head_commit"] == .null {
+            let again = try await http.post(path, ["repository": .string(provider.base + "/templates/site.git")])
+            #expect(again.status == 200, "\(again.text)")
+            #expect(try await waitForActivity(http, try #require(again.json["_embedded"]?["activities"]?.arrayValue?.first))["result"]?.stringValue == "success")
+        }
+        left = try Spawn.run("/usr/bin/git", ["--git-dir=" + s.dataDir + "/repositories/\(pid).git", "for-each-ref"])
+        #expect(!left.1.contains("refs/grove/initialize"), "\(left.1)")
     }
 }

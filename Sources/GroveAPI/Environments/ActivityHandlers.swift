@@ -1,4 +1,5 @@
 import Foundation
+import GroveGit
 import GroveModel
 import GroveStore
 import Hummingbird
@@ -82,6 +83,11 @@ enum ActivityHandlers {
         cancelled.cancel(at: Timestamp.now())
         if a.state == .pending, try await s.store.cancelPendingActivity(cancelled) {
             try await s.store.appendLog(ActivityLogItem(activityId: a.id, seq: 1, timestamp: Timestamp.now(), message: "Activity cancelled before it started.\n"))
+            if a.type == "environment.initialize" {
+                // Its runner never runs: the files sent with it go now.
+                let git = GitWriter(repositories: s.repositories, projectId: a.projectId)
+                for ref in InitializeRefs(activityId: a.id).all { await git.deleteRef(ref) }
+            }
             return .json(.ok, s.render.activity(cancelled, canCancel: false))
         }
         try await s.store.requestCancel(activityId: a.id)

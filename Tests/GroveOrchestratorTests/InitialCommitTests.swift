@@ -67,42 +67,34 @@ struct InitialCommitTests {
         let commit = try await served.commitFiles([.init(path: "a", executable: false, contents: [0x61])], message: "a",
                                                   author: .init(name: "A", email: "a@example.com"), holdRef: "refs/heads/main")
         _ = try Self.git(repositories.path(for: "served"), ["update-server-info"])
-        // The repositories directory over HTTP (git's dumb protocol), on a free loopback port.
-        let port = try Self.freePort()
+        // The repositories directory over HTTP (git's dumb protocol), on a loopback port the server picks and writes down.
+        let portFile = dir + "/port"
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "--directory", dir + "/repositories", String(port)]
+        server.arguments = ["-c", """
+            import functools, http.server, sys
+            s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1]))
+            open(sys.argv[2] + ".tmp", "w").write(str(s.server_address[1]))
+            __import__("os").rename(sys.argv[2] + ".tmp", sys.argv[2])
+            s.serve_forever()
+            """, dir + "/repositories", portFile]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
         // SIGKILL: the test process may hand its children a blocked SIGTERM.
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        var announced: String?
+        for _ in 0..<100 where announced == nil {
+            announced = try? String(contentsOfFile: portFile, encoding: .utf8)
+            if announced == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let port = try #require(announced.flatMap { Int($0) })
         let fetcher = GitWriter(repositories: repositories, projectId: "fetcher")
         let url = "http://grove-pinned.invalid:\(port)/served.git"
-        // The name resolves nowhere: only the pin can lead git to the server (which may take a moment to listen).
+        // The name resolves nowhere: only the pin leads git to the server.
         await #expect(throws: (any Error).self) { try await fetcher.fetchRemote(url: url, refspecs: ["+HEAD:refs/test/unpinned"]) }
-        var fetched: String?
-        for _ in 0..<50 where fetched == nil {
-            do {
-                try await fetcher.fetchRemote(url: url, refspecs: ["+HEAD:refs/test/pinned"], pins: ["grove-pinned.invalid:\(port):127.0.0.1"])
-                fetched = try await fetcher.commit(at: "refs/test/pinned")
-            } catch { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(fetched == commit)
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard ok else { throw RepositoryError("no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        try await fetcher.fetchRemote(url: url, refspecs: ["+HEAD:refs/test/pinned"], pins: ["grove-pinned.invalid:\(port):127.0.0.1"])
+        #expect(try await fetcher.commit(at: "refs/test/pinned") == commit)
     }
 
     static func git(_ gitDir: String, _ args: [String]) throws -> String {

@@ -7,15 +7,11 @@ import Testing
 struct AccountLinkTests {
     @Test("a new address takes effect only through its mailed link; a forgotten password is reset by mail and other sessions end")
     func links() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/smtp-sink.py").path, dir + "/mail", dir + "/port"])
-        defer { sink.signal(SIGKILL); _ = sink.wait() }
-        let port = try await sink.announced(dir + "/port")
-        let s = try await TestServer.start(.sqlite, extraArgs: ["--smtp-url", "smtp://127.0.0.1:\(port)?from=noreply@grove.test"])
+        let sink = try await SMTPSink.start()
+        defer { sink.stop() }
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--smtp-url", "smtp://127.0.0.1:\(sink.port)?from=noreply@grove.test"])
         defer { s.stopNow() }
-        let mails: @Sendable () -> [String] = { ((try? String(contentsOfFile: dir + "/mail", encoding: .utf8)) ?? "").components(separatedBy: "--END--") }
+        let mails: @Sendable () -> [String] = { sink.messages }
         /// The secret of the newest link of `kind` mailed to `email`.
         func secret(_ kind: String, to email: String) async throws -> String {
             var found: String?

@@ -337,13 +337,9 @@ struct AccountsTests {
 
     @Test("invitations: mailed through an SMTP server, accepted through the link, expired and duplicate ones refused")
     func invitations() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/smtp-sink.py").path, dir + "/mail", dir + "/port"])
-        defer { sink.signal(SIGKILL); _ = sink.wait() }
-        let port = try await sink.announced(dir + "/port")
-        let s = try await TestServer.start(.sqlite, extraArgs: ["--smtp-url", "smtp://grove:secret@127.0.0.1:\(port)?from=noreply@grove.test", "--invitation-ttl", "3600"])
+        let sink = try await SMTPSink.start()
+        defer { sink.stop() }
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--smtp-url", "smtp://grove:secret@127.0.0.1:\(sink.port)?from=noreply@grove.test", "--invitation-ttl", "3600"])
         defer { s.stopNow() }
         let admin = try await s.login()
         let pid = try #require(try await s.createProject(admin)["id"]?.stringValue)
@@ -351,7 +347,7 @@ struct AccountsTests {
         let mail: @Sendable (String) async throws -> String = { needle in
             var text = ""
             try await waitFor(timeout: 15) {
-                text = (try? String(contentsOfFile: dir + "/mail", encoding: .utf8)) ?? ""
+                text = sink.text
                 return text.contains(needle)
             }
             return text
@@ -370,7 +366,7 @@ struct AccountsTests {
         #expect(r.status == 409 && r.text.contains("force"), "\(r.text)")
         r = try await admin.post(P, ["email": "newbie@example.com", "permissions": ["viewer", "development:contributor"], "force": true])
         #expect(r.status == 201, "\(r.text)")
-        try await waitFor(timeout: 15) { ((try? String(contentsOfFile: dir + "/mail", encoding: .utf8)) ?? "").components(separatedBy: "RCPT: newbie@").count == 3 }
+        try await waitFor(timeout: 15) { sink.text.components(separatedBy: "RCPT: newbie@").count == 3 }
         let text = try await mail("RCPT: newbie@example.com")
         #expect(text.contains("Subject: Invitation to the project") && text.contains("From: Grove <noreply@grove.test>"), "\(text)")
         let second = try token(in: text, for: "newbie@example.com")

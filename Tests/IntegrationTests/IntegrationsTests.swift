@@ -401,12 +401,9 @@ struct IntegrationsTests {
     func healthNotifications() async throws {
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
-        let dir = fake.dir + "/smtp"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let sink = try Spawn.start("/usr/bin/python3", [Paths.root.appendingPathComponent("Tests/Fixtures/smtp-sink.py").path, dir + "/mail", dir + "/port"])
-        defer { sink.signal(SIGKILL); _ = sink.wait() }
-        let smtpPort = try await sink.announced(dir + "/port")
-        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets", "--smtp-url", "smtp://127.0.0.1:\(smtpPort)?from=grove@grove.test",
+        let sink = try await SMTPSink.start()
+        defer { sink.stop() }
+        let s = try await TestServer.start(.sqlite, extraArgs: ["--allow-private-targets", "--smtp-url", "smtp://127.0.0.1:\(sink.port)?from=grove@grove.test",
                                                                 "--slack-api-url", fake.base + "/slack", "--pagerduty-events-url", fake.base + "/pd/enqueue"])
         defer { s.stopNow() }
         let (http, pid, tree) = try await GitPushTests().project(s)
@@ -440,7 +437,7 @@ struct IntegrationsTests {
         #expect(pd["payload"]?["source"]?.stringValue == "\(pid)/main" && pd["payload"]?["summary"]?.stringValue?.contains("keeps crashing") == true)
         var mail = ""
         try await waitFor(timeout: 60) {
-            mail = (try? String(contentsOfFile: dir + "/mail", encoding: .utf8)) ?? ""
+            mail = sink.text
             return mail.contains("oncall@example.com") && mail.contains("admin@")
         }
         #expect(mail.contains("Grove health: app.crash_loop on main") && mail.contains("alerts@grove.test"), "\(mail)")
